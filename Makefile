@@ -1,0 +1,81 @@
+# gridmap: `make demo` sets everything up and serves the app; `make test` sets up and runs the suite.
+# Everything is installed by the project itself: Debian packages (PostgreSQL 15, PostGIS 3,
+# pgRouting, Chromium) when missing, a Python venv, npm front-end assets, a private database
+# cluster under .gridmap/ on port $(GRIDMAP_PGPORT).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+GRIDMAP_PGPORT ?= 54329
+export GRIDMAP_PGPORT
+STATE := .gridmap
+ENVFILE := $(STATE)/env
+PORT ?= 5000
+
+.PHONY: help setup system-deps venv assets translations db migrate demo-data demo serve test lint bench clean
+
+help:
+	@echo "make demo   set up everything, load the demo data, serve on http://127.0.0.1:$(PORT)"
+	@echo "make test   set up everything and run the whole test suite on a real PostGIS"
+	@echo "make lint   ruff + mypy"
+	@echo "make bench  benchmarks on the city-scale data (see bench/README.md)"
+	@echo "make clean  stop the private database and remove .gridmap/, .venv/, node_modules/"
+
+setup: system-deps venv assets translations db migrate
+
+system-deps:
+	@scripts/install-system-deps.sh
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+assets: node_modules/.installed
+
+translations: venv
+	@$(BIN)/pybabel compile -q -d gridmap/translations
+
+$(ENVFILE):
+	mkdir -p $(STATE)
+	@echo "GRIDMAP_DATABASE_URL=postgresql://postgres@127.0.0.1:$(GRIDMAP_PGPORT)/gridmap" > $@.tmp
+	@echo "GRIDMAP_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:$(GRIDMAP_PGPORT)/gridmap_test" >> $@.tmp
+	@echo "GRIDMAP_SECRET_KEY=$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >> $@.tmp
+	mv $@.tmp $@
+
+db: $(ENVFILE)
+	@scripts/devdb.sh start
+
+migrate: db venv
+	@set -a; source $(ENVFILE); set +a; $(BIN)/gridmap db upgrade
+
+demo-data: setup
+	@set -a; source $(ENVFILE); set +a; $(BIN)/gridmap demo load --scale $${SCALE:-districts}
+
+demo: demo-data
+	@set -a; source $(ENVFILE); set +a; $(BIN)/gridmap serve --host 127.0.0.1 --port $(PORT)
+
+serve: setup
+	@set -a; source $(ENVFILE); set +a; $(BIN)/gridmap serve --host 127.0.0.1 --port $(PORT)
+
+test: setup
+	@set -a; source $(ENVFILE); set +a; $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check gridmap tests bench
+	$(BIN)/mypy gridmap
+
+bench: setup
+	@set -a; source $(ENVFILE); set +a; $(BIN)/python bench/locate_bench.py
+
+clean:
+	-scripts/devdb.sh stop
+	rm -rf $(STATE) $(VENV) node_modules

@@ -1,0 +1,146 @@
+"""The ``gridmap`` command: database, demo data, export, locate and the web server."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from gridmap.config import Settings
+from gridmap.errors import GridmapError
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except GridmapError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+def _factory(settings: Settings):  # type: ignore[no-untyped-def]
+    from gridmap.db import make_engine, make_session_factory
+
+    return make_session_factory(make_engine(settings))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """gridmap 网格地图: grid management maps and cases for Shenyang's 两邻 practice.
+
+    Settings come from GRIDMAP_* environment variables (see README).
+    """
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    from gridmap.services import schema
+
+    schema.upgrade(_settings(), revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION ('base' empties the schema)."""
+    from gridmap.services import schema
+
+    schema.downgrade(_settings(), revision)
+    click.echo(f"database at {revision}")
+
+
+@main.group()
+def demo() -> None:
+    """Synthetic Shenyang demo data (real outlines, names and codes; synthetic geometry)."""
+
+
+@demo.command("load")
+@click.option("--scale", type=click.Choice(["districts", "city"]), default="districts",
+              show_default=True,
+              help="districts: 沈河区 and 大东区; city: all 13 districts (for benchmarks).")
+@click.option("--seed", type=int, default=20231101, show_default=True, help="Random seed.")
+@click.option("--district", "districts", multiple=True, metavar="CODE",
+              help="Only these 6-digit district codes (repeatable); overrides --scale.")
+@click.option("--force", is_flag=True, help="Reload even if the same data set is loaded.")
+def demo_load(scale: str, seed: int, districts: tuple[str, ...], force: bool) -> None:
+    """Generate and load the demo data set (idempotent: a second run is a no-op)."""
+    from gridmap.services.demo import load_demo
+
+    report = load_demo(_factory(_settings()), scale=scale, seed=seed,  # type: ignore[arg-type]
+                       districts=list(districts) or None, force=force, progress=True)
+    state = "already loaded" if report.skipped else "loaded"
+    click.echo(f"demo data {state}: " + json.dumps(report.counts, ensure_ascii=False))
+
+
+@main.command("export")
+@click.argument("layer")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--bbox", help="minx,miny,maxx,maxy in WGS84 degrees.")
+@click.option("--district", help="6-digit district code.")
+@click.option("--subdistrict", help="9-digit sub-district code.")
+@click.option("--community", help="12-digit community code.")
+@click.option("--type", "facility_type", help="Facility type (facilities layer only).")
+def export(layer: str, file: Path, **filters: str | None) -> None:
+    """Write LAYER as an RFC 7946 GeoJSON FeatureCollection to FILE ('-' for stdout).
+
+    Layers: districts, subdistricts, communities, grids, buildings, streets, facilities.
+    """
+    from gridmap.services.export import export_layer
+
+    args = {k: v for k, v in filters.items() if v}
+    out = sys.stdout if str(file) == "-" else file.open("w", encoding="utf-8")
+    try:
+        n = export_layer(_factory(_settings()), layer, args, out)
+    except GridmapError as exc:
+        if out is not sys.stdout:
+            out.close()
+            file.unlink(missing_ok=True)
+        raise click.ClickException(exc.message) from None
+    if out is not sys.stdout:
+        out.close()
+        click.echo(f"wrote {n} features to {file}", err=True)
+
+
+@main.command("locate")
+@click.argument("lon", type=float)
+@click.argument("lat", type=float)
+@click.option("--crs", default="wgs84", show_default=True,
+              help="wgs84, cgcs2000, gcj02 or bd09.")
+def locate(lon: float, lat: float, crs: str) -> None:
+    """Print the grid, hierarchy, nearest building and departments at LON LAT."""
+    from gridmap.crs import to_wgs84, validate_lonlat
+    from gridmap.services import territory
+
+    try:
+        validate_lonlat(lon, lat)
+        wlon, wlat = to_wgs84(lon, lat, crs)
+        with _factory(_settings())() as session:
+            found = territory.locate(session, float(wlon), float(wlat), lang="zh")
+    except GridmapError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(json.dumps(found, ensure_ascii=False, indent=2, default=str))
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the web app with gunicorn."""
+    _settings()  # fail early and clearly on missing settings
+    argv = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+            "--threads", str(threads), "--access-logfile", "-", "gridmap.app:create_app()"]
+    click.echo(f"gridmap serving on http://{host}:{port}", err=True)
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    os.execv(str(gunicorn), argv)

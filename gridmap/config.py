@@ -1,0 +1,70 @@
+"""Typed, frozen settings read from the environment (``GRIDMAP_*``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gridmap.errors import ConfigurationError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app and the CLI need to know about their deployment."""
+
+    database_url: str
+    secret_key: str = field(repr=False)
+    tile_url: str = ""
+    tile_attribution: str = ""
+    assets_dir: Path = PROJECT_ROOT / "node_modules"
+    geodata_dir: Path = PROJECT_ROOT / "geodata"
+    media_dir: Path = PROJECT_ROOT / ".gridmap" / "media"
+    default_locale: str = "zh"
+    pool_size: int = 5
+    layer_feature_limit: int = 5000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``GRIDMAP_*`` variables; the database URL and secret are required."""
+        env = os.environ if environ is None else environ
+        missing = [k for k in ("GRIDMAP_DATABASE_URL", "GRIDMAP_SECRET_KEY") if not env.get(k)]
+        if missing:
+            raise ConfigurationError(
+                "missing required setting(s): " + ", ".join(missing)
+                + " (see README, 'Settings'; `make demo` writes them to .gridmap/env)"
+            )
+        kwargs: dict[str, object] = {
+            "database_url": env["GRIDMAP_DATABASE_URL"],
+            "secret_key": env["GRIDMAP_SECRET_KEY"],
+        }
+        for name, key in (("tile_url", "GRIDMAP_TILE_URL"),
+                          ("tile_attribution", "GRIDMAP_TILE_ATTRIBUTION"),
+                          ("default_locale", "GRIDMAP_DEFAULT_LOCALE")):
+            if key in env:
+                kwargs[name] = env[key]
+        for name, key in (("assets_dir", "GRIDMAP_ASSETS_DIR"),
+                          ("geodata_dir", "GRIDMAP_GEODATA_DIR"),
+                          ("media_dir", "GRIDMAP_MEDIA_DIR")):
+            if env.get(key):
+                kwargs[name] = Path(env[key])
+        for name, key in (("pool_size", "GRIDMAP_POOL_SIZE"),
+                          ("layer_feature_limit", "GRIDMAP_LAYER_FEATURE_LIMIT")):
+            if env.get(key):
+                try:
+                    kwargs[name] = int(env[key])
+                except ValueError:
+                    raise ConfigurationError(f"{key} must be an integer") from None
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with the psycopg 3 driver named explicitly."""
+        url = self.database_url
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix):]
+        return url

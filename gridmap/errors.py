@@ -1,0 +1,59 @@
+"""One exception tree; each class carries its HTTP status and a message safe to show a person.
+
+Messages are Chinese first (the UI language); handlers never send database text or ``str()`` of
+an unexpected exception to a client.
+"""
+
+from __future__ import annotations
+
+
+class GridmapError(Exception):
+    """Base class: an error with a public message and an HTTP status."""
+
+    status: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(GridmapError):
+    """The request or file is malformed (HTTP 400)."""
+
+    status = 400
+    code = "invalid_input"
+
+
+class NotFound(GridmapError):
+    """The thing asked for does not exist (HTTP 404)."""
+
+    status = 404
+    code = "not_found"
+
+
+class OutsideTerritory(NotFound):
+    """A location lies outside every grid."""
+
+    code = "outside_territory"
+
+
+class Conflict(GridmapError):
+    """The write conflicts with existing data (HTTP 409)."""
+
+    status = 409
+    code = "conflict"
+
+
+class DataRejected(GridmapError):
+    """Imported data breaks a rule; names the offending row/feature (HTTP 422)."""
+
+    status = 422
+    code = "data_rejected"
+
+
+class ConfigurationError(GridmapError):
+    """The deployment is misconfigured (missing setting, unreachable database)."""
+
+    status = 500
+    code = "configuration_error"

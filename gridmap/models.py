@@ -1,0 +1,191 @@
+"""Typed SQLAlchemy 2 models. Every geometry is a ``geom`` column in SRID 4326 with a GiST index.
+
+The territory is a strict hierarchy keyed by official statistical codes (district 6 digits,
+sub-district 9, community 12, grid 15). Rules that must hold for every row (valid geometries,
+codes consistent with parents, grids inside their community and not overlapping) are enforced in
+the database by the initial migration, so no loader can bypass them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from gridmap.crs import SRID
+
+
+class Base(DeclarativeBase):
+    """Declarative base of all tables."""
+
+
+def _geom(kind: str) -> Mapped[object]:
+    return mapped_column(Geometry(kind, srid=SRID, spatial_index=True), nullable=False)
+
+
+class District(Base):
+    """区: the city's districts and counties."""
+
+    __tablename__ = "district"
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    geom: Mapped[object] = _geom("MULTIPOLYGON")
+
+
+class Subdistrict(Base):
+    """街道 (or town 乡镇)."""
+
+    __tablename__ = "subdistrict"
+    code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    district_code: Mapped[str] = mapped_column(ForeignKey("district.code"), index=True)
+    geom: Mapped[object] = _geom("MULTIPOLYGON")
+
+
+class Community(Base):
+    """社区 (or village 村)."""
+
+    __tablename__ = "community"
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    subdistrict_code: Mapped[str] = mapped_column(ForeignKey("subdistrict.code"), index=True)
+    geom: Mapped[object] = _geom("MULTIPOLYGON")
+
+
+class Grid(Base):
+    """网格: the smallest unit of management, with one grid worker."""
+
+    __tablename__ = "grid"
+    code: Mapped[str] = mapped_column(String(15), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    community_code: Mapped[str] = mapped_column(ForeignKey("community.code"), index=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    geom: Mapped[object] = _geom("POLYGON")
+
+
+class Building(Base):
+    """楼院: a residential building or courtyard with its residents."""
+
+    __tablename__ = "building"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(Text, default="")
+    grid_code: Mapped[str] = mapped_column(ForeignKey("grid.code"), index=True)
+    households: Mapped[int] = mapped_column(Integer, default=0)
+    residents: Mapped[int] = mapped_column(Integer, default=0)
+    aged_60_plus: Mapped[int] = mapped_column(Integer, default=0)
+    aged_80_plus: Mapped[int] = mapped_column(Integer, default=0)
+    elderly_living_alone: Mapped[int] = mapped_column(Integer, default=0)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    geom: Mapped[object] = _geom("POLYGON")
+
+
+class FacilityType(Base):
+    """The enumerated facility types, kept as data."""
+
+    __tablename__ = "facility_type"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    color: Mapped[str] = mapped_column(String(7), default="#3366cc")
+
+
+class Facility(Base):
+    """A service point (elder-care station, pocket park, …)."""
+
+    __tablename__ = "facility"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    type: Mapped[str] = mapped_column(ForeignKey("facility_type.code"), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    hours: Mapped[str] = mapped_column(Text, default="")
+    community_code: Mapped[str | None] = mapped_column(ForeignKey("community.code"), index=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    geom: Mapped[object] = _geom("POINT")
+
+
+class StreetNode(Base):
+    """A node of the walkable street network."""
+
+    __tablename__ = "street_node"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    geom: Mapped[object] = _geom("POINT")
+
+
+class StreetEdge(Base):
+    """A walkable street segment between two nodes; length in metres."""
+
+    __tablename__ = "street_edge"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source: Mapped[int] = mapped_column(ForeignKey("street_node.id"), index=True)
+    target: Mapped[int] = mapped_column(ForeignKey("street_node.id"), index=True)
+    length_m: Mapped[float] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(String(16), default="local")
+    name: Mapped[str] = mapped_column(Text, default="")
+    geom: Mapped[object] = _geom("LINESTRING")
+
+
+class Department(Base):
+    """A service department (民政, 房产, 供热, …) that enrols staff in grids."""
+
+    __tablename__ = "department"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Person(Base):
+    """A named person with a role: grid worker, department staff, secretary, Party household."""
+
+    __tablename__ = "person"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    role: Mapped[str] = mapped_column(String(32))
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("department.code"))
+    community_code: Mapped[str | None] = mapped_column(ForeignKey("community.code"), index=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class GridMember(Base):
+    """A person serving in a grid: its grid worker (exactly one) or Party-member households."""
+
+    __tablename__ = "grid_member"
+    grid_code: Mapped[str] = mapped_column(ForeignKey("grid.code"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(32))
+
+
+class GridEnrollment(Base):
+    """A department enrolled in a grid, by the real name of its staff member (网格吹哨、部门报到)."""
+
+    __tablename__ = "grid_enrollment"
+    grid_code: Mapped[str] = mapped_column(ForeignKey("grid.code"), primary_key=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("department.code"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+
+
+class Dataset(Base):
+    """What was loaded, when, and with which parameters (makes `demo load` idempotent)."""
+
+    __tablename__ = "dataset"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    params: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    counts: Mapped[str] = mapped_column(Text, default="{}")

@@ -1,0 +1,205 @@
+"""GeoJSON layers composed in SQL and streamed row by row (no layer is ever held in Python).
+
+Each layer is declared once in :data:`LAYERS`: its table, the properties it exposes, the zoom from
+which the map shows it and the column that code-prefix area filters apply to. PostgreSQL builds
+each feature's JSON text; Python only concatenates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Numeric, Select, String, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import JSON
+from sqlalchemy.orm import Session
+
+from gridmap.models import (
+    Building,
+    Community,
+    District,
+    Facility,
+    FacilityType,
+    Grid,
+    StreetEdge,
+    Subdistrict,
+)
+
+Props = Callable[[str], list[tuple[str, ColumnElement[Any]]]]
+
+
+@dataclass(frozen=True)
+class AreaFilter:
+    """Validated area filters: official code prefixes of a district, sub-district or community."""
+
+    district: str | None = None
+    subdistrict: str | None = None
+    community: str | None = None
+
+    def prefix(self) -> str | None:
+        """The most specific code given (they nest, so the longest wins)."""
+        return self.community or self.subdistrict or self.district
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """How one layer is read: model, id column, properties, display zoom, area-filter column."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    model: Any
+    id_column: ColumnElement[Any]
+    properties: Props
+    minzoom: int
+    geometry: str
+    area_column: ColumnElement[Any] | None
+
+
+def _territory_props(*cols: tuple[str, ColumnElement[Any]]) -> Props:
+    return lambda lang: list(cols)
+
+
+def _facility_props(lang: str) -> list[tuple[str, ColumnElement[Any]]]:
+    return [
+        ("code", Facility.code), ("type", Facility.type),
+        ("type_name", FacilityType.name_en if lang == "en" else FacilityType.name_zh),
+        ("name", Facility.name), ("capacity", Facility.capacity), ("hours", Facility.hours),
+        ("community_code", Facility.community_code), ("color", FacilityType.color),
+        ("synthetic", Facility.synthetic),
+    ]
+
+
+LAYERS: dict[str, LayerSpec] = {
+    spec.name: spec
+    for spec in (
+        LayerSpec("districts", "区", "Districts", District, District.code,
+                  _territory_props(("code", District.code), ("name", District.name)),
+                  0, "polygon", District.code),
+        LayerSpec("subdistricts", "街道", "Sub-districts", Subdistrict, Subdistrict.code,
+                  _territory_props(("code", Subdistrict.code), ("name", Subdistrict.name),
+                                   ("district_code", Subdistrict.district_code)),
+                  11, "polygon", Subdistrict.code),
+        LayerSpec("communities", "社区", "Communities", Community, Community.code,
+                  _territory_props(("code", Community.code), ("name", Community.name),
+                                   ("subdistrict_code", Community.subdistrict_code)),
+                  12, "polygon", Community.code),
+        LayerSpec("grids", "网格", "Grids", Grid, Grid.code,
+                  _territory_props(("code", Grid.code), ("name", Grid.name),
+                                   ("community_code", Grid.community_code),
+                                   ("synthetic", Grid.synthetic)),
+                  14, "polygon", Grid.code),
+        LayerSpec("buildings", "楼院", "Buildings", Building, Building.code,
+                  _territory_props(("code", Building.code), ("name", Building.name),
+                                   ("address", Building.address),
+                                   ("grid_code", Building.grid_code),
+                                   ("households", Building.households),
+                                   ("residents", Building.residents),
+                                   ("aged_60_plus", Building.aged_60_plus),
+                                   ("aged_80_plus", Building.aged_80_plus),
+                                   ("elderly_living_alone", Building.elderly_living_alone),
+                                   ("synthetic", Building.synthetic)),
+                  16, "polygon", Building.grid_code),
+        LayerSpec("streets", "街巷", "Streets", StreetEdge, cast(StreetEdge.id, String),
+                  _territory_props(("kind", StreetEdge.kind), ("name", StreetEdge.name),
+                                   ("length_m", func.round(cast(StreetEdge.length_m, Numeric()), 1))),
+                  14, "line", None),
+        LayerSpec("facilities", "设施", "Facilities", Facility, Facility.code, _facility_props,
+                  13, "point", Facility.community_code),
+    )
+}
+
+
+def _tolerance_deg(zoom: int) -> float:
+    """Half a screen pixel at ``zoom`` in degrees: simplification below it is invisible."""
+    return 360.0 / (256 * 2**zoom) * 0.5
+
+
+def layer_query(
+    spec: LayerSpec,
+    *,
+    bbox: tuple[float, float, float, float] | None,
+    zoom: int | None,
+    area: AreaFilter,
+    facility_type: str | None,
+    lang: str,
+    limit: int | None,
+) -> Select[tuple[str]]:
+    """A SELECT yielding one GeoJSON Feature (as JSON text) per row, ordered by id."""
+    geom: ColumnElement[Any] = spec.model.geom
+    if zoom is not None and zoom < 17 and spec.geometry != "point":
+        geom = func.ST_SimplifyPreserveTopology(geom, _tolerance_deg(zoom))
+    props = func.json_build_object(*[x for name, col in spec.properties(lang)
+                                     for x in (literal(name), col)])
+    feature = func.json_build_object(
+        literal("type"), literal("Feature"),
+        literal("id"), spec.id_column,
+        literal("geometry"), cast(func.ST_AsGeoJSON(geom, 6), JSON()),
+        literal("properties"), props,
+    )
+    stmt = select(cast(feature, String)).select_from(spec.model)
+    if spec.model is Facility:
+        stmt = stmt.join(FacilityType, FacilityType.code == Facility.type)
+        if facility_type:
+            stmt = stmt.where(Facility.type == facility_type)
+    if bbox is not None:
+        stmt = stmt.where(spec.model.geom.op("&&")(func.ST_MakeEnvelope(*bbox, 4326)))
+    prefix = area.prefix()
+    if prefix:
+        stmt = _area_filter(stmt, spec, prefix)
+    stmt = stmt.order_by(spec.id_column)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return stmt
+
+
+def _area_filter(stmt: Select[tuple[str]], spec: LayerSpec, prefix: str) -> Select[tuple[str]]:
+    if spec.area_column is not None:
+        # Codes nest (grid = community + 3 digits …), so an area is a code prefix. A coarser
+        # layer than the filter (e.g. districts filtered by a community) keeps its ancestor.
+        return stmt.where(
+            (spec.area_column.startswith(prefix, autoescape=True))
+            | (literal(prefix).startswith(spec.area_column))
+        )
+    # Streets carry no code: keep those crossing the area's outline.
+    outline = _area_outline(prefix)
+    return stmt.where(func.ST_Intersects(spec.model.geom, outline))
+
+
+def _area_outline(prefix: str) -> Any:
+    model = {6: District, 9: Subdistrict, 12: Community}[len(prefix)]
+    return select(model.geom).where(model.code == prefix).scalar_subquery()
+
+
+def stream_features(
+    session: Session, stmt: Select[tuple[str]], *, batch: int = 500
+) -> Iterator[str]:
+    """Yield feature JSON texts from a server-side cursor, ``batch`` rows at a time."""
+    result = session.execute(stmt.execution_options(yield_per=batch))
+    for (text_,) in result:
+        yield text_
+
+
+def feature_collection(features: Iterator[str], *, cap: int | None = None) -> Iterator[str]:
+    """Wrap feature texts in an RFC 7946 FeatureCollection, streamed in chunks.
+
+    With ``cap``, at most ``cap`` features are written and ``"truncated": true`` is added if
+    more were available (the query should fetch ``cap + 1`` rows).
+    """
+    yield '{"type":"FeatureCollection","features":['
+    n = 0
+    chunk: list[str] = []
+    truncated = False
+    for text_ in features:
+        if cap is not None and n >= cap:
+            truncated = True
+            break
+        chunk.append(("," if n else "") + text_)
+        n += 1
+        if len(chunk) >= 200:
+            yield "".join(chunk)
+            chunk.clear()
+    yield "".join(chunk)
+    tail = ',"truncated":true' if truncated else ""
+    yield f'],"numberReturned":{n}{tail}}}'

@@ -1,0 +1,60 @@
+"""Use cases on the territory: locate a point, search, describe the layers for the map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gridmap.errors import OutsideTerritory
+from gridmap.models import FacilityType
+from gridmap.repositories import territory
+from gridmap.repositories.layers import LAYERS
+
+
+def locate(session: Session, lon: float, lat: float, *, lang: str) -> dict[str, Any]:
+    """Everything a grid worker needs to know about a WGS84 point; OutsideTerritory if none."""
+    row = territory.locate(session, lon, lat)
+    if row is None:
+        district = territory.district_at(session, lon, lat)
+        where = f"（位于{district['name']}，该区网格数据尚未载入）" if district else "（不在本市辖区内）"
+        raise OutsideTerritory(f"该位置不在任何网格内{where} (the point lies in no grid)")
+    level = {k: {"code": row[f"{k}_code"], "name": row[f"{k}_name"]}
+             for k in ("grid", "community", "subdistrict", "district")}
+    departments = [
+        {"code": d["code"], "name": d["name_en"] if lang == "en" else d["name_zh"],
+         "staff": d["staff"]}
+        for d in row["departments"]
+    ]
+    return {**level, "building": row["building"], "grid_worker": row["grid_worker"],
+            "departments": departments}
+
+
+def search(session: Session, query: str, *, limit: int) -> list[dict[str, Any]]:
+    """Search results with their bounding boxes."""
+    return [
+        {"kind": r["kind"], "code": r["code"], "name": r["name"], "context": r["context"],
+         "bbox": [r["minx"], r["miny"], r["maxx"], r["maxy"]]}
+        for r in territory.search(session, query, limit)
+    ]
+
+
+def meta(session: Session, *, lang: str) -> dict[str, Any]:
+    """Layers, facility types and the loaded extent, titled in ``lang``."""
+    return {
+        "layers": [
+            {"name": s.name, "title": s.title_en if lang == "en" else s.title_zh,
+             "minzoom": s.minzoom, "geometry": s.geometry}
+            for s in LAYERS.values()
+        ],
+        "facility_types": facility_types(session, lang=lang),
+        "extent": territory.extent(session),
+    }
+
+
+def facility_types(session: Session, *, lang: str) -> list[dict[str, str]]:
+    """The enumerated facility types (code, name in ``lang``, colour) in display order."""
+    types = session.execute(select(FacilityType).order_by(FacilityType.sort_order)).scalars()
+    return [{"code": t.code, "name": t.name_en if lang == "en" else t.name_zh, "color": t.color}
+            for t in types]

@@ -1,0 +1,40 @@
+-- Locate a WGS84 point: the grid that covers it (lowest code wins on a shared boundary, so the
+-- answer is deterministic), its community, sub-district and district, the nearest building
+-- (KNN on the index, then re-ranked by true distance in metres), the grid worker and the
+-- departments enrolled in the grid.
+WITH p AS (
+  SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g
+), hit AS (
+  SELECT grid.code, grid.name, grid.community_code
+  FROM grid, p
+  WHERE grid.geom && p.g AND ST_Covers(grid.geom, p.g)
+  ORDER BY grid.code
+  LIMIT 1
+), near AS (
+  SELECT b.code, b.name, b.address, ST_Distance(b.geom::geography, p.g::geography) AS distance_m
+  FROM (SELECT b.code, b.name, b.address, b.geom FROM building b, p ORDER BY b.geom <-> p.g LIMIT 8) b, p
+  ORDER BY distance_m, b.code
+  LIMIT 1
+)
+SELECT
+  hit.code AS grid_code, hit.name AS grid_name,
+  c.code AS community_code, c.name AS community_name,
+  s.code AS subdistrict_code, s.name AS subdistrict_name,
+  d.code AS district_code, d.name AS district_name,
+  (SELECT json_build_object('code', near.code, 'name', near.name, 'address', near.address,
+                            'distance_m', round(near.distance_m::numeric, 1))
+     FROM near) AS building,
+  (SELECT json_build_object('name', pe.name, 'phone', pe.phone)
+     FROM grid_member m JOIN person pe ON pe.id = m.person_id
+    WHERE m.grid_code = hit.code AND m.role = 'grid_worker') AS grid_worker,
+  (SELECT coalesce(json_agg(json_build_object('code', dp.code, 'name_zh', dp.name_zh,
+                                              'name_en', dp.name_en, 'staff', pe.name)
+                            ORDER BY dp.sort_order), '[]'::json)
+     FROM grid_enrollment e
+     JOIN department dp ON dp.code = e.department_code
+     JOIN person pe ON pe.id = e.person_id
+    WHERE e.grid_code = hit.code) AS departments
+FROM hit
+JOIN community c ON c.code = hit.community_code
+JOIN subdistrict s ON s.code = c.subdistrict_code
+JOIN district d ON d.code = s.district_code

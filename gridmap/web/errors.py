@@ -1,0 +1,43 @@
+"""Map exceptions to HTTP responses once: JSON for the API, a page for people."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from gridmap.errors import GridmapError
+
+log = logging.getLogger(__name__)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _respond(status: int, code: str, message: str) -> tuple[Response | str, int]:
+    if _wants_json():
+        return jsonify({"error": {"code": code, "message": message}}), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install handlers for our exception tree, HTTP errors and anything unexpected."""
+
+    @app.errorhandler(GridmapError)
+    def _gridmap_error(exc: GridmapError) -> tuple[Response | str, int]:
+        if exc.status >= 500:
+            log.exception("server error: %s", exc)
+        return _respond(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> tuple[Response | str, int]:
+        status = exc.code or 500
+        return _respond(status, (exc.name or "error").lower().replace(" ", "_"),
+                        exc.description or "")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Response | str, int]:
+        log.exception("unhandled error")
+        return _respond(500, "internal_error", "服务器内部错误，请稍后再试 (internal error)")

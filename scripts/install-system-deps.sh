@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs Debian's PostgreSQL 15 + PostGIS 3 + pgRouting and Chromium when they are missing.
+set -euo pipefail
+
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql-15)
+ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || need+=(postgresql-15-postgis-3)
+ls /usr/share/postgresql/*/extension/pgrouting.control >/dev/null 2>&1 || need+=(postgresql-15-pgrouting)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+[ ${#need[@]} -eq 0 ] && exit 0
+
+echo "install-system-deps: installing ${need[*]}"
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Debian's postgresql package starts a system cluster on 5432; ours is private, so stop that one.
+if [ -n "$(ls /etc/postgresql/*/main 2>/dev/null)" ] && command -v pg_ctlcluster >/dev/null; then
+  for v in $(ls /etc/postgresql); do $sudo pg_ctlcluster "$v" main stop 2>/dev/null || true; done
+fi
