@@ -60,7 +60,7 @@ def copy_frame(session: Session, table: str, frame: pd.DataFrame,
 
 
 def _plain(value: Any) -> Any:
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float) and np.isnan(value):
         return None

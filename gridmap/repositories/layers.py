@@ -177,8 +177,11 @@ def stream_features(
 ) -> Iterator[str]:
     """Yield feature JSON texts from a server-side cursor, ``batch`` rows at a time."""
     result = session.execute(stmt.execution_options(yield_per=batch))
-    for (text_,) in result:
-        yield text_
+    try:
+        for (text_,) in result:
+            yield text_
+    finally:
+        result.close()  # releases the server-side cursor even when the consumer stops early
 
 
 def feature_collection(features: Iterator[str], *, cap: int | None = None) -> Iterator[str]:
@@ -194,6 +197,9 @@ def feature_collection(features: Iterator[str], *, cap: int | None = None) -> It
     for text_ in features:
         if cap is not None and n >= cap:
             truncated = True
+            close = getattr(features, "close", None)
+            if close is not None:
+                close()
             break
         chunk.append(("," if n else "") + text_)
         n += 1

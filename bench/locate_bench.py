@@ -1,0 +1,150 @@
+"""Locate at city scale over HTTP, beside the raw SQL and the health endpoint of the same server.
+
+Usage (from the repo, after `make setup`):  .venv/bin/python bench/locate_bench.py
+Loads the city-scale demo into its own database (gridmap_bench) on first run, starts gunicorn on
+loopback, drives it with wrk (Debian package, installed if missing) and prints one table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gridmap.config import Settings  # noqa: E402
+from gridmap.repositories._sql import sql  # noqa: E402
+
+LUA = """
+local points = {}
+for line in io.lines("%s") do
+  local lon, lat = line:match("([^,]+),([^,]+)")
+  points[#points + 1] = {lon, lat}
+end
+local i = 0
+request = function()
+  i = i %% #points + 1
+  return wrk.format("GET", "/api/locate?lon=" .. points[i][1] .. "&lat=" .. points[i][2])
+end
+"""
+
+
+def ensure_bench_db(base_url: str, scale: str) -> str:
+    """Create, migrate and load the benchmark database; returns its URL."""
+    url = make_url(base_url).set(database="gridmap_bench")
+    admin = make_url(base_url).set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname='gridmap_bench'").fetchone():
+            conn.execute("CREATE DATABASE gridmap_bench")
+    bench_url = url.render_as_string(hide_password=False)
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": bench_url}
+    gridmap = str(ROOT / ".venv" / "bin" / "gridmap")
+    subprocess.run([gridmap, "db", "upgrade"], env=env, check=True)
+    subprocess.run([gridmap, "demo", "load", "--scale", scale], env=env, check=True)
+    return bench_url
+
+
+def sample_points(url: str, n: int) -> list[tuple[float, float]]:
+    """Random points inside random grids (plus 2% outside any grid, like real traffic)."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT (ST_Dump(ST_GeneratePoints(geom, 1, 7))).geom p"
+            " FROM grid TABLESAMPLE SYSTEM (50) LIMIT %s) s", (n,)).fetchall()
+    pts = [(float(x), float(y)) for x, y in rows]
+    random.Random(1).shuffle(pts)
+    return pts + [(123.0 + i * 1e-3, 43.5) for i in range(max(1, n // 50))]
+
+
+def raw_sql_times(url: str, points: list[tuple[float, float]]) -> list[float]:
+    """Per-query wall time of the locate statement on one connection, in ms."""
+    statement = str(sql("locate").text).replace(":lon", "%(lon)s").replace(":lat", "%(lat)s")
+    times = []
+    with psycopg.connect(url) as conn:
+        for lon, lat in points:
+            t0 = time.perf_counter()
+            conn.execute(statement, {"lon": lon, "lat": lat}, prepare=True).fetchall()
+            times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def wrk(url: str, seconds: int, connections: int, script: Path | None) -> dict[str, float]:
+    """Run wrk and parse requests/s and latency percentiles (ms)."""
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if script:
+        cmd[1:1] = ["-s", str(script)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    stats: dict[str, float] = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            stats["rps"] = float(parts[1])
+        elif len(parts) == 2 and parts[0] in ("50%", "90%", "99%"):
+            stats["p" + parts[0].rstrip("%")] = _ms(parts[1])
+        elif "Non-2xx" in line:
+            stats["non2xx"] = float(parts[-1])
+    return stats
+
+
+def _ms(value: str) -> float:
+    for unit, factor in (("us", 1e-3), ("ms", 1.0), ("s", 1000.0)):
+        if value.endswith(unit):
+            return float(value[: -len(unit)]) * factor
+    return float(value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="city", choices=["city", "districts"])
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    base = Settings.from_env()
+    url = ensure_bench_db(base.database_url, args.scale)
+    points = sample_points(url, 5000)
+    sql_ms = raw_sql_times(url, points[:2000])
+    tmp = Path(tempfile.mkdtemp())
+    (tmp / "points.csv").write_text("\n".join(f"{x:.7f},{y:.7f}" for x, y in points))
+    (tmp / "locate.lua").write_text(LUA % (tmp / "points.csv"))
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": url, "GRIDMAP_POOL_SIZE": "8"}
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "-b", "127.0.0.1:5099", "-w", str(args.workers),
+         "--threads", "8", "gridmap.app:create_app()"], env=env, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(3)
+        wrk("http://127.0.0.1:5099/api/locate?lon=123.45&lat=41.8", 3, 8, None)  # warm up
+        health = wrk("http://127.0.0.1:5099/api/health", args.seconds, args.connections, None)
+        locate = wrk("http://127.0.0.1:5099/", args.seconds, args.connections,
+                     tmp / "locate.lua")
+    finally:
+        server.terminate()
+        server.wait()
+    q = statistics.quantiles(sql_ms, n=100)
+    print(f"scale={args.scale} workers={args.workers}x8 threads, wrk -t2 -c{args.connections} "
+          f"-d{args.seconds}s, {len(points)} random points (2% outside any grid)")
+    print("| what | requests/s | p50 ms | p90 ms | p99 ms |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| raw SQL (one connection, prepared) | {1000 / statistics.mean(sql_ms):.0f} | "
+          f"{q[49]:.2f} | {q[89]:.2f} | {q[98]:.2f} |")
+    for name, s in (("GET /api/health", health), ("GET /api/locate", locate)):
+        print(f"| {name} | {s['rps']:.0f} | {s['p50']:.2f} | {s['p90']:.2f} | {s['p99']:.2f} |")
+    print(f"locate/health requests/s ratio: {locate['rps'] / health['rps']:.2f}; "
+          f"non-2xx locate responses (the outside points, 404): {locate.get('non2xx', 0):.0f}")
+
+
+if __name__ == "__main__":
+    main()

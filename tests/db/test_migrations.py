@@ -1,0 +1,75 @@
+"""Migrations apply to an empty database, revert to nothing, and apply again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from gridmap.config import Settings
+from gridmap.services import schema
+
+SCRATCH_DB = "gridmap_migration_test"
+
+
+@pytest.fixture
+def scratch_settings(settings: Settings) -> Iterator[Settings]:
+    """Settings for a freshly created, empty database (dropped afterwards)."""
+    admin = create_engine(make_url(settings.sqlalchemy_url).set(database="postgres"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {SCRATCH_DB}"))
+    url = make_url(settings.database_url).set(database=SCRATCH_DB)
+    yield Settings(database_url=url.render_as_string(hide_password=False),
+                   secret_key=settings.secret_key)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
+    admin.dispose()
+
+
+def _tables(settings: Settings) -> set[str]:
+    eng = create_engine(settings.sqlalchemy_url)
+    try:
+        return set(inspect(eng).get_table_names())
+    finally:
+        eng.dispose()
+
+
+def test_upgrade_from_empty_then_downgrade_and_again(scratch_settings: Settings) -> None:
+    expected = {"district", "subdistrict", "community", "grid", "building", "facility",
+                "facility_type", "street_node", "street_edge", "department", "person",
+                "grid_member", "grid_enrollment", "dataset"}
+    schema.upgrade(scratch_settings)
+    assert expected <= _tables(scratch_settings)
+    schema.downgrade(scratch_settings, "base")
+    assert not expected & _tables(scratch_settings)
+    schema.upgrade(scratch_settings)
+    assert expected <= _tables(scratch_settings)
+
+
+def test_every_geometry_column_has_a_gist_index(engine) -> None:
+    with engine.connect() as conn:
+        rows = conn.execute(text("""
+            SELECT c.f_table_name,
+                   EXISTS (SELECT 1 FROM pg_indexes i
+                            WHERE i.tablename = c.f_table_name
+                              AND i.indexdef ILIKE '%USING gist (geom)%') AS indexed,
+                   c.srid
+            FROM geometry_columns c WHERE c.f_table_schema = 'public'
+        """)).all()
+    assert len(rows) == 8
+    assert all(indexed for _, indexed, _ in rows), rows
+    assert {srid for _, _, srid in rows} == {4326}
+
+
+def test_reference_data_is_seeded(engine) -> None:
+    with engine.connect() as conn:
+        departments = conn.execute(text("SELECT name_zh FROM department ORDER BY sort_order"))
+        names = [r[0] for r in departments]
+        types = {r[0] for r in conn.execute(text("SELECT code FROM facility_type"))}
+    assert len(names) == 15 and names[0] == "民政" and "供热" in names
+    assert {"elder_care_station", "pocket_park", "party_service_station",
+            "mediation_point"} <= types

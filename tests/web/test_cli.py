@@ -1,0 +1,60 @@
+"""The gridmap CLI: help on every command, export to a file that GIS tools read."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from gridmap.cli import main
+
+
+@pytest.fixture
+def env(settings) -> dict[str, str]:
+    return {"GRIDMAP_DATABASE_URL": settings.database_url,
+            "GRIDMAP_SECRET_KEY": settings.secret_key}
+
+
+@pytest.mark.parametrize("args", [[], ["db"], ["db", "upgrade"], ["db", "downgrade"], ["demo"],
+                                  ["demo", "load"], ["export"], ["locate"], ["serve"]])
+def test_every_command_has_help(args) -> None:
+    result = CliRunner().invoke(main, [*args, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_export_grids_of_a_subdistrict(engine, env, tmp_path) -> None:
+    with engine.connect() as conn:
+        code, n = conn.execute(text(
+            "SELECT left(code, 9), count(*) FROM grid GROUP BY 1 ORDER BY 1 LIMIT 1")).one()
+    out = tmp_path / "grids.geojson"
+    result = CliRunner().invoke(main, ["export", "grids", str(out), "--subdistrict", code], env=env)
+    assert result.exit_code == 0, result.output
+    frame = gpd.read_file(out)
+    assert len(frame) == n and frame.crs.to_epsg() == 4326
+
+
+def test_export_rejects_bad_filter_and_writes_nothing(engine, env, tmp_path) -> None:
+    out = tmp_path / "x.geojson"
+    result = CliRunner().invoke(main, ["export", "grids", str(out), "--bbox", "1,2"], env=env)
+    assert result.exit_code != 0
+    assert "bbox" in result.output
+    assert not out.exists()
+
+
+def test_locate_command(engine, env) -> None:
+    with engine.connect() as conn:
+        code, lon, lat = conn.execute(text(
+            "SELECT code, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
+            "FROM grid ORDER BY code LIMIT 1")).one()
+    result = CliRunner().invoke(main, ["locate", str(lon), str(lat)], env=env)
+    assert result.exit_code == 0, result.output
+    assert code in result.output
+
+
+def test_missing_settings_is_a_clear_error() -> None:
+    result = CliRunner().invoke(main, ["locate", "123.4", "41.8"], env={
+        "GRIDMAP_DATABASE_URL": "", "GRIDMAP_SECRET_KEY": ""})
+    assert result.exit_code != 0
+    assert "GRIDMAP_DATABASE_URL" in result.output
