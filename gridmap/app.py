@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 def _register_db(app: Flask, settings: Settings) -> None:
     engine = make_engine(settings)  # lazy: no connection is opened here
     app.extensions["gridmap.engine"] = engine
+    app.extensions["gridmap.read_engine"] = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.extensions["gridmap.sessions"] = make_session_factory(engine)
 
 

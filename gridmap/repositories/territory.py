@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from gridmap.models import District, Grid
 from gridmap.repositories._sql import sql
 
 
-def locate(session: Session, lon: float, lat: float) -> dict[str, Any] | None:
+def locate(session: Session | Connection, lon: float, lat: float) -> dict[str, Any] | None:
     """The grid covering a WGS84 point with its hierarchy, worker and departments, or None."""
     row = session.execute(sql("locate"), {"lon": lon, "lat": lat}).mappings().first()
     return dict(row) if row else None
 
 
-def district_at(session: Session, lon: float, lat: float) -> dict[str, str] | None:
+def district_at(session: Session | Connection, lon: float, lat: float) -> dict[str, str] | None:
     """The district covering a point (code, name), or None."""
     row = session.execute(sql("district_at"), {"lon": lon, "lat": lat}).mappings().first()
     return dict(row) if row else None
@@ -27,7 +27,7 @@ def _like_escape(text_: str) -> str:
     return text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search(session: Session, query: str, limit: int) -> list[dict[str, Any]]:
+def search(session: Session | Connection, query: str, limit: int) -> list[dict[str, Any]]:
     """Territory units, buildings and facilities whose name contains or code starts with query."""
     q = query.strip()
     params = {
@@ -39,7 +39,7 @@ def search(session: Session, query: str, limit: int) -> list[dict[str, Any]]:
     return [dict(r) for r in session.execute(sql("search"), params).mappings()]
 
 
-def extent(session: Session) -> tuple[float, float, float, float] | None:
+def extent(session: Session | Connection) -> tuple[float, float, float, float] | None:
     """Bounding box of the loaded grids, else of the districts, else None."""
     for model in (Grid, District):
         box = session.execute(select(func.ST_Extent(model.geom))).scalar_one()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from gridmap.errors import OutsideTerritory
@@ -13,7 +13,7 @@ from gridmap.repositories import territory
 from gridmap.repositories.layers import LAYERS
 
 
-def locate(session: Session, lon: float, lat: float, *, lang: str) -> dict[str, Any]:
+def locate(session: Session | Connection, lon: float, lat: float, *, lang: str) -> dict[str, Any]:
     """Everything a grid worker needs to know about a WGS84 point; OutsideTerritory if none."""
     row = territory.locate(session, lon, lat)
     if row is None:
@@ -31,7 +31,7 @@ def locate(session: Session, lon: float, lat: float, *, lang: str) -> dict[str, 
             "departments": departments}
 
 
-def search(session: Session, query: str, *, limit: int) -> list[dict[str, Any]]:
+def search(session: Session | Connection, query: str, *, limit: int) -> list[dict[str, Any]]:
     """Search results with their bounding boxes."""
     return [
         {"kind": r["kind"], "code": r["code"], "name": r["name"], "context": r["context"],
@@ -40,7 +40,7 @@ def search(session: Session, query: str, *, limit: int) -> list[dict[str, Any]]:
     ]
 
 
-def meta(session: Session, *, lang: str) -> dict[str, Any]:
+def meta(session: Session | Connection, *, lang: str) -> dict[str, Any]:
     """Layers, facility types and the loaded extent, titled in ``lang``."""
     return {
         "layers": [
@@ -53,8 +53,9 @@ def meta(session: Session, *, lang: str) -> dict[str, Any]:
     }
 
 
-def facility_types(session: Session, *, lang: str) -> list[dict[str, str]]:
+def facility_types(session: Session | Connection, *, lang: str) -> list[dict[str, str]]:
     """The enumerated facility types (code, name in ``lang``, colour) in display order."""
-    types = session.execute(select(FacilityType).order_by(FacilityType.sort_order)).scalars()
-    return [{"code": t.code, "name": t.name_en if lang == "en" else t.name_zh, "color": t.color}
-            for t in types]
+    name = FacilityType.name_en if lang == "en" else FacilityType.name_zh
+    rows = session.execute(select(FacilityType.code, name.label("name"), FacilityType.color)
+                           .order_by(FacilityType.sort_order)).mappings()
+    return [dict(r) for r in rows]

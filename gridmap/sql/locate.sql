@@ -2,17 +2,21 @@
 -- answer is deterministic), its community, sub-district and district, the nearest building
 -- (KNN on the index, then re-ranked by true distance in metres), the grid worker and the
 -- departments enrolled in the grid.
-WITH p AS (
-  SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g
-), hit AS (
+-- The point is written out (not a CTE) so the planner sees a constant and uses the GiST index
+-- for both the containment test and the KNN ordering.
+WITH hit AS (
   SELECT grid.code, grid.name, grid.community_code
-  FROM grid, p
-  WHERE grid.geom && p.g AND ST_Covers(grid.geom, p.g)
+  FROM grid
+  WHERE ST_Covers(grid.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
   ORDER BY grid.code
   LIMIT 1
 ), near AS (
-  SELECT b.code, b.name, b.address, ST_Distance(b.geom::geography, p.g::geography) AS distance_m
-  FROM (SELECT b.code, b.name, b.address, b.geom FROM building b, p ORDER BY b.geom <-> p.g LIMIT 8) b, p
+  SELECT b.code, b.name, b.address,
+         ST_Distance(b.geom::geography,
+                     ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m
+  FROM (SELECT code, name, address, geom FROM building
+        ORDER BY geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)
+        LIMIT 8) b
   ORDER BY distance_m, b.code
   LIMIT 1
 )

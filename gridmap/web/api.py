@@ -11,7 +11,7 @@ from gridmap.errors import InvalidInput, NotFound
 from gridmap.repositories.layers import LAYERS, feature_collection, layer_query, stream_features
 from gridmap.services import territory
 from gridmap.web import params
-from gridmap.web.db import read_session, session_factory, settings
+from gridmap.web.db import read_connection, session_factory, settings
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -30,16 +30,16 @@ def health() -> Response:
 @bp.get("/meta")
 def meta() -> Response:
     """Layers, facility types and the loaded extent, for the map page."""
-    with read_session() as session:
-        return jsonify(territory.meta(session, lang=_lang()))
+    with read_connection() as conn:
+        return jsonify(territory.meta(conn, lang=_lang()))
 
 
 @bp.get("/locate")
 def locate() -> Response:
     """Grid, hierarchy, nearest building, worker and departments at a point."""
     lon, lat, crs = params.point(request.args)
-    with read_session() as session:
-        found = territory.locate(session, lon, lat, lang=_lang())
+    with read_connection() as conn:
+        found = territory.locate(conn, lon, lat, lang=_lang())
     return jsonify({"query": {"crs": crs.value, "wgs84": [round(lon, 7), round(lat, 7)]},
                     **found})
 
@@ -53,8 +53,8 @@ def search() -> Response:
     if len(query) > 100:
         raise InvalidInput("搜索词过长 (query too long, max 100 characters)")
     limit = params.integer(request.args, "limit", default=10, lo=1, hi=50)
-    with read_session() as session:
-        return jsonify({"results": territory.search(session, query, limit=limit)})
+    with read_connection() as conn:
+        return jsonify({"results": territory.search(conn, query, limit=limit)})
 
 
 @bp.get("/layers/<name>.geojson")
@@ -86,8 +86,8 @@ def _facility_type(raw: str | None) -> str | None:
         return None
     if not raw.replace("_", "").isalnum() or len(raw) > 40:
         raise InvalidInput(f"设施类型无效：{raw!r} (invalid facility type)")
-    with read_session() as session:
-        known = [t["code"] for t in territory.facility_types(session, lang="zh")]
+    with read_connection() as conn:
+        known = [t["code"] for t in territory.facility_types(conn, lang="zh")]
     if raw not in known:
         raise InvalidInput(f"未知设施类型 {raw!r}；可选：{', '.join(known)} (unknown facility type)")
     return raw
