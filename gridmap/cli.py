@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.config import Settings
 from gridmap.errors import GridmapError
@@ -20,10 +23,16 @@ def _settings() -> Settings:
         raise click.ClickException(exc.message) from None
 
 
-def _factory(settings: Settings):  # type: ignore[no-untyped-def]
+@contextmanager
+def _sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """A session factory for one command; its connections are closed when the command ends."""
     from gridmap.db import make_engine, make_session_factory
 
-    return make_session_factory(make_engine(settings))
+    engine = make_engine(settings)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,8 +85,11 @@ def demo_load(scale: str, seed: int, districts: tuple[str, ...], force: bool) ->
     """Generate and load the demo data set (idempotent: a second run is a no-op)."""
     from gridmap.services.demo import load_demo
 
-    report = load_demo(_factory(_settings()), scale=scale, seed=seed,  # type: ignore[arg-type]
-                       districts=list(districts) or None, force=force, progress=True)
+    settings = _settings()
+    with _sessions(settings) as factory:
+        report = load_demo(factory, scale=scale, seed=seed,  # type: ignore[arg-type]
+                           districts=list(districts) or None, force=force, progress=True,
+                           geodata_dir=settings.geodata_dir)
     state = "already loaded" if report.skipped else "loaded"
     click.echo(f"demo data {state}: " + json.dumps(report.counts, ensure_ascii=False))
 
@@ -100,7 +112,8 @@ def export(layer: str, file: Path, **filters: str | None) -> None:
     args = {k: v for k, v in filters.items() if v}
     out = sys.stdout if str(file) == "-" else file.open("w", encoding="utf-8")
     try:
-        n = export_layer(_factory(_settings()), layer, args, out)
+        with _sessions(_settings()) as factory:
+            n = export_layer(factory, layer, args, out)
     except GridmapError as exc:
         if out is not sys.stdout:
             out.close()
@@ -124,7 +137,7 @@ def locate(lon: float, lat: float, crs: str) -> None:
     try:
         validate_lonlat(lon, lat)
         wlon, wlat = to_wgs84(lon, lat, crs)
-        with _factory(_settings())() as session:
+        with _sessions(_settings()) as factory, factory() as session:
             found = territory.locate(session, float(wlon), float(wlat), lang="zh")
     except GridmapError as exc:
         raise click.ClickException(exc.message) from None

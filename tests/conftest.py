@@ -83,7 +83,8 @@ def app(engine: Engine, settings: Settings):  # type: ignore[no-untyped-def]
 
     application = create_app(settings)
     application.config["TESTING"] = True
-    return application
+    yield application
+    application.extensions["gridmap.engine"].dispose()
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import shapely
 
 from gridmap.crs import METRIC_CRS, SRID, gcj02_to_wgs84
 
-GEODATA = Path(__file__).resolve().parents[2] / "geodata"
-DISTRICTS_FILE = GEODATA / "shenyang_districts_gcj02.geojson"
-DIVISIONS_FILE = GEODATA / "shenyang_admin_divisions_nbs2023.csv"
+GEODATA = Path(__file__).resolve().parents[2] / "geodata"  # the checkout's copy (editable install)
+DISTRICTS_FILE = "shenyang_districts_gcj02.geojson"
+DIVISIONS_FILE = "shenyang_admin_divisions_nbs2023.csv"
 
 SHENHE, DADONG = "210103", "210104"
 URBAN = ("210102", "210103", "210104", "210105", "210106")  # whole outline is built up
@@ -28,9 +28,9 @@ RESIDENT_TOTALS = {DADONG: 755_000, SHENHE: 700_000}
 
 
 @cache
-def districts_wgs84() -> gpd.GeoDataFrame:
+def districts_wgs84(root: Path = GEODATA) -> gpd.GeoDataFrame:
     """All 13 real district outlines converted from GCJ-02 to WGS84: code, name, geometry."""
-    raw = gpd.read_file(DISTRICTS_FILE)
+    raw = gpd.read_file(root / DISTRICTS_FILE)
     geoms = shapely.transform(raw.geometry.to_numpy(), _gcj_to_wgs)
     geoms = shapely.make_valid(geoms)
     frame = gpd.GeoDataFrame(
@@ -46,12 +46,12 @@ def _gcj_to_wgs(xy: np.ndarray) -> np.ndarray:
     return np.column_stack([lon, lat])
 
 
-def districts_metric() -> gpd.GeoDataFrame:
+def districts_metric(root: Path = GEODATA) -> gpd.GeoDataFrame:
     """District outlines in the metric CRS."""
-    return districts_wgs84().to_crs(METRIC_CRS)
+    return districts_wgs84(root).to_crs(METRIC_CRS)
 
 
 @cache
-def divisions() -> pd.DataFrame:
+def divisions(root: Path = GEODATA) -> pd.DataFrame:
     """NBS 2023 division codes (all columns as str)."""
-    return pd.read_csv(DIVISIONS_FILE, dtype=str, keep_default_na=False)
+    return pd.read_csv(root / DIVISIONS_FILE, dtype=str, keep_default_na=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
@@ -24,6 +25,7 @@ from gridmap.demo.buildings import place_buildings, population
 from gridmap.demo.facilities import TYPES, facility_counts, place_facilities
 from gridmap.demo.inputs import (
     DEMO_DISTRICTS,
+    GEODATA,
     RESIDENT_TOTALS,
     districts_metric,
     districts_wgs84,
@@ -65,7 +67,8 @@ def _rng(seed: int, code: str, step: str) -> np.random.Generator:
 
 
 def generate(*, scale: Literal["districts", "city"] = "districts", seed: int = 20231101,
-             districts: Sequence[str] | None = None, progress: bool = False) -> DemoData:
+             districts: Sequence[str] | None = None, progress: bool = False,
+             geodata_dir: Path | None = None) -> DemoData:
     """Generate the demo data set.
 
     Parameters
@@ -78,8 +81,11 @@ def generate(*, scale: Literal["districts", "city"] = "districts", seed: int = 2
         6-digit district codes to generate instead of `scale` (e.g. ["210103"] for tests).
     progress
         Show tqdm progress bars on stderr.
+    geodata_dir
+        Folder holding the real outlines and codes (default: the checkout's ``geodata/``).
     """
-    outlines = districts_metric()
+    root = geodata_dir or GEODATA
+    outlines = districts_metric(root)
     known = outlines.code.tolist()
     codes = list(districts) if districts is not None else (
         list(DEMO_DISTRICTS) if scale == "districts" else known)
@@ -87,12 +93,12 @@ def generate(*, scale: Literal["districts", "city"] = "districts", seed: int = 2
     if unknown or scale not in ("districts", "city"):
         raise ValueError(f"unknown district codes {unknown} or scale {scale!r}")
     codes = sorted(set(codes))
-    div = divisions()
+    div = divisions(root)
     parts = [
         _district(code, outlines, div, seed)
         for code in tqdm(codes, desc="districts", disable=not progress)
     ]
-    return _assemble(parts, codes, seed)
+    return _assemble(parts, codes, seed, districts_wgs84(root))
 
 
 @dataclass
@@ -200,7 +206,8 @@ def _building_frame(grids: gpd.GeoDataFrame, geoms: np.ndarray, grid_idx: np.nda
         geometry=geoms, crs=METRIC_CRS)
 
 
-def _assemble(parts: list[_Part], codes: list[str], seed: int) -> DemoData:
+def _assemble(parts: list[_Part], codes: list[str], seed: int,
+              outlines: gpd.GeoDataFrame) -> DemoData:
     """Join district parts, link their street networks, convert to WGS84."""
     def cat(name: str) -> pd.DataFrame:
         return pd.concat([getattr(p, name) for p in parts], ignore_index=True)
@@ -209,7 +216,7 @@ def _assemble(parts: list[_Part], codes: list[str], seed: int) -> DemoData:
     edge_df = _add_links(node_df, cat("edges"), bld, seed, codes)
     people = [pd.concat([p.people[i] for p in parts], ignore_index=True) for i in range(3)]
     return DemoData(
-        districts=districts_wgs84().copy(),
+        districts=outlines.copy(),
         subdistricts=_wgs(cat("subdistricts"), multi=True),
         communities=_wgs(cat("communities"), multi=True),
         grids=_wgs(cat("grids")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from sqlalchemy import text
@@ -36,6 +37,7 @@ def load_demo(
     scale: Scale = "districts",
     seed: int = 20231101,
     districts: list[str] | None = None,
+    geodata_dir: Path | None = None,
     force: bool = False,
     progress: bool = False,
 ) -> LoadReport:
@@ -48,7 +50,8 @@ def load_demo(
             return LoadReport(True, params, json.loads(current.counts))
     from gridmap.demo.synth import generate  # heavy imports only when generating
 
-    data = generate(scale=scale, seed=seed, districts=districts, progress=progress)
+    data = generate(scale=scale, seed=seed, districts=districts, progress=progress,
+                    geodata_dir=geodata_dir)
     with unit_of_work(factory) as session:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
         bulk.clear(session)
