@@ -7,6 +7,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql-15)
 ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || need+=(postgresql-15-postgis-3)
 ls /usr/share/postgresql/*/extension/pgrouting.control >/dev/null 2>&1 || need+=(postgresql-15-pgrouting)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# A CJK font, or Chromium draws the Chinese UI as empty boxes (screenshots, headless tests).
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -39,9 +39,8 @@ def locate() -> Response:
     """Grid, hierarchy, nearest building, worker and departments at a point."""
     lon, lat, crs = params.point(request.args)
     with read_connection() as conn:
-        found = territory.locate(conn, lon, lat, lang=_lang())
-    return jsonify({"query": {"crs": crs.value, "wgs84": [round(lon, 7), round(lat, 7)]},
-                    **found})
+        body = territory.locate_json(conn, lon, lat, crs=crs.value, lang=_lang())
+    return Response(body, mimetype="application/json")
 
 
 @bp.get("/search")

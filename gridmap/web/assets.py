@@ -13,16 +13,7 @@ import logging
 import re
 from pathlib import Path
 
-from flask import (
-    Blueprint,
-    Flask,
-    Response,
-    abort,
-    current_app,
-    request,
-    send_from_directory,
-    url_for,
-)
+from flask import Blueprint, Response, abort, current_app, request, send_from_directory, url_for
 from flask.blueprints import BlueprintSetupState
 
 log = logging.getLogger(__name__)
@@ -89,25 +80,20 @@ def vendor_url(package: str, path: str) -> str:
     return url_for("assets.vendor_file", package=package, path=path, v=version)
 
 
-def missing_packages() -> list[str]:
+def missing_packages(assets_dir: Path | None = None) -> list[str]:
     """Whitelisted packages whose entry file is absent (so pages can say what is wrong)."""
-    root = _assets_dir()
+    root = _assets_dir() if assets_dir is None else assets_dir
     return [name for name, entry in ENTRY_FILES.items() if not (root / name / entry).is_file()]
-
-
-def _warn_if_missing(app: Flask) -> None:
-    with app.app_context():
-        missing = missing_packages()
-    if missing:
-        log.warning("front-end packages not installed in %s: %s; the map will not work until "
-                    "you %s", app.extensions["gridmap.settings"].assets_dir,
-                    ", ".join(missing), INSTALL_HINT)
 
 
 @bp.record_once
 def _on_register(state: BlueprintSetupState) -> None:
     # Say it once at start-up, in the log people read, rather than only as a browser 404.
-    _warn_if_missing(state.app)
+    assets_dir = Path(state.app.extensions["gridmap.settings"].assets_dir)
+    missing = missing_packages(assets_dir)
+    if missing:
+        log.warning("front-end packages %s are not installed in %s; the map cannot work until "
+                    "you %s", ", ".join(missing), assets_dir, INSTALL_HINT)
 
 
 @bp.app_context_processor

@@ -1,0 +1,107 @@
+"""Helpers for the real-browser tests: a live server, and offline-guarded pages.
+
+The browser is never downloaded: Playwright drives ``/usr/bin/chromium``. Every request that is
+not for 127.0.0.1 is aborted and recorded, and a test fails if any was attempted, which proves
+the pages work with no CDN and no internet. A browser that cannot start fails the run on CI
+(``CI=true``) instead of skipping, because a skipped browser test proves nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("GRIDMAP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+LOCAL_HOSTS = {"127.0.0.1"}
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Serve ``app`` with werkzeug on a free loopback port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        # Close the pooled connections the server's threads opened; left to the garbage
+        # collector they end the run with ResourceWarnings (errors under our pytest settings).
+        # The engine stays usable: a later test simply opens new connections.
+        engine = app.extensions.get("gridmap.engine")
+        if engine is not None:
+            engine.dispose()
+
+
+def browser_unavailable(reason: str) -> NoReturn:
+    """Skip the browser tests, or fail them when ``CI=true``."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true: browser tests must run, not skip)")
+    pytest.skip(reason)
+
+
+@dataclass
+class PageProbe:
+    """A Playwright page plus what it did: blocked off-host requests, console errors."""
+
+    page: Any
+    base_url: str
+    blocked: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    def screenshot(self, name: str) -> Path:
+        """Save a screenshot to test-artifacts/ (look at it: passing is not enough)."""
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        # Software-rendered Chromium may still be rasterising thousands of SVG paths; a shot
+        # taken at once shows unpainted tiles. Two frames and a pause let it finish.
+        self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => "
+                           "requestAnimationFrame(r)))")
+        self.page.wait_for_timeout(250)
+        self.page.screenshot(path=str(path), animations="disabled")
+        return path
+
+
+def _offline_guard(probe: PageProbe) -> Any:
+    def handle(route: Any) -> None:
+        url = route.request.url
+        if urlsplit(url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            probe.blocked.append(url)
+            route.abort()
+
+    return handle
+
+
+@contextmanager
+def open_probe(browser: Any, base_url: str, **context_options: Any) -> Iterator[PageProbe]:
+    """A fresh context and page, offline-guarded; asserts afterwards that nothing left the host."""
+    options = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN", **context_options}
+    context = browser.new_context(base_url=base_url, **options)
+    page = context.new_page()
+    probe = PageProbe(page=page, base_url=base_url)
+    context.route("**/*", _offline_guard(probe))
+    page.on("console", lambda msg: msg.type == "error" and probe.console_errors.append(msg.text))
+    page.on("pageerror", lambda exc: probe.console_errors.append(f"uncaught: {exc}"))
+    try:
+        yield probe
+    finally:
+        context.close()
+    assert probe.blocked == [], f"the page tried to reach other hosts: {probe.blocked}"
+    assert probe.console_errors == [], f"console errors: {probe.console_errors}"
+
+
