@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -69,12 +70,13 @@ def sample_points(url: str, n: int) -> list[tuple[float, float]]:
 
 def raw_sql_times(url: str, points: list[tuple[float, float]]) -> list[float]:
     """Per-query wall time of the locate statement on one connection, in ms."""
-    statement = str(sql("locate").text).replace(":lon", "%(lon)s").replace(":lat", "%(lat)s")
+    statement = re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", sql("locate").text)
     times = []
     with psycopg.connect(url) as conn:
         for lon, lat in points:
             t0 = time.perf_counter()
-            conn.execute(statement, {"lon": lon, "lat": lat}, prepare=True).fetchall()
+            params = {"lon": lon, "lat": lat, "crs": "wgs84", "lang": "zh"}
+            conn.execute(statement, params, prepare=True).fetchall()
             times.append((time.perf_counter() - t0) * 1000)
     return times
 

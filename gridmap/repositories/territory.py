@@ -11,10 +11,13 @@ from gridmap.models import District, Grid
 from gridmap.repositories._sql import sql
 
 
-def locate(session: Session | Connection, lon: float, lat: float) -> dict[str, Any] | None:
-    """The grid covering a WGS84 point with its hierarchy, worker and departments, or None."""
-    row = session.execute(sql("locate"), {"lon": lon, "lat": lat}).mappings().first()
-    return dict(row) if row else None
+def locate_json(session: Session | Connection, lon: float, lat: float, *, crs: str,
+                lang: str) -> str | None:
+    """The locate answer for a WGS84 point as JSON text built by PostgreSQL, or None outside
+    every grid. ``crs`` is echoed in the answer; ``lang`` picks department names."""
+    params = {"lon": lon, "lat": lat, "crs": crs, "lang": lang}
+    body: str | None = session.execute(sql("locate"), params).scalar()
+    return body
 
 
 def district_at(session: Session | Connection, lon: float, lat: float) -> dict[str, str] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -13,22 +14,26 @@ from gridmap.repositories import territory
 from gridmap.repositories.layers import LAYERS
 
 
-def locate(session: Session | Connection, lon: float, lat: float, *, lang: str) -> dict[str, Any]:
-    """Everything a grid worker needs to know about a WGS84 point; OutsideTerritory if none."""
-    row = territory.locate(session, lon, lat)
-    if row is None:
+def locate_json(session: Session | Connection, lon: float, lat: float, *, crs: str = "wgs84",
+                lang: str = "zh") -> str:
+    """Everything a grid worker needs to know about a WGS84 point, as JSON text.
+
+    The document is built in SQL and passed through untouched: on the hot path Python never
+    parses or re-serialises it. Raises OutsideTerritory when no grid covers the point.
+    """
+    body = territory.locate_json(session, lon, lat, crs=crs, lang=lang)
+    if body is None:
         district = territory.district_at(session, lon, lat)
         where = f"（位于{district['name']}，该区网格数据尚未载入）" if district else "（不在本市辖区内）"
         raise OutsideTerritory(f"该位置不在任何网格内{where} (the point lies in no grid)")
-    level = {k: {"code": row[f"{k}_code"], "name": row[f"{k}_name"]}
-             for k in ("grid", "community", "subdistrict", "district")}
-    departments = [
-        {"code": d["code"], "name": d["name_en"] if lang == "en" else d["name_zh"],
-         "staff": d["staff"]}
-        for d in row["departments"]
-    ]
-    return {**level, "building": row["building"], "grid_worker": row["grid_worker"],
-            "departments": departments}
+    return body
+
+
+def locate(session: Session | Connection, lon: float, lat: float, *, crs: str = "wgs84",
+           lang: str = "zh") -> dict[str, Any]:
+    """:func:`locate_json` as a dict (for the CLI and callers that inspect the answer)."""
+    found: dict[str, Any] = json.loads(locate_json(session, lon, lat, crs=crs, lang=lang))
+    return found
 
 
 def search(session: Session | Connection, query: str, *, limit: int) -> list[dict[str, Any]]:
