@@ -122,10 +122,10 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     (tmp / "points.csv").write_text("\n".join(f"{x:.7f},{y:.7f}" for x, y in points))
     (tmp / "locate.lua").write_text(LUA % (tmp / "points.csv"))
-    env = {**os.environ, "GRIDMAP_DATABASE_URL": url, "GRIDMAP_POOL_SIZE": "8"}
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": url}
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-b", "127.0.0.1:5099", "-w", str(args.workers),
-         "--threads", "8", "gridmap.app:create_app()"], env=env, stderr=subprocess.DEVNULL)
+         "gridmap.app:create_app()"], env=env, stderr=subprocess.DEVNULL)
     try:
         time.sleep(3)
         wrk("http://127.0.0.1:5099/api/locate?lon=123.45&lat=41.8", 3, 8, None)  # warm up
@@ -136,7 +136,7 @@ def main() -> None:
         server.terminate()
         server.wait()
     q = statistics.quantiles(sql_ms, n=100)
-    print(f"scale={args.scale} workers={args.workers}x8 threads, wrk -t2 -c{args.connections} "
+    print(f"scale={args.scale} gunicorn: {args.workers} sync workers, wrk -t2 -c{args.connections} "
           f"-d{args.seconds}s, {len(points)} random points (2% outside any grid)")
     print("| what | requests/s | p50 ms | p90 ms | p99 ms |")
     print("|---|---:|---:|---:|---:|")

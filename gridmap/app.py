@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from gridmap.config import Settings
-from gridmap.db import make_engine, make_session_factory
+from gridmap.db import ReadPool, make_engine, make_session_factory
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -31,6 +31,7 @@ def _register_db(app: Flask, settings: Settings) -> None:
     app.extensions["gridmap.engine"] = engine
     app.extensions["gridmap.read_engine"] = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.extensions["gridmap.sessions"] = make_session_factory(engine)
+    app.extensions["gridmap.read_pool"] = ReadPool(settings)
 
 
 def _register_i18n(app: Flask) -> None:

@@ -147,8 +147,10 @@ def locate(lon: float, lat: float, crs: str) -> None:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
-@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+@click.option("--workers", default=os.cpu_count() or 2, show_default="CPU count", type=int,
+              help="gunicorn worker processes.")
+@click.option("--threads", default=1, show_default=True, type=int,
+              help="Threads per worker (1 = sync workers: fastest for CPU-bound requests).")
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the web app with gunicorn."""
     _settings()  # fail early and clearly on missing settings

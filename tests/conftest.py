@@ -84,6 +84,7 @@ def app(engine: Engine, settings: Settings):  # type: ignore[no-untyped-def]
     application = create_app(settings)
     application.config["TESTING"] = True
     yield application
+    application.extensions["gridmap.read_pool"].close()
     application.extensions["gridmap.engine"].dispose()
 
 

@@ -4,26 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from gridmap.models import District, Grid
-from gridmap.repositories._sql import sql
+from gridmap.repositories._sql import pyformat, sql
 
 
-def locate_json(session: Session | Connection, lon: float, lat: float, *, crs: str,
+def locate_json(conn: psycopg.Connection, lon: float, lat: float, *, crs: str,
                 lang: str) -> str | None:
     """The locate answer for a WGS84 point as JSON text built by PostgreSQL, or None outside
-    every grid. ``crs`` is echoed in the answer; ``lang`` picks department names."""
+    every grid. ``crs`` is echoed in the answer; ``lang`` picks department names.
+
+    Takes a psycopg connection: this is the hot path, run as a prepared statement.
+    """
     params = {"lon": lon, "lat": lat, "crs": crs, "lang": lang}
-    body: str | None = session.execute(sql("locate"), params).scalar()
-    return body
+    row = conn.execute(pyformat("locate"), params, prepare=True).fetchone()
+    return None if row is None else str(row[0])
 
 
-def district_at(session: Session | Connection, lon: float, lat: float) -> dict[str, str] | None:
+def district_at(conn: psycopg.Connection, lon: float, lat: float) -> dict[str, str] | None:
     """The district covering a point (code, name), or None."""
-    row = session.execute(sql("district_at"), {"lon": lon, "lat": lat}).mappings().first()
-    return dict(row) if row else None
+    row = conn.execute(pyformat("district_at"), {"lon": lon, "lat": lat}).fetchone()
+    return None if row is None else {"code": row[0], "name": row[1]}
+
+
+def driver_connection(session: Session | Connection) -> psycopg.Connection:
+    """The psycopg connection under a SQLAlchemy session or connection (same transaction)."""
+    conn = session.connection() if isinstance(session, Session) else session
+    driver: psycopg.Connection = conn.connection.driver_connection  # type: ignore[assignment]
+    return driver
 
 
 def _like_escape(text_: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
@@ -14,16 +15,16 @@ from gridmap.repositories import territory
 from gridmap.repositories.layers import LAYERS
 
 
-def locate_json(session: Session | Connection, lon: float, lat: float, *, crs: str = "wgs84",
+def locate_json(conn: psycopg.Connection, lon: float, lat: float, *, crs: str = "wgs84",
                 lang: str = "zh") -> str:
     """Everything a grid worker needs to know about a WGS84 point, as JSON text.
 
     The document is built in SQL and passed through untouched: on the hot path Python never
     parses or re-serialises it. Raises OutsideTerritory when no grid covers the point.
     """
-    body = territory.locate_json(session, lon, lat, crs=crs, lang=lang)
+    body = territory.locate_json(conn, lon, lat, crs=crs, lang=lang)
     if body is None:
-        district = territory.district_at(session, lon, lat)
+        district = territory.district_at(conn, lon, lat)
         where = f"（位于{district['name']}，该区网格数据尚未载入）" if district else "（不在本市辖区内）"
         raise OutsideTerritory(f"该位置不在任何网格内{where} (the point lies in no grid)")
     return body
@@ -31,8 +32,9 @@ def locate_json(session: Session | Connection, lon: float, lat: float, *, crs: s
 
 def locate(session: Session | Connection, lon: float, lat: float, *, crs: str = "wgs84",
            lang: str = "zh") -> dict[str, Any]:
-    """:func:`locate_json` as a dict (for the CLI and callers that inspect the answer)."""
-    found: dict[str, Any] = json.loads(locate_json(session, lon, lat, crs=crs, lang=lang))
+    """:func:`locate_json` as a dict, in a SQLAlchemy session's transaction (CLI, tests)."""
+    conn = territory.driver_connection(session)
+    found: dict[str, Any] = json.loads(locate_json(conn, lon, lat, crs=crs, lang=lang))
     return found
 
 

@@ -1,9 +1,8 @@
 -- Locate a WGS84 point and answer with the whole JSON document, built in PostgreSQL: the grid
 -- that covers it (lowest code wins on a shared boundary, so the answer is deterministic), its
--- community, sub-district and district, the nearest building (KNN on the index, re-ranked by
--- true distance in metres), the grid worker and the departments enrolled in the grid.
--- The point is written out (not a CTE) so the planner sees a constant and uses the GiST index
--- for both the containment test and the KNN ordering. Returns no row outside every grid.
+-- community, sub-district and district, the grid's nearest building, the grid worker and the
+-- departments enrolled in the grid. The point is written out (not a CTE) so the planner sees a
+-- constant and uses the GiST index. Returns no row outside every grid.
 WITH hit AS (
   SELECT grid.code, grid.name, grid.community_code
   FROM grid
@@ -11,12 +10,12 @@ WITH hit AS (
   ORDER BY grid.code
   LIMIT 1
 ), near AS (
+  -- The nearest building of the grid that owns the point (its case lands in this grid):
+  -- a grid holds a handful of buildings, found by index, measured exactly in metres.
   SELECT b.code, b.name, b.address,
          ST_Distance(b.geom::geography,
                      ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m
-  FROM (SELECT code, name, address, geom FROM building
-        ORDER BY geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)
-        LIMIT 8) b
+  FROM building b JOIN hit ON b.grid_code = hit.code
   ORDER BY distance_m, b.code
   LIMIT 1
 )

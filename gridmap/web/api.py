@@ -5,20 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
-from flask_babel import get_locale
 
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.repositories.layers import LAYERS, feature_collection, layer_query, stream_features
 from gridmap.services import territory
 from gridmap.web import params
-from gridmap.web.db import read_connection, session_factory, settings
+from gridmap.web.db import hot_connection, read_connection, session_factory, settings
+from gridmap.web.i18n import current_lang
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def _lang() -> str:
-    locale = get_locale()
-    return "en" if locale is not None and locale.language == "en" else "zh"
+    return current_lang()
 
 
 @bp.get("/health")
@@ -38,7 +37,7 @@ def meta() -> Response:
 def locate() -> Response:
     """Grid, hierarchy, nearest building, worker and departments at a point."""
     lon, lat, crs = params.point(request.args)
-    with read_connection() as conn:
+    with hot_connection() as conn:
         body = territory.locate_json(conn, lon, lat, crs=crs.value, lang=_lang())
     return Response(body, mimetype="application/json")
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg
 from flask import current_app
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.config import Settings
+from gridmap.db import ReadPool
 
 
 def settings() -> Settings:
@@ -33,4 +35,12 @@ def read_connection() -> Iterator[Connection]:
     """
     engine: Engine = current_app.extensions["gridmap.read_engine"]
     with engine.connect() as conn:
+        yield conn
+
+
+@contextmanager
+def hot_connection() -> Iterator[psycopg.Connection]:
+    """A psycopg autocommit connection from the read pool, for the hottest reads (locate)."""
+    pool: ReadPool = current_app.extensions["gridmap.read_pool"]
+    with pool.connection() as conn:
         yield conn

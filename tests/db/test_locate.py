@@ -30,14 +30,14 @@ def test_interior_point_finds_its_grid_and_hierarchy(db_session: Session) -> Non
     assert [d["name"] for d in found["departments"]][:2] == ["民政", "应急管理"]
 
 
-def test_nearest_building_is_the_closest_by_true_distance(db_session: Session) -> None:
+def test_nearest_building_is_the_grids_closest_by_true_distance(db_session: Session) -> None:
     g = _interior_point(db_session)
     found = territory.locate(db_session, g["lon"], g["lat"], lang="zh")
     best = db_session.execute(text("""
         SELECT code, ST_Distance(geom::geography,
                                  ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS d
-        FROM building ORDER BY d LIMIT 1
-    """), {"lon": g["lon"], "lat": g["lat"]}).one()
+        FROM building WHERE grid_code = :grid ORDER BY d LIMIT 1
+    """), {"lon": g["lon"], "lat": g["lat"], "grid": g["code"]}).one()
     assert found["building"]["code"] == best.code
     assert found["building"]["distance_m"] == pytest.approx(best.d, abs=0.1)
 
