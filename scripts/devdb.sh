@@ -46,6 +46,10 @@ running() { as_owner "$pgbin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; }
 start() {
   init
   if ! running; then
+    if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
+      echo "devdb: port $port is taken by another server; set GRIDMAP_PGPORT to a free port" >&2
+      exit 1
+    fi
     as_owner "$pgbin/pg_ctl" -D "$pgdata" -l "$state/postgres.log" -w -t 60 start >/dev/null
   fi
   psql_() { "$pgbin/psql" -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
