@@ -11,7 +11,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY gridmap ./gridmap
 COPY geodata ./geodata
-RUN pip install --no-cache-dir . && pybabel compile -q -d /usr/local/lib/python3.11/site-packages/gridmap/translations
+RUN pip install --no-cache-dir . && pybabel compile -d /usr/local/lib/python3.11/site-packages/gridmap/translations
 COPY --from=assets /src/node_modules ./node_modules
 RUN useradd --system --uid 10001 gridmap
 USER gridmap

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -42,45 +43,52 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+class _Held:
+    """A thread's connection; closed when the thread ends and its thread-local state is freed
+    (a development server starts a thread per request: their connections must not pile up)."""
+
+    __slots__ = ("conn", "__weakref__")
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+
+    def __del__(self) -> None:
+        self.conn.close()
+
+
 class ReadPool:
     """One autocommit psycopg connection per thread, for the hottest single-statement reads.
 
     Measured on locate (bench/README.md): a prepared statement on a psycopg connection costs
     about half the CPU of the same through SQLAlchemy Core, and keeping the connection with its
-    thread saves the pool's check-out/check-in on top. A web worker has a fixed, small number of
-    threads, so the number of connections stays bounded. Nothing is opened until first use, so
-    building the app opens no connection; a broken connection is replaced on the next request.
+    thread saves a pool's check-out/check-in on top. Web workers have a fixed, small number of
+    threads, so the number of connections stays bounded; a thread's connection is closed when
+    the thread ends. Nothing is opened until first use, so building the app opens no
+    connection; a broken connection is replaced on the next request.
     """
 
     def __init__(self, settings: Settings) -> None:
         url = make_url(settings.sqlalchemy_url).set(drivername="postgresql")
         self._conninfo = url.render_as_string(hide_password=False)
         self._local = threading.local()
-        self._lock = threading.Lock()
-        self._open: list[psycopg.Connection] = []
-
-    def _connect(self) -> psycopg.Connection:
-        conn = psycopg.connect(self._conninfo, autocommit=True, application_name="gridmap-read")
-        self._local.conn = conn
-        with self._lock:
-            self._open = [c for c in self._open if not c.closed] + [conn]
-        return conn
+        self._held: weakref.WeakSet[_Held] = weakref.WeakSet()
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
         """This thread's connection; closed (and replaced next time) if it breaks."""
-        conn: psycopg.Connection | None = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.broken:
-            conn = self._connect()
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is None or held.conn.closed or held.conn.broken:
+            conn = psycopg.connect(self._conninfo, autocommit=True,
+                                   application_name="gridmap-read")
+            held = self._local.held = _Held(conn)
+            self._held.add(held)
         try:
-            yield conn
+            yield held.conn
         except psycopg.OperationalError:
-            conn.close()
+            held.conn.close()
             raise
 
     def close(self) -> None:
-        """Close every connection opened so far (threads reconnect on next use)."""
-        with self._lock:
-            for conn in self._open:
-                conn.close()
-            self._open = []
+        """Close every connection still open (threads reconnect on next use)."""
+        for held in list(self._held):
+            held.conn.close()
