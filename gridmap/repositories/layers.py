@@ -7,6 +7,7 @@ each feature's JSON text; Python only concatenates.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -89,7 +90,7 @@ LAYERS: dict[str, LayerSpec] = {
                   _territory_props(("code", Grid.code), ("name", Grid.name),
                                    ("community_code", Grid.community_code),
                                    ("synthetic", Grid.synthetic)),
-                  14, "polygon", Grid.code),
+                  15, "polygon", Grid.code),
         LayerSpec("buildings", "楼院", "Buildings", Building, Building.code,
                   _territory_props(("code", Building.code), ("name", Building.name),
                                    ("address", Building.address),
@@ -104,7 +105,7 @@ LAYERS: dict[str, LayerSpec] = {
         LayerSpec("streets", "街巷", "Streets", StreetEdge, cast(StreetEdge.id, String),
                   _territory_props(("kind", StreetEdge.kind), ("name", StreetEdge.name),
                                    ("length_m", func.round(cast(StreetEdge.length_m, Numeric()), 1))),
-                  14, "line", None),
+                  15, "line", None),
         LayerSpec("facilities", "设施", "Facilities", Facility, Facility.code, _facility_props,
                   13, "point", Facility.community_code),
     )
@@ -114,6 +115,13 @@ LAYERS: dict[str, LayerSpec] = {
 def _tolerance_deg(zoom: int) -> float:
     """Half a screen pixel at ``zoom`` in degrees: simplification below it is invisible."""
     return 360.0 / (256 * 2**zoom) * 0.5
+
+
+def _decimals(zoom: int | None) -> int:
+    """Coordinate decimals that keep a tenth of a pixel at ``zoom`` (7, ~1 cm, for export)."""
+    if zoom is None:
+        return 7
+    return max(1, min(7, math.ceil(-math.log10(_tolerance_deg(zoom) * 0.2))))
 
 
 def layer_query(
@@ -128,6 +136,14 @@ def layer_query(
 ) -> Select[tuple[str]]:
     """A SELECT yielding one GeoJSON Feature (as JSON text) per row, ordered by id."""
     geom: ColumnElement[Any] = spec.model.geom
+    if zoom is not None and bbox is not None and spec.geometry == "polygon":
+        # For display, a district or community much larger than the view is cut to the view
+        # plus a margin as wide as the view (beyond what the map pre-renders when panning):
+        # at street zoom this sends a few KB instead of a whole district outline.
+        minx, miny, maxx, maxy = bbox
+        dx, dy = maxx - minx, maxy - miny
+        geom = func.ST_ClipByBox2D(geom, func.ST_MakeEnvelope(
+            minx - dx, miny - dy, maxx + dx, maxy + dy, 4326))
     if zoom is not None and zoom < 17 and spec.geometry != "point":
         geom = func.ST_SimplifyPreserveTopology(geom, _tolerance_deg(zoom))
     props = func.json_build_object(*[x for name, col in spec.properties(lang)
@@ -135,7 +151,7 @@ def layer_query(
     feature = func.json_build_object(
         literal("type"), literal("Feature"),
         literal("id"), spec.id_column,
-        literal("geometry"), cast(func.ST_AsGeoJSON(geom, 6), JSON()),
+        literal("geometry"), cast(func.ST_AsGeoJSON(geom, _decimals(zoom)), JSON()),
         literal("properties"), props,
     )
     stmt = select(cast(feature, String)).select_from(spec.model)

@@ -62,8 +62,9 @@ def open_map(probe: PageProbe, path: str = "/") -> Any:
 
 
 def go_to(page: Any, lon: float, lat: float, zoom: int) -> None:
-    page.evaluate("([lat, lon, zoom]) => window.gridmap.map.setView([lat, lon], zoom, "
-                  "{animate: false})", [lat, lon, zoom])
+    # The arrow returns nothing: Playwright would otherwise try to serialise the Leaflet map.
+    page.evaluate("([lat, lon, zoom]) => { window.gridmap.map.setView([lat, lon], zoom, "
+                  "{animate: false}); }", [lat, lon, zoom])
 
 
 def wait_for_paths(page: Any, pane: str) -> int:
