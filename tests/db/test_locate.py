@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -79,3 +81,53 @@ def test_english_department_names(db_session: Session) -> None:
     g = _interior_point(db_session)
     found = territory.locate(db_session, g["lon"], g["lat"], lang="en")
     assert found["departments"][0]["name"] == "Civil Affairs"
+
+
+def _locate(db_session: Session, g: dict) -> dict:
+    return territory.locate(db_session, g["lon"], g["lat"], lang="zh")
+
+
+def test_answer_follows_renamed_community(db_session: Session) -> None:
+    g = _interior_point(db_session)
+    db_session.execute(text("UPDATE community SET name = '新名社区' WHERE code = :c"),
+                       {"c": g["community_code"]})
+    assert _locate(db_session, g)["community"]["name"] == "新名社区"
+
+
+def test_answer_follows_a_new_grid_worker(db_session: Session) -> None:
+    g = _interior_point(db_session)
+    new_id = db_session.execute(text(
+        "INSERT INTO person (name, phone, role, community_code) "
+        "VALUES ('新网格员', '13800000000', 'grid_worker', :c) RETURNING id"),
+        {"c": g["community_code"]}).scalar_one()
+    db_session.execute(text("UPDATE grid_member SET person_id = :p "
+                            "WHERE grid_code = :g AND role = 'grid_worker'"),
+                       {"p": new_id, "g": g["code"]})
+    assert _locate(db_session, g)["grid_worker"] == {"name": "新网格员", "phone": "13800000000"}
+    db_session.execute(text("UPDATE person SET phone = '13900000000' WHERE id = :p"),
+                       {"p": new_id})
+    assert _locate(db_session, g)["grid_worker"]["phone"] == "13900000000"
+
+
+def test_answer_follows_enrolment_changes(db_session: Session) -> None:
+    g = _interior_point(db_session)
+    db_session.execute(text("DELETE FROM grid_enrollment WHERE grid_code = :g "
+                            "AND department_code = 'heating'"), {"g": g["code"]})
+    names = [d["name"] for d in _locate(db_session, g)["departments"]]
+    assert len(names) == 14 and "供热" not in names
+    db_session.execute(text("DELETE FROM grid_member WHERE grid_code = :g"), {"g": g["code"]})
+    assert _locate(db_session, g)["grid_worker"] is None
+
+
+def test_moving_a_member_refreshes_both_grids(db_session: Session) -> None:
+    g = _interior_point(db_session)
+    other = db_session.execute(text(
+        "SELECT code FROM grid WHERE community_code = :c AND code <> :g ORDER BY code LIMIT 1"),
+        {"c": g["community_code"], "g": g["code"]}).scalar_one()
+    db_session.execute(text("DELETE FROM grid_member WHERE grid_code = :o"), {"o": other})
+    db_session.execute(text("UPDATE grid_member SET grid_code = :o WHERE grid_code = :g "
+                            "AND role = 'grid_worker'"), {"o": other, "g": g["code"]})
+    assert _locate(db_session, g)["grid_worker"] is None
+    card = db_session.execute(text("SELECT card_zh FROM grid_card WHERE grid_code = :o"),
+                              {"o": other}).scalar_one()
+    assert json.loads(card)["grid_worker"]["name"]

@@ -41,7 +41,7 @@ def _tables(settings: Settings) -> set[str]:
 def test_upgrade_from_empty_then_downgrade_and_again(scratch_settings: Settings) -> None:
     expected = {"district", "subdistrict", "community", "grid", "building", "facility",
                 "facility_type", "street_node", "street_edge", "department", "person",
-                "grid_member", "grid_enrollment", "dataset"}
+                "grid_member", "grid_enrollment", "dataset", "grid_card"}
     schema.upgrade(scratch_settings)
     assert expected <= _tables(scratch_settings)
     schema.downgrade(scratch_settings, "base")
