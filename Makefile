@@ -69,7 +69,7 @@ serve: setup
 test: setup
 	@set -a; source $(ENVFILE); set +a; $(BIN)/pytest $(PYTEST_ARGS)
 
-lint: venv
+lint: | venv
 	$(BIN)/ruff check gridmap tests bench
 	$(BIN)/mypy gridmap
 

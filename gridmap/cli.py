@@ -8,12 +8,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.config import Settings
 from gridmap.errors import GridmapError
+
+if TYPE_CHECKING:
+    from gridmap.services.demo import Scale
 
 
 def _settings() -> Settings:
@@ -81,13 +85,13 @@ def demo() -> None:
 @click.option("--district", "districts", multiple=True, metavar="CODE",
               help="Only these 6-digit district codes (repeatable); overrides --scale.")
 @click.option("--force", is_flag=True, help="Reload even if the same data set is loaded.")
-def demo_load(scale: str, seed: int, districts: tuple[str, ...], force: bool) -> None:
+def demo_load(scale: Scale, seed: int, districts: tuple[str, ...], force: bool) -> None:
     """Generate and load the demo data set (idempotent: a second run is a no-op)."""
     from gridmap.services.demo import load_demo
 
     settings = _settings()
     with _sessions(settings) as factory:
-        report = load_demo(factory, scale=scale, seed=seed,  # type: ignore[arg-type]
+        report = load_demo(factory, scale=scale, seed=seed,
                            districts=list(districts) or None, force=force, progress=True,
                            geodata_dir=settings.geodata_dir)
     state = "already loaded" if report.skipped else "loaded"

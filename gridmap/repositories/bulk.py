@@ -6,7 +6,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import psycopg
 import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -26,10 +28,11 @@ def clear(session: Session, tables: Sequence[str] = TERRITORY_TABLES) -> None:
     session.execute(text("TRUNCATE " + ", ".join(names) + " RESTART IDENTITY CASCADE"))
 
 
-def ewkb_hex(geoms: Any) -> np.ndarray:
+def ewkb_hex(geoms: Any) -> npt.NDArray[np.object_]:
     """Hex EWKB (with SRID 4326) of a geometry array, the text form COPY accepts for geometry."""
     arr = shapely.set_srid(np.asarray(geoms, dtype=object), SRID)
-    return shapely.to_wkb(arr, hex=True, include_srid=True)
+    hexes: npt.NDArray[np.object_] = shapely.to_wkb(arr, hex=True, include_srid=True)
+    return hexes
 
 
 def copy_rows(session: Session, table: str, columns: Sequence[str],
@@ -39,6 +42,8 @@ def copy_rows(session: Session, table: str, columns: Sequence[str],
     if table not in TERRITORY_TABLES:
         raise ValueError(f"not a bulk-loadable table: {table}")
     conn = session.connection().connection.driver_connection
+    if not isinstance(conn, psycopg.Connection):
+        raise TypeError("COPY needs the psycopg 3 driver (postgresql+psycopg://)")
     cols = ", ".join(columns)  # column names come from our own code, never from input
     n = 0
     with conn.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # noqa: S608

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, Select, String, cast, func, literal, select
+from sqlalchemy import ColumnElement, Numeric, ScalarSelect, Select, String, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import JSON
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from gridmap.models import (
     Building,
@@ -27,7 +27,13 @@ from gridmap.models import (
     Subdistrict,
 )
 
-Props = Callable[[str], list[tuple[str, ColumnElement[Any]]]]
+# A SQL expression or a mapped attribute (``Model.column``): either can go into a SELECT.
+Expr = ColumnElement[Any] | QueryableAttribute[Any]
+Props = Callable[[str], list[tuple[str, Expr]]]
+LayerModel = (
+    type[District] | type[Subdistrict] | type[Community] | type[Grid] | type[Building]
+    | type[StreetEdge] | type[Facility]
+)
 
 
 @dataclass(frozen=True)
@@ -50,19 +56,19 @@ class LayerSpec:
     name: str
     title_zh: str
     title_en: str
-    model: Any
-    id_column: ColumnElement[Any]
+    model: LayerModel
+    id_column: Expr
     properties: Props
     minzoom: int
     geometry: str
-    area_column: ColumnElement[Any] | None
+    area_column: Expr | None
 
 
-def _territory_props(*cols: tuple[str, ColumnElement[Any]]) -> Props:
+def _territory_props(*cols: tuple[str, Expr]) -> Props:
     return lambda lang: list(cols)
 
 
-def _facility_props(lang: str) -> list[tuple[str, ColumnElement[Any]]]:
+def _facility_props(lang: str) -> list[tuple[str, Expr]]:
     return [
         ("code", Facility.code), ("type", Facility.type),
         ("type_name", FacilityType.name_en if lang == "en" else FacilityType.name_zh),
@@ -114,7 +120,7 @@ LAYERS: dict[str, LayerSpec] = {
 
 def _tolerance_deg(zoom: int) -> float:
     """Half a screen pixel at ``zoom`` in degrees: simplification below it is invisible."""
-    return 360.0 / (256 * 2**zoom) * 0.5
+    return 360.0 / (256 * 2.0**zoom) * 0.5
 
 
 def _decimals(zoom: int | None) -> int:
@@ -133,9 +139,9 @@ def layer_query(
     facility_type: str | None,
     lang: str,
     limit: int | None,
-) -> Select[tuple[str]]:
+) -> Select[str]:
     """A SELECT yielding one GeoJSON Feature (as JSON text) per row, ordered by id."""
-    geom: ColumnElement[Any] = spec.model.geom
+    geom: Expr = spec.model.geom
     if zoom is not None and bbox is not None and spec.geometry == "polygon":
         # For display, a district or community much larger than the view is cut to the view
         # plus a margin as wide as the view (beyond what the map pre-renders when panning):
@@ -170,7 +176,7 @@ def layer_query(
     return stmt
 
 
-def _area_filter(stmt: Select[tuple[str]], spec: LayerSpec, prefix: str) -> Select[tuple[str]]:
+def _area_filter(stmt: Select[str], spec: LayerSpec, prefix: str) -> Select[str]:
     if spec.area_column is not None:
         # Codes nest (grid = community + 3 digits …), so an area is a code prefix. A coarser
         # layer than the filter (e.g. districts filtered by a community) keeps its ancestor.
@@ -183,13 +189,15 @@ def _area_filter(stmt: Select[tuple[str]], spec: LayerSpec, prefix: str) -> Sele
     return stmt.where(func.ST_Intersects(spec.model.geom, outline))
 
 
-def _area_outline(prefix: str) -> Any:
-    model = {6: District, 9: Subdistrict, 12: Community}[len(prefix)]
+def _area_outline(prefix: str) -> ScalarSelect[object]:
+    models: dict[int, type[District] | type[Subdistrict] | type[Community]] = {
+        6: District, 9: Subdistrict, 12: Community}
+    model = models[len(prefix)]
     return select(model.geom).where(model.code == prefix).scalar_subquery()
 
 
 def stream_features(
-    session: Session, stmt: Select[tuple[str]], *, batch: int = 500
+    session: Session, stmt: Select[str], *, batch: int = 500
 ) -> Iterator[str]:
     """Yield feature JSON texts from a server-side cursor, ``batch`` rows at a time."""
     result = session.execute(stmt.execution_options(yield_per=batch))

@@ -33,7 +33,9 @@ def district_at(conn: psycopg.Connection, lon: float, lat: float) -> dict[str, s
 def driver_connection(session: Session | Connection) -> psycopg.Connection:
     """The psycopg connection under a SQLAlchemy session or connection (same transaction)."""
     conn = session.connection() if isinstance(session, Session) else session
-    driver: psycopg.Connection = conn.connection.driver_connection  # type: ignore[assignment]
+    driver = conn.connection.driver_connection
+    if not isinstance(driver, psycopg.Connection):
+        raise TypeError("gridmap needs the psycopg 3 driver (postgresql+psycopg://)")
     return driver
 
 

@@ -6,7 +6,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridmap.db import unit_of_work
 from gridmap.models import Dataset
 from gridmap.repositories import bulk
+
+if TYPE_CHECKING:  # type-only: the generator (and its heavy imports) loads only when generating
+    import pandas as pd
+    from tqdm import tqdm
+
+    from gridmap.demo.synth import DemoData
 
 log = logging.getLogger(__name__)
 
@@ -64,32 +70,32 @@ def load_demo(
     return LoadReport(False, params, counts)
 
 
-def _copy_all(session: Session, data: object, *, progress: bool) -> dict[str, int]:
-    d = data  # DemoData; attribute access keeps this module free of generator imports
-    steps: list[tuple[str, object, list[str], str | None]] = [
-        ("district", d.districts, ["code", "name"], "geometry"),  # type: ignore[attr-defined]
-        ("subdistrict", d.subdistricts, ["code", "name", "district_code"], "geometry"),  # type: ignore[attr-defined]
-        ("community", d.communities, ["code", "name", "subdistrict_code"], "geometry"),  # type: ignore[attr-defined]
-        ("grid", d.grids.assign(synthetic=True), ["code", "name", "community_code", "synthetic"], "geometry"),  # type: ignore[attr-defined]
-        ("building", d.buildings.assign(synthetic=True),  # type: ignore[attr-defined]
+def _copy_all(session: Session, data: DemoData, *, progress: bool) -> dict[str, int]:
+    d = data  # short alias: the table below reads better
+    steps: list[tuple[str, pd.DataFrame, list[str], str | None]] = [
+        ("district", d.districts, ["code", "name"], "geometry"),
+        ("subdistrict", d.subdistricts, ["code", "name", "district_code"], "geometry"),
+        ("community", d.communities, ["code", "name", "subdistrict_code"], "geometry"),
+        ("grid", d.grids.assign(synthetic=True), ["code", "name", "community_code", "synthetic"], "geometry"),
+        ("building", d.buildings.assign(synthetic=True),
          ["code", "name", "address", "grid_code", "households", "residents", "aged_60_plus",
           "aged_80_plus", "elderly_living_alone", "synthetic"], "geometry"),
-        ("facility", d.facilities.assign(synthetic=True),  # type: ignore[attr-defined]
+        ("facility", d.facilities.assign(synthetic=True),
          ["code", "type", "name", "capacity", "hours", "community_code", "synthetic"], "geometry"),
-        ("street_node", d.street_nodes.rename(columns={"node_id": "id"}), ["id"], "geometry"),  # type: ignore[attr-defined]
-        ("street_edge", d.street_edges.rename(columns={"edge_id": "id"}),  # type: ignore[attr-defined]
+        ("street_node", d.street_nodes.rename(columns={"node_id": "id"}), ["id"], "geometry"),
+        ("street_edge", d.street_edges.rename(columns={"edge_id": "id"}),
          ["id", "source", "target", "length_m", "kind", "name"], "geometry"),
-        ("person", d.people.rename(columns={"person_id": "id"}).assign(synthetic=True),  # type: ignore[attr-defined]
+        ("person", d.people.rename(columns={"person_id": "id"}).assign(synthetic=True),
          ["id", "name", "phone", "role", "department_code", "community_code", "synthetic"], None),
         ("grid_member", _members(d), ["grid_code", "person_id", "role"], None),
-        ("grid_enrollment", d.enrollments,  # type: ignore[attr-defined]
+        ("grid_enrollment", d.enrollments,
          ["grid_code", "department_code", "person_id"], None),
     ]
     counts: dict[str, int] = {}
     bar = _progress(len(steps), enabled=progress)
     for table, frame, columns, geometry in steps:
         bar.set_description(f"loading {table}")
-        counts[table] = bulk.copy_frame(session, table, frame, columns, geometry=geometry)  # type: ignore[arg-type]
+        counts[table] = bulk.copy_frame(session, table, frame, columns, geometry=geometry)
         bar.update(1)
     bar.close()
     for table in ("person", "building", "facility"):
@@ -100,12 +106,12 @@ def _copy_all(session: Session, data: object, *, progress: bool) -> dict[str, in
     return counts
 
 
-def _members(d: object) -> object:
+def _members(d: DemoData) -> pd.DataFrame:
     """Grid workers plus Party-member central households, as grid_member rows."""
     import pandas as pd
 
-    workers = d.grid_workers.assign(role="grid_worker")  # type: ignore[attr-defined]
-    people = d.people  # type: ignore[attr-defined]
+    workers = d.grid_workers.assign(role="grid_worker")
+    people = d.people
     households = people[people["role"] == "party_household"]
     if "grid_code" in households.columns:
         extra = households[["grid_code", "person_id"]].assign(role="party_household")
@@ -113,7 +119,7 @@ def _members(d: object) -> object:
     return workers
 
 
-def _progress(total: int, *, enabled: bool):  # type: ignore[no-untyped-def]
+def _progress(total: int, *, enabled: bool) -> tqdm[Any]:
     from tqdm import tqdm
 
     return tqdm(total=total, disable=not enabled, unit="table")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 
@@ -12,6 +13,9 @@ from gridmap.services import territory
 from gridmap.web import params
 from gridmap.web.db import hot_connection, read_connection, session_factory, settings
 from gridmap.web.i18n import current_lang
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -74,9 +78,9 @@ def layer(name: str) -> Response:
                     headers={"Content-Disposition": f'inline; filename="{name}.geojson"'})
 
 
-def _stream(stmt: object, cap: int | None) -> Iterator[str]:
+def _stream(stmt: Select[str], cap: int | None) -> Iterator[str]:
     with session_factory()() as session:
-        yield from feature_collection(stream_features(session, stmt), cap=cap)  # type: ignore[arg-type]
+        yield from feature_collection(stream_features(session, stmt), cap=cap)
 
 
 def _facility_type(raw: str | None) -> str | None:
