@@ -82,8 +82,25 @@ def raw_sql_times(url: str, points: list[tuple[float, float]]) -> list[float]:
     return times
 
 
+def cpu_seconds(pattern: str) -> tuple[float, float]:
+    """CPU seconds used so far by the processes matching ``pattern`` and by PostgreSQL's."""
+    def total(args: list[str]) -> float:
+        pids = subprocess.run(["pgrep", *args], capture_output=True, text=True).stdout.split()
+        ticks = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+    return total(["-f", pattern]), total(["-x", "postgres"])
+
+
 def wrk(url: str, seconds: int, connections: int, script: Path | None) -> dict[str, float]:
-    """Run wrk and parse requests/s and latency percentiles (ms)."""
+    """Run wrk and parse requests/s and latency percentiles (ms), plus the CPU milliseconds
+    per request spent in the gunicorn processes and in PostgreSQL during the run."""
+    before = cpu_seconds("127.0.0.1:5099")
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if script:
         cmd[1:1] = ["-s", str(script)]
@@ -97,6 +114,10 @@ def wrk(url: str, seconds: int, connections: int, script: Path | None) -> dict[s
             stats["p" + parts[0].rstrip("%")] = _ms(parts[1])
         elif "Non-2xx" in line:
             stats["non2xx"] = float(parts[-1])
+    after = cpu_seconds("127.0.0.1:5099")
+    requests = stats["rps"] * seconds
+    stats["web_cpu_ms"] = (after[0] - before[0]) * 1000 / requests
+    stats["db_cpu_ms"] = (after[1] - before[1]) * 1000 / requests
     return stats
 
 
@@ -135,15 +156,15 @@ def main() -> None:
     q = statistics.quantiles(sql_ms, n=100)
     print(f"scale={args.scale} gunicorn: {args.workers} sync workers, wrk -t2 -c{args.connections} "
           f"-d{args.seconds}s, {len(points)} random points (2% outside any grid)")
-    print("| what | requests/s | p50 ms | p90 ms | p99 ms |")
-    print("|---|---:|---:|---:|---:|")
+    print("| what | requests/s | p50 ms | p90 ms | p99 ms | web CPU ms/req | PostgreSQL CPU ms/req |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     print(f"| raw SQL (one connection, prepared) | {1000 / statistics.mean(sql_ms):.0f} | "
-          f"{q[49]:.2f} | {q[89]:.2f} | {q[98]:.2f} |")
+          f"{q[49]:.2f} | {q[89]:.2f} | {q[98]:.2f} | | |")
     for i, (health, locate) in enumerate(runs, 1):
         for name, st in ((f"GET /api/health (round {i})", health),
                          (f"GET /api/locate (round {i})", locate)):
             print(f"| {name} | {st['rps']:.0f} | {st['p50']:.2f} | {st['p90']:.2f} | "
-                  f"{st['p99']:.2f} |")
+                  f"{st['p99']:.2f} | {st['web_cpu_ms']:.2f} | {st['db_cpu_ms']:.2f} |")
     ratios = [loc["rps"] / hea["rps"] for hea, loc in runs]
     print("locate/health requests/s ratio per round: " + ", ".join(f"{r:.2f}" for r in ratios)
           + f"; non-2xx locate answers (points outside every grid, 404): "
