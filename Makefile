@@ -42,7 +42,7 @@ node_modules/.installed: package.json package-lock.json
 assets: node_modules/.installed
 
 translations: venv
-	@$(BIN)/pybabel compile -d gridmap/translations >/dev/null
+	@set -o pipefail; $(BIN)/pybabel compile -d gridmap/translations 2>&1 | { grep -v "^compiling catalog" || true; }
 
 $(ENVFILE):
 	mkdir -p $(STATE)

@@ -57,7 +57,7 @@ start() {
     if [ -z "$(psql_ -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
       psql_ -d postgres -c "CREATE DATABASE $db"
     fi
-    psql_ -d "$db" -c "CREATE EXTENSION IF NOT EXISTS postgis; CREATE EXTENSION IF NOT EXISTS pgrouting;"
+    psql_ -d "$db" -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS postgis; CREATE EXTENSION IF NOT EXISTS pgrouting;"
   done
   echo "devdb: running on 127.0.0.1:$port"
 }
