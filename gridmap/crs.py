@@ -12,6 +12,7 @@ floats for scalar input).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -108,17 +109,26 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Any, Any]:
     return _out(x + d_lon, y + d_lat)
 
 
-def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-9) -> tuple[Any, Any]:
-    """Invert GCJ-02 by fixed-point iteration (converges to ~1e-9° in a few steps)."""
-    gx, gy = _arrays(lon, lat)
-    x, y = gx.copy(), gy.copy()
-    for _ in range(30):
-        fx, fy = wgs84_to_gcj02(x, y)
-        ex, ey = np.asarray(fx) - gx, np.asarray(fy) - gy
+def _invert(forward: Callable[[Floats, Floats], tuple[Any, Any]], tx: Floats, ty: Floats,
+            x: Floats, y: Floats, *, tol_deg: float, steps: int) -> tuple[Any, Any]:
+    """Solve forward(x, y) = (tx, ty) by fixed-point iteration from (x, y).
+
+    The offsets vary slowly with position, so each step shrinks the error by orders of
+    magnitude; a few steps reach ``tol_deg``.
+    """
+    for _ in range(steps):
+        fx, fy = forward(x, y)
+        ex, ey = np.asarray(fx) - tx, np.asarray(fy) - ty
         x, y = x - ex, y - ey
         if np.all(np.abs(ex) < tol_deg) and np.all(np.abs(ey) < tol_deg):
             break
     return _out(x, y)
+
+
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-9) -> tuple[Any, Any]:
+    """Invert GCJ-02 by fixed-point iteration (converges to ~1e-9° in a few steps)."""
+    gx, gy = _arrays(lon, lat)
+    return _invert(wgs84_to_gcj02, gx, gy, gx.copy(), gy.copy(), tol_deg=tol_deg, steps=30)
 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Any, Any]:
@@ -139,14 +149,8 @@ def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-10) -> 
     x, y = bx - 0.0065, by - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    gx, gy = z * np.cos(theta), z * np.sin(theta)
-    for _ in range(10):
-        fx, fy = gcj02_to_bd09(gx, gy)
-        ex, ey = np.asarray(fx) - bx, np.asarray(fy) - by
-        gx, gy = gx - ex, gy - ey
-        if np.all(np.abs(ex) < tol_deg) and np.all(np.abs(ey) < tol_deg):
-            break
-    return _out(gx, gy)
+    return _invert(gcj02_to_bd09, bx, by, z * np.cos(theta), z * np.sin(theta),
+                   tol_deg=tol_deg, steps=10)
 
 
 def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Any, Any]:
