@@ -25,6 +25,13 @@ class InvalidInput(GridmapError):
     code = "invalid_input"
 
 
+class Forbidden(GridmapError):
+    """The acting person may not do this (HTTP 403)."""
+
+    status = 403
+    code = "forbidden"
+
+
 class NotFound(GridmapError):
     """The thing asked for does not exist (HTTP 404)."""
 
@@ -43,6 +50,13 @@ class Conflict(GridmapError):
 
     status = 409
     code = "conflict"
+
+
+class PayloadTooLarge(GridmapError):
+    """An upload is larger than allowed (HTTP 413)."""
+
+    status = 413
+    code = "payload_too_large"
 
 
 class DataRejected(GridmapError):
