@@ -41,9 +41,10 @@ def _register_i18n(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from gridmap.web import api, assets, pages
+    from gridmap.web import api, assets, cases, pages
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(cases.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(assets.bp)
 

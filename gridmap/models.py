@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     func,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gridmap.crs import SRID
@@ -189,3 +190,99 @@ class Dataset(Base):
     params: Mapped[str] = mapped_column(Text)
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     counts: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class CaseCategory(Base):
+    """A case category (楼道照明, 供暖, …) with default departments and deadlines, kept as data."""
+
+    __tablename__ = "case_category"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    default_departments: Mapped[list[str]] = mapped_column(ARRAY(String(40)))
+    respond_hours: Mapped[float] = mapped_column(Float)
+    resolve_hours: Mapped[float] = mapped_column(Float)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Case(Base):
+    """A resident's problem (案件): where, what, who owns it, its deadlines and its state."""
+
+    __tablename__ = "case"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    category: Mapped[str] = mapped_column(ForeignKey("case_category.code"))
+    description: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(Text, default="")
+    geom: Mapped[object] = mapped_column(Geometry("POINT", srid=SRID), nullable=False)
+    input_crs: Mapped[str] = mapped_column(String(10), default="wgs84")
+    grid_code: Mapped[str] = mapped_column(ForeignKey("grid.code"))
+    community_code: Mapped[str] = mapped_column(String(12))
+    subdistrict_code: Mapped[str] = mapped_column(String(9))
+    district_code: Mapped[str] = mapped_column(String(6))
+    building_code: Mapped[str | None] = mapped_column(String(24))
+    reporter_name: Mapped[str] = mapped_column(Text, default="")
+    reporter_phone: Mapped[str] = mapped_column(String(20), default="")
+    channel: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), default="reported")
+    owner_kind: Mapped[str | None] = mapped_column(String(10))
+    owner_department: Mapped[str | None] = mapped_column(ForeignKey("department.code"))
+    owner_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    suspended_from: Mapped[str | None] = mapped_column(String(20))
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    rating: Mapped[str | None] = mapped_column(String(24))
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    respond_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolve_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CaseEvent(Base):
+    """One step of a case's history: who did what, when, from which state to which (immutable)."""
+
+    __tablename__ = "case_event"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    action: Mapped[str] = mapped_column(String(24))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, object]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CaseCohandler(Base):
+    """A department pulled into a case by the owner's whistle (吹哨), with its own part to finish."""
+
+    __tablename__ = "case_cohandler"
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("department.code"), primary_key=True)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CasePhoto(Base):
+    """A photo of a case (at report, or after resolution), stored under the media folder."""
+
+    __tablename__ = "case_photo"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(Text)
+    thumb_path: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(40))
+    bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

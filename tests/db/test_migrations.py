@@ -41,7 +41,8 @@ def _tables(settings: Settings) -> set[str]:
 def test_upgrade_from_empty_then_downgrade_and_again(scratch_settings: Settings) -> None:
     expected = {"district", "subdistrict", "community", "grid", "building", "facility",
                 "facility_type", "street_node", "street_edge", "department", "person",
-                "grid_member", "grid_enrollment", "dataset", "grid_card"}
+                "grid_member", "grid_enrollment", "dataset", "grid_card", "case_category", "case",
+                "case_event", "case_cohandler", "case_photo"}
     schema.upgrade(scratch_settings)
     assert expected <= _tables(scratch_settings)
     schema.downgrade(scratch_settings, "base")
@@ -60,7 +61,7 @@ def test_every_geometry_column_has_a_gist_index(engine) -> None:
                    c.srid
             FROM geometry_columns c WHERE c.f_table_schema = 'public'
         """)).all()
-    assert len(rows) == 8
+    assert len(rows) == 9  # 8 territory and network layers + case points
     assert all(indexed for _, indexed, _ in rows), rows
     assert {srid for _, _, srid in rows} == {4326}
 

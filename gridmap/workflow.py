@@ -1,0 +1,538 @@
+"""Case workflow (民呼我应): states, who may do what from which state, and deadlines (即呼即应).
+
+Pure: no database, no Flask, no clock. A service loads the case as a `CaseView` and the acting
+person as an `Actor`, calls `apply()`, then in one transaction writes `Transition.case` back (with
+a version check) and appends `Transition.event` with the time of the write.
+
+Check order in `apply`: unknown action (InvalidInput) → state does not allow the action (Conflict)
+→ this person may not act (Forbidden) → the case's parts forbid it right now, e.g. co-handlers still
+working (Conflict) → parameters (InvalidInput). `allowed_actions` runs the same checks minus the
+parameters, so a button is shown exactly when the action can succeed with valid input.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Literal, TypeVar
+
+from gridmap.errors import Conflict, Forbidden, GridmapError, InvalidInput
+
+NOTE_MAX_CHARS = 2000
+SOON_DUE_FRACTION = 0.2
+"""A deadline is "soon due" within this share of the allowed time before it …"""
+SOON_DUE_CAP = timedelta(hours=2)
+"""… or within this long before it, whichever is smaller."""
+
+
+class State(StrEnum):
+    """Where a case stands."""
+
+    REPORTED = "reported"
+    DISPATCHED = "dispatched"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    VERIFIED = "verified"
+    RATED = "rated"
+    CLOSED = "closed"
+    RETURNED = "returned"
+    SUSPENDED = "suspended"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_STATES = frozenset({State.CLOSED, State.CANCELLED})
+
+
+class Action(StrEnum):
+    """What a person can do to a case; the order is the order of the UI buttons."""
+
+    DISPATCH = "dispatch"
+    START = "start"
+    RETURN = "return"
+    WHISTLE = "whistle"
+    FINISH_PART = "finish_part"
+    RESOLVE = "resolve"
+    VERIFY = "verify"
+    REJECT_VERIFICATION = "reject_verification"
+    RATE = "rate"
+    CLOSE = "close"
+    SUSPEND = "suspend"
+    RESUME = "resume"
+    CANCEL = "cancel"
+
+
+class Role(StrEnum):
+    """A person's role, as stored in `person.role`."""
+
+    GRID_WORKER = "grid_worker"
+    DEPARTMENT_STAFF = "department_staff"
+    COMMUNITY_SECRETARY = "community_secretary"
+    PARTY_HOUSEHOLD = "party_household"
+
+
+class Rating(StrEnum):
+    """The resident's rating of the outcome."""
+
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    DISSATISFIED = "dissatisfied"
+
+
+class CancelReason(StrEnum):
+    """Why a case is cancelled."""
+
+    DUPLICATE = "duplicate"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The acting person with the memberships that decide what they may do."""
+
+    person_id: int
+    role: str
+    community_code: str | None
+    department_code: str | None
+    member_grids: frozenset[str]  # grids where the person is grid worker / Party household
+    enrolled_grids: frozenset[str]  # grids where the person is enrolled as department staff
+
+
+@dataclass(frozen=True)
+class CoHandler:
+    """A department pulled in by a whistle (吹哨), with its own part to finish."""
+
+    department_code: str
+    done: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """The workflow-relevant part of a case."""
+
+    state: State
+    grid_code: str
+    community_code: str
+    owner_kind: Literal["grid", "department"] | None
+    owner_department: str | None
+    enrolled_departments: frozenset[str]  # departments enrolled in the case's grid
+    cohandlers: tuple[CoHandler, ...]
+    suspended_from: State | None
+    reopen_count: int
+    rating: str | None
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    """The immutable history entry of one transition (the service adds the time)."""
+
+    action: Action
+    from_state: State
+    to_state: State
+    actor_id: int
+    note: str
+    payload: Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The case after an action and the event that records it."""
+
+    case: CaseView
+    event: EventDraft
+
+
+# Labels for messages only; pages take theirs from the message catalogue.
+_STATE_ZH = {
+    State.REPORTED: "已上报", State.DISPATCHED: "已分派", State.IN_PROGRESS: "处置中",
+    State.RESOLVED: "已处置", State.VERIFIED: "已核查", State.RATED: "已评价", State.CLOSED: "已结案",
+    State.RETURNED: "已退回", State.SUSPENDED: "已挂起", State.CANCELLED: "已作废",
+}
+_ACTION_ZH = {
+    Action.DISPATCH: "分派", Action.START: "开始处置", Action.RETURN: "退回", Action.WHISTLE: "吹哨",
+    Action.FINISH_PART: "完成协办", Action.RESOLVE: "办结", Action.VERIFY: "核查",
+    Action.REJECT_VERIFICATION: "核查退回", Action.RATE: "评价", Action.CLOSE: "结案",
+    Action.SUSPEND: "挂起", Action.RESUME: "恢复", Action.CANCEL: "作废",
+}
+
+
+# --- who may act -------------------------------------------------------------------------------
+
+def _grid_worker(case: CaseView, actor: Actor) -> bool:
+    return actor.role == Role.GRID_WORKER and case.grid_code in actor.member_grids
+
+
+def _secretary(case: CaseView, actor: Actor) -> bool:
+    return (actor.role == Role.COMMUNITY_SECRETARY and actor.community_code is not None
+            and actor.community_code == case.community_code)
+
+
+def _worker_or_secretary(case: CaseView, actor: Actor) -> bool:
+    return _grid_worker(case, actor) or _secretary(case, actor)
+
+
+def _staff_of(case: CaseView, actor: Actor, department: str | None) -> bool:
+    return (actor.role == Role.DEPARTMENT_STAFF and department is not None
+            and actor.department_code == department and case.grid_code in actor.enrolled_grids)
+
+
+def _owner_department_staff(case: CaseView, actor: Actor) -> bool:
+    return case.owner_kind == "department" and _staff_of(case, actor, case.owner_department)
+
+
+def _owner(case: CaseView, actor: Actor) -> bool:
+    if case.owner_kind == "grid":
+        return _grid_worker(case, actor)
+    return _owner_department_staff(case, actor)
+
+
+def _cohandler_staff(case: CaseView, actor: Actor) -> bool:
+    return any(_staff_of(case, actor, c.department_code) for c in case.cohandlers)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    sources: tuple[State, ...]
+    may_act: Callable[[CaseView, Actor], bool]
+    who_zh: str
+    who_en: str
+
+
+_S = State
+_WORKER_OR_SECRETARY = ("该网格的网格员或社区书记", "the grid's worker or the community secretary")
+_OWNER = ("案件的承办人（承办部门在本网格报到的工作人员，或自办的网格员）",
+          "the case's owner (its department's staff enrolled in this grid, or the grid's worker)")
+_OWNER_DEPARTMENT = ("承办部门在本网格报到的工作人员",
+                     "the owning department's staff enrolled in this grid")
+_COHANDLER = ("协办部门在本网格报到的工作人员", "a co-handling department's staff enrolled in this grid")
+_SECRETARY = ("本社区书记", "the community secretary")
+_RULES: Mapping[Action, _Rule] = {
+    Action.DISPATCH: _Rule((_S.REPORTED, _S.RETURNED), _worker_or_secretary, *_WORKER_OR_SECRETARY),
+    Action.START: _Rule((_S.DISPATCHED,), _owner, *_OWNER),
+    Action.RETURN: _Rule((_S.DISPATCHED, _S.IN_PROGRESS), _owner_department_staff, *_OWNER_DEPARTMENT),
+    Action.WHISTLE: _Rule((_S.DISPATCHED, _S.IN_PROGRESS), _owner, *_OWNER),
+    Action.FINISH_PART: _Rule((_S.IN_PROGRESS,), _cohandler_staff, *_COHANDLER),
+    Action.RESOLVE: _Rule((_S.IN_PROGRESS,), _owner, *_OWNER),
+    Action.VERIFY: _Rule((_S.RESOLVED,), _secretary, *_SECRETARY),
+    Action.REJECT_VERIFICATION: _Rule((_S.RESOLVED,), _secretary, *_SECRETARY),
+    Action.RATE: _Rule((_S.VERIFIED,), _worker_or_secretary, *_WORKER_OR_SECRETARY),
+    Action.CLOSE: _Rule((_S.RATED,), _worker_or_secretary, *_WORKER_OR_SECRETARY),
+    Action.SUSPEND: _Rule((_S.REPORTED, _S.DISPATCHED, _S.IN_PROGRESS, _S.RETURNED), _secretary, *_SECRETARY),
+    Action.RESUME: _Rule((_S.SUSPENDED,), _secretary, *_SECRETARY),
+    Action.CANCEL: _Rule((_S.REPORTED, _S.DISPATCHED, _S.RETURNED, _S.SUSPENDED), _worker_or_secretary,
+                         *_WORKER_OR_SECRETARY),
+}
+SUSPENDABLE_STATES = frozenset(_RULES[Action.SUSPEND].sources)
+_UNKNOWN_SUSPENDED_FROM = "案件挂起前的状态未知，无法恢复 (the state before suspension is unknown)"
+_NOTE_REQUIRED = frozenset({Action.RETURN, Action.FINISH_PART, Action.RESOLVE,
+                            Action.REJECT_VERIFICATION, Action.SUSPEND})
+
+
+def _whistle_candidates(case: CaseView) -> list[str]:
+    taken = {c.department_code for c in case.cohandlers} | {case.owner_department}
+    return sorted(case.enrolled_departments - taken)
+
+
+def _blocker(case: CaseView, actor: Actor, action: Action) -> Conflict | None:
+    """A reason in the case's parts (not its state) why the action cannot happen now."""
+    if action is Action.RESOLVE:
+        pending = [c.department_code for c in case.cohandlers if not c.done]
+        if pending:
+            return Conflict(f"协办部门尚未完成：{'、'.join(pending)} "
+                            f"(co-handling departments still working: {', '.join(pending)})")
+    elif action is Action.FINISH_PART:
+        own = [c for c in case.cohandlers if c.department_code == actor.department_code]
+        if all(c.done for c in own):
+            return Conflict("本部门的协办部分已完成 (this department's part is already done)")
+    elif action is Action.WHISTLE and not _whistle_candidates(case):
+        return Conflict("本网格已没有可以召集的报到部门 "
+                        "(no further department enrolled in this grid to call in)")
+    elif action is Action.RESUME and case.suspended_from not in SUSPENDABLE_STATES:
+        return Conflict(_UNKNOWN_SUSPENDED_FROM)
+    return None
+
+
+def _refusal(case: CaseView, actor: Actor, action: Action) -> GridmapError | None:
+    rule = _RULES[action]
+    if case.state not in rule.sources:
+        allowed_zh = "、".join(f"「{_STATE_ZH[s]}」" for s in rule.sources)
+        allowed_en = ", ".join(rule.sources)
+        return Conflict(f"案件当前为「{_STATE_ZH[State(case.state)]}」，只有{allowed_zh}的案件可以"
+                        f"{_ACTION_ZH[action]} (the case is {case.state}; {action} is allowed only from: "
+                        f"{allowed_en})")
+    if not rule.may_act(case, actor):
+        return Forbidden(f"只有{rule.who_zh}可以{_ACTION_ZH[action]}案件 ({rule.who_en} may {action})")
+    return _blocker(case, actor, action)
+
+
+def allowed_actions(case: CaseView, actor: Actor) -> list[Action]:
+    """Return what this person may do to the case now, in button order."""
+    return [action for action in Action if _refusal(case, actor, action) is None]
+
+
+# --- parameters and effects --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Params:
+    note: str
+    department: str | None
+    departments: Collection[str]
+    rating: str | None
+    reason: str | None
+    after_photos: int
+
+
+_Effect = tuple[CaseView, dict[str, object]]
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _clean_note(note: str, *, required: bool, action: Action) -> str:
+    if not isinstance(note, str):
+        raise InvalidInput("说明必须是文本 (the note must be text)")
+    text = note.strip()
+    if required and not text:
+        raise InvalidInput(f"{_ACTION_ZH[action]}需要填写说明或理由 "
+                           f"({action} requires a note giving the reason)")
+    if len(text) > NOTE_MAX_CHARS:
+        raise InvalidInput(f"说明不能超过 {NOTE_MAX_CHARS} 个字符 "
+                           f"(the note is limited to {NOTE_MAX_CHARS} characters)")
+    return text
+
+
+def _choice(kind: type[_E], value: str | None, what_zh: str, what_en: str) -> _E:
+    names = ", ".join(kind)
+    if value is None or not value.strip():
+        raise InvalidInput(f"请选择{what_zh}：{names} (a {what_en} is required: {names})")
+    try:
+        return kind(value.strip())
+    except ValueError:
+        raise InvalidInput(f"未知{what_zh} '{value}'，可选：{names} (unknown {what_en})") from None
+
+
+def _reset_parts(parts: tuple[CoHandler, ...]) -> tuple[CoHandler, ...]:
+    return tuple(CoHandler(c.department_code, done=False, note="") for c in parts)
+
+
+def _dispatch(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+    if p.department is None:  # kept by the grid: its worker handles the case
+        kept = replace(case, state=State.DISPATCHED, owner_kind="grid", owner_department=None)
+        return kept, {"owner_kind": "grid", "department": None}
+    code = p.department.strip()
+    if code not in case.enrolled_departments:
+        raise InvalidInput(f"部门 '{p.department}' 未在本网格报到，不能分派 "
+                           f"(department '{p.department}' is not enrolled in this grid)")
+    sent = replace(case, state=State.DISPATCHED, owner_kind="department", owner_department=code)
+    return sent, {"owner_kind": "department", "department": code}
+
+
+def _start(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+    return replace(case, state=State.IN_PROGRESS), {}
+
+
+def _return(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+    # The whistle was the old owner's call; the next owner decides whom to pull in.
+    new = replace(case, state=State.RETURNED, owner_kind=None, owner_department=None, cohandlers=())
+    return new, {"department": case.owner_department}
+
+
+def _whistle(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+    raw = [p.departments] if isinstance(p.departments, str) else list(p.departments)
+    codes = sorted({str(d).strip() for d in raw})
+    if not codes:
+        raise InvalidInput("请选择至少一个要召集的部门 (choose at least one department to call in)")
+    cohandling = {h.department_code for h in case.cohandlers}
+    enrolled = case.enrolled_departments
+    checks = (("未在本网格报到 (not enrolled in this grid)", [c for c in codes if c not in enrolled]),
+              ("是承办部门 (is the owner)", [c for c in codes if c == case.owner_department]),
+              ("已是协办部门 (already co-handling)", [c for c in codes if c in cohandling]))
+    problems = [f"{'、'.join(bad)} {label}" for label, bad in checks if bad]
+    if problems:
+        raise InvalidInput("不能召集：" + "；".join(problems))
+    added = tuple(CoHandler(code, done=False, note="") for code in codes)
+    return replace(case, cohandlers=case.cohandlers + added), {"departments": codes}
+
+
+def _finish_part(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+    parts = tuple(replace(c, done=True, note=p.note) if c.department_code == actor.department_code else c
+                  for c in case.cohandlers)
+    return replace(case, cohandlers=parts), {"department": actor.department_code}
+
+
+def _resolve(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+    count = p.after_photos
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise InvalidInput("处置后照片数量必须是非负整数 (after_photos must be a whole number ≥ 0)")
+    return replace(case, state=State.RESOLVED), {"after_photos": count}
+
+
+def _verify(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+    return replace(case, state=State.VERIFIED), {}
+
+
+def _reject_verification(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+    # Not fixed after all: every co-handler confirms its part again, as after a dissatisfied rating.
+    return replace(case, state=State.IN_PROGRESS, cohandlers=_reset_parts(case.cohandlers)), {}
+
+
+def _rate(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+    rating = _choice(Rating, p.rating, "评价", "rating")
+    if rating is Rating.DISSATISFIED:
+        new = replace(case, state=State.IN_PROGRESS, rating=rating.value, reopen_count=case.reopen_count + 1,
+                      cohandlers=_reset_parts(case.cohandlers))
+        return new, {"rating": rating.value, "reopen_count": new.reopen_count}
+    return replace(case, state=State.RATED, rating=rating.value), {"rating": rating.value}
+
+
+def _close(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+    return replace(case, state=State.CLOSED), {}
+
+
+def _suspend(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+    previous = State(case.state)
+    return replace(case, state=State.SUSPENDED, suspended_from=previous), {"suspended_from": previous.value}
+
+
+def _resume(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+    if case.suspended_from is None:  # _blocker refuses this first; kept for the type checker
+        raise Conflict(_UNKNOWN_SUSPENDED_FROM)
+    return replace(case, state=State(case.suspended_from), suspended_from=None), {}
+
+
+def _cancel(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+    reason = _choice(CancelReason, p.reason, "作废原因", "cancel reason")
+    return replace(case, state=State.CANCELLED, suspended_from=None), {"reason": reason.value}
+
+
+_EFFECTS: Mapping[Action, Callable[[CaseView, Actor, _Params], _Effect]] = {
+    Action.DISPATCH: _dispatch, Action.START: _start, Action.RETURN: _return, Action.WHISTLE: _whistle,
+    Action.FINISH_PART: _finish_part, Action.RESOLVE: _resolve, Action.VERIFY: _verify,
+    Action.REJECT_VERIFICATION: _reject_verification, Action.RATE: _rate, Action.CLOSE: _close,
+    Action.SUSPEND: _suspend, Action.RESUME: _resume, Action.CANCEL: _cancel,
+}
+
+
+def parse_action(value: Action | str) -> Action:
+    """Parse an action name, refusing unknown ones with InvalidInput."""
+    try:
+        return Action(value)
+    except ValueError:
+        names = ", ".join(Action)
+        raise InvalidInput(f"未知操作 '{value}'，可选：{names} (unknown action)") from None
+
+
+def apply(case: CaseView, actor: Actor, action: Action | str, *, note: str = "",
+          department: str | None = None, departments: Collection[str] = (), rating: str | None = None,
+          reason: str | None = None, after_photos: int = 0) -> Transition:
+    """Perform an action on a case, returning the new case view and the event to append.
+
+    Parameters
+    ----------
+    note
+        Free text, stripped, at most 2,000 characters; required for return, finish_part, resolve,
+        reject_verification and suspend (where it is the reason).
+    department
+        dispatch: an enrolled department's code, or None for "kept by the grid".
+    departments
+        whistle: the enrolled departments to call in as co-handlers.
+    rating
+        rate: satisfied, basically_satisfied or dissatisfied (which reopens the case).
+    reason
+        cancel: duplicate or invalid.
+    after_photos
+        resolve: how many after-photos came with the resolution.
+
+    Raises
+    ------
+    InvalidInput, Conflict, Forbidden
+        In the order described in the module docstring.
+    """
+    act = parse_action(action)
+    refusal = _refusal(case, actor, act)
+    if refusal is not None:
+        raise refusal
+    clean_note = _clean_note(note, required=act in _NOTE_REQUIRED, action=act)
+    params = _Params(note=clean_note, department=department, departments=departments, rating=rating,
+                     reason=reason, after_photos=after_photos)
+    new_case, payload = _EFFECTS[act](case, actor, params)
+    event = EventDraft(action=act, from_state=State(case.state), to_state=new_case.state,
+                       actor_id=actor.person_id, note=params.note, payload=payload)
+    return Transition(case=new_case, event=event)
+
+
+def is_response(event: EventDraft) -> bool:
+    """Whether the event answers the call (即呼即应): a dispatch or a cancel; the first one counts."""
+    return event.to_state in (State.DISPATCHED, State.CANCELLED)
+
+
+def is_resolution(event: EventDraft) -> bool:
+    """Whether the event resolves the case."""
+    return event.to_state is State.RESOLVED
+
+
+# --- deadlines ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Deadlines:
+    """When a case must be answered and resolved."""
+
+    respond_by: datetime
+    resolve_by: datetime
+
+
+class DueStatus(StrEnum):
+    """How a case stands against one deadline."""
+
+    ON_TIME = "on_time"
+    SOON_DUE = "soon_due"
+    OVERDUE = "overdue"
+    MET = "met"
+    MISSED = "missed"
+
+
+def _require_aware(**values: datetime | None) -> None:
+    for name, value in values.items():
+        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+            raise ValueError(f"{name} must be timezone-aware")
+
+
+def deadlines(reported_at: datetime, *, respond_hours: float, resolve_hours: float) -> Deadlines:
+    """Compute a case's deadlines from its category's hours."""
+    _require_aware(reported_at=reported_at)
+    for name, hours in (("respond_hours", respond_hours), ("resolve_hours", resolve_hours)):
+        if not math.isfinite(hours) or hours <= 0:
+            raise ValueError(f"{name} must be a positive number of hours, got {hours!r}")
+    if resolve_hours < respond_hours:
+        raise ValueError("resolve_hours must not be shorter than respond_hours")
+    return Deadlines(respond_by=reported_at + timedelta(hours=respond_hours),
+                     resolve_by=reported_at + timedelta(hours=resolve_hours))
+
+
+def due_status(started_at: datetime, deadline: datetime, *, now: datetime,
+               done_at: datetime | None = None) -> DueStatus:
+    """Classify one deadline: met/missed once done, else overdue, soon_due or on_time.
+
+    "Soon due" starts 20 % of the allowed time (started_at → deadline) before the deadline, or
+    2 hours before it if that is later. Exactly at the deadline a case is soon due, not overdue.
+    """
+    _require_aware(started_at=started_at, deadline=deadline, now=now, done_at=done_at)
+    if done_at is not None:
+        return DueStatus.MET if done_at <= deadline else DueStatus.MISSED
+    if now > deadline:
+        return DueStatus.OVERDUE
+    window = min((deadline - started_at) * SOON_DUE_FRACTION, SOON_DUE_CAP)
+    return DueStatus.SOON_DUE if now >= deadline - window else DueStatus.ON_TIME
+
+
+def response_status(reported_at: datetime, respond_by: datetime, *, now: datetime,
+                    responded_at: datetime | None = None) -> DueStatus:
+    """Classify the response deadline; responded_at is when the case first left "reported"."""
+    return due_status(reported_at, respond_by, now=now, done_at=responded_at)
+
+
+def resolution_status(reported_at: datetime, resolve_by: datetime, *, now: datetime,
+                      resolved_at: datetime | None = None) -> DueStatus:
+    """Classify the resolution deadline; resolved_at is when the case reached "resolved"."""
+    return due_status(reported_at, resolve_by, now=now, done_at=resolved_at)
