@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, request, send_from_directory
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    request,
+    send_from_directory,
+    stream_with_context,
+)
 from werkzeug.datastructures import FileStorage
 
 from gridmap.crs import parse_crs
 from gridmap.db import unit_of_work
 from gridmap.errors import Forbidden, InvalidInput
-from gridmap.services import case_queries, cases
+from gridmap.services import case_board, case_queries, cases
 from gridmap.services.photos import PhotoStore, UploadedPhoto
 from gridmap.web import params
 from gridmap.web.db import session_factory, settings
@@ -143,6 +152,41 @@ def _action_params(fields: dict[str, Any], photos: int) -> dict[str, Any]:
     if photos:
         out["after_photos"] = photos
     return out
+
+
+@bp.get("/api/cases")
+def board() -> Response:
+    """The case board: filtered, overdue first, keyset-paginated (``cursor``)."""
+    filters = case_board.parse_filter(request.args)
+    limit = params.integer(request.args, "limit", default=50, lo=1, hi=200)
+    with session_factory()() as session:
+        return jsonify(case_board.page(session, filters, cursor=request.args.get("cursor"),
+                                       limit=limit, lang=current_lang()))
+
+
+@bp.get("/api/cases.csv")
+def board_csv() -> Response:
+    """The filtered board as CSV, streamed (reporter phones masked)."""
+    filters = case_board.parse_filter(request.args)
+    return _stream(case_board.csv_lines, filters, "text/csv", "cases.csv")
+
+
+@bp.get("/api/cases.geojson")
+def board_geojson() -> Response:
+    """The filtered board as GeoJSON points, streamed (reporter phones masked)."""
+    filters = case_board.parse_filter(request.args)
+    return _stream(case_board.geojson_chunks, filters, "application/geo+json", "cases.geojson")
+
+
+def _stream(produce: Any, filters: Any, mimetype: str, filename: str) -> Response:
+    lang = current_lang()
+
+    def chunks() -> Iterator[str]:
+        with session_factory()() as session:
+            yield from produce(session, filters, lang=lang)
+
+    return Response(stream_with_context(chunks()), mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @bp.get("/media/<path:path>")

@@ -38,6 +38,7 @@ CATEGORIES = [
 
 STATES = ("reported", "dispatched", "in_progress", "resolved", "verified", "rated", "closed",
           "returned", "suspended", "cancelled")
+UNRESOLVED = ("reported", "dispatched", "in_progress", "returned", "suspended")
 CHANNELS = ("grid_patrol", "hotline_12345", "walk_in", "resident", "proactive_visit")
 RATINGS = ("satisfied", "basically_satisfied", "dissatisfied")
 
@@ -121,7 +122,7 @@ def upgrade() -> None:
     # Keyset pagination of the board: newest first, and open cases by deadline (overdue first).
     op.create_index("ix_case_created", "case", [sa.text("created_at DESC"), sa.text("id DESC")])
     op.create_index("ix_case_open_deadline", "case", ["resolve_by", "id"],
-                    postgresql_where=sa.text("state NOT IN ('closed', 'cancelled')"))
+                    postgresql_where=sa.text(f"state IN {_in(UNRESOLVED)}"))
     for column in ("grid_code", "community_code", "subdistrict_code", "district_code",
                    "owner_department", "category", "state"):
         op.create_index(f"ix_case_{column}", "case",
