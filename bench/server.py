@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -21,6 +22,7 @@ def gunicorn(port: int, env: dict[str, str], *, workers: int = 2) -> Iterator[st
             raise SystemExit(f"port {port} is taken by another server: stop it first")
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(workers),
+         "--access-logfile", os.environ.get("GRIDMAP_BENCH_ACCESS_LOG", "/dev/null"),
          "gridmap.app:create_app()"], env=env, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:

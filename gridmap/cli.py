@@ -84,8 +84,11 @@ def demo() -> None:
 @click.option("--seed", type=int, default=20231101, show_default=True, help="Random seed.")
 @click.option("--district", "districts", multiple=True, metavar="CODE",
               help="Only these 6-digit district codes (repeatable); overrides --scale.")
+@click.option("--cases", type=click.IntRange(min=0), default=20_000, show_default=True,
+              help="Historical cases (12 months, every workflow path) to generate; 0 for none.")
 @click.option("--force", is_flag=True, help="Reload even if the same data set is loaded.")
-def demo_load(scale: Scale, seed: int, districts: tuple[str, ...], force: bool) -> None:
+def demo_load(scale: Scale, seed: int, districts: tuple[str, ...], cases: int,
+              force: bool) -> None:
     """Generate and load the demo data set (idempotent: a second run is a no-op)."""
     from gridmap.services.demo import load_demo
 
@@ -93,7 +96,7 @@ def demo_load(scale: Scale, seed: int, districts: tuple[str, ...], force: bool) 
     with _sessions(settings) as factory:
         report = load_demo(factory, scale=scale, seed=seed,
                            districts=list(districts) or None, force=force, progress=True,
-                           geodata_dir=settings.geodata_dir)
+                           geodata_dir=settings.geodata_dir, cases=cases)
     state = "already loaded" if report.skipped else "loaded"
     click.echo(f"demo data {state}: " + json.dumps(report.counts, ensure_ascii=False))
 

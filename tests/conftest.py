@@ -55,7 +55,9 @@ def engine(settings: Settings) -> Iterator[Engine]:
         pytest.fail(f"cannot reach the test PostGIS at {settings.database_url}: {exc}")
     reset_schema(eng)
     schema.upgrade(settings)
-    load_demo(make_session_factory(eng), districts=[TEST_DISTRICT])
+    # No historical cases: tests create the cases they look at (tests/db/test_demo_cases.py
+    # checks the generator on its own).
+    load_demo(make_session_factory(eng), districts=[TEST_DISTRICT], cases=0)
     yield eng
     eng.dispose()
 

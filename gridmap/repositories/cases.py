@@ -35,7 +35,13 @@ def category(session: Session, code: str) -> CaseCategory | None:
 
 
 def by_token(session: Session, token: str) -> Case | None:
-    """The case created with this client token (a form submitted twice), if any."""
+    """The case created with this client token (a form submitted twice), if any.
+
+    Takes a transaction-scoped advisory lock on the token first, so two submissions of the same
+    form arriving together are serialised: the second waits for the first to commit, then finds
+    its case instead of failing on the unique constraint.
+    """
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(token, 0))))
     return session.execute(select(Case).where(Case.client_token == token)).scalar_one_or_none()
 
 
@@ -118,13 +124,14 @@ def replace_cohandlers(session: Session, case_id: int,
     session.flush()
 
 
-def events(session: Session, case_id: int) -> list[dict[str, Any]]:
-    """A case's history, oldest first, with the actors' names and roles."""
+def events(session: Session, case_id: int, *, lang: str = "zh") -> list[dict[str, Any]]:
+    """A case's history, oldest first, with the actors' names, roles and departments."""
+    department = Department.name_en if lang == "en" else Department.name_zh
     rows = session.execute(
         select(CaseEvent.id, CaseEvent.action, CaseEvent.from_state, CaseEvent.to_state,
                CaseEvent.note, CaseEvent.payload, CaseEvent.created_at,
                Person.name.label("actor_name"), Person.role.label("actor_role"),
-               Department.name_zh.label("actor_department"))
+               department.label("actor_department"))
         .join(Person, Person.id == CaseEvent.actor_id)
         .outerjoin(Department, Department.code == Person.department_code)
         .where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)).mappings()

@@ -85,8 +85,8 @@ def detail(session: Session, case_id: int, *, actor_id: int | None, lang: str) -
     category = session.get(CaseCategory, case.category)
     lon, lat = session.execute(select(func.ST_X(Case.geom), func.ST_Y(Case.geom))
                                .where(Case.id == case_id)).one()
-    names = dict(session.execute(select(Department.code, Department.name_en if lang == "en"
-                                        else Department.name_zh)).tuples().all())
+    names: dict[str, str] = {code: name for code, name in session.execute(select(
+        Department.code, Department.name_en if lang == "en" else Department.name_zh))}
     photos = session.execute(select(CasePhoto).where(CasePhoto.case_id == case_id)
                              .order_by(CasePhoto.id)).scalars()
     now = datetime.now(UTC)
@@ -121,7 +121,7 @@ def detail(session: Session, case_id: int, *, actor_id: int | None, lang: str) -
                                  for code in sorted(view.enrolled_departments)],
         "photos": [{"id": p.id, "kind": p.kind, "url": f"/media/{p.path}",
                     "thumb_url": f"/media/{p.thumb_path}"} for p in photos],
-        "events": repo.events(session, case_id),
+        "events": repo.events(session, case_id, lang=lang),
         "allowed_actions": allowed,
     }
     return json_safe(body)  # type: ignore[no-any-return]

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # type-only: the generator (and its heavy imports) loads only
 log = logging.getLogger(__name__)
 
 Scale = Literal["districts", "city"]
-GENERATOR_VERSION = 1  # bump when the generator's output changes, so `demo load` reloads
+GENERATOR_VERSION = 2  # bump when the generator's output changes, so `demo load` reloads
 _LOCK_KEY = 0x67726964  # advisory lock: one loader at a time
 
 
@@ -44,12 +44,13 @@ def load_demo(
     seed: int = 20231101,
     districts: list[str] | None = None,
     geodata_dir: Path | None = None,
+    cases: int = 20_000,
     force: bool = False,
     progress: bool = False,
 ) -> LoadReport:
     """Generate and load the demo data unless the same parameters are loaded already."""
     params: dict[str, object] = {"scale": scale, "seed": seed, "districts": districts,
-                                 "version": GENERATOR_VERSION}
+                                 "cases": cases, "version": GENERATOR_VERSION}
     with unit_of_work(factory) as session:
         current = session.get(Dataset, "demo")
         if current is not None and json.loads(current.params) == params and not force:
@@ -62,6 +63,11 @@ def load_demo(
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
         bulk.clear(session)
         counts = _copy_all(session, data, progress=progress)
+        if cases:
+            # Historical cases need the grids, people and enrolments just loaded.
+            from gridmap.services.demo_cases import load_demo_cases
+
+            counts.update(load_demo_cases(session, count=cases, seed=seed))
         session.merge(Dataset(name="demo", params=json.dumps(params),
                               counts=json.dumps(counts)))
     with factory() as session:  # fresh statistics so the planner uses the spatial indexes

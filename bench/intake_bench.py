@@ -1,0 +1,129 @@
+"""Case intake over HTTP with 50 concurrent clients: throughput, latency, nothing lost or doubled.
+
+Usage (after `make setup`):  .venv/bin/python bench/intake_bench.py [--seconds 20] [--workers 4]
+gunicorn (sync workers) on the city-scale benchmark database (see locate_bench.py); 50 client
+threads on loopback, each with a keep-alive connection, POST cases at points well inside grids
+for a fixed time and record every answer. Double submits are part of the load: every 10th
+request re-sends the previous token right after its answer, and every 10th request is sent by
+two clients at the same moment with the same token. Afterwards: every acknowledged case is in
+the database (zero lost) and no token has more than one case (zero doubled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.locate_bench import ensure_bench_db  # noqa: E402
+from bench.server import gunicorn  # noqa: E402
+from gridmap.config import Settings  # noqa: E402
+
+
+def bodies(url: str) -> list[str]:
+    """Form bodies at points inside grids with no other grid within 30 m."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("""
+            SELECT g.code, ST_X(g.p), ST_Y(g.p),
+                   (SELECT person_id FROM grid_member m
+                     WHERE m.grid_code = g.code AND m.role = 'grid_worker')
+            FROM (SELECT code, ST_PointOnSurface(geom) AS p FROM grid
+                  TABLESAMPLE SYSTEM (20)) g
+            WHERE NOT EXISTS (SELECT 1 FROM grid o WHERE o.code <> g.code
+                              AND ST_DWithin(o.geom::geography, g.p::geography, 30))
+            LIMIT 500""").fetchall()
+    description = quote("楼道灯不亮，晚上上下楼很不方便，请尽快维修")
+    return [f"actor_id={worker}&category=stairwell_lighting&channel=grid_patrol"
+            f"&description={description}&lon={lon:.7f}&lat={lat:.7f}&grid_code={code}"
+            "&confirm_new=1" for code, lon, lat, worker in rows]
+
+
+def client(base: str, bodies_: list[str], run: str, index: int, until: float,
+           partner: threading.Barrier | None, log: list[tuple[str, int, int | None, float]]) -> None:
+    """One client: POST until ``until``; log (token, status, case id, seconds) per answer."""
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    n, last = 0, ""
+    while time.monotonic() < until:
+        n += 1
+        shared = n % 10 == 5 and partner is not None
+        token = f"{run}-pair{index % 25}-{n}" if shared else f"{run}-{index}-{n}"
+        if n % 10 == 0 and last:
+            token = last
+        last = token
+        body = bodies_[(n * 7 + index) % len(bodies_)] + "&client_token=" + token
+        if shared:
+            try:
+                partner.wait(timeout=5)  # the pair sends the same token together
+            except threading.BrokenBarrierError:
+                shared = False
+        t0 = time.perf_counter()
+        conn.request("POST", "/api/cases", body,
+                     {"Content-Type": "application/x-www-form-urlencoded"})
+        response = conn.getresponse()
+        data = json.loads(response.read() or b"{}")
+        log.append((token, response.status, data.get("case_id"), time.perf_counter() - t0))
+    conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    url = ensure_bench_db(Settings.from_env().database_url, "city")
+    run = uuid.uuid4().hex[:8]
+    tmp = Path(tempfile.mkdtemp())
+    bodies_ = bodies(url)
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": url, "GRIDMAP_MEDIA_DIR": str(tmp / "media")}
+    log: list[tuple[str, int, int | None, float]] = []
+    barriers = [threading.Barrier(2) for _ in range(args.clients // 2)]
+    with gunicorn(5092, env, workers=args.workers) as base:
+        until = time.monotonic() + args.seconds
+        threads = [threading.Thread(target=client, args=(
+            base, bodies_, run, i, until, barriers[i % len(barriers)], log))
+            for i in range(args.clients)]
+        started = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - started
+    with psycopg.connect(url) as conn:
+        stored = dict(conn.execute(
+            'SELECT client_token, count(*) FROM "case" WHERE client_token LIKE %s '
+            "GROUP BY 1", (run + "-%",)).fetchall())
+    acked = {token: case for token, status, case, _ in log if status in (200, 201)}
+    lost = [t for t in acked if t not in stored]
+    doubled = sum(n - 1 for n in stored.values())
+    mismatched = sum(1 for token, status, case, _ in log
+                     if status in (200, 201) and case != acked[token])
+    statuses: dict[int, int] = {}
+    for _, status, _, _ in log:
+        statuses[status] = statuses.get(status, 0) + 1
+    ms = sorted(1000 * s for *_, s in log)
+    print(f"{args.clients} clients, {args.seconds} s, gunicorn {args.workers} sync workers, "
+          f"city scale, {len(log)} requests")
+    print(f"requests/s {len(log) / elapsed:.0f}; latency ms p50 {ms[len(ms) // 2]:.1f}, "
+          f"p95 {ms[int(len(ms) * 0.95)]:.1f}, p99 {ms[int(len(ms) * 0.99)]:.1f}")
+    print(f"answers by status: {dict(sorted(statuses.items()))}")
+    print(f"tokens acknowledged {len(acked)}, cases stored {sum(stored.values())}: "
+          f"lost {len(lost)}, doubled {doubled}, same token answered with another case "
+          f"{mismatched}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,413 @@
+/*
+ * gridmap — case detail page (案件详情): facts, photos, timeline, co-handlers and the actions the
+ * chosen person may take now. The server says which actions are allowed (`allowed_actions`) and
+ * checks them again; every action carries the case's `version`, so a stale page gets a conflict
+ * instead of overwriting someone else's work.
+ */
+(function () {
+  "use strict";
+
+  var C = window.GridmapCases;
+  var S = C.S;
+  var el = C.el;
+  var fmt = C.fmt;
+  var caseId = C.config.caseId;
+
+  var MAX_PHOTOS = 5;
+  var MAX_PHOTO_BYTES = 8 * 1024 * 1024;
+  var NOTE_REQUIRED = ["return", "finish_part", "resolve", "reject_verification", "suspend"];
+
+  var $ = function (id) { return document.getElementById(id); };
+  var actorSelect = $("gc-actor");
+  var actionForm = $("gc-action-form");
+  var messageEl = $("gc-action-message");
+
+  var state = { detail: null, actorId: C.storedActor(), categories: null, loading: null, sending: false };
+
+  function showMessage(text, kind) {
+    messageEl.replaceChildren();
+    messageEl.textContent = text || "";
+    messageEl.dataset.kind = kind || "";
+    messageEl.hidden = !text;
+  }
+
+  // ---------------------------------------------------------------- loading
+
+  function load() {
+    var controller = new AbortController();
+    if (state.loading) state.loading.abort();
+    state.loading = controller;
+    return C.getJSON("/cases/" + caseId, { actor_id: state.actorId }, controller.signal)
+      .then(function (detail) {
+        if (controller !== state.loading) return detail;
+        state.loading = null;
+        render(detail);
+        return detail;
+      })
+      .catch(function (err) {
+        if (C.isAbort(err)) return null;
+        state.loading = null;
+        var box = $("gc-load-error");
+        box.textContent = fmt(S.loadFailed, { reason: C.reasonOf(err) });
+        box.hidden = false;
+        return null;
+      });
+  }
+
+  function render(detail) {
+    state.detail = detail;
+    $("gc-load-error").hidden = true;
+    $("gc-head-category").textContent = "· " + detail.category_name;
+    $("gc-head-state").replaceChildren(C.stateBadge(detail.state));
+    renderFacts(detail);
+    renderPhotos(detail.photos || []);
+    renderCohandlers(detail.cohandlers || []);
+    renderTimeline(detail.events || []);
+    renderActions(detail);
+    placeOnMap(detail);
+    document.body.dataset.caseState = detail.state;
+    document.body.dataset.caseVersion = String(detail.version);
+  }
+
+  function fact(label, value, className) {
+    var dd = el("dd", className, value === null || value === undefined || value === "" ? S.none : value);
+    return [el("dt", null, label), dd];
+  }
+
+  function deadline(iso, status) {
+    return el("span", "gc-deadline", [C.localTime(iso), " ", C.dueBadge(status)]);
+  }
+
+  function renderFacts(d) {
+    var phone = null;
+    if (d.reporter_phone) {
+      phone = /\*/.test(d.reporter_phone) ? d.reporter_phone : el("a", "gc-tel", d.reporter_phone);
+      if (phone instanceof Node) phone.href = "tel:" + d.reporter_phone.replace(/[^\d+]/g, "");
+    }
+    var rows = [].concat(
+      fact(S.category, d.category_name),
+      fact(S.state, C.stateBadge(d.state)),
+      fact(S.description, d.description, "gc-description"),
+      fact(S.address, d.address),
+      fact(S.grid, el("code", "gc-code", d.grid_code)),
+      fact(S.channel, S.channels[d.channel] || d.channel),
+      fact(S.owner, d.owner_kind === "department" ? d.owner_department_name
+        : d.owner_kind === "grid" ? S.keptByGrid : S.roles.grid_worker),
+      fact(S.reporter, d.reporter_name),
+      fact(S.phone, phone),
+      fact(S.createdAt, C.localTime(d.created_at)),
+      fact(S.respondBy, deadline(d.respond_by, d.response_status)),
+      fact(S.resolveBy, deadline(d.resolve_by, d.resolution_status)));
+    if (d.rating) rows = rows.concat(fact(S.rating, S.ratings[d.rating] || d.rating));
+    if (d.reopen_count) rows = rows.concat(fact(S.reopened, d.reopen_count));
+    $("gc-facts").replaceChildren.apply($("gc-facts"), rows);
+  }
+
+  function renderPhotos(photos) {
+    $("gc-photos-card").hidden = !photos.length;
+    $("gc-photos").replaceChildren.apply($("gc-photos"), photos.map(function (p) {
+      var img = el("img");
+      img.src = C.pageUrl(p.thumb_url);
+      img.alt = (S.photoKinds[p.kind] || p.kind);
+      img.loading = "lazy";
+      var link = el("a", "gc-thumb", [img, el("span", "gc-thumb-kind", S.photoKinds[p.kind] || p.kind)]);
+      link.href = C.pageUrl(p.url);
+      link.target = "_blank";
+      link.rel = "noopener";
+      return el("li", null, link);
+    }));
+  }
+
+  function renderCohandlers(cohandlers) {
+    $("gc-cohandlers-card").hidden = !cohandlers.length;
+    $("gc-cohandlers").replaceChildren.apply($("gc-cohandlers"), cohandlers.map(function (c) {
+      return el("li", c.done ? "gc-done" : "", [
+        el("strong", null, c.department_name || c.department), " ",
+        el("span", "gc-badge " + (c.done ? "gc-state-closed" : "gc-state-in_progress"), c.done ? S.done : S.working),
+        c.note ? el("p", "gc-note", c.note) : null,
+      ]);
+    }));
+  }
+
+  function departmentName(code) {
+    var found = ((state.detail && state.detail.enrolled_departments) || []).find(function (d) { return d.code === code; });
+    return found ? found.name : code;
+  }
+
+  function payloadText(event) {
+    var p = event.payload || {};
+    var parts = [];
+    if (event.action === "dispatch") parts.push(fmt(S.ownerIs, { department: p.department ? departmentName(p.department) : S.keptByGrid }));
+    else if (p.department) parts.push(departmentName(p.department));
+    if (p.departments && p.departments.length) parts.push(p.departments.map(departmentName).join(S.listSeparator));
+    if (p.rating) parts.push(S.ratings[p.rating] || p.rating);
+    if (p.reason) parts.push(S.reasons[p.reason] || p.reason);
+    return parts.join(" · ");
+  }
+
+  function renderTimeline(events) {
+    $("gc-timeline").replaceChildren.apply($("gc-timeline"), events.map(function (e) {
+      var who = [e.actor_name, C.roleText(e.actor_role), e.actor_department].filter(Boolean).join(" · ");
+      var moved = e.from_state && e.from_state !== e.to_state;
+      var time = el("time", "gc-time", C.localTime(e.created_at));
+      time.dateTime = e.created_at;
+      var item = el("li", "gc-event", [
+        el("div", "gc-event-head", [
+          el("strong", "gc-event-action", S.actions[e.action] || e.action),
+          moved ? el("span", "gc-transition", [C.stateBadge(e.from_state), " → ", C.stateBadge(e.to_state)])
+            : C.stateBadge(e.to_state),
+        ]),
+        el("div", "gc-event-meta", [el("span", "gc-event-who", who), " ", time]),
+        payloadText(e) ? el("div", "gc-event-payload", payloadText(e)) : null,
+        e.note ? el("p", "gc-note", e.note) : null,
+      ]);
+      item.dataset.action = e.action;
+      return item;
+    }));
+  }
+
+  // ---------------------------------------------------------------- map
+
+  var map = null;
+  var pin = null;
+  function placeOnMap(d) {
+    if (!window.L || d.lat === null || d.lat === undefined) return;
+    if (!map) {
+      var basemap = C.createMap("gc-map", { center: [d.lat, d.lon], zoom: 17 });
+      map = basemap.map;
+      window.gridmap.map = map;
+      window.gridmap.isIdle = basemap.isIdle;
+    }
+    if (!pin) {
+      pin = L.circleMarker([d.lat, d.lon], { radius: 10, weight: 3, color: "#ffffff", fillColor: "#d9480f",
+        fillOpacity: 1, interactive: false }).addTo(map);
+    } else {
+      pin.setLatLng([d.lat, d.lon]);
+    }
+  }
+
+  // ---------------------------------------------------------------- acting
+
+  function renderActions(d) {
+    var box = $("gc-action-buttons");
+    var allowed = d.allowed_actions || [];
+    var open = actionForm.dataset.action;
+    if (open && allowed.indexOf(open) < 0) closeForm();
+    if (!actorSelect.value) {
+      box.replaceChildren(el("p", "gc-hint", S.chooseActorFirst));
+      return;
+    }
+    if (!allowed.length) {
+      box.replaceChildren(el("p", "gc-hint", S.noActions));
+      return;
+    }
+    box.replaceChildren.apply(box, allowed.map(function (action) {
+      var button = el("button", "gc-button gc-action-" + action, S.actions[action] || action);
+      button.type = "button";
+      button.dataset.action = action;
+      button.setAttribute("aria-pressed", String(open === action));
+      button.addEventListener("click", function () { openForm(action); });
+      return button;
+    }));
+  }
+
+  function closeForm() {
+    actionForm.hidden = true;
+    actionForm.replaceChildren();
+    delete actionForm.dataset.action;
+    Array.prototype.forEach.call(document.querySelectorAll("#gc-action-buttons button"), function (b) {
+      b.setAttribute("aria-pressed", "false");
+    });
+  }
+
+  function field(label, control) {
+    if (!control.id) control.id = "gc-f-" + Math.random().toString(36).slice(2);
+    var labelEl = el("label", null, label);
+    labelEl.htmlFor = control.id;
+    return el("div", "gc-field", [labelEl, control]);
+  }
+
+  function option(value, text, selected) {
+    var node = el("option", null, text);
+    node.value = value;
+    node.selected = Boolean(selected);
+    return node;
+  }
+
+  function defaultDepartment(d) {
+    var category = (state.categories || []).find(function (c) { return c.code === d.category; });
+    var enrolled = d.enrolled_departments.map(function (e) { return e.code; });
+    return category ? category.default_departments.find(function (code) { return enrolled.indexOf(code) >= 0; }) : null;
+  }
+
+  /** The fields an action needs, then its confirm button(s). */
+  function openForm(action) {
+    var d = state.detail;
+    var parts = [el("h3", null, S.actions[action] || action)];
+    if (action === "dispatch") {
+      var dept = el("select", "gc-input");
+      dept.name = "department";
+      var preferred = defaultDepartment(d);
+      dept.append(option("", S.keptByGrid, false));
+      d.enrolled_departments.forEach(function (e) { dept.append(option(e.code, e.name, e.code === preferred)); });
+      parts.push(field(S.department, dept));
+    } else if (action === "whistle") {
+      var taken = d.cohandlers.map(function (c) { return c.department; }).concat([d.owner_department]);
+      var boxes = d.enrolled_departments.filter(function (e) { return taken.indexOf(e.code) < 0; }).map(function (e) {
+        var input = el("input");
+        input.type = "checkbox";
+        input.name = "departments";
+        input.value = e.code;
+        return el("label", "gc-check", [input, " ", e.name]);
+      });
+      parts.push(el("fieldset", "gc-checks", [el("legend", null, S.departments)].concat(boxes)));
+    } else if (action === "cancel") {
+      var reasons = C.ORDER.reasons.map(function (code, i) {
+        var input = el("input");
+        input.type = "radio";
+        input.name = "reason";
+        input.value = code;
+        input.checked = i === 0;
+        return el("label", "gc-check", [input, " ", S.reasons[code]]);
+      });
+      parts.push(el("fieldset", "gc-checks", [el("legend", null, S.reason)].concat(reasons)));
+    }
+    var note = el("textarea", "gc-input");
+    note.name = "note";
+    note.rows = 3;
+    note.maxLength = 2000;
+    var required = NOTE_REQUIRED.indexOf(action) >= 0;
+    note.required = required;
+    parts.push(field(required ? S.noteRequired : S.note, note));
+    if (action === "resolve") {
+      var files = el("input", "gc-file");
+      files.type = "file";
+      files.name = "after_photos";
+      files.accept = "image/*";
+      files.multiple = true;
+      parts.push(field(S.afterPhotos, files));
+    }
+    var buttons = el("div", "gc-form-actions");
+    if (action === "rate") {
+      C.ORDER.ratings.forEach(function (code) {
+        var b = el("button", "gc-button gc-button-primary gc-rating gc-rating-" + code, S.ratings[code]);
+        b.type = "submit";
+        b.name = "rating";
+        b.value = code;
+        buttons.append(b);
+      });
+    } else {
+      var confirm = el("button", "gc-button gc-button-primary", S.confirm);
+      confirm.type = "submit";
+      buttons.append(confirm);
+    }
+    var cancel = el("button", "gc-button", S.cancelForm);
+    cancel.type = "button";
+    cancel.addEventListener("click", closeForm);
+    buttons.append(cancel);
+    parts.push(el("p", "gc-error gc-form-error", null), buttons);
+    actionForm.replaceChildren.apply(actionForm, parts);
+    actionForm.querySelector(".gc-form-error").hidden = true;
+    actionForm.dataset.action = action;
+    actionForm.hidden = false;
+    Array.prototype.forEach.call(document.querySelectorAll("#gc-action-buttons button"), function (b) {
+      b.setAttribute("aria-pressed", String(b.dataset.action === action));
+    });
+    (actionForm.querySelector("select, input, textarea") || actionForm.querySelector("button")).focus();
+  }
+
+  function problemWith(action, data, photos) {
+    if (NOTE_REQUIRED.indexOf(action) >= 0 && !String(data.get("note") || "").trim()) return S.noteMissing;
+    if (action === "whistle" && !data.get("departments")) return S.needDepartments;
+    if (photos.length > MAX_PHOTOS) return S.tooManyPhotos;
+    var bad = photos.find(function (f) { return !/^image\//.test(f.type) || f.size > MAX_PHOTO_BYTES; });
+    if (bad) return fmt(/^image\//.test(bad.type) ? S.tooLarge : S.notImage, { name: bad.name });
+    return "";
+  }
+
+  actionForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    if (state.sending) return;
+    var action = actionForm.dataset.action;
+    var formError = actionForm.querySelector(".gc-form-error");
+    var fields = new FormData(actionForm);
+    var photos = fields.getAll("after_photos").filter(function (f) { return f && f.name; });
+    var problem = problemWith(action, fields, photos);
+    formError.textContent = problem;
+    formError.hidden = !problem;
+    if (problem) return;
+    var data = new FormData();
+    data.append("actor_id", actorSelect.value);
+    data.append("action", action);
+    data.append("version", String(state.detail.version));
+    data.append("note", String(fields.get("note") || "").trim());
+    if (action === "dispatch") data.append("department", fields.get("department") || "");
+    if (action === "whistle") data.append("departments", fields.getAll("departments").join(","));
+    if (action === "cancel") data.append("reason", fields.get("reason") || "");
+    if (action === "rate" && e.submitter) data.append("rating", e.submitter.value);
+    photos.forEach(function (f) { data.append("after_photos", f, f.name); });
+    send(action, data, formError);
+  });
+
+  function setSending(sending) {
+    state.sending = sending;
+    Array.prototype.forEach.call(document.querySelectorAll("#gc-action-form button, #gc-action-buttons button"),
+      function (b) { b.disabled = sending; });
+    actionForm.setAttribute("aria-busy", String(sending));
+  }
+
+  function send(action, data, formError) {
+    setSending(true);
+    showMessage("", "");
+    C.request("/cases/" + caseId + "/actions", { method: "POST", body: data }).then(function (result) {
+      setSending(false);
+      if (result.ok && result.body) {
+        closeForm();
+        render(result.body);
+        showMessage(fmt(S.saved, { action: S.actions[action] || action }), "ok");
+      } else if (result.status === 409) {
+        // Someone else acted first (or the case's parts forbid it now): show their state.
+        closeForm();
+        showMessage(S.conflict + " " + C.errorFrom(result).message, "conflict");
+        var again = el("button", "gc-button gc-reload", S.reload);
+        again.type = "button";
+        again.addEventListener("click", function () { showMessage("", ""); load(); });
+        messageEl.append(" ", again);
+        load();
+      } else {
+        formError.textContent = C.errorFrom(result).message;
+        formError.hidden = false;
+      }
+    }).catch(function () {
+      setSending(false);
+      formError.textContent = S.networkError;
+      formError.hidden = false;
+    });
+  }
+
+  actorSelect.addEventListener("change", function () {
+    C.storeActor(actorSelect.value);
+    state.actorId = actorSelect.value;
+    showMessage("", "");
+    closeForm();
+    load();
+  });
+
+  // ---------------------------------------------------------------- start
+
+  window.gridmap = { map: null, isIdle: function () { return true; }, state: state, reload: load };
+
+  C.getJSON("/case-categories", {}).then(function (categories) { state.categories = categories; })
+    .catch(function () { state.categories = []; });
+  load().then(function (detail) {
+    if (!detail) return;
+    C.loadPeople(actorSelect, detail.grid_code, S.none).then(function () {
+      if (actorSelect.value !== (state.actorId || "")) {
+        state.actorId = actorSelect.value;
+        load();
+      } else {
+        renderActions(state.detail);
+      }
+    });
+  });
+})();

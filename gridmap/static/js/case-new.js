@@ -1,0 +1,426 @@
+/*
+ * gridmap — intake page (上报案件): place the case, say who is acting, fill the form, submit.
+ *
+ * The server decides everything that matters (grid, owner, deadlines, duplicates); this page
+ * collects input, checks what it can before sending, and answers the server's questions
+ * ("which grid?", "is this a duplicate?") by resubmitting the same form with the same token.
+ */
+(function () {
+  "use strict";
+
+  var C = window.GridmapCases;
+  var S = C.S;
+  var el = C.el;
+  var fmt = C.fmt;
+
+  var MAX_PHOTOS = 5;
+  var MAX_PHOTO_BYTES = 8 * 1024 * 1024;
+  var MAX_DESCRIPTION = 4000;
+  var CLICK_DELAY_MS = 260;          // wait for a possible double-click (zoom) before placing
+  var PLACE_ZOOM = 17;
+
+  var $ = function (id) { return document.getElementById(id); };
+  var form = $("gc-case-form");
+  var actorSelect = $("gc-actor");
+  var categorySelect = $("gc-category");
+  var description = $("gc-description");
+  var submitButton = $("gc-submit");
+  var placeResult = $("gc-place-result");
+  var mapStatus = $("gc-map-status");
+
+  var state = {
+    point: null,          // {lon, lat, crs} as the user gave it; sent as is
+    located: null,        // the /api/locate answer for that point
+    photos: [],           // [{file, url}]
+    extra: {},            // answers to the server's questions: grid_code, confirm_new, link_to
+    categories: [],
+    clientToken: newToken(),   // one per form load: a double submit makes one case
+    sending: false,
+  };
+
+  function newToken() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+    // randomUUID needs a secure context; getRandomValues does not.
+    var bytes = window.crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+  }
+
+  function showMapStatus(text, kind) {
+    mapStatus.textContent = text || "";
+    mapStatus.dataset.kind = kind || "";
+    mapStatus.hidden = !text;
+  }
+
+  function showError(node, text) {
+    node.textContent = text || "";
+    node.hidden = !text;
+  }
+
+  // ---------------------------------------------------------------- placing the case
+
+  if (!window.L) {
+    showMapStatus(S.leafletMissing, "error");
+    return;
+  }
+  var basemap = C.createMap("gc-map", { zoomControl: true });
+  var map = basemap.map;
+  basemap.onZoomHint = function (below) {
+    if (mapStatus.dataset.kind !== "error") showMapStatus(below ? S.zoomIn : "", "hint");
+  };
+  basemap.onError = function (reason) { showMapStatus(reason, "error"); };
+  var marker = null;
+  var locateController = null;
+
+  function setMarker(lat, lon) {
+    if (!marker) {
+      marker = L.circleMarker([lat, lon], { radius: 11, weight: 3, color: "#ffffff", fillColor: "#d9480f",
+        fillOpacity: 1, interactive: false }).addTo(map);
+    } else {
+      marker.setLatLng([lat, lon]);
+    }
+  }
+
+  function kv(label, value) {
+    return [el("dt", null, label), el("dd", null, value || S.none)];
+  }
+
+  function renderPlace(data) {
+    var worker = data.grid_worker;
+    var building = data.building;
+    placeResult.replaceChildren(el("div", "gc-place-card", [
+      el("div", "gc-place-head", [
+        el("span", "gc-kicker", S.grid),
+        el("strong", "gc-grid-name", data.grid.name),
+        el("code", "gc-code", data.grid.code),
+      ]),
+      el("dl", "gc-kv", [].concat(
+        kv(S.community, data.community && data.community.name),
+        kv(S.subdistrict, data.subdistrict && data.subdistrict.name),
+        kv(S.gridWorker, worker && worker.name),
+        kv(S.nearestBuilding, building && building.name))),
+    ]));
+  }
+
+  /** Put the case at (lon, lat) in `crs`, ask the server where that is, and who may act there. */
+  function placeAt(lon, lat, crs, options) {
+    state.point = { lon: lon, lat: lat, crs: crs };
+    state.located = null;
+    state.extra = {};                // a new place asks its own questions
+    if (crs === "wgs84") setMarker(lat, lon);
+    if (locateController) locateController.abort();
+    var controller = new AbortController();
+    locateController = controller;
+    placeResult.replaceChildren(el("p", "gc-hint", S.locating));
+    actorSelect.disabled = true;
+    return C.getJSON("/locate", { lon: lon.toFixed(7), lat: lat.toFixed(7), crs: crs }, controller.signal)
+      .then(function (data) {
+        if (controller !== locateController) return;
+        state.located = data;
+        var wgs = data.query && data.query.wgs84;
+        if (wgs) setMarker(wgs[1], wgs[0]);
+        if (wgs && options && options.pan) map.setView([wgs[1], wgs[0]], Math.max(map.getZoom(), PLACE_ZOOM));
+        renderPlace(data);
+        fillAddress(data);
+        updateCategoryHint();
+        return C.loadPeople(actorSelect, data.grid.code, S.noPeople).catch(function (err) {
+          placeResult.append(el("p", "gc-error", fmt(S.peopleFailed, { reason: C.reasonOf(err) })));
+        });
+      })
+      .catch(function (err) {
+        if (C.isAbort(err) || controller !== locateController) return;
+        placeResult.replaceChildren(el("p", "gc-error", fmt(S.locateFailed, { reason: C.reasonOf(err) })));
+      });
+  }
+
+  var autoAddress = "";
+  function fillAddress(data) {
+    var input = $("gc-address");
+    var suggestion = data.building ? [data.building.address, data.building.name].filter(Boolean).join(" ") : "";
+    if (!input.value || input.value === autoAddress) {
+      input.value = suggestion;
+      autoAddress = suggestion;
+    }
+  }
+
+  var clickTimer = null;
+  map.on("click", function (e) {
+    clearTimeout(clickTimer);
+    clickTimer = setTimeout(function () {
+      var p = map.wrapLatLng(e.latlng);
+      placeAt(p.lng, p.lat, "wgs84");
+    }, CLICK_DELAY_MS);
+  });
+  map.on("dblclick", function () { clearTimeout(clickTimer); });
+
+  $("gc-geolocate").addEventListener("click", function () {
+    if (!navigator.geolocation) { showMapStatus(S.geoUnsupported, "error"); return; }
+    showMapStatus(S.geolocating, "loading");
+    navigator.geolocation.getCurrentPosition(function (position) {
+      showMapStatus("", "");
+      placeAt(position.coords.longitude, position.coords.latitude, "wgs84", { pan: true });
+    }, function () {
+      showMapStatus(S.geoDenied, "error");
+    }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+  });
+
+  setupBuildingSearch();
+
+  $("gc-coord-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var lon = Number($("gc-coord-lon").value.trim());
+    var lat = Number($("gc-coord-lat").value.trim());
+    if (!isFinite(lon) || !isFinite(lat) || $("gc-coord-lon").value.trim() === "" || $("gc-coord-lat").value.trim() === "") {
+      placeResult.replaceChildren(el("p", "gc-error", S.badCoords));
+      return;
+    }
+    placeAt(lon, lat, $("gc-coord-crs").value, { pan: true });
+  });
+
+  function setupBuildingSearch() {
+    var searchForm = $("gc-building-search");
+    var input = $("gc-building-q");
+    var list = $("gc-building-results");
+    var controller = null;
+
+    function message(text) {
+      list.replaceChildren(el("li", "gc-results-message", text));
+      list.hidden = false;
+    }
+
+    function run() {
+      var q = input.value.trim();
+      if (controller) controller.abort();
+      if (!q) { list.hidden = true; return; }
+      var current = new AbortController();
+      controller = current;
+      message(S.searching);
+      C.getJSON("/search", { q: q, limit: 20 }, current.signal).then(function (body) {
+        var buildings = (body.results || []).filter(function (r) { return r.kind === "building"; });
+        if (!buildings.length) { message(fmt(S.searchEmpty, { q: q })); return; }
+        list.replaceChildren.apply(list, buildings.map(function (r) {
+          var button = el("button", "gc-result", [el("strong", null, r.name), el("small", null, r.context)]);
+          button.type = "button";
+          button.addEventListener("click", function () {
+            list.hidden = true;
+            input.value = r.name;
+            input.blur();
+            // The centre of the building's bbox: inside the building for the usual compact shapes.
+            placeAt((r.bbox[0] + r.bbox[2]) / 2, (r.bbox[1] + r.bbox[3]) / 2, "wgs84", { pan: true });
+          });
+          return el("li", null, button);
+        }));
+        list.hidden = false;
+      }).catch(function (err) {
+        if (!C.isAbort(err)) message(fmt(S.searchFailed, { reason: C.reasonOf(err) }));
+      });
+    }
+
+    input.addEventListener("input", C.debounce(run, 250));
+    searchForm.addEventListener("submit", function (e) { e.preventDefault(); run(); });
+    document.addEventListener("pointerdown", function (e) {
+      if (!searchForm.contains(e.target)) list.hidden = true;
+    });
+  }
+
+  // ---------------------------------------------------------------- the form
+
+  actorSelect.addEventListener("change", function () { C.storeActor(actorSelect.value); });
+
+  var departmentNames = function () {
+    var names = {};
+    ((state.located && state.located.departments) || []).forEach(function (d) { names[d.code] = d.name; });
+    return names;
+  };
+
+  function updateCategoryHint() {
+    var category = state.categories.find(function (c) { return c.code === categorySelect.value; });
+    var hint = $("gc-category-hint");
+    if (!category) { hint.textContent = ""; return; }
+    var names = departmentNames();
+    hint.textContent = fmt(S.categoryHint, {
+      departments: category.default_departments.map(function (code) { return names[code] || code; })
+        .join(S.listSeparator) || S.none,
+      respond: category.respond_hours, resolve: category.resolve_hours,
+    });
+  }
+
+  C.getJSON("/case-categories", {}).then(function (categories) {
+    state.categories = categories;
+    categories.forEach(function (c) {
+      var option = el("option", null, c.name);
+      option.value = c.code;
+      categorySelect.append(option);
+    });
+  }).catch(function (err) { showError($("gc-form-error"), C.reasonOf(err)); });
+  categorySelect.addEventListener("change", updateCategoryHint);
+
+  C.ORDER.channels.forEach(function (code) {
+    var option = el("option", null, S.channels[code]);
+    option.value = code;
+    $("gc-channel").append(option);
+  });
+
+  function updateCounter() {
+    var n = description.value.length;
+    var counter = $("gc-description-count");
+    counter.textContent = n + "/" + MAX_DESCRIPTION;
+    counter.classList.toggle("gc-counter-full", n >= MAX_DESCRIPTION);
+  }
+  description.addEventListener("input", updateCounter);
+  updateCounter();
+
+  // Photos: checked here for a quick answer; the server checks again (type, size, count).
+  var photoInput = $("gc-photos");
+  photoInput.addEventListener("change", function () {
+    var problems = [];
+    Array.prototype.forEach.call(photoInput.files, function (file) {
+      if (!/^image\//.test(file.type)) problems.push(fmt(S.notImage, { name: file.name }));
+      else if (file.size > MAX_PHOTO_BYTES) problems.push(fmt(S.tooLarge, { name: file.name }));
+      else if (state.photos.length >= MAX_PHOTOS) {
+        if (problems.indexOf(S.tooManyPhotos) < 0) problems.push(S.tooManyPhotos);
+      } else state.photos.push({ file: file, url: URL.createObjectURL(file) });
+    });
+    photoInput.value = "";            // so the same file can be picked again after removing it
+    showError($("gc-photo-error"), problems.join(" "));
+    renderPhotos();
+  });
+
+  function renderPhotos() {
+    $("gc-photo-previews").replaceChildren.apply($("gc-photo-previews"), state.photos.map(function (photo, i) {
+      var img = el("img");
+      img.src = photo.url;
+      img.alt = photo.file.name;
+      var remove = el("button", "gc-photo-remove", "×");
+      remove.type = "button";
+      remove.setAttribute("aria-label", S.removePhoto + " " + photo.file.name);
+      remove.addEventListener("click", function () {
+        URL.revokeObjectURL(photo.url);
+        state.photos.splice(i, 1);
+        renderPhotos();
+      });
+      return el("li", "gc-preview", [img, remove]);
+    }));
+    photoInput.disabled = state.photos.length >= MAX_PHOTOS;
+  }
+
+  function validate() {
+    if (!state.point || !state.located) return S.placeFirst;
+    if (!actorSelect.value) return S.chooseActor;
+    if (!categorySelect.value) return S.needCategory;
+    if (!description.value.trim()) return S.needDescription;
+    if (description.value.length > MAX_DESCRIPTION) return S.descriptionTooLong;
+    return "";
+  }
+
+  function formData() {
+    var data = new FormData();
+    var fields = {
+      actor_id: actorSelect.value, category: categorySelect.value, description: description.value,
+      channel: $("gc-channel").value, lon: String(state.point.lon), lat: String(state.point.lat),
+      crs: state.point.crs, address: $("gc-address").value.trim(),
+      reporter_name: $("gc-reporter-name").value.trim(), reporter_phone: $("gc-reporter-phone").value.trim(),
+      client_token: state.clientToken,
+    };
+    Object.keys(fields).forEach(function (key) { data.append(key, fields[key]); });
+    Object.keys(state.extra).forEach(function (key) { data.append(key, state.extra[key]); });
+    state.photos.forEach(function (photo) { data.append("photos", photo.file, photo.file.name); });
+    return data;
+  }
+
+  function setSending(sending) {
+    state.sending = sending;
+    submitButton.disabled = sending;
+    submitButton.textContent = sending ? S.sending : S.submit;
+    submitButton.setAttribute("aria-busy", String(sending));
+  }
+
+  function submit() {
+    var problem = validate();
+    showError($("gc-form-error"), problem);
+    if (problem || state.sending) return;
+    setSending(true);
+    C.request("/cases", { method: "POST", body: formData() }).then(function (result) {
+      var body = result.body || {};
+      if ((result.status === 201 || result.status === 200) && body.case_id) {
+        window.location.assign(C.pageUrl("/cases/" + body.case_id));
+        return;
+      }
+      setSending(false);
+      if (result.status === 409 && body.status === "choose_grid") chooseGrid(body.candidates || []);
+      else if (result.status === 409 && body.status === "possible_duplicates") showDuplicates(body.candidates || []);
+      else showError($("gc-form-error"), C.errorFrom(result).message);
+    }).catch(function () {
+      setSending(false);
+      showError($("gc-form-error"), S.networkError);
+    });
+  }
+
+  form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
+
+  // ---------------------------------------------------------------- the server's questions
+
+  document.querySelectorAll("dialog [data-close]").forEach(function (button) {
+    button.addEventListener("click", function () { button.closest("dialog").close(); });
+  });
+
+  function answer(dialog, extra) {
+    dialog.close();
+    Object.assign(state.extra, extra);
+    submit();
+  }
+
+  function chooseGrid(candidates) {
+    var dialog = $("gc-grid-dialog");
+    $("gc-grid-choices").replaceChildren.apply($("gc-grid-choices"), candidates.map(function (c) {
+      var button = el("button", "gc-choice", [
+        el("strong", null, fmt(S.candidateGrid, { name: c.name, community: c.community_name })),
+        el("code", "gc-code", c.code),
+        el("small", null, c.covers ? S.covers : fmt(S.distance, { n: Math.round(c.distance_m || 0) })),
+      ]);
+      button.type = "button";
+      button.addEventListener("click", function () { answer(dialog, { grid_code: c.code }); });
+      return el("li", null, button);
+    }));
+    dialog.showModal();
+  }
+
+  function showDuplicates(candidates) {
+    var dialog = $("gc-dup-dialog");
+    $("gc-dup-choices").replaceChildren.apply($("gc-dup-choices"), candidates.map(function (c) {
+      var link = el("a", "gc-link", S.openCase);
+      link.href = C.pageUrl("/cases/" + c.id);
+      link.target = "_blank";
+      link.rel = "noopener";
+      var merge = el("button", "gc-button", S.linkHere);
+      merge.type = "button";
+      merge.addEventListener("click", function () { answer(dialog, { link_to: String(c.id) }); });
+      return el("li", "gc-dup", [
+        el("div", "gc-dup-head", [el("strong", null, fmt(S.caseNo, { id: c.id })), C.stateBadge(c.state),
+          el("small", "gc-muted", [C.localTime(c.created_at), " · ", fmt(S.distance, { n: Math.round(c.distance_m || 0) })])]),
+        el("p", "gc-dup-text", c.description),
+        el("div", "gc-dup-actions", [link, merge]),
+      ]);
+    }));
+    dialog.showModal();
+  }
+  $("gc-file-anyway").addEventListener("click", function () {
+    answer($("gc-dup-dialog"), { confirm_new: "1" });
+  });
+
+  // ---------------------------------------------------------------- start
+
+  // A debugging and testing handle; nothing in the page depends on it.
+  window.gridmap = {
+    map: map,
+    state: state,
+    placeAt: placeAt,
+    ready: false,                  // true once the map shows the loaded extent
+    isIdle: function () { return basemap.isIdle(); },
+  };
+  C.fitExtent(map)
+    .catch(function (err) { showMapStatus(C.reasonOf(err), "error"); })
+    .finally(function () { window.gridmap.ready = true; });
+})();

@@ -1,0 +1,231 @@
+"""The case pages in a real browser: report by tapping the map, then the whole workflow loop.
+
+Runs against the live test app (real PostGIS, 沈河区). Every step is photographed into
+test-artifacts/ (cases-*.png); look at them, passing is not enough.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
+
+import pytest
+from e2e_support import ARTIFACTS, PageProbe
+from sqlalchemy import Engine, text
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT_MS = 15_000
+CATEGORY = "stairwell_lighting"     # 楼道照明 → 房产 (housing)
+TOUCH_PX = 44
+
+
+@dataclass(frozen=True)
+class Spot:
+    """A point well inside a grid, and the people who act on cases there."""
+
+    grid_code: str
+    lon: float
+    lat: float
+    department: str
+    worker_id: int
+    staff_id: int
+    secretary_id: int
+
+
+def api(base_url: str, path: str, **params: Any) -> Any:
+    """GET a JSON document from the live server."""
+    url = f"{base_url}/api/{path}" + (f"?{urlencode(params)}" if params else "")
+    with urlopen(Request(url, headers={"Accept": "application/json"}), timeout=30) as response:
+        return json.load(response)
+
+
+# A grid's point on surface, ≥ 25 m from its own boundary and from every other grid, with a grid
+# worker, a community secretary and the category's department enrolled, and no open case of the
+# category nearby (so intake asks neither "which grid?" nor "duplicate?").
+_SPOT_SQL = text("""
+    WITH c AS (SELECT default_departments[1] AS dept FROM case_category WHERE code = :category),
+    p AS (SELECT g.code, g.community_code, ST_PointOnSurface(g.geom) AS pt, ST_Area(g.geom::geography) AS area
+          FROM grid g)
+    SELECT p.code, ST_X(p.pt) AS lon, ST_Y(p.pt) AS lat, c.dept,
+           w.person_id AS worker_id, s.id AS staff_id, sec.id AS secretary_id
+    FROM p CROSS JOIN c
+    JOIN grid g ON g.code = p.code
+    JOIN grid_member w ON w.grid_code = p.code AND w.role = 'grid_worker'
+    JOIN grid_enrollment e ON e.grid_code = p.code AND e.department_code = c.dept
+    JOIN person s ON s.id = e.person_id
+    JOIN person sec ON sec.role = 'community_secretary' AND sec.community_code = p.community_code
+    WHERE NOT ST_DWithin(ST_Boundary(g.geom)::geography, p.pt::geography, 25)
+      AND NOT EXISTS (SELECT 1 FROM grid o WHERE o.code <> p.code
+                      AND ST_DWithin(o.geom::geography, p.pt::geography, 25))
+      AND NOT EXISTS (SELECT 1 FROM "case" k WHERE k.category = :category
+                      AND ST_DWithin(k.geom::geography, p.pt::geography, 300))
+    ORDER BY p.area DESC, p.code
+    LIMIT 1
+""")
+
+
+@pytest.fixture(scope="module")
+def spot(engine: Engine) -> Spot:
+    """Where the browser reports its case."""
+    with engine.connect() as conn:
+        row = conn.execute(_SPOT_SQL, {"category": CATEGORY}).mappings().first()
+    assert row is not None, "no grid of the test data fits the e2e case scenario"
+    return Spot(row["code"], float(row["lon"]), float(row["lat"]), row["dept"],
+                int(row["worker_id"]), int(row["staff_id"]), int(row["secretary_id"]))
+
+
+def go_to(page: Any, lon: float, lat: float, zoom: int) -> None:
+    page.evaluate("([lat, lon, zoom]) => { window.gridmap.map.setView([lat, lon], zoom, "
+                  "{animate: false}); }", [lat, lon, zoom])
+
+
+def tap_map(page: Any, lon: float, lat: float, selector: str = "#gc-map") -> None:
+    box = page.locator(selector).bounding_box()
+    point = page.evaluate("([lat, lon]) => window.gridmap.map.latLngToContainerPoint([lat, lon])",
+                          [lat, lon])
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+
+
+def open_intake(probe: PageProbe, spot: Spot) -> Any:
+    """The intake page, zoomed onto the spot with the basemap drawn."""
+    page = probe.page
+    page.goto("/cases/new")
+    page.wait_for_function("() => window.gridmap && window.gridmap.ready", timeout=TIMEOUT_MS)
+    page.wait_for_function("() => document.querySelectorAll('#gc-category option').length > 1",
+                           timeout=TIMEOUT_MS)
+    go_to(page, spot.lon, spot.lat, 17)
+    page.wait_for_function("() => document.querySelectorAll('.leaflet-gc-grids-pane path').length > 0",
+                           timeout=TIMEOUT_MS)
+    page.wait_for_function("() => window.gridmap.isIdle()", timeout=TIMEOUT_MS)
+    return page
+
+
+def place_by_tap(page: Any, spot: Spot) -> None:
+    tap_map(page, spot.lon, spot.lat)
+    page.locator("#gc-place-result .gc-grid-name").wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_function("() => !document.getElementById('gc-actor').disabled", timeout=TIMEOUT_MS)
+
+
+def act(page: Any, probe: PageProbe, actor_id: int, action: str, to_state: str, shot: str,
+        fill: dict[str, str] | None = None, rating: str | None = None) -> None:
+    """As ``actor_id``, open ``action``'s form, fill it, confirm, and wait for ``to_state``."""
+    page.select_option("#gc-actor", str(actor_id))
+    button = page.locator(f"#gc-action-buttons .gc-action-{action}")
+    button.wait_for(timeout=TIMEOUT_MS)
+    button.click()
+    form = page.locator("#gc-action-form")
+    form.wait_for(state="visible", timeout=TIMEOUT_MS)
+    for selector, value in (fill or {}).items():
+        page.fill(f"#gc-action-form {selector}", value)
+    probe.screenshot(f"cases-{shot}-form")
+    if rating:
+        form.locator(f"button.gc-rating-{rating}").click()
+    else:
+        form.get_by_role("button", name="确认").click()
+    page.wait_for_selector(f'body[data-case-state="{to_state}"]', timeout=TIMEOUT_MS)
+    page.locator("#gc-action-message").wait_for(state="visible", timeout=TIMEOUT_MS)
+    probe.screenshot(f"cases-{shot}")
+
+
+def test_report_by_tapping_the_map_and_run_the_whole_loop(probe: PageProbe, spot: Spot,
+                                                          live_server: str) -> None:
+    page = open_intake(probe, spot)
+    probe.screenshot("cases-new-empty")
+    place_by_tap(page, spot)
+    assert spot.grid_code in page.locator("#gc-place-result").inner_text()
+    page.select_option("#gc-actor", str(spot.worker_id))
+    page.select_option("#gc-category", CATEGORY)
+    page.fill("#gc-description", "3 单元楼道声控灯不亮，夜间老人上下楼不便。")
+    page.fill("#gc-reporter-name", "王女士")
+    page.fill("#gc-reporter-phone", "13812345678")
+    assert page.locator("#gc-description-count").inner_text().startswith("22/4000")
+    probe.screenshot("cases-new-filled")
+
+    page.click("#gc-submit")
+    page.wait_for_url("**/cases/*", timeout=TIMEOUT_MS)
+    page.wait_for_selector('body[data-case-state="reported"]', timeout=TIMEOUT_MS)
+    assert "已上报" in page.locator("#gc-head-state").inner_text()
+    case_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    page.wait_for_function("() => window.gridmap.map && window.gridmap.isIdle()", timeout=TIMEOUT_MS)
+    probe.screenshot("cases-detail-reported")
+
+    act(page, probe, spot.worker_id, "dispatch", "dispatched", "detail-dispatched")
+    detail = api(live_server, f"cases/{case_id}")
+    assert detail["owner_department"] == spot.department
+    act(page, probe, spot.staff_id, "start", "in_progress", "detail-started")
+    act(page, probe, spot.staff_id, "resolve", "resolved", "detail-resolved",
+        fill={"textarea[name=note]": "已更换 3 单元 1–6 层声控灯。"})
+    act(page, probe, spot.secretary_id, "verify", "verified", "detail-verified")
+    act(page, probe, spot.worker_id, "rate", "rated", "detail-rated", rating="satisfied")
+    act(page, probe, spot.worker_id, "close", "closed", "detail-closed")
+
+    events = page.locator("#gc-timeline .gc-event")
+    actions = [events.nth(i).get_attribute("data-action") for i in range(events.count())]
+    assert actions == ["report", "dispatch", "start", "resolve", "verify", "rate", "close"]
+    people = {p["id"]: p["name"] for p in api(live_server, "people", grid=spot.grid_code)}
+    who = [spot.worker_id, spot.worker_id, spot.staff_id, spot.staff_id, spot.secretary_id,
+           spot.worker_id, spot.worker_id]
+    for i, person in enumerate(who):
+        assert people[person] in events.nth(i).locator(".gc-event-who").inner_text(), i
+    assert "满意" in events.nth(5).inner_text()
+    assert "已更换" in events.nth(3).inner_text()
+    assert page.locator("#gc-action-buttons button").count() == 0
+    page.locator("#gc-timeline").scroll_into_view_if_needed()
+    probe.screenshot("cases-detail-timeline")
+
+    page.goto(f"/cases/{case_id}?lang=en")
+    page.wait_for_selector('body[data-case-state="closed"]', timeout=TIMEOUT_MS)
+    assert page.locator("#gc-head-state").inner_text() == "Closed"
+    assert "Satisfied" in page.locator("#gc-timeline").inner_text()
+    probe.screenshot("cases-detail-en")
+
+
+def test_intake_on_a_phone_has_large_touch_targets(phone_probe: PageProbe, spot: Spot) -> None:
+    page = open_intake(phone_probe, spot)
+    place_by_tap(page, spot)
+    phone_probe.screenshot("cases-new-phone")
+    page.screenshot(path=str(ARTIFACTS / "cases-new-phone-full.png"), full_page=True)
+    for selector in ("#gc-geolocate", "#gc-building-q", "#gc-actor", "#gc-category", "#gc-channel",
+                     "#gc-address", "#gc-reporter-phone", "#gc-submit", ".gm-lang a"):
+        box = page.locator(selector).first.bounding_box()
+        assert box is not None and box["height"] >= TOUCH_PX, (selector, box)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+
+
+def test_intake_explains_errors_and_keeps_the_form(probe: PageProbe, spot: Spot) -> None:
+    page = open_intake(probe, spot)
+    page.click("#gc-submit")
+    assert "请先在地图上选择位置" in page.locator("#gc-form-error").inner_text()
+    place_by_tap(page, spot)
+    page.select_option("#gc-actor", str(spot.worker_id))
+    page.fill("#gc-description", "无类别")
+    page.click("#gc-submit")
+    assert "请选择类别" in page.locator("#gc-form-error").inner_text()
+    assert page.input_value("#gc-description") == "无类别"
+    page.set_input_files("#gc-photos", files=[
+        {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a photo"}])
+    assert "不是图片" in page.locator("#gc-photo-error").inner_text()
+    assert page.locator("#gc-photo-previews li").count() == 0
+    probe.screenshot("cases-new-errors")
+
+
+def test_board_lists_a_new_case(probe: PageProbe, spot: Spot, client: Any) -> None:
+    response = client.post("/api/cases", data={
+        "actor_id": str(spot.worker_id), "category": "heating",
+        "description": "看板测试：暖气不热", "lon": str(spot.lon), "lat": str(spot.lat),
+        "client_token": str(uuid.uuid4()), "confirm_new": "1"})
+    assert response.status_code in (200, 201), response.get_json()
+    case_id = response.get_json()["case_id"]
+    page = probe.page
+    page.goto(f"/cases?grid={spot.grid_code}")
+    page.wait_for_selector(f'tr[data-case-id="{case_id}"]', timeout=TIMEOUT_MS)
+    assert f"grid={spot.grid_code}" in (page.get_attribute("#gc-export-csv", "href") or "")
+    probe.screenshot("cases-board")
+    page.click(f'tr[data-case-id="{case_id}"] a')
+    page.wait_for_selector('body[data-case-state="reported"]', timeout=TIMEOUT_MS)
