@@ -23,9 +23,16 @@ bp = Blueprint("assets", __name__, url_prefix="/vendor")
 # package -> pattern the whole relative path must match. Patterns admit no "/.." or "//".
 WHITELIST: dict[str, re.Pattern[str]] = {
     "leaflet": re.compile(r"dist/(leaflet\.js(\.map)?|leaflet\.css|images/[a-z0-9-]+\.png)"),
+    "leaflet.markercluster": re.compile(
+        r"dist/(leaflet\.markercluster\.js(\.map)?|MarkerCluster(\.Default)?\.css)"),
+    "leaflet.heat": re.compile(r"dist/leaflet-heat\.js"),
+    "echarts": re.compile(r"dist/echarts\.min\.js"),
 }
 # The file whose presence tells us a package is installed at all.
-ENTRY_FILES: dict[str, str] = {"leaflet": "dist/leaflet.js"}
+ENTRY_FILES: dict[str, str] = {"leaflet": "dist/leaflet.js",
+                               "leaflet.markercluster": "dist/leaflet.markercluster.js",
+                               "leaflet.heat": "dist/leaflet-heat.js",
+                               "echarts": "dist/echarts.min.js"}
 
 VERSIONED_MAX_AGE_S = 365 * 24 * 3600
 UNVERSIONED_MAX_AGE_S = 24 * 3600
