@@ -19,20 +19,20 @@ from typing import Any
 from urllib.parse import quote
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.crs import InputCRS, parse_crs, to_wgs84, validate_lonlat
 from gridmap.db import unit_of_work
 from gridmap.errors import ConfigurationError, GridmapError, InvalidInput, NotFound
-from gridmap.models import Case, CaseCategory, CaseEvent, CasePhoto, Department, Grid
+from gridmap.models import CaseCategory
 from gridmap.repositories import cases as repo
+from gridmap.repositories import open311 as open311_repo
 from gridmap.services import cases
 from gridmap.services.case_queries import mask_phone
 from gridmap.services.photos import PhotoStore
 
-CLOSED_STATES = ("closed", "cancelled")
+CLOSED_STATES = open311_repo.CLOSED_STATES
 """Our states reported as Open311 ``closed``; every other state is ``open``."""
 MAX_RESULTS = 1000
 WINDOW = timedelta(days=90)
@@ -97,7 +97,7 @@ def _notice(texts: Texts, respond_hours: float, resolve_hours: float) -> str:
 
 def services(session: Session, *, lang: str, texts: Texts) -> list[dict[str, Any]]:
     """The active case categories as Open311 services (metadata false: no extra attributes)."""
-    departments = _department_names(session, lang)
+    departments = open311_repo.department_names(session, lang)
     out = []
     for c in repo.categories(session):
         name, other = (c.name_en, c.name_zh) if lang == "en" else (c.name_zh, c.name_en)
@@ -114,11 +114,6 @@ def service_definition(session: Session, code: str) -> dict[str, Any]:
     if not _CODE.match(code) or repo.category(session, code) is None:
         raise NotFound(f"未知的服务代码 '{code[:40]}' (service_code provided was not found)")
     return {"service_code": code, "attributes": []}
-
-
-def _department_names(session: Session, lang: str) -> dict[str, str]:
-    name = Department.name_en if lang == "en" else Department.name_zh
-    return {code: label for code, label in session.execute(select(Department.code, name))}
 
 
 # --- POST service request ----------------------------------------------------------------------
@@ -307,47 +302,6 @@ def _window(query: RequestQuery, now: datetime) -> tuple[datetime, datetime | No
     return now - WINDOW, None
 
 
-def _base(lang: str) -> Select[Any]:
-    english = lang == "en"
-    note = (select(CaseEvent.note)
-            .where(CaseEvent.case_id == Case.id, CaseEvent.action != "add_report")
-            .order_by(CaseEvent.id.desc()).limit(1).correlate(Case).scalar_subquery())
-    photo = (select(CasePhoto.path)
-             .where(CasePhoto.case_id == Case.id, CasePhoto.kind == "report")
-             .order_by(CasePhoto.id).limit(1).correlate(Case).scalar_subquery())
-    columns = [
-        Case.id, Case.state, Case.category,
-        (CaseCategory.name_en if english else CaseCategory.name_zh).label("service_name"),
-        CaseCategory.respond_hours, CaseCategory.resolve_hours, Case.description, Case.owner_kind,
-        (Department.name_en if english else Department.name_zh).label("department"),
-        Grid.name.label("grid_name"), Case.created_at, Case.updated_at, Case.resolve_by,
-        Case.address, func.ST_X(Case.geom).label("lon"), func.ST_Y(Case.geom).label("lat"),
-        note.label("note"), photo.label("photo_path"),
-    ]
-    return (
-        select(*columns)
-        .join(CaseCategory, CaseCategory.code == Case.category)
-        .join(Grid, Grid.code == Case.grid_code)
-        .outerjoin(Department, Department.code == Case.owner_department))
-
-
-def _filtered(query: RequestQuery, lang: str, now: datetime) -> Select[Any]:
-    stmt = _base(lang)
-    if query.ids:
-        stmt = stmt.where(Case.id.in_(query.ids))
-    else:
-        start, end = _window(query, now)
-        stmt = stmt.where(Case.created_at >= start)
-        if end is not None:
-            stmt = stmt.where(Case.created_at <= end)
-        if query.service_codes:
-            stmt = stmt.where(Case.category.in_(query.service_codes))
-        if query.statuses == {"closed"}:
-            stmt = stmt.where(Case.state.in_(CLOSED_STATES))
-        elif query.statuses == {"open"}:
-            stmt = stmt.where(Case.state.not_in(CLOSED_STATES))
-    # Newest first, on the (created_at DESC, id DESC) indexes.
-    return stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(MAX_RESULTS)
 
 
 def requests(session: Session, query: RequestQuery, *, lang: str, texts: Texts,
@@ -356,7 +310,10 @@ def requests(session: Session, query: RequestQuery, *, lang: str, texts: Texts,
 
     ``media_base`` is the absolute URL under which case photos are served (ending in ``/``).
     """
-    rows = session.execute(_filtered(query, lang, datetime.now(UTC))).mappings()
+    start, end = (None, None) if query.ids else _window(query, datetime.now(UTC))
+    rows = open311_repo.requests(session, ids=query.ids, start=start, end=end,
+                                 service_codes=query.service_codes, statuses=query.statuses,
+                                 lang=lang, limit=MAX_RESULTS)
     return [_request(row, texts, media_base) for row in rows]
 
 

@@ -1,0 +1,67 @@
+"""SQL of the Open311 GeoReport v2 API: department names and the service-request listing."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, Select, func, select
+from sqlalchemy.orm import Session
+
+from gridmap.models import Case, CaseCategory, CaseEvent, CasePhoto, Department, Grid
+
+CLOSED_STATES = ("closed", "cancelled")
+
+
+def department_names(session: Session, lang: str) -> dict[str, str]:
+    """Department code -> name in ``lang``."""
+    name = Department.name_en if lang == "en" else Department.name_zh
+    return {code: label for code, label in session.execute(select(Department.code, name))}
+
+
+def _base(lang: str) -> Select[Any]:
+    english = lang == "en"
+    note = (select(CaseEvent.note)
+            .where(CaseEvent.case_id == Case.id, CaseEvent.action != "add_report")
+            .order_by(CaseEvent.id.desc()).limit(1).correlate(Case).scalar_subquery())
+    photo = (select(CasePhoto.path)
+             .where(CasePhoto.case_id == Case.id, CasePhoto.kind == "report")
+             .order_by(CasePhoto.id).limit(1).correlate(Case).scalar_subquery())
+    columns = [
+        Case.id, Case.state, Case.category,
+        (CaseCategory.name_en if english else CaseCategory.name_zh).label("service_name"),
+        CaseCategory.respond_hours, CaseCategory.resolve_hours, Case.description, Case.owner_kind,
+        (Department.name_en if english else Department.name_zh).label("department"),
+        Grid.name.label("grid_name"), Case.created_at, Case.updated_at, Case.resolve_by,
+        Case.address, func.ST_X(Case.geom).label("lon"), func.ST_Y(Case.geom).label("lat"),
+        note.label("note"), photo.label("photo_path"),
+    ]
+    return (
+        select(*columns)
+        .join(CaseCategory, CaseCategory.code == Case.category)
+        .join(Grid, Grid.code == Case.grid_code)
+        .outerjoin(Department, Department.code == Case.owner_department))
+
+
+def requests(session: Session, *, ids: Collection[int], start: datetime | None,
+             end: datetime | None, service_codes: Collection[str], statuses: Collection[str],
+             lang: str, limit: int) -> Iterable[RowMapping]:
+    """Service requests newest first (on the (created_at DESC, id DESC) index): by id when
+    ``ids`` is given (the spec: other filters are then ignored), else by window, code, status."""
+    stmt = _base(lang)
+    if ids:
+        stmt = stmt.where(Case.id.in_(ids))
+    else:
+        if start is not None:
+            stmt = stmt.where(Case.created_at >= start)
+        if end is not None:
+            stmt = stmt.where(Case.created_at <= end)
+        if service_codes:
+            stmt = stmt.where(Case.category.in_(service_codes))
+        if set(statuses) == {"closed"}:
+            stmt = stmt.where(Case.state.in_(CLOSED_STATES))
+        elif set(statuses) == {"open"}:
+            stmt = stmt.where(Case.state.not_in(CLOSED_STATES))
+    stmt = stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)
+    return session.execute(stmt).mappings()
