@@ -229,3 +229,63 @@ def test_board_lists_a_new_case(probe: PageProbe, spot: Spot, client: Any) -> No
     probe.screenshot("cases-board")
     page.click(f'tr[data-case-id="{case_id}"] a')
     page.wait_for_selector('body[data-case-state="reported"]', timeout=TIMEOUT_MS)
+
+
+def _fill_report(page: Any, spot: Spot, category: str, description: str) -> None:
+    page.select_option("#gc-actor", str(spot.worker_id))
+    page.select_option("#gc-category", category)
+    page.fill("#gc-description", description)
+    page.click("#gc-submit")
+
+
+def test_possible_duplicate_is_shown_and_the_report_linked(probe: PageProbe, spot: Spot,
+                                                            client: Any, live_server: str) -> None:
+    first = client.post("/api/cases", data={
+        "actor_id": str(spot.worker_id), "category": "cityscape", "description": "门前杂物堆放",
+        "lon": str(spot.lon), "lat": str(spot.lat), "client_token": str(uuid.uuid4()),
+        "confirm_new": "1"}).get_json()["case_id"]
+    page = open_intake(probe, spot)
+    place_by_tap(page, spot)
+    _fill_report(page, spot, "cityscape", "楼下杂物又堆起来了")
+    dialog = page.locator("#gc-dup-dialog[open]")
+    dialog.wait_for(timeout=TIMEOUT_MS)
+    assert f"{first}" in dialog.inner_text()
+    probe.screenshot("cases-new-duplicates")
+    dialog.locator(".gc-dup-actions button").first.click()
+    page.wait_for_url(f"**/cases/{first}", timeout=TIMEOUT_MS)
+    events = api(live_server, f"cases/{first}")["events"]
+    assert [e["action"] for e in events][-1] == "add_report"
+    assert events[-1]["note"] == "楼下杂物又堆起来了"
+    # Chrome logs every non-2xx fetch as a console error; this 409 is the server's question.
+    probe.console_errors[:] = [e for e in probe.console_errors if "409" not in e]
+
+
+def test_point_on_a_grid_boundary_asks_which_grid(probe: PageProbe, spot: Spot, engine: Engine,
+                                                  live_server: str) -> None:
+    with engine.connect() as conn:
+        edge = conn.execute(text("""
+            SELECT a.code AS a, b.code AS b,
+                   ST_X(ST_LineInterpolatePoint(s, 0.5)) AS lon,
+                   ST_Y(ST_LineInterpolatePoint(s, 0.5)) AS lat
+            FROM grid a JOIN grid b ON a.code < b.code AND a.geom && b.geom,
+                 LATERAL (SELECT (ST_Dump(ST_LineMerge(ST_CollectionExtract(
+                     ST_Intersection(a.geom, b.geom), 2)))).geom AS s) seg
+            WHERE ST_Length(s::geography) > 60 AND left(a.code, 12) = left(b.code, 12)
+            ORDER BY a.code DESC LIMIT 1""")).mappings().one()
+        worker = conn.execute(text("SELECT person_id FROM grid_member WHERE grid_code = :g "
+                                   "AND role = 'grid_worker'"), {"g": edge["a"]}).scalar_one()
+    here = Spot(edge["a"], edge["lon"], edge["lat"], spot.department, worker, 0, 0)
+    page = open_intake(probe, here)
+    go_to(page, here.lon, here.lat, 19)
+    page.wait_for_function("() => window.gridmap.isIdle()", timeout=TIMEOUT_MS)
+    place_by_tap(page, here)
+    _fill_report(page, here, "cityscape", "两个网格交界处的路灯杆倾斜")
+    dialog = page.locator("#gc-grid-dialog[open]")
+    dialog.wait_for(timeout=TIMEOUT_MS)
+    assert edge["a"] in dialog.inner_text() and edge["b"] in dialog.inner_text()
+    probe.screenshot("cases-new-which-grid")
+    dialog.locator("button.gc-choice", has_text=edge["b"]).click()
+    page.wait_for_selector('body[data-case-state="reported"]', timeout=TIMEOUT_MS)
+    case_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    assert api(live_server, f"cases/{case_id}")["grid_code"] == edge["b"]
+    probe.console_errors[:] = [e for e in probe.console_errors if "409" not in e]
