@@ -101,6 +101,43 @@ def demo_load(scale: Scale, seed: int, districts: tuple[str, ...], cases: int,
     click.echo(f"demo data {state}: " + json.dumps(report.counts, ensure_ascii=False))
 
 
+@main.group()
+def coverage() -> None:
+    """Walking coverage of facilities (life circles, GB 50180-2018)."""
+
+
+@coverage.command("compute")
+@click.option("--type", "facility_type", required=True,
+              help="Facility type, e.g. elder_care_station, pocket_park.")
+@click.option("--circle", required=True, type=click.Choice(["5min", "10min", "15min"]),
+              help="Life circle; its distance comes from the coverage_rule table.")
+def coverage_compute(facility_type: str, circle: str) -> None:
+    """Compute and store walking coverage for a facility type and life circle."""
+    from tqdm import tqdm
+
+    from gridmap.db import unit_of_work
+    from gridmap.services.coverage import compute
+
+    steps = ["load", "graph", "shortest paths", "store"]
+    with _sessions(_settings()) as factory, tqdm(total=len(steps), unit="step") as bar:
+        def step(name: str) -> None:
+            bar.set_description(name)
+            if name != steps[0]:
+                bar.update(1)
+
+        try:
+            with unit_of_work(factory) as session:
+                report = compute(session, facility_type, circle, step=step)
+        except GridmapError as exc:
+            raise click.ClickException(exc.message) from None
+        bar.update(1)
+    click.echo(f"run {report.run_id}: {report.buildings_covered}/{report.buildings} buildings "
+               f"within {circle} of {report.facilities} facilities "
+               f"({report.unsnapped_facilities} without street access); residents covered "
+               f"{report.residents_rate:.1%}, elderly {report.elderly_rate:.1%}; "
+               + ", ".join(f"{k} {v:.2f} s" for k, v in report.seconds.items()))
+
+
 @main.command("export")
 @click.argument("layer")
 @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))

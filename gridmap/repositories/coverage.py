@@ -1,0 +1,113 @@
+"""SQL for coverage: the inputs of a computation (streets, buildings, facilities) and its results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gridmap.crs import SRID
+from gridmap.repositories._sql import sql
+
+
+def rule(session: Session, facility_type: str, circle: str) -> dict[str, Any] | None:
+    """The coverage rule for a facility type and life circle, or None."""
+    row = session.execute(text(
+        "SELECT r.max_distance_m, r.walk_speed_mps, r.required, r.source, c.walk_minutes "
+        "FROM coverage_rule r JOIN life_circle c ON c.code = r.circle "
+        "WHERE r.facility_type = :t AND r.circle = :c"), {"t": facility_type, "c": circle}
+    ).mappings().one_or_none()
+    return dict(row) if row else None
+
+
+def _frame(session: Session, statement: str, columns: list[str]) -> gpd.GeoDataFrame:
+    """Rows whose last column is WKB, as a GeoDataFrame in WGS84 (vectorised decoding)."""
+    conn = session.connection().connection.driver_connection
+    assert conn is not None
+    rows = conn.execute(statement).fetchall()
+    data = {name: [r[i] for r in rows] for i, name in enumerate(columns)}
+    geoms = shapely.from_wkb(np.array([r[-1] for r in rows], dtype=object))
+    return gpd.GeoDataFrame(data, geometry=geoms, crs=f"EPSG:{SRID}")
+
+
+def street_nodes(session: Session) -> gpd.GeoDataFrame:
+    """Every street node: node_id, geometry."""
+    return _frame(session, "SELECT id, ST_AsBinary(geom) FROM street_node", ["node_id"])
+
+
+def street_edges(session: Session) -> gpd.GeoDataFrame:
+    """Every street edge: source, target, length_m, geometry."""
+    return _frame(session, "SELECT source, target, length_m, ST_AsBinary(geom) FROM street_edge",
+                  ["source", "target", "length_m"])
+
+
+def buildings(session: Session) -> gpd.GeoDataFrame:
+    """Every building as a point on its footprint: building_id, geometry."""
+    return _frame(session, "SELECT id, ST_AsBinary(ST_PointOnSurface(geom)) FROM building "
+                  "ORDER BY id", ["building_id"])
+
+
+def facilities(session: Session, facility_type: str) -> gpd.GeoDataFrame:
+    """The facilities of one type: facility_id, geometry."""
+    conn = session.connection().connection.driver_connection
+    assert conn is not None
+    rows = conn.execute(
+        "SELECT id, ST_AsBinary(geom) FROM facility WHERE type = %s ORDER BY id",
+        (facility_type,)).fetchall()
+    geoms = shapely.from_wkb(np.array([r[1] for r in rows], dtype=object))
+    return gpd.GeoDataFrame({"facility_id": [r[0] for r in rows]}, geometry=geoms,
+                            crs=f"EPSG:{SRID}")
+
+
+def new_run(session: Session, facility_type: str, circle: str, max_distance_m: float,
+            params: dict[str, Any], seconds: float) -> int:
+    """Record a run as the current one for its type and circle (the previous one stays, not
+    current); returns its id."""
+    session.execute(text("UPDATE coverage_run SET current = false WHERE facility_type = :t "
+                         "AND circle = :c AND current"), {"t": facility_type, "c": circle})
+    run_id: int = session.execute(text(
+        "INSERT INTO coverage_run (facility_type, circle, max_distance_m, params, seconds) "
+        "VALUES (:t, :c, :d, CAST(:p AS jsonb), :s) RETURNING id"),
+        {"t": facility_type, "c": circle, "d": max_distance_m, "p": pd.Series(params).to_json(),
+         "s": seconds}).scalar_one()
+    return run_id
+
+
+def store_buildings(session: Session, run_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
+    """COPY (building_id, distance_m, facility_id, covered) rows of a run."""
+    conn = session.connection().connection.driver_connection
+    assert conn is not None
+    n = 0
+    with conn.cursor() as cur, cur.copy(
+            "COPY coverage_building (run_id, building_id, distance_m, facility_id, covered) "
+            "FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row((run_id, *row))
+            n += 1
+    return n
+
+
+def aggregate(session: Session, run_id: int) -> None:
+    """Fill coverage_area for the run: grid, community, sub-district and district totals."""
+    session.execute(sql("coverage_aggregate"), {"run": run_id})
+
+
+def totals(session: Session, run_id: int) -> dict[str, float]:
+    """Coverage rates of residents and elderly over everything the run measured."""
+    row = session.execute(text(
+        "SELECT coalesce(sum(residents_covered)::float / nullif(sum(residents), 0), 0),"
+        "       coalesce(sum(elderly_covered)::float / nullif(sum(elderly), 0), 0) "
+        "FROM coverage_area WHERE run_id = :r AND level = 'district'"), {"r": run_id}).one()
+    return {"residents_rate": float(row[0]), "elderly_rate": float(row[1])}
+
+
+def set_seconds(session: Session, run_id: int, seconds: float) -> None:
+    """Record how long the run took."""
+    session.execute(text("UPDATE coverage_run SET seconds = :s WHERE id = :r"),
+                    {"s": seconds, "r": run_id})
