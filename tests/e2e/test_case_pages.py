@@ -7,6 +7,7 @@ test-artifacts/ (cases-*.png); look at them, passing is not enough.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -249,9 +250,12 @@ def test_possible_duplicate_is_shown_and_the_report_linked(probe: PageProbe, spo
     _fill_report(page, spot, "cityscape", "楼下杂物又堆起来了")
     dialog = page.locator("#gc-dup-dialog[open]")
     dialog.wait_for(timeout=TIMEOUT_MS)
-    assert f"{first}" in dialog.inner_text()
+    # Other tests may have reported nearby too: pick our case's entry by its exact number.
+    ours = dialog.locator("li.gc-dup").filter(
+        has=page.locator(".gc-dup-head strong", has_text=re.compile(rf"^案件 {first}$")))
+    ours.wait_for(timeout=TIMEOUT_MS)
     probe.screenshot("cases-new-duplicates")
-    dialog.locator(".gc-dup-actions button").first.click()
+    ours.locator(".gc-dup-actions button").click()
     page.wait_for_url(f"**/cases/{first}", timeout=TIMEOUT_MS)
     events = api(live_server, f"cases/{first}")["events"]
     assert [e["action"] for e in events][-1] == "add_report"
