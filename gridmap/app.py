@@ -41,13 +41,15 @@ def _register_i18n(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from gridmap.web import api, assets, case_pages, cases, open311, pages
+    from gridmap.web import api, assets, case_dashboard, case_map, case_pages, cases, open311, pages
 
     app.register_blueprint(api.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(open311.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(case_pages.bp)
+    app.register_blueprint(case_dashboard.bp)
+    app.register_blueprint(case_map.bp)
     app.register_blueprint(assets.bp)
 
 
