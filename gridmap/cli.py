@@ -203,3 +203,78 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     click.echo(f"gridmap serving on http://{host}:{port}", err=True)
     gunicorn = Path(sys.executable).with_name("gunicorn")
     os.execv(str(gunicorn), argv)
+
+
+@coverage.command("site")
+@click.option("--type", "facility_type", required=True, help="Facility type, e.g. elder_care_station.")
+@click.option("--circle", required=True, type=click.Choice(["5min", "10min", "15min"]),
+              help="Life circle; its distance comes from the coverage_rule table.")
+@click.option("--area", "area_code", required=True,
+              help="District (6 digits), sub-district (9) or community (12) code.")
+@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(min=0),
+              help="How many new sites to choose.")
+@click.option("--max-candidates", default=2000, show_default=True, type=click.IntRange(min=1),
+              help="Cap on candidate street nodes (spatially thinned).")
+def coverage_site(facility_type: str, circle: str, area_code: str, k: int,
+                  max_candidates: int) -> None:
+    """Choose K new sites that cover the most uncovered elderly (nothing is stored)."""
+    import time
+
+    from gridmap.services.siting import site
+
+    start = time.perf_counter()
+    try:
+        with _sessions(_settings()) as factory, factory() as session:
+            report = site(session, facility_type, circle, area_code=area_code, k=k,
+                          max_candidates=max_candidates)
+    except GridmapError as exc:
+        raise click.ClickException(exc.message) from None
+    base = report.elderly_covered
+    click.echo(f"{area_code} {facility_type} {circle} (<= {report.max_distance_m:g} m): elderly "
+               f"covered {base}/{report.elderly}; {report.candidates} candidates")
+    for i, s in enumerate(report.sites, 1):
+        click.echo(f"{i:3d}  {s.lon:.6f},{s.lat:.6f}  +{s.elderly_gain:6d}  "
+                   f"covered {(base + s.elderly_cumulative) / max(report.elderly, 1):.1%}")
+    click.echo(f"time {time.perf_counter() - start:.2f} s ("
+               + ", ".join(f"{name} {sec:.2f} s" for name, sec in report.seconds.items()) + ")")
+
+
+@coverage.command("audit")
+@click.option("--level", default="community", show_default=True,
+              type=click.Choice(["community", "grid"]), help="Areas to audit.")
+@click.option("--area", "prefix", default="", help="Only areas within this code (district etc.).")
+@click.option("--min-share", default=0.9, show_default=True, type=click.FloatRange(0, 1, min_open=True),
+              help="Share of residents within distance for an area to count as covered.")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write all rows as CSV to this file ('-' for stdout).")
+@click.option("--geojson", "geojson_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write all rows with area geometry as GeoJSON to this file.")
+def coverage_audit(level: str, prefix: str, min_share: float, csv_file: Path | None,
+                   geojson_file: Path | None) -> None:
+    """GB 50180 audit: required facility types per life circle, covered or not, per area."""
+    from collections import Counter
+
+    from gridmap.services import audit
+
+    counts: Counter[tuple[str, str, str]] = Counter()
+    try:
+        with _sessions(_settings()) as factory, factory() as session:
+            for command in audit.missing_runs(session):
+                click.echo(f"not computed: run `{command}`", err=True)
+            for path, geo in ((csv_file, False), (geojson_file, True)):
+                if path is None:
+                    continue
+                rows = audit.rows(session, level=level, prefix=prefix, min_share=min_share,
+                                  with_geometry=geo)
+                chunks = audit.to_geojson(rows) if geo else audit.to_csv(rows)
+                if str(path) == "-":
+                    sys.stdout.writelines(chunks)
+                else:
+                    with path.open("w", encoding="utf-8") as out:
+                        out.writelines(chunks)
+            for row in audit.rows(session, level=level, prefix=prefix, min_share=min_share):
+                counts[(row["circle"], row["facility_type"], row["status"])] += 1
+    except GridmapError as exc:
+        raise click.ClickException(exc.message) from None
+    for (circle, facility_type, status), n in sorted(counts.items()):
+        click.echo(f"{circle:6s} {facility_type:24s} {status:13s} {n}")

@@ -1,0 +1,86 @@
+"""SQL for the GB 50180 audit and for siting / what-if inputs (buildings with residents).
+
+The audit reads stored *current* coverage runs only; nothing is recomputed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gridmap.crs import SRID
+
+LEVELS = {"community": ("community", 12), "grid": ("grid", 15)}
+"""Audit level -> (territory table, code width); identifiers come only from here."""
+
+
+def buildings(session: Session, *, area_code: str | None = None) -> gpd.GeoDataFrame:
+    """Buildings as points on their footprints, with residents and elderly (60+), by id.
+
+    ``area_code`` (a district, sub-district, community or grid code) keeps the buildings whose
+    grid code starts with it.
+    """
+    conn = session.connection().connection.driver_connection
+    assert conn is not None
+    rows = conn.execute(
+        "SELECT id, grid_code, residents, aged_60_plus, ST_AsBinary(ST_PointOnSurface(geom)) "
+        "FROM building WHERE grid_code LIKE %s ORDER BY id",
+        ((area_code or "") + "%",)).fetchall()
+    geoms = shapely.from_wkb(np.array([r[4] for r in rows], dtype=object))
+    return gpd.GeoDataFrame(
+        {"building_id": np.array([r[0] for r in rows], dtype=np.int64),
+         "grid_code": [r[1] for r in rows],
+         "residents": np.array([r[2] for r in rows], dtype=np.int64),
+         "elderly": np.array([r[3] for r in rows], dtype=np.int64)},
+        geometry=geoms, crs=f"EPSG:{SRID}")
+
+
+def required_pairs(session: Session) -> list[tuple[str, str, int | None]]:
+    """(facility_type, circle, current run id or None) for every rule the standard requires."""
+    rows = session.execute(text(
+        "SELECT r.facility_type, r.circle, run.id FROM coverage_rule r "
+        "JOIN life_circle c ON c.code = r.circle "
+        "LEFT JOIN coverage_run run ON run.facility_type = r.facility_type "
+        "  AND run.circle = r.circle AND run.current "
+        "WHERE r.required ORDER BY c.walk_minutes, r.facility_type")).all()
+    return [(str(t), str(c), None if run is None else int(run)) for t, c, run in rows]
+
+
+def _audit_statement(table: str, width: int, with_geometry: bool) -> str:
+    """The audit query for one level; ``table`` and ``width`` come from :data:`LEVELS` only."""
+    geometry = ", ST_AsGeoJSON(a.geom, 7) AS geometry" if with_geometry else ""
+    return f"""
+        SELECT a.code, a.name, r.facility_type, r.circle, run.id AS run_id,
+               ca.residents, ca.residents_covered, ca.elderly, ca.elderly_covered{geometry}
+        FROM {table} a
+        CROSS JOIN coverage_rule r
+        JOIN life_circle c ON c.code = r.circle
+        LEFT JOIN coverage_run run ON run.facility_type = r.facility_type
+             AND run.circle = r.circle AND run.current
+        LEFT JOIN coverage_area ca ON ca.run_id = run.id AND ca.level = :level
+             AND ca.code = a.code
+        WHERE r.required AND a.code LIKE :prefix AND length(a.code) = {int(width)}
+        ORDER BY a.code, c.walk_minutes, r.facility_type"""  # noqa: S608 - whitelisted identifiers
+
+
+def audit_rows(session: Session, *, level: str, prefix: str = "",
+               with_geometry: bool = False) -> Iterator[dict[str, Any]]:
+    """Stream one row per area of ``level`` and required (facility type, circle) pair.
+
+    Stored totals are NULL when the pair has no current run, or the area had no building in it.
+    """
+    table, width = LEVELS[level]
+    result = session.execute(text(_audit_statement(table, width, with_geometry)),
+                             {"level": level, "prefix": prefix + "%"},
+                             execution_options={"yield_per": 1000})
+    try:
+        for row in result.mappings():
+            yield dict(row)
+    finally:  # a consumer may stop early: release the server-side cursor
+        result.close()
