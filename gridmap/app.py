@@ -50,6 +50,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(case_pages.bp)
     app.register_blueprint(case_dashboard.bp)
     app.register_blueprint(case_map.bp)
+    from gridmap.web import coverage
+    app.register_blueprint(coverage.bp)
     app.register_blueprint(assets.bp)
 
 

@@ -1,0 +1,266 @@
+/*
+ * gridmap — coverage analysis (覆盖分析). Reads stored runs from /api/coverage/*: buildings
+ * coloured by walking-distance band (in view, from street zoom), the facilities of the type,
+ * walking catchments (reached street pieces, on demand for the view), a choropleth of elderly
+ * coverage by community or grid, the totals, the worst communities and a distance histogram.
+ * All user-visible text comes from the page (#gm-page-config, #gm-case-strings).
+ */
+(function () {
+  "use strict";
+
+  var C = window.GridmapCases;
+  var S = C.S;
+  var el = C.el;
+  var $ = function (id) { return document.getElementById(id); };
+  var config = C.config;
+  var LOCALE = config.lang === "en" ? "en-GB" : "zh-CN";
+  var BUILDING_MINZOOM = 15;
+  var CATCHMENT_MAX_M = 5000;
+  var BAND_COLOURS = { covered: "#2e9d4f", near_miss: "#f0a202", far: "#d0312d" };
+
+  function status(text, kind) {
+    var node = $("gcv-status");
+    node.textContent = text || "";
+    node.dataset.kind = kind || "";
+    node.hidden = !text;
+  }
+  if (!window.L) { status(S.leafletMissing, "error"); return; }
+
+  var handle = C.createMap("gcv-map", { zoomControl: true });
+  var map = handle.map;
+  var pending = 0;
+  var state = { run: null, runs: [], controllers: {} };
+  handle.onError = function (reason) { status(C.fmt(S.loadFailed, { reason: reason }), "error"); };
+  window.gridmap = { map: map, isIdle: function () { return handle.isIdle() && pending === 0; } };
+
+  function num(n) { return Number(n).toLocaleString(LOCALE); }
+  function pct(rate) { return rate === null || rate === undefined ? S.noData : (rate * 100).toFixed(1) + "%"; }
+  function selection() { return { type: $("gcv-type").value, circle: $("gcv-circle").value }; }
+
+  /** Fetch `path` once per `key`: a newer request for the same key aborts the older one. */
+  function fetchOnce(key, path, params) {
+    if (state.controllers[key]) state.controllers[key].abort();
+    var controller = new AbortController();
+    state.controllers[key] = controller;
+    pending += 1;
+    return C.getJSON(path, Object.assign(selection(), params || {}), controller.signal)
+      .catch(function (err) {
+        // An abort that lands while the body is read surfaces as a parse failure, not AbortError.
+        if (!C.isAbort(err) && !controller.signal.aborted) handle.onError(C.reasonOf(err));
+        return null;
+      })
+      .finally(function () { pending -= 1; });
+  }
+
+  // ------------------------------------------------------------------ layers
+
+  map.createPane("gcv-areas").style.zIndex = "380";
+  map.createPane("gcv-catch").style.zIndex = "420";
+  map.createPane("gcv-buildings").style.zIndex = "430";
+  map.createPane("gcv-facilities").style.zIndex = "450";
+
+  function rateColour(rate) {
+    if (rate === null || rate === undefined) return "#b9c1cc";
+    if (rate >= 0.9) return "#1a9850";
+    if (rate >= 0.75) return "#91cf60";
+    if (rate >= 0.5) return "#fee08b";
+    if (rate >= 0.25) return "#fc8d59";
+    return "#d73027";
+  }
+
+  var areas = L.geoJSON(null, { pane: "gcv-areas",
+    style: function (f) {
+      return { color: "#5b6072", weight: 1, opacity: 0.7, fillColor: rateColour(f.properties.elderly_rate),
+        fillOpacity: map.getZoom() >= BUILDING_MINZOOM ? 0.12 : 0.55, className: "gcv-area" };
+    },
+    onEachFeature: function (f, layer) {
+      layer.bindTooltip(f.properties.name + " · " + C.fmt(S.rateTip,
+        { rate: pct(f.properties.elderly_rate), n: num(f.properties.elderly_uncovered) }), { sticky: true });
+    } }).addTo(map);
+
+  var catchments = L.geoJSON(null, { pane: "gcv-catch", interactive: false,
+    style: { color: "#7b2cbf", weight: 4, opacity: 0.6, className: "gcv-catchment" } }).addTo(map);
+
+  function buildingText(p) {
+    var lines = [p.name || p.code, C.fmt(S.people, { r: num(p.residents), e: num(p.elderly) })];
+    if (p.distance_m === null) lines.push(C.fmt(S.unreached, { d: num(state.run.max_distance_m * 1.5) }));
+    else lines.push(C.fmt(S.distance, { d: num(p.distance_m) }), C.fmt(S.nearest, { name: p.facility }));
+    return lines;
+  }
+
+  var buildings = L.geoJSON(null, { pane: "gcv-buildings",
+    style: function (f) {
+      var colour = BAND_COLOURS[f.properties.band];
+      return { color: colour, weight: 1, fillColor: colour, fillOpacity: 0.75, className: "gcv-b gcv-b-" + f.properties.band };
+    },
+    onEachFeature: function (f, layer) {
+      layer.bindTooltip(function () { return buildingText(f.properties).join("<br>"); }, { sticky: true });
+      layer.bindPopup(function () {
+        return el("div", "gcv-pop", buildingText(f.properties).map(function (t) { return el("div", "", t); }));
+      });
+    } }).addTo(map);
+
+  var facilities = L.geoJSON(null, { pane: "gcv-facilities",
+    pointToLayer: function (f, latlng) {
+      return L.circleMarker(latlng, { radius: 6, color: "#fff", weight: 2, fillColor: f.properties.color || "#6a3d9a",
+        fillOpacity: 1, className: "gcv-facility" });
+    },
+    onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name); } }).addTo(map);
+
+  function viewBbox(pad) {
+    var b = map.getBounds().pad(pad || 0);
+    return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(",");
+  }
+
+  function loadBuildings() {
+    if (!state.run || map.getZoom() < BUILDING_MINZOOM) {
+      buildings.clearLayers();
+      if (state.run) status(S.zoomForBuildings, "");
+      return;
+    }
+    fetchOnce("buildings", "/coverage/buildings.geojson", { bbox: viewBbox(0.2), zoom: map.getZoom() })
+      .then(function (fc) {
+        if (!fc) return;
+        buildings.clearLayers();
+        buildings.addData(fc);
+        status(fc.truncated ? C.fmt(S.truncated, { n: num(fc.numberReturned) }) : "", "");
+      });
+  }
+
+  function loadCatchments() {
+    catchments.clearLayers();
+    if (!state.run || !$("gcv-catchments").checked) return;
+    var b = map.getBounds();
+    var wide = Math.max(b.getNorthWest().distanceTo(b.getNorthEast()), b.getNorthWest().distanceTo(b.getSouthWest()));
+    if (wide > CATCHMENT_MAX_M) { status(S.zoomForCatchments, ""); return; }
+    fetchOnce("catchments", "/coverage/catchments.geojson", { bbox: viewBbox(0) }).then(function (fc) {
+      if (fc) catchments.addData(fc);
+    });
+  }
+
+  function loadAreas() {
+    var level = $("gcv-choropleth").value;
+    areas.clearLayers();
+    if (!state.run || !level) return;
+    var params = { level: level, zoom: map.getZoom() };
+    if (level === "grid") params.bbox = viewBbox(0.2);
+    fetchOnce("areas-geo", "/coverage/areas.geojson", params).then(function (fc) {
+      if (fc) { areas.clearLayers(); areas.addData(fc); }
+    });
+  }
+
+  function loadFacilities() {
+    facilities.clearLayers();
+    fetchOnce("facilities", "/layers/facilities.geojson", { zoom: 12 }).then(function (fc) {
+      if (fc) facilities.addData(fc);
+    });
+  }
+
+  // ------------------------------------------------------------------ panel
+
+  function showTotals(run) {
+    $("gcv-run").textContent = C.fmt(S.runInfo, { type: run.facility_type_name, circle: run.circle_name,
+      d: num(run.max_distance_m), time: C.localTime(run.computed_at), s: num(run.seconds) });
+    $("gcv-t-residents").textContent = pct(run.residents_rate);
+    $("gcv-t-elderly").textContent = pct(run.elderly_rate);
+    $("gcv-t-uncovered").textContent = num(run.elderly_uncovered);
+    $("gcv-l-covered").textContent = C.fmt(S.coveredWithin, { d: num(run.max_distance_m) });
+    $("gcv-l-near").textContent = C.fmt(S.nearMiss, { d: num(run.max_distance_m * 1.5) });
+  }
+
+  function showTable(rows) {
+    var body = $("gcv-table").tBodies[0];
+    body.replaceChildren.apply(body, rows.map(function (row) {
+      var tr = el("tr", "gcv-row", [el("td", "", row.name), el("td", "gcv-num", pct(row.elderly_rate)),
+        el("td", "gcv-num", num(row.elderly_uncovered)), el("td", "gcv-num", pct(row.residents_rate))]);
+      tr.tabIndex = 0;
+      tr.dataset.code = row.code;
+      var zoom = function () {
+        if (row.bbox) map.fitBounds([[row.bbox[1], row.bbox[0]], [row.bbox[3], row.bbox[2]]], { animate: false });
+      };
+      tr.addEventListener("click", zoom);
+      tr.addEventListener("keydown", function (e) { if (e.key === "Enter") zoom(); });
+      return tr;
+    }));
+  }
+
+  var chart = null;
+  function showHistogram(h) {
+    if (!window.echarts) { status(S.echartsMissing, "error"); return; }
+    chart = chart || window.echarts.init($("gcv-chart"), null, { renderer: "canvas" });
+    var labels = h.bins.map(function (b) { return b.to_m === null ? "≥" + num(b.from_m) : num(b.to_m); });
+    var data = h.bins.map(function (b) {
+      var band = b.from_m < h.max_distance_m ? "covered" : b.from_m < h.near_miss_m ? "near_miss" : "far";
+      return { value: b.buildings, itemStyle: { color: BAND_COLOURS[band] } };
+    });
+    labels.push(S.unreachedBar);
+    data.push({ value: h.unreached.buildings, itemStyle: { color: "#7a1f1c" } });
+    chart.setOption({
+      animation: false, grid: { left: 44, right: 8, top: 24, bottom: 36 },
+      tooltip: { trigger: "axis" },
+      xAxis: { type: "category", data: labels, name: S.meters, nameGap: 4, axisLabel: { fontSize: 10, interval: 3 } },
+      yAxis: { type: "value", name: S.buildings, nameTextStyle: { align: "left" } },
+      series: [{ type: "bar", name: S.buildings, data: data, barCategoryGap: "10%" }],
+    }, true);
+  }
+
+  function setExports() {
+    var q = selection();
+    $("gcv-x-bcsv").href = C.apiUrl("/coverage/buildings.csv", q).toString();
+    $("gcv-x-bjson").href = C.apiUrl("/coverage/buildings.geojson", q).toString();
+    $("gcv-x-acsv").href = C.apiUrl("/coverage/areas.csv", Object.assign({ level: "community" }, q)).toString();
+    $("gcv-x-ajson").href = C.apiUrl("/coverage/areas.geojson", Object.assign({ level: "community" }, q)).toString();
+  }
+
+  // ------------------------------------------------------------------ choosing a run
+
+  function choose() {
+    var q = selection();
+    var run = state.runs.filter(function (r) { return r.facility_type === q.type && r.circle === q.circle; })[0] || null;
+    state.run = run;
+    var url = new URL(window.location.href);
+    url.searchParams.set("type", q.type);
+    url.searchParams.set("circle", q.circle);
+    window.history.replaceState(null, "", url);
+    $("gcv-missing").hidden = !!run;
+    $("gcv-result").hidden = !run;
+    [buildings, catchments, areas].forEach(function (layer) { layer.clearLayers(); });
+    loadFacilities();
+    if (!run) {
+      $("gcv-command").textContent = "gridmap coverage compute --type " + q.type + " --circle " + q.circle;
+      status("");
+      return;
+    }
+    showTotals(run);
+    setExports();
+    fetchOnce("areas", "/coverage/areas", { level: "community" }).then(function (b) { if (b) showTable(b.areas); });
+    fetchOnce("distances", "/coverage/distances").then(function (h) { if (h) showHistogram(h); });
+    refreshView();
+  }
+
+  function refreshView() { loadBuildings(); loadCatchments(); loadAreas(); }
+
+  function fillSelect(select, items, wanted) {
+    items.forEach(function (item) {
+      var option = el("option", "", item.name);
+      option.value = item.code;
+      select.appendChild(option);
+    });
+    if (wanted && items.some(function (i) { return i.code === wanted; })) select.value = wanted;
+  }
+
+  var params = new URLSearchParams(window.location.search);
+  fillSelect($("gcv-type"), config.types, params.get("type") || "elder_care_station");
+  fillSelect($("gcv-circle"), config.circles, params.get("circle") || "15min");
+  $("gcv-form").addEventListener("change", choose);
+  $("gcv-catchments").addEventListener("change", loadCatchments);
+  $("gcv-choropleth").addEventListener("change", loadAreas);
+  map.on("moveend", C.debounce(function () { if (state.run) refreshView(); }, 200));
+  window.addEventListener("resize", function () { if (chart) chart.resize(); });
+
+  pending += 1;
+  Promise.all([C.fitExtent(map), C.getJSON("/coverage/runs", {})]).then(function (out) {
+    state.runs = out[1].runs;
+    choose();
+  }).catch(function (err) { handle.onError(C.reasonOf(err)); }).finally(function () { pending -= 1; });
+})();
