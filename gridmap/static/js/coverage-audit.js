@@ -1,0 +1,106 @@
+/*
+ * gridmap — GB 50180 audit (审计). Reads /api/coverage/audit for a level, area prefix and share
+ * threshold and draws one row per community (or grid) with one cell per required facility type ×
+ * life circle: covered ✓, gap ✗, not computed –, no residents ·, with the residents' share.
+ * All user-visible text comes from the page (#gm-page-config, #gm-case-strings).
+ */
+(function () {
+  "use strict";
+
+  var C = window.GridmapCases;
+  var S = C.S;
+  var el = C.el;
+  var $ = function (id) { return document.getElementById(id); };
+  var config = C.config;
+  var MARKS = { covered: "✓", gap: "✗", not_computed: "–", no_residents: "·" };
+  var pending = 0;
+  window.gridmap = { isIdle: function () { return pending === 0; } };
+
+  var typeNames = {};
+  config.types.forEach(function (t) { typeNames[t.code] = t.name; });
+  var circleNames = {};
+  config.circles.forEach(function (c) { circleNames[c.code] = c.name; });
+  var statusText = { covered: S.covered, gap: S.gap, not_computed: S.notComputed, no_residents: S.noResidents };
+
+  function query() {
+    return { level: $("gca-level").value, area: $("gca-area").value.trim(), min_share: $("gca-share").value };
+  }
+
+  function pairKey(type, circle) { return type + "|" + circle; }
+
+  function header() {
+    var top = [el("th", "", S.area)];
+    config.pairs.forEach(function (p) {
+      var th = el("th", "gca-pair", [el("span", "gca-circle", circleNames[p.circle] || p.circle),
+        el("span", "", typeNames[p.type] || p.type)]);
+      th.dataset.pair = pairKey(p.type, p.circle);
+      top.push(th);
+    });
+    $("gca-table").tHead.replaceChildren(el("tr", "", top));
+  }
+
+  function cell(row) {
+    if (!row) return el("td", "gca-cell gca-not_computed", MARKS.not_computed);
+    var share = row.residents_share === null ? "" : Math.round(row.residents_share * 100) + "%";
+    var td = el("td", "gca-cell gca-" + row.status, [el("span", "gca-mark", MARKS[row.status]),
+      share ? el("span", "gca-share", share) : null]);
+    td.title = statusText[row.status] + " · " + C.fmt(S.cellTip, { type: typeNames[row.facility_type] || row.facility_type,
+      circle: circleNames[row.circle] || row.circle, covered: row.residents_covered, residents: row.residents });
+    td.dataset.status = row.status;
+    return td;
+  }
+
+  function draw(body) {
+    var areas = [];
+    var byCode = {};
+    body.rows.forEach(function (row) {
+      if (!byCode[row.code]) { byCode[row.code] = { code: row.code, name: row.name, cells: {} }; areas.push(byCode[row.code]); }
+      byCode[row.code].cells[pairKey(row.facility_type, row.circle)] = row;
+    });
+    var gaps = 0;
+    var full = 0;
+    var rows = areas.map(function (area) {
+      var tds = [el("td", "gca-name", [el("span", "", area.name), el("span", "gca-code", area.code)])];
+      var ok = true;
+      config.pairs.forEach(function (p) {
+        var row = area.cells[pairKey(p.type, p.circle)];
+        if (!row || row.status !== "covered") ok = false;
+        if (row && row.status === "gap") gaps += 1;
+        tds.push(cell(row));
+      });
+      if (ok) full += 1;
+      var tr = el("tr", "gca-row", tds);
+      tr.dataset.code = area.code;
+      return tr;
+    });
+    $("gca-table").tBodies[0].replaceChildren.apply($("gca-table").tBodies[0], rows);
+    $("gca-summary").textContent = C.fmt(S.summary, { n: areas.length, gaps: gaps, full: full });
+    $("gca-missing").hidden = !body.missing.length;
+    $("gca-commands").textContent = body.missing.join("\n");
+  }
+
+  function load() {
+    var q = query();
+    $("gca-x-csv").href = C.apiUrl("/coverage/audit.csv", q).toString();
+    $("gca-x-geojson").href = C.apiUrl("/coverage/audit.geojson", q).toString();
+    var url = new URL(window.location.href);
+    Object.keys(q).forEach(function (k) { if (q[k]) url.searchParams.set(k, q[k]); else url.searchParams.delete(k); });
+    window.history.replaceState(null, "", url);
+    pending += 1;
+    $("gca-summary").textContent = S.loading;
+    C.getJSON("/coverage/audit", q).then(draw).catch(function (err) {
+      $("gca-summary").textContent = C.fmt(S.loadFailed, { reason: C.reasonOf(err) });
+      $("gca-summary").dataset.kind = "error";
+    }).finally(function () { pending -= 1; });
+  }
+
+  var params = new URLSearchParams(window.location.search);
+  if (params.get("level") === "grid") $("gca-level").value = "grid";
+  if (params.get("area")) $("gca-area").value = params.get("area");
+  if (params.get("min_share")) $("gca-share").value = params.get("min_share");
+  $("gca-missing").hidden = !config.missing.length;
+  $("gca-commands").textContent = config.missing.join("\n");
+  header();
+  $("gca-form").addEventListener("submit", function (e) { e.preventDefault(); delete $("gca-summary").dataset.kind; load(); });
+  load();
+})();
