@@ -111,12 +111,21 @@ def coverage() -> None:
               help="Facility type, e.g. elder_care_station, pocket_park.")
 @click.option("--circle", required=True, type=click.Choice(["5min", "10min", "15min"]),
               help="Life circle; its distance comes from the coverage_rule table.")
-def coverage_compute(facility_type: str, circle: str) -> None:
+@click.option("--if-missing", is_flag=True,
+              help="Do nothing when a current run for this type and circle exists.")
+def coverage_compute(facility_type: str, circle: str, if_missing: bool) -> None:
     """Compute and store walking coverage for a facility type and life circle."""
     from tqdm import tqdm
 
     from gridmap.db import unit_of_work
-    from gridmap.services.coverage import compute
+    from gridmap.services.coverage import compute, current_run
+
+    if if_missing:
+        with _sessions(_settings()) as factory, factory() as session:
+            run_id = current_run(session, facility_type, circle)
+        if run_id is not None:
+            click.echo(f"run {run_id} is current for {facility_type} / {circle}; nothing to do")
+            return
 
     steps = ["load", "graph", "shortest paths", "store"]
     with _sessions(_settings()) as factory, tqdm(total=len(steps), unit="step") as bar:

@@ -111,3 +111,11 @@ def set_seconds(session: Session, run_id: int, seconds: float) -> None:
     """Record how long the run took."""
     session.execute(text("UPDATE coverage_run SET seconds = :s WHERE id = :r"),
                     {"s": seconds, "r": run_id})
+
+
+def current_run(session: Session, facility_type: str, circle: str) -> int | None:
+    """The id of the current run for a facility type and circle, if any."""
+    run_id: int | None = session.execute(text(
+        "SELECT id FROM coverage_run WHERE facility_type = :t AND circle = :c AND current"),
+        {"t": facility_type, "c": circle}).scalar_one_or_none()
+    return run_id

@@ -93,3 +93,8 @@ def compute(session: Session, facility_type: str, circle: str, *,
                      buildings_covered=int(covered.sum()),
                      residents_rate=totals["residents_rate"], elderly_rate=totals["elderly_rate"],
                      seconds=times)
+
+
+def current_run(session: Session, facility_type: str, circle: str) -> int | None:
+    """The id of the current run for a facility type and circle, if any."""
+    return repo.current_run(session, facility_type, circle)

@@ -62,6 +62,8 @@ def load_demo(
     with unit_of_work(factory) as session:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
         bulk.clear(session)
+        # Coverage runs describe the buildings and facilities being replaced: drop them too.
+        session.execute(text("TRUNCATE coverage_run CASCADE"))
         counts = _copy_all(session, data, progress=progress)
         if cases:
             # Historical cases need the grids, people and enrolments just loaded.

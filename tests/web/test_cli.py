@@ -17,7 +17,9 @@ def env(settings) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("args", [[], ["db"], ["db", "upgrade"], ["db", "downgrade"], ["demo"],
-                                  ["demo", "load"], ["export"], ["locate"], ["serve"]])
+                                  ["demo", "load"], ["export"], ["locate"], ["serve"],
+                                  ["coverage"], ["coverage", "compute"], ["coverage", "site"],
+                                  ["coverage", "audit"]])
 def test_every_command_has_help(args) -> None:
     result = CliRunner().invoke(main, [*args, "--help"])
     assert result.exit_code == 0, result.output
@@ -58,3 +60,21 @@ def test_missing_settings_is_a_clear_error() -> None:
         "GRIDMAP_DATABASE_URL": "", "GRIDMAP_SECRET_KEY": ""})
     assert result.exit_code != 0
     assert "GRIDMAP_DATABASE_URL" in result.output
+
+
+def test_coverage_compute_if_missing_runs_once(engine, env) -> None:
+    args = ["coverage", "compute", "--type", "pocket_park", "--circle", "10min", "--if-missing"]
+    try:
+        first = CliRunner().invoke(main, args, env=env)
+        assert first.exit_code == 0, first.output
+        assert "buildings within 10min" in first.output
+        second = CliRunner().invoke(main, args, env=env)
+        assert second.exit_code == 0 and "nothing to do" in second.output
+        with engine.connect() as conn:
+            runs = conn.execute(text("SELECT count(*) FROM coverage_run WHERE facility_type = "
+                                     "'pocket_park' AND circle = '10min'")).scalar_one()
+        assert runs == 1
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM coverage_run WHERE facility_type = 'pocket_park' "
+                              "AND circle = '10min'"))
