@@ -26,25 +26,58 @@ def rule(session: Session, facility_type: str, circle: str) -> dict[str, Any] | 
     return dict(row) if row else None
 
 
-def _frame(session: Session, statement: str, columns: list[str]) -> gpd.GeoDataFrame:
+def _frame(session: Session, statement: str, columns: list[str],
+           params: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
     """Rows whose last column is WKB, as a GeoDataFrame in WGS84 (vectorised decoding)."""
     conn = session.connection().connection.driver_connection
     assert conn is not None
-    rows = conn.execute(statement).fetchall()
+    rows = conn.execute(statement, params or {}).fetchall()
     data = {name: [r[i] for r in rows] for i, name in enumerate(columns)}
     geoms = shapely.from_wkb(np.array([r[-1] for r in rows], dtype=object))
     return gpd.GeoDataFrame(data, geometry=geoms, crs=f"EPSG:{SRID}")
 
 
-def street_nodes(session: Session) -> gpd.GeoDataFrame:
-    """Every street node: node_id, geometry."""
-    return _frame(session, "SELECT id, ST_AsBinary(geom) FROM street_node", ["node_id"])
+Envelope = tuple[float, float, float, float]
+_ALL = {"minx": -180.0, "miny": -90.0, "maxx": 180.0, "maxy": 90.0}
 
 
-def street_edges(session: Session) -> gpd.GeoDataFrame:
-    """Every street edge: source, target, length_m, geometry."""
-    return _frame(session, "SELECT source, target, length_m, ST_AsBinary(geom) FROM street_edge",
-                  ["source", "target", "length_m"])
+def _box(envelope: Envelope | None) -> dict[str, float]:
+    if envelope is None:
+        return _ALL
+    return dict(zip(("minx", "miny", "maxx", "maxy"), (float(v) for v in envelope), strict=True))
+
+
+def street_nodes(session: Session, envelope: Envelope | None = None) -> gpd.GeoDataFrame:
+    """Street nodes (node_id, geometry): all, or the ends of the edges within ``envelope``."""
+    if envelope is None:
+        return _frame(session, "SELECT id, ST_AsBinary(geom) FROM street_node", ["node_id"])
+    return _frame(session, """
+        SELECT id, ST_AsBinary(geom) FROM street_node WHERE id IN (
+          SELECT source FROM street_edge
+           WHERE geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)
+          UNION
+          SELECT target FROM street_edge
+           WHERE geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326))""",
+                  ["node_id"], _box(envelope))
+
+
+def street_edges(session: Session, envelope: Envelope | None = None) -> gpd.GeoDataFrame:
+    """Street edges (source, target, length_m, geometry), all or those within ``envelope``."""
+    return _frame(session, """
+        SELECT source, target, length_m, ST_AsBinary(geom) FROM street_edge
+        WHERE geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)""",
+                  ["source", "target", "length_m"], _box(envelope))
+
+
+def area_envelope(session: Session, area_code: str, margin_m: float) -> Envelope | None:
+    """The bounding box of a district/sub-district/community grown by ``margin_m`` metres
+    (in the metric CRS), in WGS84; None if there is no such area."""
+    name = {6: "district", 9: "subdistrict", 12: "community"}.get(len(area_code))
+    if name is None:
+        return None
+    row = session.execute(sql(f"area_envelope_{name}"),
+                          {"m": margin_m, "c": area_code}).one_or_none()
+    return None if row is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
 
 def buildings(session: Session) -> gpd.GeoDataFrame:
@@ -53,13 +86,16 @@ def buildings(session: Session) -> gpd.GeoDataFrame:
                   "ORDER BY id", ["building_id"])
 
 
-def facilities(session: Session, facility_type: str) -> gpd.GeoDataFrame:
-    """The facilities of one type: facility_id, geometry."""
+def facilities(session: Session, facility_type: str,
+               envelope: Envelope | None = None) -> gpd.GeoDataFrame:
+    """The facilities of one type (facility_id, geometry), all or those within ``envelope``."""
     conn = session.connection().connection.driver_connection
     assert conn is not None
-    rows = conn.execute(
-        "SELECT id, ST_AsBinary(geom) FROM facility WHERE type = %s ORDER BY id",
-        (facility_type,)).fetchall()
+    rows = conn.execute("""
+        SELECT id, ST_AsBinary(geom) FROM facility
+        WHERE type = %(type)s
+          AND geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)
+        ORDER BY id""", {"type": facility_type, **_box(envelope)}).fetchall()
     geoms = shapely.from_wkb(np.array([r[1] for r in rows], dtype=object))
     return gpd.GeoDataFrame({"facility_id": [r[0] for r in rows]}, geometry=geoms,
                             crs=f"EPSG:{SRID}")

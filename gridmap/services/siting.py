@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.analysis import network, siting
 from gridmap.crs import METRIC_CRS, SRID, validate_lonlat
-from gridmap.errors import InvalidInput
+from gridmap.errors import InvalidInput, NotFound
 from gridmap.repositories import audit as audit_repo
 from gridmap.repositories import coverage as coverage_repo
 from gridmap.services.coverage import MAX_SNAP_M
@@ -114,7 +114,7 @@ def site(session: Session, facility_type: str, circle: str, *, area_code: str, k
         raise InvalidInput("k 须 >= 0, 区域代码须为 6/9/12 位数字 (k must be >= 0; area code must "
                            "be a 6-, 9- or 12-digit code)")
     clock = time.perf_counter()
-    scene = _scene(session, facility_type, circle)
+    scene = _scene(session, facility_type, circle, area_code)
     loaded = time.perf_counter()
     before = _covered(scene, scene.facilities)
     inside = scene.buildings["grid_code"].str.startswith(area_code).to_numpy()
@@ -180,19 +180,33 @@ def what_if(session: Session, facility_type: str, circle: str, *,
                         buildings_lost=int((before & ~after).sum()), areas=areas)
 
 
-def _scene(session: Session, facility_type: str, circle: str) -> _Scene:
-    """Load the rule, streets, buildings and facilities; build the graph; snap the buildings."""
+def _scene(session: Session, facility_type: str, circle: str,
+           area_code: str | None = None) -> _Scene:
+    """Load the rule, streets, buildings and facilities; build the graph; snap the buildings.
+
+    With ``area_code`` only what a walk from the area's buildings can reach is loaded: its
+    buildings, and the streets and facilities within the circle's distance (plus the snap
+    allowance) of its bounding box. A walk is never shorter than the straight line, so nothing
+    outside can change the answer, and memory stays bounded by the area, not the city.
+    """
     rule = coverage_repo.rule(session, facility_type, circle)
     if rule is None:
         raise InvalidInput(f"没有 {facility_type} / {circle} 的覆盖规则 "
                            "(no coverage rule for this facility type and circle)")
-    nodes = coverage_repo.street_nodes(session)
-    graph = network.build_graph(nodes, coverage_repo.street_edges(session), crs=METRIC_CRS)
-    buildings = audit_repo.buildings(session)
+    limit = float(rule["max_distance_m"])
+    envelope = None
+    if area_code is not None:
+        envelope = coverage_repo.area_envelope(session, area_code, limit + MAX_SNAP_M)
+        if envelope is None:
+            raise NotFound(f"没有区域 {area_code} (no such district, sub-district or community)")
+    nodes = coverage_repo.street_nodes(session, envelope)
+    graph = network.build_graph(nodes, coverage_repo.street_edges(session, envelope),
+                                crs=METRIC_CRS)
+    buildings = audit_repo.buildings(session, area_code=area_code)
     return _Scene(graph=graph, nodes=nodes, buildings=buildings,
                   origins=network.snap(graph, buildings, max_snap_m=MAX_SNAP_M),
-                  facilities=coverage_repo.facilities(session, facility_type),
-                  limit=float(rule["max_distance_m"]))
+                  facilities=coverage_repo.facilities(session, facility_type, envelope),
+                  limit=limit)
 
 
 def _covered(scene: _Scene, facilities: gpd.GeoDataFrame) -> Bools:
