@@ -4,7 +4,7 @@ Usage (after `make setup`):  .venv/bin/python bench/coverage_bench.py [--repeats
 Needs the bench extra (`pip install -e '.[bench]'`: pandana, networkx). Uses the city-scale
 benchmark database (see locate_bench.py).
 
-1. Times ``gridmap.services.coverage.compute(session, "elder_care_station", "15min")`` end to
+1. Times ``gridmap.coverage.services.compute.compute(session, "elder_care_station", "15min")`` end to
    end with its per-step times, inside a transaction that is rolled back (no run is left behind).
 2. On the same graph and the same snapped points, times our shortest-path step
    (``network.nearest_facility``) beside pandana (network build + set_pois + nearest_pois) and
@@ -34,12 +34,13 @@ from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from gridmap.repositories import coverage as repo  # noqa: E402
+from gridmap.services import coverage  # noqa: E402
+
 from bench.locate_bench import ensure_bench_db  # noqa: E402
 from gridmap.analysis import network  # noqa: E402
 from gridmap.config import Settings  # noqa: E402
 from gridmap.crs import METRIC_CRS  # noqa: E402
-from gridmap.repositories import coverage as repo  # noqa: E402
-from gridmap.services import coverage  # noqa: E402
 
 TYPE, CIRCLE = "elder_care_station", "15min"
 TOLERANCE_M = 1.0

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.server import gunicorn  # noqa: E402
 from gridmap.config import Settings  # noqa: E402
-from gridmap.repositories._sql import sql  # noqa: E402
+from gridmap.sqlfiles import sql  # noqa: E402
 
 LUA = """
 local points = {}

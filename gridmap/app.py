@@ -41,7 +41,13 @@ def _register_i18n(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from gridmap.web import api, assets, case_dashboard, case_map, case_pages, cases, open311, pages
+    from gridmap.cases.open311 import web as open311
+    from gridmap.cases.web import api as cases
+    from gridmap.cases.web import dashboard as case_dashboard
+    from gridmap.cases.web import map as case_map
+    from gridmap.cases.web import pages as case_pages
+    from gridmap.territory.web import api, pages
+    from gridmap.web import assets
 
     app.register_blueprint(api.bp)
     app.register_blueprint(cases.bp)
@@ -50,7 +56,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(case_pages.bp)
     app.register_blueprint(case_dashboard.bp)
     app.register_blueprint(case_map.bp)
-    from gridmap.web import coverage
+    from gridmap.coverage.web import routes as coverage
     app.register_blueprint(coverage.bp)
     app.register_blueprint(assets.bp)
 

@@ -17,7 +17,7 @@ from gridmap.config import Settings
 from gridmap.errors import GridmapError
 
 if TYPE_CHECKING:
-    from gridmap.services.demo import Scale
+    from gridmap.demo.services.load import Scale
 
 
 def _settings() -> Settings:
@@ -56,7 +56,7 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
-    from gridmap.services import schema
+    from gridmap import schema
 
     schema.upgrade(_settings(), revision)
     click.echo(f"database at {revision}")
@@ -66,7 +66,7 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION ('base' empties the schema)."""
-    from gridmap.services import schema
+    from gridmap import schema
 
     schema.downgrade(_settings(), revision)
     click.echo(f"database at {revision}")
@@ -90,7 +90,7 @@ def demo() -> None:
 def demo_load(scale: Scale, seed: int, districts: tuple[str, ...], cases: int,
               force: bool) -> None:
     """Generate and load the demo data set (idempotent: a second run is a no-op)."""
-    from gridmap.services.demo import load_demo
+    from gridmap.demo.services.load import load_demo
 
     settings = _settings()
     with _sessions(settings) as factory:
@@ -117,8 +117,8 @@ def coverage_compute(facility_type: str, circle: str, if_missing: bool) -> None:
     """Compute and store walking coverage for a facility type and life circle."""
     from tqdm import tqdm
 
+    from gridmap.coverage.services.compute import compute, current_run
     from gridmap.db import unit_of_work
-    from gridmap.services.coverage import compute, current_run
 
     if if_missing:
         with _sessions(_settings()) as factory, factory() as session:
@@ -160,7 +160,7 @@ def export(layer: str, file: Path, **filters: str | None) -> None:
 
     Layers: districts, subdistricts, communities, grids, buildings, streets, facilities.
     """
-    from gridmap.services.export import export_layer
+    from gridmap.territory.services.export import export_layer
 
     args = {k: v for k, v in filters.items() if v}
     out = sys.stdout if str(file) == "-" else file.open("w", encoding="utf-8")
@@ -185,7 +185,7 @@ def export(layer: str, file: Path, **filters: str | None) -> None:
 def locate(lon: float, lat: float, crs: str) -> None:
     """Print the grid, hierarchy, nearest building and departments at LON LAT."""
     from gridmap.crs import to_wgs84, validate_lonlat
-    from gridmap.services import territory
+    from gridmap.territory.services import lookup as territory
 
     try:
         validate_lonlat(lon, lat)
@@ -229,7 +229,7 @@ def coverage_site(facility_type: str, circle: str, area_code: str, k: int,
     """Choose K new sites that cover the most uncovered elderly (nothing is stored)."""
     import time
 
-    from gridmap.services.siting import site
+    from gridmap.coverage.services.siting import site
 
     start = time.perf_counter()
     try:
@@ -263,7 +263,7 @@ def coverage_audit(level: str, prefix: str, min_share: float, csv_file: Path | N
     """GB 50180 audit: required facility types per life circle, covered or not, per area."""
     from collections import Counter
 
-    from gridmap.services import audit
+    from gridmap.coverage.services import audit
 
     counts: Counter[tuple[str, str, str]] = Counter()
     try:

@@ -43,9 +43,9 @@ def reset_schema(engine: Engine) -> None:
 @pytest.fixture(scope="session")
 def engine(settings: Settings) -> Iterator[Engine]:
     """The test database, migrated from empty and loaded with the demo data of 沈河区."""
+    from gridmap import schema
     from gridmap.db import make_session_factory
-    from gridmap.services import schema
-    from gridmap.services.demo import load_demo
+    from gridmap.demo.services.load import load_demo
 
     eng = create_engine(settings.sqlalchemy_url)
     try:

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 from gridmap.crs import InputCRS, parse_crs, to_wgs84, validate_lonlat
 from gridmap.errors import InvalidInput
-from gridmap.filters import area as area  # re-exported for handlers
-from gridmap.filters import bbox as bbox
+from gridmap.territory.services.filters import area as area  # re-exported for handlers
+from gridmap.territory.services.filters import bbox as bbox
 
 
 def number(args: Mapping[str, str], name: str) -> float:

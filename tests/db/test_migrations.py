@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from gridmap import schema
 from gridmap.config import Settings
-from gridmap.services import schema
 
 SCRATCH_DB = "gridmap_migration_test"
 

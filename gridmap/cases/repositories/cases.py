@@ -1,0 +1,158 @@
+"""SQL for cases: intake look-ups, the case row with its optimistic version, events, actors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from gridmap.models import (
+    Case,
+    CaseCategory,
+    CaseCohandler,
+    CaseEvent,
+    Department,
+    GridEnrollment,
+    GridMember,
+    Person,
+)
+from gridmap.sqlfiles import sql
+
+
+def categories(session: Session) -> list[CaseCategory]:
+    """Active categories in display order."""
+    stmt = select(CaseCategory).where(CaseCategory.active).order_by(CaseCategory.sort_order)
+    return list(session.execute(stmt).scalars())
+
+
+def category(session: Session, code: str) -> CaseCategory | None:
+    """One active category, or None."""
+    found = session.get(CaseCategory, code)
+    return found if found is not None and found.active else None
+
+
+def by_token(session: Session, token: str) -> Case | None:
+    """The case created with this client token (a form submitted twice), if any.
+
+    Takes a transaction-scoped advisory lock on the token first, so two submissions of the same
+    form arriving together are serialised: the second waits for the first to commit, then finds
+    its case instead of failing on the unique constraint.
+    """
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(token, 0))))
+    return session.execute(select(Case).where(Case.client_token == token)).scalar_one_or_none()
+
+
+def grids_near(session: Session, lon: float, lat: float, radius_m: float) -> list[dict[str, Any]]:
+    """Grids covering the point or within ``radius_m`` of it, nearest first (covering = 0 m)."""
+    rows = session.execute(sql("cases/grids_near"), {"lon": lon, "lat": lat, "radius": radius_m}).mappings()
+    return [dict(r) for r in rows]
+
+
+def possible_duplicates(session: Session, lon: float, lat: float, category: str, *,
+                        radius_m: float, since: datetime) -> list[dict[str, Any]]:
+    """Open cases of the same category within ``radius_m`` reported since ``since``."""
+    params = {"lon": lon, "lat": lat, "radius": radius_m, "category": category, "since": since}
+    rows = session.execute(sql("cases/possible_duplicates"), params).mappings()
+    return [dict(r) for r in rows]
+
+
+def grid_context(session: Session, grid_code: str, lon: float, lat: float) -> dict[str, Any]:
+    """Codes above a grid, its worker, its enrolled departments and its nearest building."""
+    row = session.execute(sql("cases/grid_context"),
+                          {"grid": grid_code, "lon": lon, "lat": lat}).mappings().one()
+    return dict(row)
+
+
+def insert_case(session: Session, values: Mapping[str, Any], lon: float, lat: float) -> int:
+    """Insert a case at (lon, lat); returns its id."""
+    geom = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
+    stmt = insert(Case).values(**values, geom=geom).returning(Case.id)
+    case_id: int = session.execute(stmt).scalar_one()
+    return case_id
+
+
+def insert_event(session: Session, case_id: int, *, action: str, from_state: str | None,
+                 to_state: str, actor_id: int, note: str, payload: Mapping[str, Any]) -> None:
+    """Append one event to a case's history."""
+    session.execute(insert(CaseEvent).values(
+        case_id=case_id, action=action, from_state=from_state, to_state=to_state,
+        actor_id=actor_id, note=note, payload=dict(payload)))
+
+
+def get_case(session: Session, case_id: int) -> Case | None:
+    """A case row (a fresh read, not the session's identity map)."""
+    stmt = select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def cohandlers(session: Session, case_id: int) -> list[CaseCohandler]:
+    """The case's co-handling departments, in the order they were pulled in."""
+    stmt = (select(CaseCohandler).where(CaseCohandler.case_id == case_id)
+            .order_by(CaseCohandler.added_at, CaseCohandler.department_code))
+    return list(session.execute(stmt).scalars())
+
+
+def update_case(session: Session, case_id: int, expected_version: int,
+                values: Mapping[str, Any]) -> bool:
+    """Write ``values`` if the case is still at ``expected_version`` (then bump it).
+
+    Returns False when someone else changed the case first: the caller reports a conflict.
+    """
+    stmt = (update(Case)
+            .where(Case.id == case_id, Case.version == expected_version)
+            .values(**values, version=Case.version + 1, updated_at=func.now()))
+    result: CursorResult[Any] = session.execute(stmt)  # type: ignore[assignment]
+    return result.rowcount == 1
+
+
+def replace_cohandlers(session: Session, case_id: int,
+                       parts: Sequence[tuple[str, bool, str]]) -> None:
+    """Make the case's co-handlers exactly ``parts`` (department, done, note)."""
+    current = {c.department_code: c for c in cohandlers(session, case_id)}
+    for department, done, note in parts:
+        row = current.pop(department, None)
+        if row is None:
+            session.add(CaseCohandler(case_id=case_id, department_code=department, done=done,
+                                      note=note, done_at=func.now() if done else None))
+        elif (row.done, row.note) != (done, note):
+            row.done, row.note = done, note
+            row.done_at = func.now() if done else None
+    for row in current.values():
+        session.delete(row)
+    session.flush()
+
+
+def events(session: Session, case_id: int, *, lang: str = "zh") -> list[dict[str, Any]]:
+    """A case's history, oldest first, with the actors' names, roles and departments."""
+    department = Department.name_en if lang == "en" else Department.name_zh
+    rows = session.execute(
+        select(CaseEvent.id, CaseEvent.action, CaseEvent.from_state, CaseEvent.to_state,
+               CaseEvent.note, CaseEvent.payload, CaseEvent.created_at,
+               Person.name.label("actor_name"), Person.role.label("actor_role"),
+               department.label("actor_department"))
+        .join(Person, Person.id == CaseEvent.actor_id)
+        .outerjoin(Department, Department.code == Person.department_code)
+        .where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)).mappings()
+    return [dict(r) for r in rows]
+
+
+def actor_row(session: Session, person_id: int) -> dict[str, Any] | None:
+    """A person with the grids they serve in and the grids they are enrolled in."""
+    row = session.execute(sql("cases/actor"), {"id": person_id}).mappings().one_or_none()
+    return dict(row) if row else None
+
+
+def enrolled_departments(session: Session, grid_code: str) -> list[str]:
+    """Codes of the departments enrolled in a grid."""
+    stmt = select(GridEnrollment.department_code).where(GridEnrollment.grid_code == grid_code)
+    return list(session.execute(stmt).scalars())
+
+
+def grid_worker(session: Session, grid_code: str) -> int | None:
+    """The person id of a grid's worker, if it has one."""
+    stmt = select(GridMember.person_id).where(GridMember.grid_code == grid_code,
+                                              GridMember.role == "grid_worker")
+    return session.execute(stmt).scalar_one_or_none()

@@ -1,0 +1,220 @@
+"""Case statistics in SQL: one scan of a unit's cases, aggregated by month, child unit, state and
+category at once (GROUPING SETS), plus residents per unit from the buildings.
+
+The scan reads the unit's cases through its ``ix_case_<column>`` index, whose (column,
+created_at) prefix matches exactly "this unit, reported in these months". Every count is a
+``count(*) FILTER (...)`` over that one scan; the median is ``percentile_cont``. The metric
+definitions are in :mod:`gridmap.cases.services.stats`; this module only counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, and_, case, func, or_, select, text
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from gridmap.models import (
+    Building,
+    Case,
+    CaseCategory,
+    CaseEvent,
+    Community,
+    Department,
+    District,
+    Grid,
+    GridEnrollment,
+    Subdistrict,
+)
+
+LOCAL_OFFSET = timedelta(hours=8)  # Shenyang (UTC+8, no daylight saving)
+RESOLVED_STATES = ("resolved", "verified", "rated", "closed")
+SATISFIED_RATINGS = ("satisfied", "basically_satisfied")
+CODE_LENGTH = {"district": 6, "subdistrict": 9, "community": 12, "grid": 15}
+
+# Level -> the case column that holds the unit's code (a whitelist: no identifier comes from input).
+UNIT_COLUMN: dict[str, InstrumentedAttribute[Any]] = {
+    "district": Case.district_code, "subdistrict": Case.subdistrict_code,
+    "community": Case.community_code, "grid": Case.grid_code, "department": Case.owner_department,
+}
+# Level -> (child level, the case column holding the child's code); a grid has no children.
+CHILD: dict[str, tuple[str, InstrumentedAttribute[Any]] | None] = {
+    "district": ("subdistrict", Case.subdistrict_code),
+    "subdistrict": ("community", Case.community_code),
+    "community": ("grid", Case.grid_code),
+    "grid": None,
+    "department": ("subdistrict", Case.subdistrict_code),
+}
+# Level -> (code, name) columns of its table.
+_TABLE: dict[str, tuple[InstrumentedAttribute[str], InstrumentedAttribute[str]]] = {
+    "district": (District.code, District.name), "subdistrict": (Subdistrict.code, Subdistrict.name),
+    "community": (Community.code, Community.name), "grid": (Grid.code, Grid.name)}
+_PARENT_COLUMN = {"subdistrict": Subdistrict.district_code, "community": Community.subdistrict_code,
+                  "grid": Grid.community_code}
+COUNT_COLUMNS = ("cases", "cancelled", "valid", "responded", "response_decided", "responded_on_time",
+                 "resolved", "resolution_decided", "resolved_on_time", "rated", "satisfied")
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    """A unit, and the instants bounding its months: ``start`` ≤ created_at < ``end``."""
+
+    level: str
+    code: str
+    start: datetime
+    end: datetime
+    as_of: datetime
+
+
+def _scoped(q: StatsQuery) -> Any:
+    """The unit's cases of the period, one row each with the flags the counts need."""
+    last_rating = (select(CaseEvent.payload["rating"].astext)
+                   .where(CaseEvent.case_id == Case.id, CaseEvent.action == "rate")
+                   .order_by(CaseEvent.id.desc()).limit(1).scalar_subquery())
+    local = func.timezone("UTC", Case.created_at) + LOCAL_OFFSET
+    resolved = Case.state.in_(RESOLVED_STATES)
+    child = CHILD[q.level]
+    columns: list[ColumnElement[Any]] = [
+        func.to_char(local, "YYYY-MM").label("month"),
+        (child[1] if child else Case.grid_code).label("child"),
+        Case.state.label("state"), Case.category.label("category"),
+        (Case.state != "cancelled").label("valid"),
+        Case.responded_at.is_not(None).label("responded"),
+        or_(Case.responded_at.is_not(None), Case.respond_by < q.as_of).label("response_decided"),
+        func.coalesce(Case.responded_at <= Case.respond_by, False).label("responded_on_time"),
+        resolved.label("resolved"),
+        or_(resolved, Case.resolve_by < q.as_of).label("resolution_decided"),
+        and_(resolved, func.coalesce(Case.resolved_at <= Case.resolve_by, False))
+        .label("resolved_on_time"),
+        case((resolved, func.extract("epoch", Case.resolved_at - Case.created_at) / 3600.0))
+        .label("hours"),
+        # Only cases ever rated are probed: every rate event sets case.rating, nothing clears
+        # it. The value counted is still the last rate event's (the history is the record).
+        case((Case.rating.is_not(None), last_rating)).label("rating"),
+    ]
+    return (select(*columns)
+            .where(UNIT_COLUMN[q.level] == q.code, Case.created_at >= q.start,
+                   Case.created_at < q.end)
+            .subquery("scoped"))
+
+
+def _aggregates(s: Any) -> list[ColumnElement[Any]]:
+    valid = s.c.valid
+    return [
+        func.count().label("cases"),
+        func.count().filter(~valid).label("cancelled"),
+        func.count().filter(valid).label("valid"),
+        func.count().filter(valid, s.c.responded).label("responded"),
+        func.count().filter(valid, s.c.response_decided).label("response_decided"),
+        func.count().filter(valid, s.c.responded_on_time).label("responded_on_time"),
+        func.count().filter(valid, s.c.resolved).label("resolved"),
+        func.count().filter(valid, s.c.resolution_decided).label("resolution_decided"),
+        func.count().filter(valid, s.c.resolved_on_time).label("resolved_on_time"),
+        func.count().filter(valid, s.c.rating.is_not(None)).label("rated"),
+        func.count().filter(valid, s.c.rating.in_(SATISFIED_RATINGS)).label("satisfied"),
+        func.percentile_cont(0.5).within_group(s.c.hours).filter(valid).label("median_hours"),
+    ]
+
+
+def grouped_counts(session: Session, q: StatsQuery) -> list[dict[str, Any]]:
+    """Counts per month, per child, per state, per category and in total, from one scan.
+
+    Each row has ``set`` naming its grouping ("month", "child", "state", "category", "total")
+    and ``key`` (the month, child code, state or category; None for the total).
+    """
+    s = _scoped(q)
+    sets = [("month", s.c.month), ("state", s.c.state), ("category", s.c.category)]
+    if CHILD[q.level] is not None:
+        sets.append(("child", s.c.child))
+    grouping = func.grouping(*(column for _, column in sets)).label("grouping")
+    keys = [case((func.grouping(column) == 0, column)) for _, column in sets]
+    stmt = (select(grouping, func.coalesce(*keys).label("key"), *_aggregates(s))
+            .group_by(func.grouping_sets(*(column for _, column in sets), text("()"))))
+    names = {_bitmask(len(sets), i): name for i, (name, _) in enumerate(sets)}
+    names[(1 << len(sets)) - 1] = "total"
+    return [{**row, "set": names[row["grouping"]]} for row in session.execute(stmt).mappings()]
+
+
+def _bitmask(n: int, kept: int) -> int:
+    """GROUPING()'s value for the set that keeps argument ``kept`` of ``n`` (1 = not grouped)."""
+    return ((1 << n) - 1) & ~(1 << (n - 1 - kept))
+
+
+def unit_path(session: Session, level: str, code: str, *, lang: str) -> list[dict[str, str]]:
+    """The unit and its ancestors, outermost first (empty when the unit does not exist)."""
+    if level == "department":
+        name = Department.name_en if lang == "en" else Department.name_zh
+        row = session.execute(select(name).where(Department.code == code)).scalar_one_or_none()
+        return [] if row is None else [{"level": "department", "code": code, "name": row}]
+    path: list[dict[str, str]] = []
+    for each in ("district", "subdistrict", "community", "grid"):
+        prefix = code[:CODE_LENGTH[each]]
+        code_col, name_col = _TABLE[each]
+        found = session.execute(select(name_col).where(code_col == prefix)).scalar_one_or_none()
+        if found is None:
+            return []
+        path.append({"level": each, "code": prefix, "name": found})
+        if each == level:
+            break
+    return path
+
+
+def child_names(session: Session, level: str, code: str) -> dict[str, str]:
+    """The territorial children of a unit (code → name); none for a grid or a department."""
+    child = CHILD[level]
+    if child is None or level == "department":
+        return {}
+    code_col, name_col = _TABLE[child[0]]
+    rows = session.execute(select(code_col, name_col)
+                           .where(_PARENT_COLUMN[child[0]] == code).order_by(code_col))
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def subdistrict_names(session: Session, codes: Sequence[str]) -> dict[str, str]:
+    """Names of the given sub-districts."""
+    rows = session.execute(select(Subdistrict.code, Subdistrict.name)
+                           .where(Subdistrict.code.in_(list(codes))))
+    return {r.code: r.name for r in rows}
+
+
+def residents(session: Session, level: str, code: str) -> dict[str, int]:
+    """Residents per child unit (per the grid itself for a grid), from the buildings.
+
+    A territorial unit counts the buildings of its grids (a 15-digit range scan on the
+    building's grid index); a department counts the grids it is enrolled in (网格报到), grouped
+    by sub-district.
+    """
+    child = CHILD[level]
+    width = CODE_LENGTH[child[0]] if child else 15
+    key = func.left(Building.grid_code, width)
+    stmt = select(key.label("code"), func.sum(Building.residents).cast(Integer).label("n"))
+    if level == "department":
+        enrolled = select(GridEnrollment.grid_code).where(GridEnrollment.department_code == code)
+        stmt = stmt.where(Building.grid_code.in_(enrolled))
+    else:
+        pad = 15 - len(code)
+        stmt = stmt.where(Building.grid_code.between(code + "0" * pad, code + "9" * pad))
+    rows = session.execute(stmt.group_by(key))
+    return {r.code: int(r.n or 0) for r in rows}
+
+
+def category_names(session: Session, codes: Sequence[str], *, lang: str) -> dict[str, str]:
+    """Display names of case categories."""
+    name = CaseCategory.name_en if lang == "en" else CaseCategory.name_zh
+    rows = session.execute(select(CaseCategory.code, name.label("name"))
+                           .where(CaseCategory.code.in_(list(codes))))
+    return {r.code: r.name for r in rows}
+
+
+def pickers(session: Session, *, lang: str) -> dict[str, list[dict[str, str]]]:
+    """The districts and departments a dashboard can start from (a few dozen rows)."""
+    dept_name = Department.name_en if lang == "en" else Department.name_zh
+    districts = session.execute(select(District.code, District.name).order_by(District.code))
+    departments = session.execute(select(Department.code, dept_name.label("name"))
+                                  .order_by(Department.sort_order, Department.code))
+    return {"districts": [{"code": r.code, "name": r.name} for r in districts],
+            "departments": [{"code": r.code, "name": r.name} for r in departments]}
+

@@ -1,0 +1,132 @@
+"""The case board: filters from a request, keyset cursors, rows with deadline flags, exports."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gridmap.cases import workflow
+from gridmap.cases.repositories import board as repo
+from gridmap.cases.repositories.board import BoardFilter, Keyset
+from gridmap.cases.services.queries import json_safe, mask_phone
+from gridmap.errors import InvalidInput
+
+_CODE = {"grid": 15, "community": 12, "subdistrict": 9, "district": 6}
+_STATES = {s.value for s in workflow.State}
+CSV_COLUMNS = ("id", "category_name", "state", "description", "grid_code", "community_code",
+               "owner_department_name", "channel", "created_at", "respond_by", "resolve_by",
+               "resolved_at", "closed_at", "overdue", "rating", "reporter_name",
+               "reporter_phone", "lon", "lat")
+
+
+def parse_filter(args: Mapping[str, str]) -> BoardFilter:
+    """Board filters from query parameters; every problem in one 400 message."""
+    problems: list[str] = []
+    states = tuple(s for s in (args.get("state") or "").split(",") if s)
+    unknown = [s for s in states if s not in _STATES]
+    if unknown:
+        problems.append(f"未知状态 {', '.join(unknown)} (unknown state)")
+    codes: dict[str, str | None] = {}
+    for name, length in _CODE.items():
+        value = args.get(name) or None
+        if value and not re.fullmatch(rf"\d{{{length}}}", value):
+            problems.append(f"{name} 须为 {length} 位代码 ({name} must be a {length}-digit code)")
+        codes[name] = value
+    dates: dict[str, date | None] = {}
+    for name in ("from", "to"):
+        value = args.get(name) or None
+        try:
+            dates[name] = date.fromisoformat(value) if value else None
+        except ValueError:
+            problems.append(f"{name} 须为 YYYY-MM-DD 日期 ({name} must be a date YYYY-MM-DD)")
+    for name in ("category", "department"):
+        if args.get(name) and not re.fullmatch(r"[a-z0-9_]{1,40}", args[name]):
+            problems.append(f"{name} 无效 (invalid {name})")
+    if problems:
+        raise InvalidInput("；".join(problems))
+    return BoardFilter(states=states, category=args.get("category") or None,
+                       department=args.get("department") or None,
+                       date_from=dates["from"], date_to=dates["to"],
+                       overdue_only=args.get("overdue") in ("1", "true", "yes"), **codes)
+
+
+def encode_cursor(as_of: datetime, row: Mapping[str, Any]) -> str:
+    """An opaque cursor after ``row`` (its section and key), with the board's instant."""
+    key = row["resolve_by"] if row["section"] == 1 else row["created_at"]
+    raw = json.dumps({"s": row["section"], "k": key.isoformat(), "i": row["id"],
+                      "n": as_of.isoformat()})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, Keyset]:
+    """The instant and keyset of a cursor made by :func:`encode_cursor`."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        keyset = Keyset(int(raw["s"]), datetime.fromisoformat(raw["k"]), int(raw["i"]))
+        as_of = datetime.fromisoformat(raw["n"])
+    except (ValueError, KeyError, TypeError):
+        raise InvalidInput("cursor 无效，请从第一页重新开始 (invalid cursor)") from None
+    if keyset.section not in (1, 2) or as_of.tzinfo is None:
+        raise InvalidInput("cursor 无效，请从第一页重新开始 (invalid cursor)")
+    return as_of, keyset
+
+
+def _row(row: Mapping[str, Any], as_of: datetime) -> dict[str, Any]:
+    status = workflow.resolution_status(row["created_at"], row["resolve_by"], now=as_of,
+                                        resolved_at=row["resolved_at"])
+    out = {k: v for k, v in row.items() if k not in ("section", "reporter_phone")}
+    out["overdue"] = row["section"] == 1 or status is workflow.DueStatus.OVERDUE
+    out["soon_due"] = status is workflow.DueStatus.SOON_DUE
+    out["reporter_phone"] = mask_phone(row["reporter_phone"])
+    return out
+
+
+def page(session: Session, f: BoardFilter, *, cursor: str | None, limit: int,
+         lang: str) -> dict[str, Any]:
+    """One page of the board and the cursor of the next (None at the end)."""
+    as_of, after = decode_cursor(cursor) if cursor else (datetime.now(UTC), None)
+    rows = repo.page(session, f, as_of=as_of, after=after, limit=limit + 1, lang=lang)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    body = {"cases": [_row(r, as_of) for r in rows],
+            "next_cursor": encode_cursor(as_of, rows[-1]) if more and rows else None}
+    return json_safe(body)  # type: ignore[no-any-return]
+
+
+def csv_lines(session: Session, f: BoardFilter, *, lang: str) -> Iterator[str]:
+    """The filtered board as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese)."""
+    as_of = datetime.now(UTC)
+    yield "\ufeff" + ",".join(CSV_COLUMNS) + "\r\n"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in repo.all_rows(session, f, as_of=as_of, lang=lang):
+        data = json_safe(_row({**row, "section": 0}, as_of))
+        writer.writerow([data.get(c, "") for c in CSV_COLUMNS])
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def geojson_chunks(session: Session, f: BoardFilter, *, lang: str) -> Iterator[str]:
+    """The filtered board as an RFC 7946 FeatureCollection of points (phones masked)."""
+    as_of = datetime.now(UTC)
+    yield '{"type":"FeatureCollection","features":['
+    first = True
+    for row in repo.all_rows(session, f, as_of=as_of, lang=lang):
+        props = json_safe(_row({**row, "section": 0}, as_of))
+        lon, lat = props.pop("lon"), props.pop("lat")
+        feature = {"type": "Feature", "id": props["id"], "properties": props,
+                   "geometry": {"type": "Point", "coordinates": [lon, lat]}}
+        yield ("" if first else ",") + json.dumps(feature, ensure_ascii=False)
+        first = False
+    yield "]}"

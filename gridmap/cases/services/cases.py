@@ -1,0 +1,257 @@
+"""Case use cases: intake (全面收集) and workflow actions (分类交办 → 联动处置 → 反馈评价).
+
+Each function runs inside the caller's transaction (the web layer opens one per request with
+``unit_of_work``), so a case, its first event and its photos are saved together or not at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy.orm import Session
+
+from gridmap.cases import workflow
+from gridmap.cases.repositories import cases as repo
+from gridmap.cases.services.photos import PhotoStore, UploadedPhoto
+from gridmap.crs import InputCRS, to_wgs84, validate_lonlat
+from gridmap.errors import Conflict, InvalidInput, NotFound, OutsideTerritory
+from gridmap.models import Case
+
+BOUNDARY_M = 20.0  # closer than this to another grid, the reporter is asked which grid
+DUPLICATE_RADIUS_M = 100.0
+DUPLICATE_DAYS = 14
+MAX_DESCRIPTION = 4000
+MAX_PHOTOS = 5
+CHANNELS = ("grid_patrol", "hotline_12345", "walk_in", "resident", "proactive_visit")
+_PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
+
+
+@dataclass(frozen=True)
+class IntakeRequest:
+    """What a grid worker (or an Open311 client) submits."""
+
+    actor_id: int
+    category: str
+    description: str
+    channel: str
+    lon: float
+    lat: float
+    crs: InputCRS = InputCRS.WGS84
+    address: str = ""
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    client_token: str | None = None
+    grid_code: str | None = None        # the reporter's answer to "which grid?"
+    confirm_new: bool = False           # file although possible duplicates were shown
+    link_to: int | None = None          # add this report to an existing case instead
+    choose_grid_automatically: bool = False  # for clients that cannot answer (Open311)
+    photos: Sequence[UploadedPhoto] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """The outcome: a case was created (or already existed for this token, or was linked), or
+    the reporter must choose a grid or look at possible duplicates first (nothing saved)."""
+
+    status: Literal["created", "existing", "linked", "choose_grid", "possible_duplicates"]
+    case_id: int | None = None
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+
+
+def intake(session: Session, request: IntakeRequest, photos: PhotoStore) -> IntakeResult:
+    """Validate, locate, route and save a new case with its first event and photos."""
+    if request.client_token:
+        existing = repo.by_token(session, request.client_token)
+        if existing is not None:
+            return IntakeResult("existing", existing.id)
+    category = _validate(session, request)
+    photos.check(request.photos)
+    lon, lat = _wgs84(request)
+    grid = _choose_grid(session, request, lon, lat)
+    if isinstance(grid, IntakeResult):
+        return grid
+    if request.link_to is not None:
+        return _link(session, request)
+    if not request.confirm_new:
+        since = datetime.now(UTC) - timedelta(days=DUPLICATE_DAYS)
+        duplicates = repo.possible_duplicates(session, lon, lat, request.category,
+                                              radius_m=DUPLICATE_RADIUS_M, since=since)
+        if duplicates:
+            return IntakeResult("possible_duplicates", candidates=duplicates)
+    context = repo.grid_context(session, grid, lon, lat)
+    now = datetime.now(UTC)
+    due = workflow.deadlines(now, respond_hours=category.respond_hours,
+                             resolve_hours=category.resolve_hours)
+    case_id = repo.insert_case(session, {
+        "category": request.category, "description": request.description.strip(),
+        "address": request.address.strip(), "input_crs": request.crs.value,
+        "grid_code": grid, "community_code": context["community_code"],
+        "subdistrict_code": context["subdistrict_code"],
+        "district_code": context["district_code"], "building_code": context["building_code"],
+        "reporter_name": request.reporter_name.strip(),
+        "reporter_phone": request.reporter_phone.strip(), "channel": request.channel,
+        "owner_person_id": context["worker_id"], "created_by": request.actor_id,
+        "client_token": request.client_token, "created_at": now, "updated_at": now,
+        "respond_by": due.respond_by, "resolve_by": due.resolve_by,
+    }, lon, lat)
+    repo.insert_event(session, case_id, action="report", from_state=None, to_state="reported",
+                      actor_id=request.actor_id, note="",
+                      payload={"channel": request.channel, "grid": grid,
+                               "photos": len(request.photos)})
+    photos.save_all(session, case_id, "report", request.photos)
+    return IntakeResult("created", case_id)
+
+
+def _validate(session: Session, request: IntakeRequest) -> Any:
+    problems = []
+    category = repo.category(session, request.category)
+    if category is None:
+        problems.append(f"未知的案件类别 '{request.category}' (unknown category)")
+    description = request.description.strip()
+    if not description:
+        problems.append("请填写问题描述 (description is required)")
+    elif len(description) > MAX_DESCRIPTION:
+        problems.append(f"问题描述最多 {MAX_DESCRIPTION} 字，现为 {len(description)} 字 "
+                        f"(description longer than {MAX_DESCRIPTION} characters)")
+    if request.channel not in CHANNELS:
+        problems.append(f"未知的来源渠道 '{request.channel}'，可选：{', '.join(CHANNELS)} "
+                        "(unknown channel)")
+    if request.reporter_phone.strip() and not _PHONE.match(request.reporter_phone.strip()):
+        problems.append("联系电话格式不正确 (reporter phone is not a phone number)")
+    if len(request.photos) > MAX_PHOTOS:
+        problems.append(f"最多上传 {MAX_PHOTOS} 张照片 (at most {MAX_PHOTOS} photos)")
+    if repo.actor_row(session, request.actor_id) is None:
+        problems.append(f"未知的操作人 {request.actor_id} (unknown acting person)")
+    if problems:
+        raise InvalidInput("；".join(problems))
+    return category
+
+
+def _wgs84(request: IntakeRequest) -> tuple[float, float]:
+    validate_lonlat(request.lon, request.lat)
+    lon, lat = to_wgs84(request.lon, request.lat, request.crs)
+    return float(lon), float(lat)
+
+
+def _choose_grid(session: Session, request: IntakeRequest, lon: float,
+                 lat: float) -> str | IntakeResult:
+    near = repo.grids_near(session, lon, lat, BOUNDARY_M)
+    if not near:
+        raise OutsideTerritory("该位置不在任何网格内，无法受理 (the point lies in no grid)")
+    codes = [g["code"] for g in near]
+    if request.grid_code is not None:
+        if request.grid_code not in codes:
+            raise InvalidInput(f"所选网格 {request.grid_code} 不在该位置附近，可选："
+                               f"{', '.join(codes)} (chosen grid is not at this location)")
+        return str(request.grid_code)
+    covering = [g["code"] for g in near if g["covers"]]
+    if len(near) == 1 or request.choose_grid_automatically:
+        return str(covering[0] if covering else codes[0])
+    return IntakeResult("choose_grid", candidates=[
+        {"code": g["code"], "name": g["name"], "community_name": g["community_name"],
+         "covers": g["covers"], "distance_m": round(float(g["distance_m"]), 1)} for g in near])
+
+
+def _link(session: Session, request: IntakeRequest) -> IntakeResult:
+    assert request.link_to is not None
+    case = repo.get_case(session, request.link_to)
+    if case is None:
+        raise NotFound(f"案件 {request.link_to} 不存在 (case not found)")
+    if case.category != request.category or case.state in ("closed", "cancelled"):
+        raise InvalidInput("只能并入同类别、未办结的案件 (link only to an open case of the same "
+                           "category)")
+    repo.insert_event(session, case.id, action="add_report", from_state=case.state,
+                      to_state=case.state, actor_id=request.actor_id,
+                      note=request.description.strip(),
+                      payload={"channel": request.channel,
+                               "reporter_name": request.reporter_name.strip()})
+    if not repo.update_case(session, case.id, case.version, {}):
+        raise Conflict("案件刚被他人修改，请刷新后重试 (the case changed meanwhile; reload)")
+    return IntakeResult("linked", case.id)
+
+
+def actor(session: Session, person_id: int) -> workflow.Actor:
+    """The acting person as the workflow sees them; InvalidInput for an unknown person."""
+    row = repo.actor_row(session, person_id)
+    if row is None:
+        raise InvalidInput(f"未知的操作人 {person_id} (unknown acting person)")
+    return workflow.Actor(
+        person_id=row["id"], role=row["role"], community_code=row["community_code"],
+        department_code=row["department_code"], member_grids=frozenset(row["member_grids"]),
+        enrolled_grids=frozenset(row["enrolled_grids"]))
+
+
+def view(session: Session, case: Case) -> workflow.CaseView:
+    """The workflow-relevant part of a stored case."""
+    return workflow.CaseView(
+        state=workflow.State(case.state), grid_code=case.grid_code,
+        community_code=case.community_code,
+        owner_kind=case.owner_kind,  # type: ignore[arg-type]
+        owner_department=case.owner_department,
+        enrolled_departments=frozenset(repo.enrolled_departments(session, case.grid_code)),
+        cohandlers=tuple(workflow.CoHandler(c.department_code, c.done, c.note)
+                         for c in repo.cohandlers(session, case.id)),
+        suspended_from=workflow.State(case.suspended_from) if case.suspended_from else None,
+        reopen_count=case.reopen_count, rating=case.rating)
+
+
+def act(session: Session, case_id: int, person_id: int, action: str, *, version: int,
+        params: dict[str, Any]) -> workflow.Transition:
+    """Apply a workflow action to a case as ``person_id``, if the case is still at ``version``.
+
+    The new state, the co-handlers and an immutable event are written in the caller's
+    transaction; a concurrent change (another version) raises Conflict and writes nothing.
+    """
+    case = repo.get_case(session, case_id)
+    if case is None:
+        raise NotFound(f"案件 {case_id} 不存在 (case not found)")
+    if case.version != version:
+        raise Conflict(f"案件已被他人更新（版本 {case.version}，您看到的是 {version}），请刷新后重试 "
+                       "(the case changed since you loaded it; reload and try again)")
+    who = actor(session, person_id)
+    transition = workflow.apply(view(session, case), who, action, **params)
+    new = transition.case
+    values: dict[str, Any] = {
+        "state": new.state.value, "owner_kind": new.owner_kind,
+        "owner_department": new.owner_department, "reopen_count": new.reopen_count,
+        "rating": new.rating,
+        "suspended_from": new.suspended_from.value if new.suspended_from else None,
+    }
+    values.update(_timestamps(case, transition))
+    if new.owner_kind == "grid" or new.owner_kind is None:
+        values["owner_person_id"] = repo.grid_worker(session, case.grid_code)
+    else:
+        values["owner_person_id"] = None
+    if not repo.update_case(session, case_id, version, values):
+        raise Conflict("案件刚被他人更新，请刷新后重试 (the case changed meanwhile; reload)")
+    repo.replace_cohandlers(session, case_id,
+                            [(c.department_code, c.done, c.note) for c in new.cohandlers])
+    event = transition.event
+    repo.insert_event(session, case_id, action=event.action.value,
+                      from_state=event.from_state.value, to_state=event.to_state.value,
+                      actor_id=person_id, note=event.note, payload=dict(event.payload))
+    return transition
+
+
+def _timestamps(case: Case, transition: workflow.Transition) -> dict[str, datetime]:
+    now = datetime.now(UTC)
+    to = transition.event.to_state
+    stamps: dict[str, datetime] = {}
+    if case.responded_at is None and workflow.is_response(transition.event):
+        stamps["responded_at"] = now
+    if to is workflow.State.RESOLVED:
+        stamps["resolved_at"] = now
+    if to in (workflow.State.CLOSED, workflow.State.CANCELLED):
+        stamps["closed_at"] = now
+    return stamps
+
+
+def require_person(session: Session, person_id: int) -> int:
+    """The acting person's id, checked to exist (until accounts exist, the UI picks one)."""
+    if repo.actor_row(session, person_id) is None:
+        raise InvalidInput(f"未知的操作人 {person_id} (unknown acting person)")
+    return person_id

@@ -1,0 +1,199 @@
+"""Case API: categories, the people who may act, intake, detail, workflow actions, photos."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    request,
+    send_from_directory,
+    stream_with_context,
+)
+from werkzeug.datastructures import FileStorage
+
+from gridmap.cases.services import board as case_board
+from gridmap.cases.services import cases
+from gridmap.cases.services import queries as case_queries
+from gridmap.cases.services.photos import PhotoStore, UploadedPhoto
+from gridmap.crs import parse_crs
+from gridmap.db import unit_of_work
+from gridmap.errors import Forbidden, InvalidInput
+from gridmap.web import params
+from gridmap.web.db import session_factory, settings
+from gridmap.web.i18n import current_lang
+
+bp = Blueprint("cases", __name__)
+
+_STATUS = {"created": 201, "existing": 200, "linked": 200, "choose_grid": 409,
+           "possible_duplicates": 409}
+
+
+def _fields() -> dict[str, Any]:
+    """Form fields (multipart) or a JSON object, as one mapping of strings."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise InvalidInput("请求体须为 JSON 对象 (body must be a JSON object)")
+        # Scalars as strings, like form fields, so one parser serves both; lists stay lists.
+        return {k: v if isinstance(v, list) else str(v).lower() if isinstance(v, bool) else str(v)
+                for k, v in body.items() if v is not None}
+    return request.form.to_dict()
+
+
+def _photos(field: str) -> list[UploadedPhoto]:
+    files: list[FileStorage] = request.files.getlist(field)
+    return [UploadedPhoto(f.filename or "photo", f.read()) for f in files if f.filename]
+
+
+def _person(fields: dict[str, Any]) -> int:
+    """The acting person's id (field ``actor_id`` or header X-Gridmap-Person); 403 if absent."""
+    raw = fields.get("actor_id") or request.headers.get("X-Gridmap-Person")
+    if raw is None or str(raw).strip() == "":
+        raise Forbidden("请先选择操作人 (choose who is acting: actor_id)")
+    return params.integer({"actor_id": str(raw)}, "actor_id", default=0, lo=1, hi=2**62)
+
+
+@bp.get("/api/case-categories")
+def categories() -> Response:
+    """The case categories with their default departments and deadlines."""
+    with session_factory()() as session:
+        return jsonify(case_queries.categories(session, lang=current_lang()))
+
+
+@bp.get("/api/people")
+def people() -> Response:
+    """The people who may act on cases of a grid (until accounts exist, the UI picks one)."""
+    grid = request.args.get("grid", "")
+    if not grid.isdigit() or len(grid) != 15:
+        raise InvalidInput("grid 须为 15 位网格代码 (grid must be a 15-digit grid code)")
+    with session_factory()() as session:
+        return jsonify(case_queries.people_for_grid(session, grid, lang=current_lang()))
+
+
+@bp.post("/api/cases")
+def create() -> tuple[Response, int]:
+    """Intake: locate, route and save a case (or ask which grid / show possible duplicates)."""
+    fields = _fields()
+    intake = cases.IntakeRequest(
+        actor_id=_person(fields), category=str(fields.get("category", "")),
+        description=str(fields.get("description", "")),
+        channel=str(fields.get("channel", "grid_patrol")),
+        lon=params.number(fields, "lon"), lat=params.number(fields, "lat"),
+        crs=parse_crs(fields.get("crs")), address=str(fields.get("address", "")),
+        reporter_name=str(fields.get("reporter_name", "")),
+        reporter_phone=str(fields.get("reporter_phone", "")),
+        client_token=str(fields["client_token"])[:64] if fields.get("client_token") else None,
+        grid_code=fields.get("grid_code") or None,
+        confirm_new=str(fields.get("confirm_new", "")).lower() in ("1", "true", "yes", "on"),
+        link_to=int(fields["link_to"]) if str(fields.get("link_to", "")).isdigit() else None,
+        photos=_photos("photos"),
+    )
+    store = PhotoStore(settings().media_dir)
+    try:
+        with unit_of_work(session_factory()) as session:
+            result = cases.intake(session, intake, store)
+    except BaseException:
+        store.discard()
+        raise
+    body: dict[str, Any] = {"status": result.status, "case_id": result.case_id}
+    if result.candidates:
+        body["candidates"] = result.candidates
+    return jsonify(case_queries.json_safe(body)), _STATUS[result.status]
+
+
+@bp.get("/api/cases/<int:case_id>")
+def detail(case_id: int) -> Response:
+    """A case with its history, photos, co-handlers and what the acting person may do."""
+    person = request.args.get("actor_id")
+    actor_id = int(person) if person and person.isdigit() else None
+    with session_factory()() as session:
+        found = case_queries.detail(session, case_id, actor_id=actor_id, lang=current_lang())
+    return jsonify(found)
+
+
+@bp.post("/api/cases/<int:case_id>/actions")
+def act(case_id: int) -> Response:
+    """Apply a workflow action (dispatch, start, resolve, verify, rate, …) with a version check."""
+    fields = _fields()
+    version = params.integer({"version": str(fields.get("version", ""))}, "version",
+                             default=-1, lo=-1, hi=2**31)
+    if version < 0:
+        raise InvalidInput("缺少案件版本号 version (missing 'version')")
+    after = _photos("after_photos")
+    store = PhotoStore(settings().media_dir)
+    try:
+        with unit_of_work(session_factory()) as session:
+            person = cases.require_person(session, _person(fields))
+            store.check(after)
+            cases.act(session, case_id, person, str(fields.get("action", "")), version=version,
+                      params=_action_params(fields, len(after)))
+            store.save_all(session, case_id, "after", after)
+    except BaseException:
+        store.discard()
+        raise
+    with session_factory()() as session:
+        return jsonify(case_queries.detail(session, case_id, actor_id=person,
+                                           lang=current_lang()))
+
+
+def _action_params(fields: dict[str, Any], photos: int) -> dict[str, Any]:
+    departments = fields.get("departments") or []
+    if isinstance(departments, str):
+        departments = [d for d in departments.split(",") if d]
+    out: dict[str, Any] = {"note": str(fields.get("note", "")),
+                           "department": fields.get("department") or None,
+                           "departments": list(departments),
+                           "rating": fields.get("rating") or None,
+                           "reason": fields.get("reason") or None}
+    if photos:
+        out["after_photos"] = photos
+    return out
+
+
+@bp.get("/api/cases")
+def board() -> Response:
+    """The case board: filtered, overdue first, keyset-paginated (``cursor``)."""
+    filters = case_board.parse_filter(request.args)
+    limit = params.integer(request.args, "limit", default=50, lo=1, hi=200)
+    with session_factory()() as session:
+        return jsonify(case_board.page(session, filters, cursor=request.args.get("cursor"),
+                                       limit=limit, lang=current_lang()))
+
+
+@bp.get("/api/cases.csv")
+def board_csv() -> Response:
+    """The filtered board as CSV, streamed (reporter phones masked)."""
+    filters = case_board.parse_filter(request.args)
+    return _stream(case_board.csv_lines, filters, "text/csv", "cases.csv")
+
+
+@bp.get("/api/cases.geojson")
+def board_geojson() -> Response:
+    """The filtered board as GeoJSON points, streamed (reporter phones masked)."""
+    filters = case_board.parse_filter(request.args)
+    return _stream(case_board.geojson_chunks, filters, "application/geo+json", "cases.geojson")
+
+
+def _stream(produce: Any, filters: Any, mimetype: str, filename: str) -> Response:
+    lang = current_lang()
+
+    def chunks() -> Iterator[str]:
+        with session_factory()() as session:
+            yield from produce(session, filters, lang=lang)
+
+    return Response(stream_with_context(chunks()), mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/media/<path:path>")
+def media(path: str) -> Response:
+    """A stored case photo or thumbnail (only files under the media folder's cases/)."""
+    if not path.startswith("cases/") or ".." in Path(path).parts:
+        abort(404)
+    return send_from_directory(settings().media_dir, path, max_age=3600)

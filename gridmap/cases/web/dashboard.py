@@ -1,0 +1,31 @@
+"""Case statistics (统计分析): the dashboard page and its JSON API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from gridmap.cases.services import stats as case_stats
+from gridmap.web.db import session_factory
+from gridmap.web.i18n import current_lang
+
+bp = Blueprint("case_dashboard", __name__)
+
+
+@bp.get("/cases/dashboard")
+def dashboard() -> str:
+    """The dashboard page (统计分析) with its unit pickers; every figure comes from the API."""
+    with session_factory()() as session:
+        pickers = case_stats.pickers(session, lang=current_lang())
+    config = {"apiBase": request.script_root + "/api", "root": request.script_root, **pickers}
+    return render_template("cases/dashboard.html", page_config=config)
+
+
+@bp.get("/api/cases/stats")
+def stats() -> Response:
+    """Totals, months, children, top categories and states for ``level``/``code``/``from``/``to``."""
+    query, months = case_stats.parse_query(request.args, now=datetime.now(UTC))
+    with session_factory()() as session:
+        body = case_stats.stats(session, query, months, lang=current_lang())
+    return jsonify(body)

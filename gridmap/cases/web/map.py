@@ -1,0 +1,33 @@
+"""Case map (案件地图): the page, and the compact points it draws (clusters, heatmap)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from gridmap.cases.repositories import points as case_points
+from gridmap.cases.services.board import parse_filter
+from gridmap.web import params
+from gridmap.web.db import session_factory, settings
+
+bp = Blueprint("case_map", __name__)
+
+
+@bp.get("/cases/map")
+def map_page() -> str:
+    """The case map: filters, clusters or heatmap coloured by state, click a case for details."""
+    config = {"apiBase": request.script_root + "/api", "root": request.script_root,
+              "tileUrl": settings().tile_url, "tileAttribution": settings().tile_attribution}
+    return render_template("cases/map.html", page_config=config)
+
+
+@bp.get("/api/cases/points")
+def points() -> Response:
+    """``{"points": [[id, lon, lat, state, overdue], …], "truncated": bool}`` for the map.
+
+    Takes the board's filters plus an optional ``bbox=minx,miny,maxx,maxy`` (WGS84).
+    """
+    filters = parse_filter(request.args)
+    bbox = params.bbox(request.args)
+    with session_factory()() as session:
+        found = case_points.points(session, filters, bbox=bbox, cap=case_points.POINT_CAP)
+    return jsonify({"points": found.rows, "truncated": found.truncated})

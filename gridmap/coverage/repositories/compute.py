@@ -1,0 +1,157 @@
+"""SQL for coverage: the inputs of a computation (streets, buildings, facilities) and its results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gridmap.crs import SRID
+from gridmap.sqlfiles import sql
+
+
+def rule(session: Session, facility_type: str, circle: str) -> dict[str, Any] | None:
+    """The coverage rule for a facility type and life circle, or None."""
+    row = session.execute(text(
+        "SELECT r.max_distance_m, r.walk_speed_mps, r.required, r.source, c.walk_minutes "
+        "FROM coverage_rule r JOIN life_circle c ON c.code = r.circle "
+        "WHERE r.facility_type = :t AND r.circle = :c"), {"t": facility_type, "c": circle}
+    ).mappings().one_or_none()
+    return dict(row) if row else None
+
+
+def _frame(session: Session, statement: str, columns: list[str],
+           params: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
+    """Rows whose last column is WKB, as a GeoDataFrame in WGS84 (vectorised decoding)."""
+    conn = session.connection().connection.driver_connection
+    assert conn is not None
+    rows = conn.execute(statement, params or {}).fetchall()
+    data = {name: [r[i] for r in rows] for i, name in enumerate(columns)}
+    geoms = shapely.from_wkb(np.array([r[-1] for r in rows], dtype=object))
+    return gpd.GeoDataFrame(data, geometry=geoms, crs=f"EPSG:{SRID}")
+
+
+Envelope = tuple[float, float, float, float]
+_ALL = {"minx": -180.0, "miny": -90.0, "maxx": 180.0, "maxy": 90.0}
+
+
+def _box(envelope: Envelope | None) -> dict[str, float]:
+    if envelope is None:
+        return _ALL
+    return dict(zip(("minx", "miny", "maxx", "maxy"), (float(v) for v in envelope), strict=True))
+
+
+def street_nodes(session: Session, envelope: Envelope | None = None) -> gpd.GeoDataFrame:
+    """Street nodes (node_id, geometry): all, or the ends of the edges within ``envelope``."""
+    if envelope is None:
+        return _frame(session, "SELECT id, ST_AsBinary(geom) FROM street_node", ["node_id"])
+    return _frame(session, """
+        SELECT id, ST_AsBinary(geom) FROM street_node WHERE id IN (
+          SELECT source FROM street_edge
+           WHERE geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)
+          UNION
+          SELECT target FROM street_edge
+           WHERE geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326))""",
+                  ["node_id"], _box(envelope))
+
+
+def street_edges(session: Session, envelope: Envelope | None = None) -> gpd.GeoDataFrame:
+    """Street edges (source, target, length_m, geometry), all or those within ``envelope``."""
+    return _frame(session, """
+        SELECT source, target, length_m, ST_AsBinary(geom) FROM street_edge
+        WHERE geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)""",
+                  ["source", "target", "length_m"], _box(envelope))
+
+
+def area_envelope(session: Session, area_code: str, margin_m: float) -> Envelope | None:
+    """The bounding box of a district/sub-district/community grown by ``margin_m`` metres
+    (in the metric CRS), in WGS84; None if there is no such area."""
+    name = {6: "district", 9: "subdistrict", 12: "community"}.get(len(area_code))
+    if name is None:
+        return None
+    row = session.execute(sql(f"coverage/area_envelope_{name}"),
+                          {"m": margin_m, "c": area_code}).one_or_none()
+    return None if row is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
+def buildings(session: Session) -> gpd.GeoDataFrame:
+    """Every building as a point on its footprint: building_id, geometry."""
+    return _frame(session, "SELECT id, ST_AsBinary(ST_PointOnSurface(geom)) FROM building "
+                  "ORDER BY id", ["building_id"])
+
+
+def facilities(session: Session, facility_type: str,
+               envelope: Envelope | None = None) -> gpd.GeoDataFrame:
+    """The facilities of one type (facility_id, geometry), all or those within ``envelope``."""
+    conn = session.connection().connection.driver_connection
+    assert conn is not None
+    rows = conn.execute("""
+        SELECT id, ST_AsBinary(geom) FROM facility
+        WHERE type = %(type)s
+          AND geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)
+        ORDER BY id""", {"type": facility_type, **_box(envelope)}).fetchall()
+    geoms = shapely.from_wkb(np.array([r[1] for r in rows], dtype=object))
+    return gpd.GeoDataFrame({"facility_id": [r[0] for r in rows]}, geometry=geoms,
+                            crs=f"EPSG:{SRID}")
+
+
+def new_run(session: Session, facility_type: str, circle: str, max_distance_m: float,
+            params: dict[str, Any], seconds: float) -> int:
+    """Record a run as the current one for its type and circle (the previous one stays, not
+    current); returns its id."""
+    session.execute(text("UPDATE coverage_run SET current = false WHERE facility_type = :t "
+                         "AND circle = :c AND current"), {"t": facility_type, "c": circle})
+    run_id: int = session.execute(text(
+        "INSERT INTO coverage_run (facility_type, circle, max_distance_m, params, seconds) "
+        "VALUES (:t, :c, :d, CAST(:p AS jsonb), :s) RETURNING id"),
+        {"t": facility_type, "c": circle, "d": max_distance_m, "p": pd.Series(params).to_json(),
+         "s": seconds}).scalar_one()
+    return run_id
+
+
+def store_buildings(session: Session, run_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
+    """COPY (building_id, distance_m, facility_id, covered) rows of a run."""
+    conn = session.connection().connection.driver_connection
+    assert conn is not None
+    n = 0
+    with conn.cursor() as cur, cur.copy(
+            "COPY coverage_building (run_id, building_id, distance_m, facility_id, covered) "
+            "FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row((run_id, *row))
+            n += 1
+    return n
+
+
+def aggregate(session: Session, run_id: int) -> None:
+    """Fill coverage_area for the run: grid, community, sub-district and district totals."""
+    session.execute(sql("coverage/aggregate"), {"run": run_id})
+
+
+def totals(session: Session, run_id: int) -> dict[str, float]:
+    """Coverage rates of residents and elderly over everything the run measured."""
+    row = session.execute(text(
+        "SELECT coalesce(sum(residents_covered)::float / nullif(sum(residents), 0), 0),"
+        "       coalesce(sum(elderly_covered)::float / nullif(sum(elderly), 0), 0) "
+        "FROM coverage_area WHERE run_id = :r AND level = 'district'"), {"r": run_id}).one()
+    return {"residents_rate": float(row[0]), "elderly_rate": float(row[1])}
+
+
+def set_seconds(session: Session, run_id: int, seconds: float) -> None:
+    """Record how long the run took."""
+    session.execute(text("UPDATE coverage_run SET seconds = :s WHERE id = :r"),
+                    {"s": seconds, "r": run_id})
+
+
+def current_run(session: Session, facility_type: str, circle: str) -> int | None:
+    """The id of the current run for a facility type and circle, if any."""
+    run_id: int | None = session.execute(text(
+        "SELECT id FROM coverage_run WHERE facility_type = :t AND circle = :c AND current"),
+        {"t": facility_type, "c": circle}).scalar_one_or_none()
+    return run_id

@@ -1,0 +1,117 @@
+"""GB 50180-2018 audit: for each community or grid and each facility type the standard requires
+in a life circle (``coverage_rule.required``), is the area covered?
+
+An area is *covered* for a (type, circle) pair when at least ``min_share`` of its residents live
+within the circle's walking distance of a facility of that type, read from the pair's current
+stored run. A pair with no current run is "not_computed" (with the command that computes it); an
+area without residents is "no_residents". Rows stream; CSV and GeoJSON writers stream too.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gridmap.coverage.repositories import audit as repo
+from gridmap.errors import InvalidInput
+
+MIN_SHARE = 0.9
+"""Default share of residents that must be within distance for an area to count as covered."""
+
+COLUMNS = ["level", "code", "name", "facility_type", "circle", "status", "residents",
+           "residents_covered", "residents_share", "elderly", "elderly_covered", "run_id",
+           "command"]
+
+
+def rows(session: Session, *, level: str = "community", prefix: str = "",
+         min_share: float = MIN_SHARE, with_geometry: bool = False) -> Iterator[dict[str, Any]]:
+    """Audit rows, one per area of ``level`` ('community' or 'grid') and required pair.
+
+    Parameters
+    ----------
+    session : Session
+        Reads stored current runs only.
+    level : {'community', 'grid'}
+        Areas to audit.
+    prefix : str, default ''
+        Keep areas whose code starts with this (a district, sub-district or community code).
+    min_share : float, default 0.9
+        Share of residents within distance for 'covered' (0 < min_share <= 1).
+    with_geometry : bool, default False
+        Add the area's GeoJSON geometry (a string) as ``geometry``.
+
+    Yields
+    ------
+    dict
+        The keys of :data:`COLUMNS` (plus ``geometry``); ``status`` is one of 'covered', 'gap',
+        'no_residents', 'not_computed'.
+    """
+    if level not in repo.LEVELS:
+        raise InvalidInput(f"未知层级 {level} (unknown level; use community or grid)")
+    if not 0 < min_share <= 1:
+        raise InvalidInput("min_share 须在 (0, 1] 之间 (min_share must be in (0, 1])")
+    if prefix and not prefix.isdigit():
+        raise InvalidInput("区域代码须为数字 (area code must be digits)")
+    for raw in repo.audit_rows(session, level=level, prefix=prefix, with_geometry=with_geometry):
+        yield _judge(raw, level, min_share)
+
+
+def _judge(raw: dict[str, Any], level: str, min_share: float) -> dict[str, Any]:
+    """Turn one stored row into an audit row with its status."""
+    residents = raw["residents"]
+    covered = raw["residents_covered"]
+    share = None if not residents else covered / residents
+    if raw["run_id"] is None:
+        status = "not_computed"
+    elif not residents:
+        status = "no_residents"
+    else:
+        status = "covered" if share is not None and share >= min_share else "gap"
+    command = (f"gridmap coverage compute --type {raw['facility_type']} --circle {raw['circle']}"
+               if status == "not_computed" else None)
+    row = {"level": level, "code": raw["code"], "name": raw["name"],
+           "facility_type": raw["facility_type"], "circle": raw["circle"], "status": status,
+           "residents": residents or 0, "residents_covered": covered or 0,
+           "residents_share": None if share is None else round(share, 4),
+           "elderly": raw["elderly"] or 0, "elderly_covered": raw["elderly_covered"] or 0,
+           "run_id": raw["run_id"], "command": command}
+    if "geometry" in raw:
+        row["geometry"] = raw["geometry"]
+    return row
+
+
+def missing_runs(session: Session) -> list[str]:
+    """Commands that compute the required pairs with no current run."""
+    return [f"gridmap coverage compute --type {t} --circle {c}"
+            for t, c, run in repo.required_pairs(session) if run is None]
+
+
+def to_csv(audit: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """Stream audit rows as CSV text (header first), one chunk per row."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in audit:
+        writer.writerow(row)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def to_geojson(audit: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """Stream audit rows (fetched ``with_geometry=True``) as an RFC 7946 FeatureCollection."""
+    yield '{"type":"FeatureCollection","features":['
+    first = True
+    for row in audit:
+        props = {k: row[k] for k in COLUMNS}
+        geometry = row.get("geometry") or "null"
+        yield ("" if first else ",") + ('{"type":"Feature","geometry":' + geometry
+                                        + ',"properties":' + json.dumps(props, ensure_ascii=False) + "}")
+        first = False
+    yield "]}"

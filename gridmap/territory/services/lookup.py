@@ -1,0 +1,68 @@
+"""Use cases on the territory: locate a point, search, describe the layers for the map."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import psycopg
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from gridmap.errors import OutsideTerritory
+from gridmap.models import FacilityType
+from gridmap.territory.repositories import lookup as territory
+from gridmap.territory.repositories.layers import LAYERS
+
+
+def locate_json(conn: psycopg.Connection, lon: float, lat: float, *, crs: str = "wgs84",
+                lang: str = "zh") -> str:
+    """Everything a grid worker needs to know about a WGS84 point, as JSON text.
+
+    The document is built in SQL and passed through untouched: on the hot path Python never
+    parses or re-serialises it. Raises OutsideTerritory when no grid covers the point.
+    """
+    body = territory.locate_json(conn, lon, lat, crs=crs, lang=lang)
+    if body is None:
+        district = territory.district_at(conn, lon, lat)
+        where = f"（位于{district['name']}，该区网格数据尚未载入）" if district else "（不在本市辖区内）"
+        raise OutsideTerritory(f"该位置不在任何网格内{where} (the point lies in no grid)")
+    return body
+
+
+def locate(session: Session | Connection, lon: float, lat: float, *, crs: str = "wgs84",
+           lang: str = "zh") -> dict[str, Any]:
+    """:func:`locate_json` as a dict, in a SQLAlchemy session's transaction (CLI, tests)."""
+    conn = territory.driver_connection(session)
+    found: dict[str, Any] = json.loads(locate_json(conn, lon, lat, crs=crs, lang=lang))
+    return found
+
+
+def search(session: Session | Connection, query: str, *, limit: int) -> list[dict[str, Any]]:
+    """Search results with their bounding boxes."""
+    return [
+        {"kind": r["kind"], "code": r["code"], "name": r["name"], "context": r["context"],
+         "bbox": [r["minx"], r["miny"], r["maxx"], r["maxy"]]}
+        for r in territory.search(session, query, limit)
+    ]
+
+
+def meta(session: Session | Connection, *, lang: str) -> dict[str, Any]:
+    """Layers, facility types and the loaded extent, titled in ``lang``."""
+    return {
+        "layers": [
+            {"name": s.name, "title": s.title_en if lang == "en" else s.title_zh,
+             "minzoom": s.minzoom, "geometry": s.geometry}
+            for s in LAYERS.values()
+        ],
+        "facility_types": facility_types(session, lang=lang),
+        "extent": territory.extent(session),
+    }
+
+
+def facility_types(session: Session | Connection, *, lang: str) -> list[dict[str, str]]:
+    """The enumerated facility types (code, name in ``lang``, colour) in display order."""
+    name = FacilityType.name_en if lang == "en" else FacilityType.name_zh
+    rows = session.execute(select(FacilityType.code, name.label("name"), FacilityType.color)
+                           .order_by(FacilityType.sort_order)).mappings()
+    return [dict(r) for r in rows]

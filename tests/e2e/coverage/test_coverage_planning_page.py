@@ -1,0 +1,125 @@
+"""Coverage planning in a real browser: siting markers, what-if totals and the GB 50180 audit.
+
+Runs against the live test app (real PostGIS, 沈河区), offline-guarded. A 15-minute run of the
+elder-care stations is computed and committed for the module (the live server reads through its
+own connections) and deleted afterwards. Screenshots go to test-artifacts/coverage-plan-*.png.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from e2e_support import PageProbe
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from gridmap.coverage.services.compute import compute
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT_MS = 30_000
+TYPE, CIRCLE = "elder_care_station", "15min"
+
+
+@pytest.fixture(scope="module")
+def subdistrict(engine: Engine) -> Iterator[str]:
+    """A committed run; yields the sub-district with the most uncovered elderly."""
+    with Session(engine) as session:
+        report = compute(session, TYPE, CIRCLE)
+        session.commit()
+    with engine.connect() as conn:
+        code = conn.execute(text(
+            "SELECT code FROM coverage_area WHERE run_id = :r AND level = 'subdistrict' "
+            "ORDER BY elderly - elderly_covered DESC, code LIMIT 1"), {"r": report.run_id}).scalar_one()
+    yield str(code)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM coverage_run WHERE id = :r"), {"r": report.run_id})
+
+
+def wait_idle(page: Any) -> None:
+    page.wait_for_function("() => window.gridmap && window.gridmap.isIdle()", timeout=TIMEOUT_MS)
+
+
+def open_coverage(probe: PageProbe) -> Any:
+    page = probe.page
+    page.goto(f"/coverage?type={TYPE}&circle={CIRCLE}")
+    wait_idle(page)
+    page.locator("#gcv-site-area option").nth(1).wait_for(state="attached", timeout=TIMEOUT_MS)
+    assert page.locator("#gcv-status[data-kind='error']").count() == 0
+    return page
+
+
+def test_siting_shows_ranked_markers(probe: PageProbe, subdistrict: str) -> None:
+    page = open_coverage(probe)
+    page.locator("#gcv-site-area").select_option(subdistrict)
+    page.locator("#gcv-site-k").fill("3")
+    page.locator("#gcv-site-run").click()
+    page.locator(".gcv-site").first.wait_for(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    ranks = page.locator(".gcv-site span").all_inner_texts()
+    assert ranks == [str(i + 1) for i in range(len(ranks))] and 1 <= len(ranks) <= 3
+    assert page.locator("#gcv-sites li").count() == len(ranks)
+    assert page.locator("#gcv-plan-status[data-kind='error']").count() == 0
+    page.locator(".gcv-site").first.click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=TIMEOUT_MS)
+    assert "第 1 处" in popup.inner_text() and "新增覆盖老年人" in popup.inner_text()
+    page.locator("#gcv-plan").scroll_into_view_if_needed()
+    probe.screenshot("coverage-plan-siting")
+
+
+def test_what_if_add_changes_totals(probe: PageProbe, subdistrict: str) -> None:
+    page = open_coverage(probe)
+    page.locator("#gcv-site-area").select_option(subdistrict)
+    page.locator("#gcv-site-k").fill("1")
+    page.locator("#gcv-site-run").click()
+    page.locator(".gcv-site").first.wait_for(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    page.locator("#gcv-wi-add").click()
+    assert page.locator("#gcv-wi-add").get_attribute("aria-pressed") == "true"
+    box = page.locator(".gcv-site").first.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2 + 30, box["y"] + box["height"] / 2 + 30)
+    page.locator(".gcv-wi-new").first.wait_for(timeout=TIMEOUT_MS)
+    assert "新增 1 处" in page.locator("#gcv-wi-edits").inner_text()
+    page.locator("#gcv-wi-run").click()
+    page.locator("#gcv-wi-result:not([hidden])").wait_for(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    elderly = page.locator("#gcv-wi-elderly").inner_text()
+    before, after = (float(v.strip().rstrip("%")) for v in elderly.split("→"))
+    assert after > before
+    assert not page.locator("#gcv-wi-buildings").inner_text().startswith("0")
+    page.locator("#gcv-plan").scroll_into_view_if_needed()
+    probe.screenshot("coverage-plan-whatif")
+    page.locator("#gcv-wi-clear").click()
+    assert page.locator(".gcv-wi-new, .gcv-site").count() == 0
+    assert page.locator("#gcv-wi-result").is_hidden()
+
+
+def test_audit_page_lists_communities(probe: PageProbe, subdistrict: str) -> None:
+    page = probe.page
+    page.goto("/coverage/audit")
+    wait_idle(page)
+    assert page.title().startswith("GB 50180")
+    rows = page.locator("#gca-table tbody tr")
+    assert rows.count() > 10
+    pairs = page.locator("#gca-table thead th.gca-pair").count()
+    assert pairs >= 1
+    assert rows.first.locator("td").count() == pairs + 1
+    ours = page.locator(f"#gca-table thead th[data-pair='{TYPE}|{CIRCLE}']")
+    assert ours.count() == 1
+    assert page.locator("td.gca-covered, td.gca-gap").count() > 0
+    assert page.locator("#gca-x-csv").get_attribute("href").endswith(".csv?level=community&min_share=0.9")
+    rows.nth(12).scroll_into_view_if_needed()
+    probe.screenshot("coverage-plan-audit")
+    page.locator("#gca-area").fill(subdistrict)
+    page.locator("#gca-form button[type=submit]").click()
+    wait_idle(page)
+    codes = page.locator("#gca-table tbody tr").evaluate_all("rs => rs.map(r => r.dataset.code)")
+    assert codes and all(c.startswith(subdistrict) for c in codes)
+    page.goto("/coverage/audit?lang=en")
+    wait_idle(page)
+    assert page.title().startswith("GB 50180 audit")
+    probe.screenshot("coverage-plan-audit-en")

@@ -1,0 +1,434 @@
+"""Open311 GeoReport v2: services, filing and reading requests, open/closed, errors — per the spec.
+
+Each test runs the app's sessions inside one connection whose transaction is rolled back at the
+end (requests commit to savepoints), so the cases and append-only events a test files through the
+API never outlive it, and no test depends on another's data.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
+
+from gridmap.crs import wgs84_to_gcj02
+
+BASE = "/open311/v2"
+SERVICE_FIELDS = {"service_code", "service_name", "description", "metadata", "type", "keywords",
+                  "group"}
+
+REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name", "service_code",
+                  "description", "agency_responsible", "service_notice", "requested_datetime",
+                  "updated_datetime", "expected_datetime", "address", "address_id", "zipcode",
+                  "lat", "long", "media_url"}
+
+
+@pytest.fixture
+def api(app, client, engine, monkeypatch) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """The test client with every app session in one transaction, rolled back after the test."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        factory = sessionmaker(bind=conn, join_transaction_mode="create_savepoint",
+                               expire_on_commit=False)
+        monkeypatch.setitem(app.extensions, "gridmap.sessions", factory)
+        yield client
+        outer.rollback()
+
+
+@pytest.fixture(scope="module")
+def grids(engine) -> list[dict[str, Any]]:
+    """Three grids with a point well inside each (WGS84), their names and communities."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("""
+            SELECT code, name, community_code, ST_X(p) AS lon, ST_Y(p) AS lat
+            FROM (SELECT code, name, community_code, ST_PointOnSurface(geom) AS p FROM grid
+                  ORDER BY code OFFSET 70 LIMIT 3) g
+        """)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def _post(api, fmt: str = "json", **form: Any):  # type: ignore[no-untyped-def]
+    return api.post(f"{BASE}/requests.{fmt}", data={k: str(v) for k, v in form.items()})
+
+
+def _file(api, grid: dict[str, Any], code: str = "stairwell_lighting", **extra: Any) -> str:  # type: ignore[no-untyped-def]
+    form = {"service_code": code, "lat": grid["lat"], "long": grid["lon"],
+            "description": "3号楼2单元楼道灯不亮", **extra}
+    response = _post(api, **form)
+    assert response.status_code == 200, response.data[:400]
+    body = response.get_json()
+    assert isinstance(body, list) and len(body) == 1
+    assert set(body[0]) == {"service_request_id", "service_notice", "account_id"}
+    assert body[0]["account_id"] is None
+    return str(body[0]["service_request_id"])
+
+
+def _one(api, request_id: str, **args: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    response = api.get(f"{BASE}/requests/{request_id}.json", query_string=args)
+    assert response.status_code == 200, response.data[:400]
+    body = response.get_json()
+    assert isinstance(body, list) and len(body) == 1
+    return dict(body[0])
+
+
+def _ids(api, **args: str) -> list[str]:  # type: ignore[no-untyped-def]
+    response = api.get(f"{BASE}/requests.json", query_string=args)
+    assert response.status_code == 200, response.data[:400]
+    return [r["service_request_id"] for r in response.get_json()]
+
+
+def _xml(response) -> ET.Element:  # type: ignore[no-untyped-def]
+    assert response.mimetype == "text/xml"
+    assert response.mimetype_params.get("charset", "").lower() == "utf-8"
+    assert response.data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    return ET.fromstring(response.data)
+
+
+def _act(api, case_id: str, person: int, action: str, **params: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    version = api.get(f"/api/cases/{case_id}").get_json()["version"]
+    response = api.post(f"/api/cases/{case_id}/actions",
+                        json={"actor_id": person, "action": action, "version": version, **params})
+    assert response.status_code == 200, response.data[:400]
+    return dict(response.get_json())
+
+
+def _people(api, grid_code: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    people = api.get(f"/api/people?grid={grid_code}").get_json()
+    return {role: next(p["id"] for p in people if p["role"] == role)
+            for role in ("grid_worker", "community_secretary")}
+
+
+def _w3c(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    assert parsed.tzinfo is not None, value
+    return parsed
+
+
+# --- services ------------------------------------------------------------------------------------
+
+def test_service_list_json_has_the_spec_fields(api, engine) -> None:
+    body = api.get(f"{BASE}/services.json").get_json()
+    with engine.connect() as conn:
+        active = conn.execute(text("SELECT code, name_zh FROM case_category WHERE active "
+                                   "ORDER BY sort_order")).all()
+    assert [s["service_code"] for s in body] == [code for code, _ in active]
+    for service, (_, name_zh) in zip(body, active, strict=True):
+        assert set(service) == SERVICE_FIELDS
+        assert service["service_name"] == name_zh
+        assert service["metadata"] is False and service["type"] == "realtime"
+        assert isinstance(service["keywords"], str) and service["group"]
+        assert "小时内响应" in service["description"]
+    heating = next(s for s in body if s["service_code"] == "heating")
+    assert heating["description"] == "4 小时内响应，48 小时内办结"
+
+
+def test_service_list_in_english(api) -> None:
+    body = api.get(f"{BASE}/services.json?locale=en_US").get_json()
+    assert next(s for s in body if s["service_code"] == "gas")["service_name"] == "Gas"
+
+
+def test_service_list_xml_is_well_formed(api) -> None:
+    root = _xml(api.get(f"{BASE}/services.xml"))
+    assert root.tag == "services"
+    services = root.findall("service")
+    assert len(services) == len(api.get(f"{BASE}/services.json").get_json())
+    for service in services:
+        assert {child.tag for child in service} == SERVICE_FIELDS
+        assert service.findtext("metadata") == "false"
+    codes = {s.findtext("service_code"): s.findtext("service_name") for s in services}
+    assert codes["stairwell_lighting"] == "楼道照明"
+
+
+def test_service_definition(api) -> None:
+    assert api.get(f"{BASE}/services/heating.json").get_json() == {
+        "service_code": "heating", "attributes": []}
+    root = _xml(api.get(f"{BASE}/services/heating.xml"))
+    assert root.tag == "service_definition" and root.findtext("service_code") == "heating"
+    assert root.find("attributes") is not None and len(root.find("attributes")) == 0
+
+
+# --- POST service request ------------------------------------------------------------------------
+
+def test_post_files_a_case_in_the_right_grid(api, grids) -> None:
+    grid = grids[0]
+    request_id = _file(api, grid, first_name="三", last_name="张", phone="13812345678",
+                       address_string="和平北大街 1 号", api_key="ignored", email="a@b.cn")
+    case = api.get(f"/api/cases/{request_id}").get_json()
+    assert case["grid_code"] == grid["code"] and case["category"] == "stairwell_lighting"
+    assert case["channel"] == "resident" and case["state"] == "reported"
+    assert case["reporter_name"] == "张三" and case["reporter_phone"] == "138****5678"
+    assert case["address"] == "和平北大街 1 号"
+    assert case["lon"] == pytest.approx(grid["lon"], abs=1e-9)
+    people = _people(api, grid["code"])
+    assert case["events"][0]["action"] == "report"
+    assert case["events"][0]["actor_name"] == next(
+        p["name"] for p in api.get(f"/api/people?grid={grid['code']}").get_json()
+        if p["id"] == people["grid_worker"])
+
+
+def test_post_converts_gcj02_with_the_crs_extension(api, grids) -> None:
+    grid = grids[1]
+    gcj_lon, gcj_lat = wgs84_to_gcj02(grid["lon"], grid["lat"])
+    request_id = _file(api, {"lon": float(gcj_lon), "lat": float(gcj_lat)}, crs="gcj02")
+    found = _one(api, request_id)
+    assert found["long"] == pytest.approx(grid["lon"], abs=1e-7)
+    assert found["lat"] == pytest.approx(grid["lat"], abs=1e-7)
+    assert api.get(f"/api/cases/{request_id}").get_json()["grid_code"] == grid["code"]
+
+
+def test_post_without_description_uses_the_service_name(api, grids) -> None:
+    response = _post(api, service_code="gas", lat=grids[0]["lat"], long=grids[0]["lon"])
+    assert response.status_code == 200
+    found = _one(api, response.get_json()[0]["service_request_id"])
+    assert found["description"] == "燃气"
+
+
+def test_post_xml_response(api, grids) -> None:
+    response = _post(api, "xml", service_code="heating", lat=grids[0]["lat"],
+                     long=grids[0]["lon"], description="暖气不热 <b>&</b>")
+    assert response.status_code == 200
+    root = _xml(response)
+    assert root.tag == "service_requests"
+    (item,) = root.findall("request")
+    assert item.findtext("service_request_id", "").isdigit()
+    assert item.findtext("service_notice") == "4 小时内响应，48 小时内办结"
+    assert item.find("account_id") is not None and item.findtext("account_id") == ""
+    found = _xml(api.get(f"{BASE}/requests/{item.findtext('service_request_id')}.xml"))
+    assert found.find("request").findtext("description") == "暖气不热 <b>&</b>"
+
+
+def test_token_makes_a_repeated_post_return_the_same_id(api, grids) -> None:
+    first = _file(api, grids[0], token="tok-1", device_id="phone-a")
+    assert _file(api, grids[0], token="tok-1", device_id="phone-a") == first
+    assert _file(api, grids[0], token="tok-1", device_id="phone-b") != first
+    assert _file(api, grids[0]) != first
+
+
+def test_token_race_returns_the_winner(api, grids, monkeypatch) -> None:
+    """Two identical POSTs at once: the loser's insert breaks the unique token, and it answers
+    with the winner's id instead of an error."""
+    from gridmap.cases.repositories import cases as repo
+
+    first = _file(api, grids[0], token="race", device_id="d")
+    real, misses = repo.by_token, iter(range(2))  # both pre-checks miss, as in a race
+
+    def by_token(session, token):  # type: ignore[no-untyped-def]
+        return None if next(misses, None) is not None else real(session, token)
+
+    monkeypatch.setattr(repo, "by_token", by_token)
+    assert _file(api, grids[0], token="race", device_id="d") == first
+    assert next(misses, None) is None
+
+
+# --- GET service requests ------------------------------------------------------------------------
+
+def test_every_field_of_a_request_has_the_spec_type(api, grids) -> None:
+    request_id = _file(api, grids[0], address_string="大西路 5 号")
+    found = _one(api, request_id)
+    assert set(found) == REQUEST_FIELDS
+    assert found["service_request_id"] == request_id and found["status"] == "open"
+    assert found["service_code"] == "stairwell_lighting" and found["service_name"] == "楼道照明"
+    assert found["status_notes"] == "已上报"
+    assert found["agency_responsible"] == grids[0]["name"]
+    assert found["service_notice"] == "24 小时内响应，72 小时内办结"
+    requested, expected = _w3c(found["requested_datetime"]), _w3c(found["expected_datetime"])
+    _w3c(found["updated_datetime"])
+    assert abs(requested - datetime.now(UTC)) < timedelta(minutes=5)
+    assert expected - requested == pytest.approx(timedelta(hours=72), abs=timedelta(seconds=1))
+    assert found["address"] == "大西路 5 号"
+    assert found["address_id"] is None and found["zipcode"] is None and found["media_url"] is None
+    assert isinstance(found["lat"], float) and isinstance(found["long"], float)
+    assert found["lat"] == pytest.approx(grids[0]["lat"], abs=1e-9)
+
+
+def test_single_request_xml(api, grids) -> None:
+    request_id = _file(api, grids[0])
+    root = _xml(api.get(f"{BASE}/requests/{request_id}.xml"))
+    assert root.tag == "service_requests"
+    (item,) = root.findall("request")
+    assert [child.tag for child in item] == [
+        "service_request_id", "status", "status_notes", "service_name", "service_code",
+        "description", "agency_responsible", "service_notice", "requested_datetime",
+        "updated_datetime", "expected_datetime", "address", "address_id", "zipcode", "lat",
+        "long", "media_url"]
+    assert item.findtext("status") == "open" and float(item.findtext("lat", "")) > 41
+
+
+def test_phones_are_never_exposed(api, grids) -> None:
+    request_id = _file(api, grids[0], phone="13812345678",
+                       description="楼道灯坏了，请联系 13987654321")
+    found = _one(api, request_id)
+    assert "13812345678" not in str(found) and "13987654321" not in str(found)
+    assert "139****4321" in found["description"]
+
+
+def test_filter_by_ids_overrides_the_other_filters(api, grids) -> None:
+    a, b = _file(api, grids[0]), _file(api, grids[1], code="heating")
+    assert _ids(api, service_request_id=f"{a},{b}") == [b, a]
+    assert _ids(api, service_request_id=f"{a}, {b}", service_code="gas", status="closed") == [b, a]
+    assert _ids(api, service_request_id="999999999999") == []
+
+
+def test_filter_by_service_code(api, grids) -> None:
+    a, b = _file(api, grids[0]), _file(api, grids[0], code="heating")
+    lighting = _ids(api, service_code="stairwell_lighting")
+    assert a in lighting and b not in lighting
+    both = _ids(api, service_code="stairwell_lighting,heating")
+    assert a in both and b in both and both.index(b) < both.index(a)  # newest first
+
+
+def test_status_open_and_closed_follow_the_workflow(api, grids) -> None:
+    grid = grids[2]
+    people = _people(api, grid["code"])
+    worker, secretary = people["grid_worker"], people["community_secretary"]
+    kept, sent = _file(api, grid, code="cityscape"), _file(api, grid, code="cityscape")
+    _act(api, kept, worker, "dispatch")
+    _act(api, kept, worker, "start")
+    _act(api, kept, worker, "resolve", note="已清理，回访电话 13512345678")
+    assert _one(api, kept)["status_notes"] == "已清理，回访电话 135****5678"
+    _act(api, kept, secretary, "verify")
+    _act(api, kept, worker, "rate", rating="satisfied")
+    assert _one(api, kept)["status"] == "open"  # rated is not yet closed
+    assert _act(api, kept, worker, "close")["state"] == "closed"
+    detail = _act(api, sent, worker, "dispatch",
+                  department=api.get(f"/api/cases/{sent}").get_json()
+                  ["enrolled_departments"][0]["code"])
+    closed = _one(api, kept)
+    assert closed["status"] == "closed" and closed["status_notes"] == "已结案"
+    assert closed["agency_responsible"] == grid["name"]
+    open_ = _one(api, sent)
+    assert open_["status"] == "open" and open_["status_notes"] == "已分派"
+    assert open_["agency_responsible"] == detail["owner_department_name"]
+    assert _ids(api, service_request_id=f"{kept},{sent}") == [sent, kept]
+    filtered = {s: _ids(api, service_code="cityscape", status=s) for s in ("open", "closed")}
+    assert kept in filtered["closed"] and sent not in filtered["closed"]
+    assert sent in filtered["open"] and kept not in filtered["open"]
+    both = _ids(api, service_code="cityscape", status="open,closed")
+    assert kept in both and sent in both
+
+
+def test_cancelled_is_closed(api, grids) -> None:
+    request_id = _file(api, grids[0])
+    worker = _people(api, grids[0]["code"])["grid_worker"]
+    _act(api, request_id, worker, "cancel", reason="duplicate")
+    assert _one(api, request_id)["status"] == "closed"
+
+
+def test_date_filters(api, grids) -> None:
+    request_id = _file(api, grids[0], code="water_supply")
+    at = _w3c(_one(api, request_id)["requested_datetime"])
+    minute = timedelta(minutes=1)
+
+    def ids(**dates: datetime) -> list[str]:
+        return _ids(api, service_code="water_supply",
+                    **{k: v.isoformat() for k, v in dates.items()})
+
+    assert request_id in ids(start_date=at - minute, end_date=at + minute)
+    assert request_id not in ids(start_date=at + minute)
+    assert request_id not in ids(end_date=at - minute)
+    assert request_id in ids(start_date=at - minute)
+    assert request_id in ids(end_date=at + minute)
+    local = (at - minute).astimezone(datetime.now().astimezone().tzinfo)
+    assert request_id in ids(start_date=local)
+    # "+08:00" sent unencoded arrives as " 08:00": still understood.
+    shanghai = (at - minute).astimezone(UTC) + timedelta(hours=8)
+    raw = shanghai.replace(tzinfo=None).isoformat(timespec="seconds") + " 08:00"
+    assert request_id in _ids(api, service_code="water_supply", start_date=raw)
+    old = datetime.now(UTC) - timedelta(days=200)
+    assert request_id not in ids(start_date=old, end_date=old + timedelta(days=80))
+
+
+def test_default_window_includes_a_new_request(api, grids) -> None:
+    request_id = _file(api, grids[0], code="market_order")
+    assert request_id in _ids(api)[:50]
+    assert len(_ids(api)) <= 1000
+
+
+def test_media_url_is_kept_with_the_description(api, grids) -> None:
+    request_id = _file(api, grids[0], media_url="https://example.org/p/1.jpg")
+    assert "https://example.org/p/1.jpg" in _one(api, request_id)["description"]
+
+
+def test_media_url_is_the_first_report_photo(api, grids, engine) -> None:
+    request_id = _file(api, grids[0])
+    # Photos are uploaded through the case API, not Open311; add a row as that would.
+    factory = api.application.extensions["gridmap.sessions"]
+    with factory() as session, session.begin():
+        session.execute(text("""
+            INSERT INTO case_photo (case_id, kind, path, thumb_path, content_type, bytes,
+                                    width, height)
+            VALUES (:id, 'report', 'cases/' || :id || '/a b.jpg', 't.jpg', 'image/jpeg', 1, 1, 1)
+        """), {"id": int(request_id)})
+    url = _one(api, request_id)["media_url"]
+    assert url == f"http://localhost/media/cases/{request_id}/a%20b.jpg"
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+def _error(response, status: int) -> str:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.data[:400]
+    body = response.get_json()
+    assert isinstance(body, list) and len(body) == 1 and set(body[0]) == {"code", "description"}
+    assert body[0]["code"] == status and body[0]["description"]
+    assert "Traceback" not in body[0]["description"] and "psycopg" not in body[0]["description"]
+    return str(body[0]["description"])
+
+
+@pytest.mark.parametrize(("form", "words"), [
+    ({"lat": "41.8", "long": "123.4"}, "service_code was not provided"),
+    ({"service_code": "gas", "long": "123.4"}, "lat and long are required"),
+    ({"service_code": "gas", "lat": "north", "long": "123.4"}, "'lat' must be a number"),
+    ({"service_code": "gas", "lat": "nan", "long": "123.4"}, "must be finite"),
+    ({"service_code": "gas", "lat": "95", "long": "123.4"}, "lat="),
+    ({"service_code": "no_such", "lat": "41.8", "long": "123.4"}, "service_code provided was not"),
+    ({"service_code": "gas", "lat": "39.9", "long": "116.4"}, "outside every grid"),
+    ({"service_code": "gas", "lat": "41.8", "long": "123.4", "crs": "mars"}, "未知坐标系"),
+    ({"service_code": "gas", "lat": "41.8", "long": "123.4", "media_url": "file:///etc/x"},
+     "media_url"),
+])
+def test_bad_post_is_400_in_the_spec_format(api, form, words) -> None:
+    assert words in _error(_post(api, **form), 400)
+
+
+def test_bad_post_inside_a_grid_is_400(api, grids) -> None:
+    base = {"service_code": "gas", "lat": grids[0]["lat"], "long": grids[0]["lon"]}
+    assert "phone" in _error(_post(api, **base, phone="call me"), 400)
+    assert "4000" in _error(_post(api, **base, description="长" * 4001), 400)
+
+
+def test_errors_in_xml(api) -> None:
+    response = _post(api, "xml", service_code="gas")
+    assert response.status_code == 400
+    root = _xml(response)
+    assert root.tag == "errors"
+    (error,) = root.findall("error")
+    assert error.findtext("code") == "400" and "lat and long" in error.findtext("description", "")
+
+
+@pytest.mark.parametrize(("url", "status"), [
+    ("/services/no_such.json", 404),
+    ("/services/heating.html", 404),
+    ("/services.csv", 404),
+    ("/requests/999999999999.json", 404),
+    ("/requests/abc.json", 404),
+    ("/requests.json?service_request_id=1,x", 400),
+    ("/requests.json?status=pending", 400),
+    ("/requests.json?service_code=DROP%20TABLE", 400),
+    ("/requests.json?start_date=yesterday", 400),
+    ("/requests.json?start_date=2024-05-01T08:00:00", 400),
+    ("/requests.json?start_date=2024-05-02T00:00:00Z&end_date=2024-05-01T00:00:00Z", 400),
+    ("/requests.json?start_date=2024-01-01T00:00:00Z&end_date=2024-05-01T00:00:00Z", 400),
+])
+def test_bad_get_is_an_error_in_the_spec_format(api, url, status) -> None:
+    _error(api.get(BASE + url), status)
+
+
+def test_unknown_request_in_xml_is_404(api) -> None:
+    response = api.get(f"{BASE}/requests/999999999999.xml")
+    assert response.status_code == 404
+    assert _xml(response).find("error/code").text == "404"
