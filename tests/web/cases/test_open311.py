@@ -8,13 +8,11 @@ API never outlive it, and no test depends on another's data.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.orm import sessionmaker
 
 from gridmap.crs import wgs84_to_gcj02
 
@@ -26,30 +24,6 @@ REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name"
                   "description", "agency_responsible", "service_notice", "requested_datetime",
                   "updated_datetime", "expected_datetime", "address", "address_id", "zipcode",
                   "lat", "long", "media_url"}
-
-
-@pytest.fixture
-def api(app, client, engine, monkeypatch) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-    """The test client with every app session in one transaction, rolled back after the test."""
-    with engine.connect() as conn:
-        outer = conn.begin()
-        factory = sessionmaker(bind=conn, join_transaction_mode="create_savepoint",
-                               expire_on_commit=False)
-        monkeypatch.setitem(app.extensions, "gridmap.sessions", factory)
-        yield client
-        outer.rollback()
-
-
-@pytest.fixture(scope="module")
-def grids(engine) -> list[dict[str, Any]]:
-    """Three grids with a point well inside each (WGS84), their names and communities."""
-    with engine.connect() as conn:
-        rows = conn.execute(text("""
-            SELECT code, name, community_code, ST_X(p) AS lon, ST_Y(p) AS lat
-            FROM (SELECT code, name, community_code, ST_PointOnSurface(geom) AS p FROM grid
-                  ORDER BY code OFFSET 70 LIMIT 3) g
-        """)).mappings().all()
-    return [dict(r) for r in rows]
 
 
 def _post(api, fmt: str = "json", **form: Any):  # type: ignore[no-untyped-def]
