@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import pytest
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 CHROMIUM = os.environ.get("GRIDMAP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -26,10 +26,36 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LOCAL_HOSTS = {"127.0.0.1"}
 
 
+_APP_ITER = "gridmap.e2e.app_iter"
+
+
+class _ClosingHandler(WSGIRequestHandler):
+    """Closes the response when the browser drops the connection mid-response.
+
+    werkzeug's development server skips ``close()`` of the response iterable when the socket
+    is already reset (a browser cancels a favicon or tile request it no longer needs), leaving
+    the served file open: a ResourceWarning, an error under our pytest settings, at random.
+    """
+
+    def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+        """Close what the app returned (closing twice is harmless)."""
+        close = getattr((environ or {}).get(_APP_ITER), "close", None)
+        if close is not None:
+            close()
+
+
+def _remember_response(app: Any) -> Any:
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        environ[_APP_ITER] = response = app(environ, start_response)
+        return response
+    return wsgi
+
+
 @contextmanager
 def serve(app: Any) -> Iterator[str]:
     """Serve ``app`` with werkzeug on a free loopback port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _remember_response(app), threaded=True,
+                         request_handler=_ClosingHandler)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:
