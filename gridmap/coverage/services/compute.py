@@ -137,7 +137,9 @@ def _store(session: Session, facility_type: str, circle: str, limit: float,
     and its per-area totals; return its id."""
     covered = result.covered(limit)
     reached = np.isfinite(result.distance_m)
-    nearest = np.where(result.facility >= 0, facility_ids[np.maximum(result.facility, 0)], -1)
+    nearest = np.full(result.facility.shape[0], -1, dtype=np.int64)
+    hit = result.facility >= 0  # indexing only the hits: a type may have no facility at all
+    nearest[hit] = facility_ids[result.facility[hit]]
     repo.lock_rule(session, facility_type, circle)
     run_id = repo.new_run(session, facility_type, circle, limit, params, seconds=0.0,
                           metric_srid=srid)

@@ -57,6 +57,7 @@ def test_runs_lists_the_current_run(client: Any, run: dict[str, Any]) -> None:
     assert r["facility_type"] == TYPE and r["circle"] == CIRCLE
     assert r["facility_type_name"] and r["circle_name"]
     assert r["max_distance_m"] == run["d"] and r["seconds"] >= 0 and r["computed_at"]
+    assert r["metric_srid"] == 4550 and r["metric_crs"] == "EPSG:4550"  # Shenyang's own zone
     assert r["buildings"] == run["report"].buildings > 0
     assert r["residents_rate"] == pytest.approx(r["residents_covered"] / r["residents"])
     assert r["elderly_uncovered"] == r["elderly"] - r["elderly_covered"]
