@@ -79,9 +79,11 @@ class _Laps:
         self._clock = time.perf_counter()
 
     def start(self, name: str) -> None:
+        """Tell the caller a step begins."""
         self._step(name)
 
     def done(self, name: str) -> None:
+        """Record the time since the last lap under ``name``."""
         now = time.perf_counter()
         self.times[name] = now - self._clock
         self._clock = now
