@@ -4,7 +4,7 @@ Usage (after `make setup`):  .venv/bin/python bench/coverage_bench.py [--repeats
 Needs the bench extra (`pip install -e '.[bench]'`: pandana, networkx). Uses the city-scale
 benchmark database (see locate_bench.py).
 
-1. Times ``gridmap.coverage.services.compute.compute(session, "elder_care_station", "15min")`` end to
+1. Times ``gridmap.coverage.services.compute.compute(factory, "elder_care_station", "15min")`` end to
    end with its per-step times, inside a transaction that is rolled back (no run is left behind).
 2. On the same graph and the same snapped points, times our shortest-path step
    (``network.nearest_facility``) beside pandana (network build + set_pois + nearest_pois) and
@@ -30,17 +30,15 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from gridmap.repositories import coverage as repo  # noqa: E402
-from gridmap.services import coverage  # noqa: E402
-
 from bench.locate_bench import ensure_bench_db  # noqa: E402
 from gridmap.analysis import network  # noqa: E402
 from gridmap.config import Settings  # noqa: E402
-from gridmap.crs import METRIC_CRS  # noqa: E402
+from gridmap.coverage.repositories import compute as repo  # noqa: E402
+from gridmap.coverage.services import compute as coverage  # noqa: E402
 
 TYPE, CIRCLE = "elder_care_station", "15min"
 TOLERANCE_M = 1.0
@@ -61,11 +59,13 @@ def compute_runs(engine: Any, repeats: int) -> list[tuple[float, coverage.RunRep
     """The real compute, each run in its own transaction, rolled back."""
     runs = []
     for _ in range(repeats):
-        with Session(engine) as session:
+        with engine.connect() as conn:
+            outer = conn.begin()  # the compute's commit becomes a savepoint of this transaction
+            factory = sessionmaker(bind=conn, join_transaction_mode="create_savepoint")
             t0 = time.perf_counter()
-            report = coverage.compute(session, TYPE, CIRCLE)
+            report = coverage.compute(factory, TYPE, CIRCLE)
             runs.append((time.perf_counter() - t0, report))
-            session.rollback()
+            outer.rollback()
     return runs
 
 
@@ -119,8 +119,9 @@ def main() -> None:
         limit = float(repo.rule(session, TYPE, CIRCLE)["max_distance_m"]) * coverage.NEAR_MISS_FACTOR
         nodes, edges = repo.street_nodes(session), repo.street_edges(session)
         buildings, facilities = repo.buildings(session), repo.facilities(session, TYPE)
+        metric_crs = coverage.metric_crs(session)
     engine.dispose()
-    graph = network.build_graph(nodes, edges, crs=METRIC_CRS)
+    graph = network.build_graph(nodes, edges, crs=metric_crs)
     origins = network.snap(graph, buildings, max_snap_m=coverage.MAX_SNAP_M)
     sources = network.snap(graph, facilities, max_snap_m=coverage.MAX_SNAP_M)
     rows: list[tuple[str, float]] = []

@@ -118,7 +118,6 @@ def coverage_compute(facility_type: str, circle: str, if_missing: bool) -> None:
     from tqdm import tqdm
 
     from gridmap.coverage.services.compute import compute, current_run
-    from gridmap.db import unit_of_work
 
     if if_missing:
         with _sessions(_settings()) as factory, factory() as session:
@@ -135,8 +134,7 @@ def coverage_compute(facility_type: str, circle: str, if_missing: bool) -> None:
                 bar.update(1)
 
         try:
-            with unit_of_work(factory) as session:
-                report = compute(session, facility_type, circle, step=step)
+            report = compute(factory, facility_type, circle, step=step)
         except GridmapError as exc:
             raise click.ClickException(exc.message) from None
         bar.update(1)
@@ -144,6 +142,7 @@ def coverage_compute(facility_type: str, circle: str, if_missing: bool) -> None:
                f"within {circle} of {report.facilities} facilities "
                f"({report.unsnapped_facilities} without street access); residents covered "
                f"{report.residents_rate:.1%}, elderly {report.elderly_rate:.1%}; "
+               f"measured in {report.metric_crs}; "
                + ", ".join(f"{k} {v:.2f} s" for k, v in report.seconds.items()))
 
 

@@ -1,5 +1,10 @@
 """Coordinate policy: store WGS84, accept CGCS2000 / GCJ-02 / BD-09, measure in metres.
 
+Distances are measured in the CGCS2000 3-degree Gauss-Kruger zone whose central meridian is
+nearest the data (:func:`gauss_kruger_crs`): within 1.5° of the meridian the projection's scale
+error stays under about 0.02 %, and within the ~1° half-width of a city under 0.01 %. The zone
+is chosen from the loaded data's extent, not fixed here, so another city gets its own zone.
+
 GCJ-02 is the obfuscated datum every Chinese web map serves ("Mars coordinates"); BD-09 is
 Baidu's further offset of GCJ-02. Neither is an EPSG CRS, so pyproj cannot convert them; the
 forward transforms below are the published algorithm and the inverses are solved by fixed-point
@@ -12,6 +17,7 @@ floats for scalar input).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
@@ -25,7 +31,13 @@ SRID = 4326
 """Storage CRS of every geometry."""
 
 METRIC_CRS = "EPSG:4549"
-"""CGCS2000 / 3-degree Gauss-Kruger CM 123E: a local metric CRS for Shenyang (123.4°E)."""
+"""CGCS2000 / 3-degree Gauss-Kruger CM **120°E**: not Shenyang's zone (123.4°E lies in CM 123°E,
+EPSG:4550), and ~0.1 % long there. Kept only because the demo generator draws its synthetic city
+in this plane (moving it would move every demo feature); measurements use :func:`gauss_kruger_crs`."""
+
+GK3_FIRST_EPSG, GK3_FIRST_CM, GK3_LAST_CM = 4534, 75, 135
+"""EPSG:4534-4554 are "CGCS2000 / 3-degree Gauss-Kruger CM 75E" ... "CM 135E", 3° apart, with
+false easting 500 km and no zone prefix (the 4513-4533 series prefixes the zone number)."""
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis, as used by GCJ-02
 _EE = 0.00669342162296594323  # its first eccentricity squared
@@ -56,6 +68,24 @@ def parse_crs(value: str | None) -> InputCRS:
     except ValueError:
         names = ", ".join(c.value for c in InputCRS)
         raise InvalidInput(f"未知坐标系 '{value}'，可选：{names}") from None
+
+
+def gauss_kruger_epsg(lon: float) -> int:
+    """EPSG code of the CGCS2000 3-degree Gauss-Kruger zone (CM series) nearest ``lon``.
+
+    A longitude midway between two meridians goes east. China's longitudes (73.5-135.1°E)
+    all fall within 1.5° of some meridian of the series; others are refused.
+    """
+    if not math.isfinite(lon) or not GK3_FIRST_CM - 1.5 <= lon <= GK3_LAST_CM + 1.5:
+        raise InvalidInput(f"经度 {lon} 不在 CGCS2000 3度带范围内（73.5–136.5°E） "
+                           f"(longitude {lon} is outside the CGCS2000 3-degree zones, 73.5-136.5°E)")
+    step = min(max(math.floor(lon / 3.0 + 0.5) * 3, GK3_FIRST_CM), GK3_LAST_CM)
+    return GK3_FIRST_EPSG + (step - GK3_FIRST_CM) // 3
+
+
+def gauss_kruger_crs(lon: float) -> str:
+    """``"EPSG:nnnn"`` of the 3-degree Gauss-Kruger zone nearest ``lon`` (``EPSG:4550`` for Shenyang)."""
+    return f"EPSG:{gauss_kruger_epsg(lon)}"
 
 
 def _out_of_china(lon: Floats, lat: Floats) -> npt.NDArray[np.bool_]:

@@ -40,7 +40,7 @@ class Problems:
 
 
 def metric_crs(crs: str | pyproj.CRS, problems: Problems) -> pyproj.CRS | None:
-    """Parse ``crs`` and check it is projected with metre units; record a problem otherwise."""
+    """Parse ``crs`` and check it is projected in metres and not Mercator; record a problem otherwise."""
     try:
         parsed = pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError:
@@ -53,7 +53,26 @@ def metric_crs(crs: str | pyproj.CRS, problems: Problems) -> pyproj.CRS | None:
     if units - {"metre", "meter"}:
         problems.add(f"target crs {parsed.to_string()} has units {sorted(units)}, not metres")
         return None
+    method = _projection_method(parsed)
+    if _is_normal_mercator(method):
+        problems.add(f"target crs {parsed.to_string()} is a Mercator projection ({method}): its "
+                     "scale grows with latitude (x1.34 at 41.8°N), so its metres are not ground "
+                     "metres; measure in a local Gauss-Kruger or UTM zone (gridmap.crs.gauss_kruger_crs)")
+        return None
     return parsed
+
+
+def _projection_method(crs: pyproj.CRS) -> str:
+    """The name of the map projection under ``crs`` ('' if it has none)."""
+    base = crs.source_crs if crs.is_bound and crs.source_crs is not None else crs
+    operation = base.coordinate_operation
+    return operation.method_name if operation is not None else ""
+
+
+def _is_normal_mercator(method: str) -> bool:
+    """Mercator and Web (pseudo-)Mercator; transverse and oblique Mercator are local and fine."""
+    name = method.lower()
+    return "mercator" in name and "transverse" not in name and "oblique" not in name
 
 
 def has_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries, name: str, problems: Problems) -> bool:

@@ -7,18 +7,19 @@ weighs nothing. It is NP-hard, but its objective is monotone submodular, so the 
 optimum; lazy evaluation (CELF) re-scores only the sites at the top of a heap. :func:`exact_mclp`
 solves small instances exactly with PuLP/CBC to measure how close the greedy comes.
 
-Coverage follows :mod:`gridmap.analysis.network` to the bit: each candidate becomes a virtual
-node joined to its edge's two end nodes (its snap offset included), a bounded single-source
-Dijkstra runs per candidate (batched), and a demand point is covered when the better of its
-edge's two ends, or a straight walk along a shared edge, plus its own offset is ``<= d``.
-Adding the chosen sites as facilities to :func:`~gridmap.analysis.network.nearest_facility`
-therefore covers exactly the demand the siting claims.
+Coverage follows :mod:`gridmap.analysis.network` to the bit by construction: both build on
+:mod:`gridmap.analysis.graph`. Each candidate becomes a virtual node of the same augmented graph
+(:func:`~gridmap.analysis.graph.augmented`), a bounded single-source Dijkstra runs per candidate
+(batched), and a demand point is covered when the better of its edge's two ends
+(:func:`~gridmap.analysis.graph.via_ends`), or a straight walk along a shared edge
+(:func:`~gridmap.analysis.graph.same_edge_pairs`), plus its own offset is ``<= d``. Adding the
+chosen sites as facilities to :func:`~gridmap.analysis.network.nearest_facility` therefore
+covers exactly the demand the siting claims.
 """
 
 from __future__ import annotations
 
 import heapq
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,11 +28,16 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from gridmap.analysis._validate import AnalysisInputError, Problems
-from gridmap.analysis.network import StreetGraph
-from gridmap.analysis.snap import Snapped
+from gridmap.analysis.graph import (
+    Snapped,
+    StreetGraph,
+    augmented,
+    check_query,
+    same_edge_pairs,
+    via_ends,
+)
 
-__all__ = ["Siting", "augmented_graph", "candidate_nodes", "coverage_matrix", "exact_mclp",
-           "greedy_mclp"]
+__all__ = ["Siting", "candidate_nodes", "coverage_matrix", "exact_mclp", "greedy_mclp"]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -70,29 +76,6 @@ class Siting:
         return np.cumsum(self.gain)
 
 
-def augmented_graph(graph: StreetGraph, points: Snapped) -> tuple[sp.csr_matrix, Ints]:
-    """Return the routing matrix with one virtual source node per valid point, and their rows.
-
-    Virtual node ``graph.n_nodes + i`` stands for ``points`` row ``rows[i]``; it has arcs to its
-    edge's end nodes (snap offset plus the walk along the edge) and no arcs into it.
-    """
-    n = graph.n_nodes
-    rows = np.flatnonzero(points.valid).astype(np.int64)
-    e, a, off = points.edge[rows], points.along_m[rows], points.offset_m[rows]
-    u, v, length = graph.edge_source[e], graph.edge_target[e], graph.edge_length_m[e]
-    to_u, to_v = off + a, off + (length - a)
-    loop = u == v  # a self-loop: one arc, the shorter way round
-    cols = np.column_stack([u, v]).ravel()
-    data = np.column_stack([np.where(loop, np.minimum(to_u, to_v), to_u), to_v]).ravel()
-    keep = np.column_stack([np.ones(rows.shape[0], dtype=bool), ~loop]).ravel()
-    base = graph.csr
-    indptr = np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(np.where(loop, 1, 2))])
-    size = n + rows.shape[0]
-    matrix = sp.csr_matrix((np.concatenate([base.data, data[keep]]),
-                            np.concatenate([base.indices, cols[keep]]), indptr), shape=(size, size))
-    return matrix, rows
-
-
 def coverage_matrix(graph: StreetGraph, *, candidates: Snapped, demand: Snapped,
                     max_distance_m: float, batch_size: int | None = None) -> sp.csr_matrix:
     """Which candidate covers which demand point within ``max_distance_m`` along the streets.
@@ -112,28 +95,27 @@ def coverage_matrix(graph: StreetGraph, *, candidates: Snapped, demand: Snapped,
     -------
     scipy.sparse.csr_matrix of bool, shape (len(candidates), len(demand))
     """
-    limit = _check(graph, max_distance_m, candidates=candidates, demand=demand)
+    limit = check_query(graph, max_distance_m, what="siting query", finite=True,
+                        candidates=candidates, demand=demand)
     n_c, n_d = len(candidates), len(demand)
-    matrix, c_rows = augmented_graph(graph, candidates)
+    matrix, c_rows = augmented(graph, candidates)
     d_rows = np.flatnonzero(demand.valid).astype(np.int64)
     if c_rows.size == 0 or d_rows.size == 0:
         return sp.csr_matrix((n_c, n_d), dtype=bool)
-    e = demand.edge[d_rows]
-    u, v = graph.edge_source[e], graph.edge_target[e]
-    a, rest = demand.along_m[d_rows], graph.edge_length_m[e] - demand.along_m[d_rows]
     off = demand.offset_m[d_rows]
     size = batch_size or max(1, _BATCH_CELLS // max(matrix.shape[0], d_rows.size))
     hits_c, hits_d = [], []
     for start in range(0, c_rows.size, size):
         batch = np.arange(start, min(start + size, c_rows.size))
         dist = dijkstra(matrix, directed=True, indices=graph.n_nodes + batch, limit=limit)
-        total = np.minimum(dist[:, u] + a, dist[:, v] + rest) + off
+        total = via_ends(graph, dist, demand, d_rows)[0] + off
         i, j = np.nonzero(total <= limit)
         hits_c.append(c_rows[batch[i]])
         hits_d.append(d_rows[j])
-    same_c, same_d = _same_edge_hits(candidates, c_rows, demand, d_rows, limit)
-    rows = np.concatenate([*hits_c, same_c])
-    cols = np.concatenate([*hits_d, same_d])
+    d_pos, same_c, walk = same_edge_pairs(candidates, c_rows, demand, d_rows)
+    same = walk + off[d_pos] <= limit
+    rows = np.concatenate([*hits_c, same_c[same]])
+    cols = np.concatenate([*hits_d, d_rows[d_pos[same]]])
     covers = sp.csr_matrix((np.ones(rows.shape[0], dtype=bool), (rows, cols)), shape=(n_c, n_d))
     covers.sum_duplicates()
     return covers
@@ -160,10 +142,10 @@ def candidate_nodes(graph: StreetGraph, *, demand: Snapped, max_distance_m: floa
     ndarray of int64
         Graph node indices, ascending.
     """
-    limit = _check(graph, max_distance_m, demand=demand)
+    limit = check_query(graph, max_distance_m, what="siting query", finite=True, demand=demand)
     if max_candidates < 0:
         raise AnalysisInputError("candidate nodes", [f"max_candidates must be >= 0, got {max_candidates}"])
-    matrix, rows = augmented_graph(graph, demand)
+    matrix, rows = augmented(graph, demand)
     if rows.size == 0 or max_candidates == 0:
         return np.empty(0, dtype=np.int64)
     # Walks are symmetric, so a search from every demand point at once finds the nodes in reach.
@@ -276,21 +258,6 @@ def _cbc(time_limit_s: float) -> object:
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def _check(graph: StreetGraph, max_distance_m: float, **sets: Snapped) -> float:
-    """Validate the limit and the snapped sets; return the limit as a float."""
-    problems = Problems("siting query")
-    limit = float(max_distance_m)
-    if not (limit >= 0 and math.isfinite(limit)):
-        problems.add(f"max_distance_m must be finite and >= 0, got {max_distance_m}")
-    for name, snapped in sets.items():
-        if not isinstance(snapped, Snapped):
-            problems.add(f"{name} must be a Snapped (from snap()), not {type(snapped).__name__}")
-        elif snapped.valid.any() and snapped.edge[snapped.valid].max() >= graph.n_edges:
-            problems.add(f"{name} refers to edges this graph does not have (snapped to another graph?)")
-    problems.raise_if_any()
-    return limit
-
-
 def _check_problem(covers: sp.spmatrix, weights: npt.ArrayLike, k: int,
                    already_covered: npt.ArrayLike | None) -> tuple[sp.csr_matrix, Floats, Bools]:
     """Validate a covering problem; return the CSR matrix, effective weights, covered mask."""
@@ -315,20 +282,3 @@ def _check_problem(covers: sp.spmatrix, weights: npt.ArrayLike, k: int,
     problems.raise_if_any()
     w[done] = 0.0
     return matrix, w, done
-
-
-def _same_edge_hits(candidates: Snapped, c_rows: Ints, demand: Snapped, d_rows: Ints,
-                    limit: float) -> tuple[Ints, Ints]:
-    """(candidate, demand) pairs on one edge whose straight walk along it is within ``limit``."""
-    order = d_rows[np.argsort(demand.edge[d_rows], kind="stable")]
-    d_edge = demand.edge[order]
-    c_edge = candidates.edge[c_rows]
-    start = np.searchsorted(d_edge, c_edge, side="left")
-    count = np.searchsorted(d_edge, c_edge, side="right") - start
-    c_pos = np.repeat(c_rows, count)
-    first = np.repeat(np.cumsum(count) - count, count)
-    d_pos = order[np.repeat(start, count) + np.arange(c_pos.shape[0]) - first]
-    walk = (np.abs(candidates.along_m[c_pos] - demand.along_m[d_pos]) + candidates.offset_m[c_pos]
-            + demand.offset_m[d_pos])
-    ok = walk <= limit
-    return c_pos[ok].astype(np.int64), d_pos[ok].astype(np.int64)

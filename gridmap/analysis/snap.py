@@ -8,8 +8,6 @@ offset is part of every walk that starts or ends at the point.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -17,45 +15,13 @@ import numpy.typing as npt
 import shapely
 
 from gridmap.analysis import _validate
+from gridmap.analysis.graph import Snapped, StreetGraph
 
-if TYPE_CHECKING:
-    from gridmap.analysis.network import StreetGraph
+__all__ = ["Snapped", "snap"]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
-Bools = npt.NDArray[np.bool_]
 Objects = npt.NDArray[np.object_]
-
-
-@dataclass(frozen=True, eq=False)
-class Snapped:
-    """Points snapped to street edges; row ``i`` describes input point ``i``.
-
-    Attributes
-    ----------
-    edge : ndarray of int64
-        Index into the graph's edge arrays; -1 where ``valid`` is False.
-    along_m : ndarray of float64
-        Distance from the edge's source node along the edge (0..length_m); NaN where invalid.
-    offset_m : ndarray of float64
-        Straight-line distance from the point to the edge, walked in addition; NaN where invalid.
-    valid : ndarray of bool
-        False for null/empty points and for points farther than ``max_snap_m`` from every street.
-    """
-
-    edge: Ints
-    along_m: Floats
-    offset_m: Floats
-    valid: Bools
-
-    def __len__(self) -> int:
-        return int(self.edge.shape[0])
-
-    def take(self, indices: npt.ArrayLike) -> Snapped:
-        """Return the rows ``indices`` (positions or a boolean mask), e.g. one facility's catchment."""
-        idx = np.asarray(indices)
-        return Snapped(edge=self.edge[idx], along_m=self.along_m[idx], offset_m=self.offset_m[idx],
-                       valid=self.valid[idx])
 
 
 def snap(
@@ -66,7 +32,7 @@ def snap(
     Parameters
     ----------
     graph : StreetGraph
-        Network from :func:`gridmap.analysis.network.build_graph`.
+        Network from :func:`gridmap.analysis.graph.build_graph`.
     points : GeoSeries or GeoDataFrame
         Point geometries with a CRS (any; reprojected to ``graph.crs``). Null or empty
         geometries are allowed and come back invalid. Pass polygons' representative points.

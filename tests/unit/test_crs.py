@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pyproj import Geod
+from pyproj import CRS, Geod, Transformer
 
 from gridmap import crs
 from gridmap.errors import InvalidInput
@@ -102,3 +102,74 @@ def test_unknown_crs_is_a_clear_error():
 def test_invalid_coordinates_rejected(lon, lat):
     with pytest.raises(InvalidInput):
         crs.validate_lonlat(lon, lat)
+
+
+# --- the metric CRS --------------------------------------------------------------------------------
+
+# Shenyang's administrative extent (all districts and counties), WGS84.
+SHENYANG = (122.42, 41.20, 123.81, 43.03)
+BAR = 1e-4  # 0.01 %
+
+
+@pytest.mark.parametrize(("lon", "epsg", "cm"), [
+    (123.4, 4550, 123), (121.5, 4550, 123), (121.49, 4549, 120), (116.4, 4548, 117),
+    (73.5, 4534, 75), (75.0, 4534, 75), (135.0, 4554, 135), (136.5, 4554, 135)])
+def test_gauss_kruger_zone_is_the_nearest_central_meridian(lon: float, epsg: int, cm: int) -> None:
+    assert crs.gauss_kruger_epsg(lon) == epsg and crs.gauss_kruger_crs(lon) == f"EPSG:{epsg}"
+    zone = CRS.from_epsg(epsg)
+    assert zone.name == f"CGCS2000 / 3-degree Gauss-Kruger CM {cm}E"
+    origin = next(p for p in zone.coordinate_operation.params if p.name == "Longitude of natural origin")
+    assert origin.value == cm and abs(lon - cm) <= 1.5
+
+
+@pytest.mark.parametrize("lon", [73.4, 136.6, 10.0, float("nan")])
+def test_longitudes_outside_the_series_are_refused(lon: float) -> None:
+    with pytest.raises(InvalidInput, match="3"):
+        crs.gauss_kruger_epsg(lon)
+
+
+def _segments(extent: tuple[float, float, float, float]) -> list[tuple[float, float, float, float]]:
+    """E-W and N-S segments over ``extent``: 1 km pieces on a lattice and city-wide spans."""
+    minx, miny, maxx, maxy = extent
+    out = []
+    for lon in np.linspace(minx, maxx, 7):
+        for lat in np.linspace(miny, maxy, 7):
+            out.append((lon, lat, lon + 0.012, lat))  # ~1 km east
+            out.append((lon, lat, lon, lat + 0.009))  # ~1 km north
+    for lat in np.linspace(miny, maxy, 4):
+        out.append((minx, lat, maxx, lat))
+    for lon in np.linspace(minx, maxx, 4):
+        out.append((lon, miny, lon, maxy))
+    return out
+
+
+def _worst_relative_error(metric: str, extent: tuple[float, float, float, float]) -> float:
+    to = Transformer.from_crs("EPSG:4326", metric, always_xy=True)
+    worst = 0.0
+    for x0, y0, x1, y1 in _segments(extent):
+        (px0, px1), (py0, py1) = to.transform([x0, x1], [y0, y1])
+        planar = float(np.hypot(px1 - px0, py1 - py0))
+        geodesic = metres((x0, y0), (x1, y1))
+        worst = max(worst, abs(planar / geodesic - 1))
+    return worst
+
+
+def test_chosen_zone_measures_shenyang_within_a_hundredth_of_a_percent() -> None:
+    centre = (SHENYANG[0] + SHENYANG[2]) / 2
+    chosen = crs.gauss_kruger_crs(centre)
+    assert chosen == "EPSG:4550"
+    assert _worst_relative_error(chosen, SHENYANG) < BAR
+    # The old constant, CM 120°E, fails the same bar: up to ~0.12 % long in the east of the city.
+    assert _worst_relative_error("EPSG:4549", SHENYANG) > 5 * BAR
+
+
+def test_the_issue_segment_measures_true_in_4550() -> None:
+    a, b = (123.40, 41.80), (123.41, 41.80)  # the 831.10 m east-west segment of issue 7
+    assert metres(a, b) == pytest.approx(831.10, abs=0.01)
+    lengths = {}
+    for code in ("EPSG:4549", "EPSG:4550"):
+        (x0, x1), (y0, y1) = Transformer.from_crs("EPSG:4326", code, always_xy=True).transform(
+            [a[0], b[0]], [a[1], b[1]])
+        lengths[code] = float(np.hypot(x1 - x0, y1 - y0))
+    assert lengths["EPSG:4549"] == pytest.approx(831.92, abs=0.01)
+    assert lengths["EPSG:4550"] == pytest.approx(831.11, abs=0.01)

@@ -14,10 +14,12 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gridmap.codes import Level
 from gridmap.crs import SRID
+from gridmap.sqlfiles import sql
 
-LEVELS = {"community": ("community", 12), "grid": ("grid", 15)}
-"""Audit level -> (territory table, code width); identifiers come only from here."""
+LEVELS: tuple[Level, ...] = (Level.COMMUNITY, Level.GRID)
+"""The levels ``audit_rows.sql`` reads areas of."""
 
 
 def buildings(session: Session, *, area_code: str | None = None) -> gpd.GeoDataFrame:
@@ -52,33 +54,16 @@ def required_pairs(session: Session) -> list[tuple[str, str, int | None]]:
     return [(str(t), str(c), None if run is None else int(run)) for t, c, run in rows]
 
 
-def _audit_statement(table: str, width: int, with_geometry: bool) -> str:
-    """The audit query for one level; ``table`` and ``width`` come from :data:`LEVELS` only."""
-    geometry = ", ST_AsGeoJSON(a.geom, 7) AS geometry" if with_geometry else ""
-    return f"""
-        SELECT a.code, a.name, r.facility_type, r.circle, run.id AS run_id,
-               ca.residents, ca.residents_covered, ca.elderly, ca.elderly_covered{geometry}
-        FROM {table} a
-        CROSS JOIN coverage_rule r
-        JOIN life_circle c ON c.code = r.circle
-        LEFT JOIN coverage_run run ON run.facility_type = r.facility_type
-             AND run.circle = r.circle AND run.current
-        LEFT JOIN coverage_area ca ON ca.run_id = run.id AND ca.level = :level
-             AND ca.code = a.code
-        WHERE r.required AND a.code LIKE :prefix AND length(a.code) = {int(width)}
-        ORDER BY a.code, c.walk_minutes, r.facility_type"""  # noqa: S608 - whitelisted identifiers
-
-
-def audit_rows(session: Session, *, level: str, prefix: str = "",
+def audit_rows(session: Session, *, level: Level, prefix: str = "",
                with_geometry: bool = False) -> Iterator[dict[str, Any]]:
     """Stream one row per area of ``level`` and required (facility type, circle) pair.
 
-    Stored totals are NULL when the pair has no current run, or the area had no building in it.
+    Stored totals are NULL when the pair has no current run, or the area had no building in it;
+    ``geometry`` is NULL unless ``with_geometry``.
     """
-    table, width = LEVELS[level]
-    result = session.execute(text(_audit_statement(table, width, with_geometry)),
-                             {"level": level, "prefix": prefix + "%"},
-                             execution_options={"yield_per": 1000})
+    statement = sql("coverage/audit_rows").execution_options(yield_per=1000)
+    result = session.execute(statement, {"level": str(level), "prefix": prefix + "%",
+                                         "with_geometry": with_geometry})
     try:
         for row in result.mappings():
             yield dict(row)

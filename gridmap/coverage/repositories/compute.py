@@ -9,11 +9,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import text
+from sqlalchemy import Integer, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
+from gridmap.codes import WIDTHS, Level
 from gridmap.crs import SRID
+from gridmap.models import Community, District, Subdistrict
 from gridmap.sqlfiles import sql
+
+AREA_TABLES: dict[Level, type[District] | type[Subdistrict] | type[Community]] = {
+    Level.DISTRICT: District, Level.SUBDISTRICT: Subdistrict, Level.COMMUNITY: Community}
+"""The areas an envelope may be asked of; the table comes only from here."""
 
 
 def rule(session: Session, facility_type: str, circle: str) -> dict[str, Any] | None:
@@ -69,15 +75,29 @@ def street_edges(session: Session, envelope: Envelope | None = None) -> gpd.GeoD
                   ["source", "target", "length_m"], _box(envelope))
 
 
-def area_envelope(session: Session, area_code: str, margin_m: float) -> Envelope | None:
-    """The bounding box of a district/sub-district/community grown by ``margin_m`` metres
-    (in the metric CRS), in WGS84; None if there is no such area."""
-    name = {6: "district", 9: "subdistrict", 12: "community"}.get(len(area_code))
-    if name is None:
-        return None
-    row = session.execute(sql(f"coverage/area_envelope_{name}"),
-                          {"m": margin_m, "c": area_code}).one_or_none()
+def area_envelope(session: Session, level: Level, code: str, *, margin_m: float,
+                  srid: int) -> Envelope | None:
+    """The bounding box of a district/sub-district/community grown by ``margin_m`` metres in
+    the metric CRS ``srid``, in WGS84; None if there is no such area."""
+    model = AREA_TABLES[level]
+    metric = func.ST_Transform(model.geom, bindparam("srid", srid, type_=Integer))
+    grown = func.ST_Transform(func.ST_Expand(func.ST_Envelope(metric), float(margin_m)), SRID)
+    inner = select(grown.label("e")).where(model.code == code).subquery()
+    row = session.execute(select(func.ST_XMin(inner.c.e), func.ST_YMin(inner.c.e),
+                                 func.ST_XMax(inner.c.e), func.ST_YMax(inner.c.e))).one_or_none()
     return None if row is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
+def territory_centre(session: Session) -> tuple[float, float] | None:
+    """Centre (lon, lat) of the bounding box of every loaded district; None when none is."""
+    row = session.execute(sql("coverage/territory_centre")).one()
+    return None if row[0] is None else (float(row[0]), float(row[1]))
+
+
+def area_exists(session: Session, level: Level, code: str) -> bool:
+    """Whether the district, sub-district or community ``code`` is loaded."""
+    model = AREA_TABLES[level]
+    return session.execute(select(model.code).where(model.code == code)).first() is not None
 
 
 def buildings(session: Session) -> gpd.GeoDataFrame:
@@ -101,17 +121,27 @@ def facilities(session: Session, facility_type: str,
                             crs=f"EPSG:{SRID}")
 
 
+def lock_rule(session: Session, facility_type: str, circle: str) -> None:
+    """Wait until no other transaction is storing a run of this rule, then hold it until commit.
+
+    Two computes of one rule would otherwise both UPDATE-then-INSERT under the partial unique
+    index on the current run, and the later one fail with an IntegrityError.
+    """
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('gridmap.coverage_run'), "
+                         "hashtext(:t || '/' || :c))"), {"t": facility_type, "c": circle})
+
+
 def new_run(session: Session, facility_type: str, circle: str, max_distance_m: float,
-            params: dict[str, Any], seconds: float) -> int:
+            params: dict[str, Any], seconds: float, *, metric_srid: int) -> int:
     """Record a run as the current one for its type and circle (the previous one stays, not
-    current); returns its id."""
+    current); returns its id. The caller holds :func:`lock_rule`."""
     session.execute(text("UPDATE coverage_run SET current = false WHERE facility_type = :t "
                          "AND circle = :c AND current"), {"t": facility_type, "c": circle})
     run_id: int = session.execute(text(
-        "INSERT INTO coverage_run (facility_type, circle, max_distance_m, params, seconds) "
-        "VALUES (:t, :c, :d, CAST(:p AS jsonb), :s) RETURNING id"),
+        "INSERT INTO coverage_run (facility_type, circle, max_distance_m, params, seconds, "
+        "metric_srid) VALUES (:t, :c, :d, CAST(:p AS jsonb), :s, :srid) RETURNING id"),
         {"t": facility_type, "c": circle, "d": max_distance_m, "p": pd.Series(params).to_json(),
-         "s": seconds}).scalar_one()
+         "s": seconds, "srid": metric_srid}).scalar_one()
     return run_id
 
 
@@ -131,7 +161,9 @@ def store_buildings(session: Session, run_id: int, rows: Iterable[tuple[Any, ...
 
 def aggregate(session: Session, run_id: int) -> None:
     """Fill coverage_area for the run: grid, community, sub-district and district totals."""
-    session.execute(sql("coverage/aggregate"), {"run": run_id})
+    levels = list(WIDTHS)
+    session.execute(sql("coverage/aggregate"), {"run": run_id, "levels": [str(v) for v in levels],
+                                                "widths": [WIDTHS[v] for v in levels]})
 
 
 def totals(session: Session, run_id: int) -> dict[str, float]:
@@ -155,3 +187,10 @@ def current_run(session: Session, facility_type: str, circle: str) -> int | None
         "SELECT id FROM coverage_run WHERE facility_type = :t AND circle = :c AND current"),
         {"t": facility_type, "c": circle}).scalar_one_or_none()
     return run_id
+
+
+def facility_ids_by_code(session: Session, facility_type: str, codes: list[str]) -> dict[str, int]:
+    """Ids of the facilities of ``facility_type`` with these codes (unknown codes left out)."""
+    rows = session.execute(text("SELECT code, id FROM facility WHERE type = :t AND code = ANY(:c)"),
+                           {"t": facility_type, "c": codes})
+    return {str(code): int(id_) for code, id_ in rows}

@@ -30,12 +30,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Session
 
+from gridmap.codes import Level
 from gridmap.crs import SRID
 from gridmap.models import Building, Facility
 from gridmap.sqlfiles import sql
 from gridmap.territory.repositories.layers import _decimals, _tolerance_deg
 
-LEVELS = ("grid", "community", "subdistrict", "district")
 BBox = tuple[float, float, float, float]
 
 _cb = table("coverage_building", column("run_id"), column("building_id"),
@@ -51,6 +51,8 @@ class Run:
     circle: str
     max_distance_m: float
     near_miss_factor: float
+    metric_srid: int
+    """EPSG code of the CRS the run's distances were measured in."""
 
     @property
     def near_miss_m(self) -> float:
@@ -83,15 +85,18 @@ def current_runs(session: Session, *, lang: str) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def current_run(session: Session, facility_type: str, circle: str) -> Run | None:
-    """The current run of a facility type and circle, or None."""
+def current_run(session: Session, facility_type: str, circle: str, *,
+                near_miss_factor: float) -> Run | None:
+    """The current run of a facility type and circle, or None (``near_miss_factor`` for runs
+    stored before the factor was recorded)."""
     row = session.execute(text(
-        "SELECT id, max_distance_m, coalesce((params->>'near_miss_factor')::float, 1.5) AS f "
-        "FROM coverage_run WHERE facility_type = :t AND circle = :c AND current"),
-        {"t": facility_type, "c": circle}).one_or_none()
+        "SELECT id, max_distance_m, coalesce((params->>'near_miss_factor')::float, :f) AS f, "
+        "metric_srid FROM coverage_run WHERE facility_type = :t AND circle = :c AND current"),
+        {"t": facility_type, "c": circle, "f": near_miss_factor}).one_or_none()
     if row is None:
         return None
-    return Run(int(row.id), facility_type, circle, float(row.max_distance_m), float(row.f))
+    return Run(int(row.id), facility_type, circle, float(row.max_distance_m), float(row.f),
+               int(row.metric_srid))
 
 
 def _band(run: Run) -> Any:
@@ -127,6 +132,16 @@ def building_features(run: Run, *, bbox: BBox | None, zoom: int | None,
     return stmt.limit(limit) if limit is not None else stmt
 
 
+def stream_texts(session: Session, stmt: Select[str], *, batch: int = 500) -> Iterator[str]:
+    """Yield the one text column of ``stmt`` from a server-side cursor, ``batch`` rows at a time."""
+    result = session.execute(stmt.execution_options(yield_per=batch))
+    try:
+        for (text_,) in result:
+            yield text_
+    finally:
+        result.close()  # releases the server-side cursor even when the consumer stops early
+
+
 def building_rows(session: Session, run: Run, *, batch: int = 1000) -> Iterator[dict[str, Any]]:
     """Every building of the run as a flat row for CSV export, streamed."""
     result = session.execute(sql("coverage/building_rows").execution_options(yield_per=batch),
@@ -138,20 +153,20 @@ def building_rows(session: Session, run: Run, *, batch: int = 1000) -> Iterator[
         result.close()
 
 
-def areas(session: Session, run: Run, level: str, *, parent: str | None) -> list[dict[str, Any]]:
+def areas(session: Session, run: Run, level: Level, *, parent: str | None) -> list[dict[str, Any]]:
     """Per-area totals and rates of the run at ``level``, worst elderly coverage first."""
     rows = session.execute(sql("coverage/areas"),
-                           {"run": run.id, "level": level, "parent": parent or ""})
+                           {"run": run.id, "level": str(level), "parent": parent or ""})
     return [dict(r) for r in rows.mappings()]
 
 
-def area_features(session: Session, run: Run, level: str, *, parent: str | None,
+def area_features(session: Session, run: Run, level: Level, *, parent: str | None,
                   bbox: BBox | None, zoom: int | None) -> Iterator[str]:
     """Area polygons of the run at ``level`` with their rates, as GeoJSON Feature texts."""
     tol = _tolerance_deg(zoom) if zoom is not None and zoom < 17 else 0.0
     env = bbox or (-180.0, -90.0, 180.0, 90.0)
     result = session.execute(sql("coverage/area_features").execution_options(yield_per=500), {
-        "run": run.id, "level": level, "parent": parent or "", "tol": tol,
+        "run": run.id, "level": str(level), "parent": parent or "", "tol": tol,
         "decimals": _decimals(zoom), "minx": env[0], "miny": env[1], "maxx": env[2],
         "maxy": env[3]})
     try:

@@ -9,16 +9,16 @@ area without residents is "no_residents". Rows stream; CSV and GeoJSON writers s
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gridmap import codes
 from gridmap.coverage.repositories import audit as repo
+from gridmap.coverage.services.queries import compute_command
 from gridmap.errors import InvalidInput
+from gridmap.writers import csv_rows, feature, feature_collection
 
 MIN_SHARE = 0.9
 """Default share of residents that must be within distance for an area to count as covered."""
@@ -28,7 +28,11 @@ COLUMNS = ["level", "code", "name", "facility_type", "circle", "status", "reside
            "command"]
 
 
-def rows(session: Session, *, level: str = "community", prefix: str = "",
+LEVELS = repo.LEVELS
+"""Levels an audit can be run at (community, grid)."""
+
+
+def rows(session: Session, *, level: codes.Level | str = codes.Level.COMMUNITY, prefix: str = "",
          min_share: float = MIN_SHARE, with_geometry: bool = False) -> Iterator[dict[str, Any]]:
     """Audit rows, one per area of ``level`` ('community' or 'grid') and required pair.
 
@@ -39,7 +43,7 @@ def rows(session: Session, *, level: str = "community", prefix: str = "",
     level : {'community', 'grid'}
         Areas to audit.
     prefix : str, default ''
-        Keep areas whose code starts with this (a district, sub-district or community code).
+        Keep areas within this district, sub-district, community or grid code ('' = all).
     min_share : float, default 0.9
         Share of residents within distance for 'covered' (0 < min_share <= 1).
     with_geometry : bool, default False
@@ -51,17 +55,23 @@ def rows(session: Session, *, level: str = "community", prefix: str = "",
         The keys of :data:`COLUMNS` (plus ``geometry``); ``status`` is one of 'covered', 'gap',
         'no_residents', 'not_computed'.
     """
-    if level not in repo.LEVELS:
-        raise InvalidInput(f"未知层级 {level} (unknown level; use community or grid)")
+    lvl = codes.parse_level(level, allowed=LEVELS)
+    check_share(min_share)
+    if prefix:
+        codes.parse_area(prefix, allowed=codes.LEVELS)
+    for raw in repo.audit_rows(session, level=lvl, prefix=prefix, with_geometry=with_geometry):
+        yield _judge(raw, lvl, min_share, with_geometry=with_geometry)
+
+
+def check_share(min_share: float) -> float:
+    """``min_share`` if it lies in (0, 1]; InvalidInput otherwise."""
     if not 0 < min_share <= 1:
         raise InvalidInput("min_share 须在 (0, 1] 之间 (min_share must be in (0, 1])")
-    if prefix and not prefix.isdigit():
-        raise InvalidInput("区域代码须为数字 (area code must be digits)")
-    for raw in repo.audit_rows(session, level=level, prefix=prefix, with_geometry=with_geometry):
-        yield _judge(raw, level, min_share)
+    return min_share
 
 
-def _judge(raw: dict[str, Any], level: str, min_share: float) -> dict[str, Any]:
+def _judge(raw: dict[str, Any], level: codes.Level, min_share: float, *,
+           with_geometry: bool) -> dict[str, Any]:
     """Turn one stored row into an audit row with its status."""
     residents = raw["residents"]
     covered = raw["residents_covered"]
@@ -72,46 +82,35 @@ def _judge(raw: dict[str, Any], level: str, min_share: float) -> dict[str, Any]:
         status = "no_residents"
     else:
         status = "covered" if share is not None and share >= min_share else "gap"
-    command = (f"gridmap coverage compute --type {raw['facility_type']} --circle {raw['circle']}"
+    command = (compute_command(raw["facility_type"], raw["circle"])
                if status == "not_computed" else None)
-    row = {"level": level, "code": raw["code"], "name": raw["name"],
+    row = {"level": str(level), "code": raw["code"], "name": raw["name"],
            "facility_type": raw["facility_type"], "circle": raw["circle"], "status": status,
            "residents": residents or 0, "residents_covered": covered or 0,
            "residents_share": None if share is None else round(share, 4),
            "elderly": raw["elderly"] or 0, "elderly_covered": raw["elderly_covered"] or 0,
            "run_id": raw["run_id"], "command": command}
-    if "geometry" in raw:
+    if with_geometry:
         row["geometry"] = raw["geometry"]
     return row
 
 
 def missing_runs(session: Session) -> list[str]:
     """Commands that compute the required pairs with no current run."""
-    return [f"gridmap coverage compute --type {t} --circle {c}"
-            for t, c, run in repo.required_pairs(session) if run is None]
+    return [compute_command(t, c) for t, c, run in repo.required_pairs(session) if run is None]
 
 
-def to_csv(audit: Iterator[dict[str, Any]]) -> Iterator[str]:
-    """Stream audit rows as CSV text (header first), one chunk per row."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in audit:
-        writer.writerow(row)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
+def to_csv(audit: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """Stream audit rows as CSV text (UTF-8 with BOM, header first)."""
+    return csv_rows(COLUMNS, audit)
 
 
-def to_geojson(audit: Iterator[dict[str, Any]]) -> Iterator[str]:
+def to_geojson(audit: Iterable[dict[str, Any]]) -> Iterator[str]:
     """Stream audit rows (fetched ``with_geometry=True``) as an RFC 7946 FeatureCollection."""
-    yield '{"type":"FeatureCollection","features":['
-    first = True
-    for row in audit:
-        props = {k: row[k] for k in COLUMNS}
-        geometry = row.get("geometry") or "null"
-        yield ("" if first else ",") + ('{"type":"Feature","geometry":' + geometry
-                                        + ',"properties":' + json.dumps(props, ensure_ascii=False) + "}")
-        first = False
-    yield "]}"
+    return feature_collection(feature(geometry=row.get("geometry"),
+                                      properties={k: row[k] for k in COLUMNS}) for row in audit)
+
+
+def required_pairs(session: Session) -> list[dict[str, str]]:
+    """Every (facility type, circle) pair the standard requires, for the audit page's columns."""
+    return [{"type": t, "circle": c} for t, c, _ in repo.required_pairs(session)]

@@ -6,23 +6,25 @@ which are drawn on demand for the facilities in and near a small bounding box on
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pyproj
 import shapely
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.analysis import network
+from gridmap.codes import Level
 from gridmap.coverage.repositories import queries as repo
-from gridmap.coverage.repositories.queries import LEVELS, BBox, Run
-from gridmap.coverage.services.compute import MAX_SNAP_M
-from gridmap.crs import METRIC_CRS, SRID
+from gridmap.coverage.repositories.queries import BBox, Run
+from gridmap.coverage.services.compute import MAX_SNAP_M, NEAR_MISS_FACTOR
+from gridmap.crs import SRID
 from gridmap.errors import InvalidInput, NotFound
-from gridmap.territory.repositories.layers import feature_collection, stream_features
+from gridmap.writers import csv_rows, feature, feature_collection
+
+__all__ = ["BBox", "Run"]  # the types handlers pass back in
 
 HISTOGRAM_BIN_M = 100.0
 HISTOGRAM_BINS = 20  # 100 m bins to 2 km
@@ -41,9 +43,8 @@ def compute_command(facility_type: str, circle: str) -> str:
     return f"gridmap coverage compute --type {facility_type} --circle {circle}"
 
 
-def resolve_run(session: Session, args: Mapping[str, str]) -> Run:
-    """The current run named by ``type`` and ``circle``: 400 if unknown, 404 if not computed."""
-    facility_type, circle = args.get("type", "").strip(), args.get("circle", "").strip()
+def check_rule(session: Session, facility_type: str, circle: str) -> None:
+    """InvalidInput naming the choices when the facility type or the circle is unknown."""
     types = [t["code"] for t in repo.facility_types(session, lang="zh")]
     circles = [c["code"] for c in repo.circles(session, lang="zh")]
     problems = []
@@ -54,29 +55,17 @@ def resolve_run(session: Session, args: Mapping[str, str]) -> Run:
         problems.append(f"未知生活圈 {circle!r}；可选：{', '.join(circles)} (unknown circle)")
     if problems:
         raise InvalidInput("；".join(problems))
-    run = repo.current_run(session, facility_type, circle)
+
+
+def resolve_run(session: Session, facility_type: str, circle: str) -> Run:
+    """The current run of a facility type and circle: 400 if either is unknown, 404 if the run
+    is not computed yet (the message names the command that computes it)."""
+    check_rule(session, facility_type, circle)
+    run = repo.current_run(session, facility_type, circle, near_miss_factor=NEAR_MISS_FACTOR)
     if run is None:
         raise NotFound(f"尚未计算该覆盖分析，请运行：{compute_command(facility_type, circle)} "
                        "(no coverage run yet; compute it with this command)")
     return run
-
-
-def parse_level(args: Mapping[str, str], *, default: str = "community") -> str:
-    """``level``: grid, community, subdistrict or district."""
-    level = args.get("level") or default
-    if level not in LEVELS:
-        raise InvalidInput(f"未知层级 {level!r}；可选：{', '.join(LEVELS)} (unknown level)")
-    return level
-
-
-def parse_parent(args: Mapping[str, str]) -> str | None:
-    """``parent``: the code of a district, sub-district or community (6, 9 or 12 digits)."""
-    parent = (args.get("parent") or "").strip()
-    if not parent:
-        return None
-    if not parent.isdigit() or len(parent) not in (6, 9, 12):
-        raise InvalidInput(f"上级代码无效：{parent!r} (parent must be a 6, 9 or 12-digit code)")
-    return parent
 
 
 def _rate(covered: int, total: int) -> float | None:
@@ -92,6 +81,7 @@ def runs(session: Session, *, lang: str) -> list[dict[str, Any]]:
                     "residents_rate": _rate(row["residents_covered"], row["residents"]),
                     "elderly_rate": _rate(row["elderly_covered"], row["elderly"]),
                     "elderly_uncovered": row["elderly"] - row["elderly_covered"],
+                    "metric_crs": f"EPSG:{row['metric_srid']}",
                     "command": compute_command(row["facility_type"], row["circle"])})
     return out
 
@@ -108,17 +98,16 @@ def buildings_geojson(factory: sessionmaker[Session], run: Run, *, bbox: BBox | 
     stmt = repo.building_features(run, bbox=bbox, zoom=zoom,
                                   limit=cap + 1 if cap is not None else None)
     with factory() as session:
-        yield from feature_collection(stream_features(session, stmt), cap=cap)
+        yield from feature_collection(repo.stream_texts(session, stmt), cap=cap)
 
 
 def buildings_csv(factory: sessionmaker[Session], run: Run) -> Iterator[str]:
     """Every building of the run as CSV (UTF-8 with BOM, so spreadsheet programs read Chinese)."""
     with factory() as session:
-        yield "\ufeff"
-        yield from _csv(BUILDING_CSV_COLUMNS, repo.building_rows(session, run))
+        yield from csv_rows(BUILDING_CSV_COLUMNS, repo.building_rows(session, run))
 
 
-def areas(session: Session, run: Run, level: str, *, parent: str | None) -> list[dict[str, Any]]:
+def areas(session: Session, run: Run, level: Level, *, parent: str | None) -> list[dict[str, Any]]:
     """Rows of one level, worst first, each with its bbox ``[minx, miny, maxx, maxy]``."""
     out = []
     for row in repo.areas(session, run, level, parent=parent):
@@ -128,7 +117,7 @@ def areas(session: Session, run: Run, level: str, *, parent: str | None) -> list
     return out
 
 
-def areas_geojson(factory: sessionmaker[Session], run: Run, level: str, *, parent: str | None,
+def areas_geojson(factory: sessionmaker[Session], run: Run, level: Level, *, parent: str | None,
                   bbox: BBox | None, zoom: int | None) -> Iterator[str]:
     """Area polygons with rates as a streamed FeatureCollection."""
     with factory() as session:
@@ -138,21 +127,7 @@ def areas_geojson(factory: sessionmaker[Session], run: Run, level: str, *, paren
 
 def areas_csv(rows: list[dict[str, Any]]) -> Iterator[str]:
     """Area rows as CSV (UTF-8 with BOM)."""
-    yield "\ufeff"
-    yield from _csv(AREA_CSV_COLUMNS, rows)
-
-
-def _csv(columns: list[str], rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for i, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if i % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    return csv_rows(AREA_CSV_COLUMNS, rows)
 
 
 def distances(session: Session, run: Run) -> dict[str, Any]:
@@ -182,23 +157,21 @@ def catchments_geojson(session: Session, run: Run, bbox: BBox) -> str:
     """Street pieces within the run's walking limit of its facilities, clipped to ``bbox``.
 
     Only the streets and facilities within the limit of the bbox are loaded: any walk of at
-    most the limit that ends inside the bbox stays within that margin.
+    most the limit that ends inside the bbox stays within that margin. Measured in the run's
+    own metric CRS, so the pieces agree with the run's stored distances.
     """
     area = _expand(bbox, run.max_distance_m)
     nodes, edges, facilities = repo.catchment_inputs(session, run, area)
-    empty = '{"type":"FeatureCollection","features":[],"numberReturned":0}'
     if edges.empty or facilities.empty:
-        return empty
-    graph = network.build_graph(nodes, edges, crs=METRIC_CRS)
+        return "".join(feature_collection([]))
+    graph = network.build_graph(nodes, edges, crs=f"EPSG:{run.metric_srid}")
     sources = network.snap(graph, facilities, max_snap_m=MAX_SNAP_M)
     pieces = network.catchment_edges(graph, sources, max_distance_m=run.max_distance_m)
     pieces = pieces.to_crs(SRID).clip(shapely.box(*bbox))
-    pieces = pieces[~pieces.geometry.is_empty]
-    if pieces.empty:
-        return empty
-    pieces["geometry"] = shapely.set_precision(pieces.geometry.array, 1e-6)
-    return str(pieces[["geometry"]].to_json(drop_id=True)[:-1]
-               + f',"numberReturned":{len(pieces)}}}')
+    geoms = np.asarray(pieces.geometry.array, dtype=object)
+    geoms = shapely.set_precision(geoms[~shapely.is_empty(geoms)], 1e-6)
+    texts = shapely.to_geojson(geoms).tolist()
+    return "".join(feature_collection(feature(geometry=t, properties={}) for t in texts))
 
 
 def _expand(bbox: BBox, margin_m: float) -> BBox:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -16,14 +17,15 @@ import pandas as pd
 import shapely
 from sqlalchemy.orm import Session
 
+from gridmap import codes
 from gridmap.analysis import network, siting
 from gridmap.coverage.repositories import audit as audit_repo
 from gridmap.coverage.repositories import compute as coverage_repo
-from gridmap.coverage.services.compute import MAX_SNAP_M
-from gridmap.crs import METRIC_CRS, SRID, validate_lonlat
+from gridmap.coverage.services.compute import MAX_SNAP_M, metric_srid
+from gridmap.coverage.services.queries import check_rule, compute_command
+from gridmap.crs import SRID, validate_lonlat
 from gridmap.errors import InvalidInput, NotFound
 
-LEVEL_WIDTH = {"grid": 15, "community": 12, "subdistrict": 9, "district": 6}
 Bools = npt.NDArray[np.bool_]
 
 
@@ -110,9 +112,9 @@ def site(session: Session, facility_type: str, circle: str, *, area_code: str, k
     max_candidates : int, default 2000
         Cap on default candidates (spatially thinned).
     """
-    if k < 0 or len(area_code) not in (6, 9, 12) or not area_code.isdigit():
-        raise InvalidInput("k 须 >= 0, 区域代码须为 6/9/12 位数字 (k must be >= 0; area code must "
-                           "be a 6-, 9- or 12-digit code)")
+    if k < 0:
+        raise InvalidInput(f"k 须 >= 0：{k} (k must be >= 0)")
+    codes.parse_area(area_code)
     clock = time.perf_counter()
     scene = _scene(session, facility_type, circle, area_code)
     loaded = time.perf_counter()
@@ -150,12 +152,13 @@ def site(session: Session, facility_type: str, circle: str, *, area_code: str, k
 
 
 def what_if(session: Session, facility_type: str, circle: str, *,
-            add: Sequence[tuple[float, float]] = (), remove: Sequence[int] = (),
-            level: str = "district") -> WhatIfReport:
+            add: Sequence[tuple[float, float]] = (), remove: Sequence[int | str] = (),
+            level: codes.Level | str = codes.Level.DISTRICT) -> WhatIfReport:
     """Coverage if facilities at ``add`` (WGS84 lon, lat) were opened and ``remove`` (facility
-    ids) closed, per area of ``level``; computed in memory, nothing stored."""
-    if level not in LEVEL_WIDTH:
-        raise InvalidInput(f"未知层级 {level} (unknown level; use one of {sorted(LEVEL_WIDTH)})")
+    ids, or codes) closed, per area of ``level``; computed in memory, nothing stored."""
+    width = codes.width(level)
+    check_rule(session, facility_type, circle)
+    remove = _facility_ids(session, facility_type, remove)
     scene = _scene(session, facility_type, circle)
     known = set(scene.facilities["facility_id"].tolist())
     unknown = sorted(set(remove) - known)
@@ -167,7 +170,7 @@ def what_if(session: Session, facility_type: str, circle: str, *,
     before, after = _covered(scene, scene.facilities), _covered(scene, changed)
     b = scene.buildings
     frame = pd.DataFrame({
-        "code": b["grid_code"].str[:LEVEL_WIDTH[level]], "residents": b["residents"],
+        "code": b["grid_code"].str[:width], "residents": b["residents"],
         "elderly": b["elderly"],
         "residents_covered_before": b["residents"].where(before, 0),
         "residents_covered_after": b["residents"].where(after, 0),
@@ -189,19 +192,24 @@ def _scene(session: Session, facility_type: str, circle: str,
     allowance) of its bounding box. A walk is never shorter than the straight line, so nothing
     outside can change the answer, and memory stays bounded by the area, not the city.
     """
+    check_rule(session, facility_type, circle)
     rule = coverage_repo.rule(session, facility_type, circle)
     if rule is None:
         raise InvalidInput(f"没有 {facility_type} / {circle} 的覆盖规则 "
                            "(no coverage rule for this facility type and circle)")
     limit = float(rule["max_distance_m"])
+    srid = metric_srid(session)
     envelope = None
     if area_code is not None:
-        envelope = coverage_repo.area_envelope(session, area_code, limit + MAX_SNAP_M)
+        level, _ = codes.parse_area(area_code)
+        envelope = coverage_repo.area_envelope(session, level, area_code,
+                                               margin_m=limit + MAX_SNAP_M,
+                                               srid=srid)
         if envelope is None:
             raise NotFound(f"没有区域 {area_code} (no such district, sub-district or community)")
     nodes = coverage_repo.street_nodes(session, envelope)
     graph = network.build_graph(nodes, coverage_repo.street_edges(session, envelope),
-                                crs=METRIC_CRS)
+                                crs=f"EPSG:{srid}")
     buildings = audit_repo.buildings(session, area_code=area_code)
     return _Scene(graph=graph, nodes=nodes, buildings=buildings,
                   origins=network.snap(graph, buildings, max_snap_m=MAX_SNAP_M),
@@ -223,3 +231,35 @@ def _points(lonlat: Sequence[tuple[float, float]]) -> gpd.GeoSeries:
         validate_lonlat(float(lon), float(lat))
     xy = np.asarray([(float(x), float(y)) for x, y in lonlat], dtype=np.float64).reshape(-1, 2)
     return gpd.GeoSeries(shapely.points(xy), crs=f"EPSG:{SRID}")
+
+
+def _facility_ids(session: Session, facility_type: str, given: Sequence[int | str]) -> list[int]:
+    """Facility ids as given, codes (strings) turned into ids; InvalidInput for unknown codes."""
+    ids = [v for v in given if isinstance(v, int)]
+    wanted = [v for v in given if isinstance(v, str)]
+    if wanted:
+        found = coverage_repo.facility_ids_by_code(session, facility_type, wanted)
+        missing = [c for c in wanted if c not in found]
+        if missing:
+            raise InvalidInput(f"没有这些 {facility_type} 设施：{missing[:5]} (unknown facility codes)")
+        ids += [found[c] for c in wanted]
+    return ids
+
+
+def siting_answer(report: SitingReport) -> dict[str, Any]:
+    """The JSON answer of a siting request: the report, the elderly left uncovered before the
+    new sites, and the command that computes the stored run."""
+    return {**asdict(report), "elderly_uncovered": report.elderly - report.elderly_covered,
+            "command": compute_command(report.facility_type, report.circle)}
+
+
+def what_if_answer(report: WhatIfReport, level: codes.Level | str) -> dict[str, Any]:
+    """The JSON answer of a what-if request: totals over every area, and the areas that change."""
+    keys = [f.name for f in fields(AreaChange) if f.name != "code"]
+    totals = {k: sum(getattr(a, k) for a in report.areas) for k in keys}
+    changed = [asdict(a) for a in report.areas
+               if (a.residents_covered_before, a.elderly_covered_before)
+               != (a.residents_covered_after, a.elderly_covered_after)]
+    return {"level": str(level), "totals": totals, "areas": changed,
+            "buildings_gained": report.buildings_gained, "buildings_lost": report.buildings_lost,
+            "changed_buildings": report.changed_buildings}

@@ -2,7 +2,7 @@
 SELECT r.id AS run_id, r.facility_type,
        CASE WHEN :en THEN ft.name_en ELSE ft.name_zh END AS facility_type_name,
        r.circle, CASE WHEN :en THEN lc.name_en ELSE lc.name_zh END AS circle_name,
-       r.max_distance_m, r.computed_at, r.seconds,
+       r.max_distance_m, r.metric_srid, r.computed_at, r.seconds,
        (SELECT count(*) FROM facility f WHERE f.type = r.facility_type) AS facilities,
        coalesce(t.buildings, 0) AS buildings, coalesce(t.buildings_covered, 0) AS buildings_covered,
        coalesce(t.residents, 0) AS residents, coalesce(t.residents_covered, 0) AS residents_covered,

@@ -15,7 +15,8 @@
   var config = C.config;
   var LOCALE = config.lang === "en" ? "en-GB" : "zh-CN";
   var BUILDING_MINZOOM = 15;
-  var CATCHMENT_MAX_M = 5000;
+  var LIMITS = config.limits;  // server limits and factors, from the page config
+  var CATCHMENT_MAX_M = LIMITS.catchmentMaxM;
   var BAND_COLOURS = { covered: "#2e9d4f", near_miss: "#f0a202", far: "#d0312d" };
 
   function status(text, kind) {
@@ -83,7 +84,7 @@
 
   function buildingText(p) {
     var lines = [p.name || p.code, C.fmt(S.people, { r: num(p.residents), e: num(p.elderly) })];
-    if (p.distance_m === null) lines.push(C.fmt(S.unreached, { d: num(state.run.max_distance_m * 1.5) }));
+    if (p.distance_m === null) lines.push(C.fmt(S.unreached, { d: num(state.run.max_distance_m * LIMITS.nearMissFactor) }));
     else lines.push(C.fmt(S.distance, { d: num(p.distance_m) }), C.fmt(S.nearest, { name: p.facility }));
     return lines;
   }
@@ -165,7 +166,7 @@
     $("gcv-t-elderly").textContent = pct(run.elderly_rate);
     $("gcv-t-uncovered").textContent = num(run.elderly_uncovered);
     $("gcv-l-covered").textContent = C.fmt(S.coveredWithin, { d: num(run.max_distance_m) });
-    $("gcv-l-near").textContent = C.fmt(S.nearMiss, { d: num(run.max_distance_m * 1.5) });
+    $("gcv-l-near").textContent = C.fmt(S.nearMiss, { d: num(run.max_distance_m * LIMITS.nearMissFactor) });
   }
 
   function showTable(rows) {

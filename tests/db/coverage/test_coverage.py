@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.coverage.services import compute as coverage
 from gridmap.errors import InvalidInput
 
 
 @pytest.fixture
-def run(db_session: Session) -> coverage.RunReport:
-    return coverage.compute(db_session, "elder_care_station", "15min")
+def run(factory: sessionmaker[Session]) -> coverage.RunReport:
+    return coverage.compute(factory, "elder_care_station", "15min")
 
 
 def test_every_building_gets_a_stored_result(db_session: Session, run) -> None:
@@ -63,19 +63,19 @@ def test_area_totals_add_up_at_every_level(db_session: Session, run) -> None:
     assert run.elderly_rate == pytest.approx(truth[3] / truth[2])
 
 
-def test_a_new_run_replaces_the_current_one(db_session: Session, run) -> None:
-    again = coverage.compute(db_session, "elder_care_station", "15min")
+def test_a_new_run_replaces_the_current_one(db_session: Session, factory, run) -> None:
+    again = coverage.compute(factory, "elder_care_station", "15min")
     current = db_session.execute(text(
         "SELECT id FROM coverage_run WHERE facility_type = 'elder_care_station' "
         "AND circle = '15min' AND current")).scalars().all()
     assert current == [again.run_id] and again.run_id != run.run_id
 
 
-def test_smaller_circle_covers_fewer(db_session: Session, run) -> None:
-    small = coverage.compute(db_session, "elder_care_station", "5min")
+def test_smaller_circle_covers_fewer(factory, run) -> None:
+    small = coverage.compute(factory, "elder_care_station", "5min")
     assert small.buildings_covered < run.buildings_covered
 
 
-def test_unknown_rule_is_a_clear_error(db_session: Session) -> None:
+def test_unknown_rule_is_a_clear_error(factory) -> None:
     with pytest.raises(InvalidInput, match="没有"):
-        coverage.compute(db_session, "casino", "15min")
+        coverage.compute(factory, "casino", "15min")

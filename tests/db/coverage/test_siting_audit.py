@@ -80,8 +80,8 @@ def test_a_candidate_layer_is_used_as_given(db_session: Session,
     assert all(s.node_id is None for s in report.sites)
 
 
-def test_audit_rows_agree_with_stored_runs(db_session: Session) -> None:
-    run = coverage.compute(db_session, "elder_care_station", "15min")
+def test_audit_rows_agree_with_stored_runs(db_session: Session, factory) -> None:
+    run = coverage.compute(factory, "elder_care_station", "15min")
     rows = [r for r in audit.rows(db_session, level="community", prefix=TEST_DISTRICT)
             if (r["facility_type"], r["circle"]) == ("elder_care_station", "15min")]
     stored = dict(db_session.execute(text(
@@ -110,12 +110,13 @@ def test_audit_reports_missing_runs_with_the_command(db_session: Session) -> Non
     assert park["command"] in audit.missing_runs(db_session)
 
 
-def test_audit_csv_and_geojson_stream_every_row(db_session: Session) -> None:
-    coverage.compute(db_session, "elder_care_station", "5min")
+def test_audit_csv_and_geojson_stream_every_row(db_session: Session, factory) -> None:
+    coverage.compute(factory, "elder_care_station", "5min")
     prefix = _first_subdistrict(db_session)
     n = sum(1 for _ in audit.rows(db_session, level="community", prefix=prefix))
-    table = list(csv.DictReader(io.StringIO("".join(
-        audit.to_csv(audit.rows(db_session, level="community", prefix=prefix))))))
+    text_ = "".join(audit.to_csv(audit.rows(db_session, level="community", prefix=prefix)))
+    assert text_.startswith("\ufefflevel,")  # BOM: spreadsheet programs then read the Chinese
+    table = list(csv.DictReader(io.StringIO(text_.removeprefix("\ufeff"))))
     assert len(table) == n > 0 and list(table[0]) == audit.COLUMNS
     doc = json.loads("".join(audit.to_geojson(
         audit.rows(db_session, level="community", prefix=prefix, with_geometry=True))))

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from e2e_support import PageProbe
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
 
 from gridmap.coverage.services.compute import compute
+from gridmap.db import make_session_factory
 
 pytestmark = pytest.mark.e2e
 
@@ -26,9 +26,7 @@ TYPE, CIRCLE = "elder_care_station", "5min"
 @pytest.fixture(scope="module")
 def facility(engine: Engine) -> Iterator[tuple[float, float]]:
     """A committed run; yields the position of one facility of the type."""
-    with Session(engine) as session:
-        report = compute(session, TYPE, CIRCLE)
-        session.commit()
+    report = compute(make_session_factory(engine), TYPE, CIRCLE)
     with engine.connect() as conn:
         lon, lat = conn.execute(text(
             "SELECT ST_X(geom), ST_Y(geom) FROM facility WHERE type = :t ORDER BY id LIMIT 1"),

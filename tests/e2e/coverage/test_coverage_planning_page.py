@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from e2e_support import PageProbe
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
 
 from gridmap.coverage.services.compute import compute
+from gridmap.db import make_session_factory
 
 pytestmark = pytest.mark.e2e
 
@@ -26,9 +26,7 @@ TYPE, CIRCLE = "elder_care_station", "15min"
 @pytest.fixture(scope="module")
 def subdistrict(engine: Engine) -> Iterator[str]:
     """A committed run; yields the sub-district with the most uncovered elderly."""
-    with Session(engine) as session:
-        report = compute(session, TYPE, CIRCLE)
-        session.commit()
+    report = compute(make_session_factory(engine), TYPE, CIRCLE)
     with engine.connect() as conn:
         code = conn.execute(text(
             "SELECT code FROM coverage_area WHERE run_id = :r AND level = 'subdistrict' "

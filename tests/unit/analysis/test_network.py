@@ -1,6 +1,6 @@
 """Walking-distance core: known answers, agreement with networkx, snapping, edge cases, validation.
 
-Networks are built in code in EPSG:4549 (metres) around a Shenyang-like origin so hand-computed
+Networks are built in code in EPSG:4550 (metres) around a Shenyang-like origin so hand-computed
 distances are exact; one test feeds WGS84 to check the reprojection path.
 """
 
@@ -28,7 +28,7 @@ from gridmap.analysis.network import (
     snap,
 )
 
-CRS = "EPSG:4549"
+CRS = "EPSG:4550"
 X0, Y0 = 500_000.0, 4_600_000.0  # local origin; every coordinate below is relative to it
 
 Coords = Mapping[int, tuple[float, float]]

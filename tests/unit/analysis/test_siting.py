@@ -1,6 +1,6 @@
 """Siting (maximal covering location): greedy against the exact optimum, gains, coverage matrix.
 
-Random instances and lattices are built in code, in EPSG:4549 metres around a Shenyang-like
+Random instances and lattices are built in code, in EPSG:4550 metres around a Shenyang-like
 origin; the coverage matrix is checked against :func:`nearest_facility` one candidate at a time.
 """
 
@@ -17,7 +17,7 @@ import shapely
 from gridmap.analysis import siting
 from gridmap.analysis.network import AnalysisInputError, StreetGraph, build_graph, nearest_facility, snap
 
-CRS = "EPSG:4549"
+CRS = "EPSG:4550"
 X0, Y0 = 500_000.0, 4_600_000.0
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import geopandas as gpd
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
 
 from gridmap.coverage.services.compute import compute
+from gridmap.db import make_session_factory
 
 TYPE, CIRCLE = "elder_care_station", "15min"
 Q = f"type={TYPE}&circle={CIRCLE}"
@@ -26,9 +26,7 @@ Q = f"type={TYPE}&circle={CIRCLE}"
 @pytest.fixture(scope="module")
 def run(engine: Engine) -> Iterator[dict[str, Any]]:
     """A committed run; yields its id and walking limit."""
-    with Session(engine) as session:
-        report = compute(session, TYPE, CIRCLE)
-        session.commit()
+    report = compute(make_session_factory(engine), TYPE, CIRCLE)
     with engine.connect() as conn:
         limit = conn.execute(text("SELECT max_distance_m FROM coverage_run WHERE id = :r"),
                              {"r": report.run_id}).scalar_one()
@@ -59,6 +57,7 @@ def test_runs_lists_the_current_run(client: Any, run: dict[str, Any]) -> None:
     assert r["facility_type"] == TYPE and r["circle"] == CIRCLE
     assert r["facility_type_name"] and r["circle_name"]
     assert r["max_distance_m"] == run["d"] and r["seconds"] >= 0 and r["computed_at"]
+    assert r["metric_srid"] == 4550 and r["metric_crs"] == "EPSG:4550"  # Shenyang's own zone
     assert r["buildings"] == run["report"].buildings > 0
     assert r["residents_rate"] == pytest.approx(r["residents_covered"] / r["residents"])
     assert r["elderly_uncovered"] == r["elderly"] - r["elderly_covered"]

@@ -14,9 +14,9 @@ from typing import Any
 import geopandas as gpd
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
 
 from gridmap.coverage.services.compute import compute
+from gridmap.db import make_session_factory
 
 TYPE, CIRCLE = "elder_care_station", "15min"
 BASE = {"type": TYPE, "circle": CIRCLE}
@@ -25,9 +25,7 @@ BASE = {"type": TYPE, "circle": CIRCLE}
 @pytest.fixture(scope="module")
 def run(engine: Engine) -> Iterator[int]:
     """A committed run of the type and circle; yields its id."""
-    with Session(engine) as session:
-        report = compute(session, TYPE, CIRCLE)
-        session.commit()
+    report = compute(make_session_factory(engine), TYPE, CIRCLE)
     yield report.run_id
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM coverage_run WHERE id = :r"), {"r": report.run_id})

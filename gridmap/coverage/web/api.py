@@ -1,0 +1,170 @@
+"""Coverage API: JSON / GeoJSON / CSV reads of stored runs, siting and what-if (computed on
+request from current data, nothing stored) and the GB 50180 audit (read from stored runs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Response, jsonify, request, stream_with_context
+
+from gridmap.codes import Level
+from gridmap.coverage.services import audit
+from gridmap.coverage.services import queries as cov
+from gridmap.coverage.services import siting as plan
+from gridmap.coverage.services.queries import Run
+from gridmap.coverage.web import params
+from gridmap.coverage.web.blueprint import bp
+from gridmap.web import params as web_params
+from gridmap.web.db import session_factory, settings
+from gridmap.web.i18n import current_lang
+
+GEOJSON = "application/geo+json"
+CSV = "text/csv; charset=utf-8"
+
+
+def _run() -> Run:
+    """The current run named by the query string (400 / 404 otherwise)."""
+    with session_factory()() as session:
+        return cov.resolve_run(session, *params.rule(request.args))
+
+
+def _download(body: Iterator[str], mimetype: str, filename: str, *, inline: bool) -> Response:
+    disposition = "inline" if inline else "attachment"
+    return Response(stream_with_context(body), mimetype=mimetype,
+                    headers={"Content-Disposition": f'{disposition}; filename="{filename}"'})
+
+
+def _name(run: Run, suffix: str) -> str:
+    return f"coverage-{run.facility_type}-{run.circle}-{suffix}"
+
+
+@bp.get("/api/coverage/runs")
+def runs() -> Response:
+    """Current runs: facility type, circle, distance, metric CRS, computed_at, seconds, totals."""
+    with session_factory()() as session:
+        return jsonify({"runs": cov.runs(session, lang=current_lang())})
+
+
+@bp.get("/api/coverage/buildings.geojson")
+def buildings_geojson() -> Response:
+    """Buildings with distance, band and nearest facility; capped when ``zoom`` is given."""
+    run, zoom = _run(), params.zoom(request.args)
+    cap = settings().layer_feature_limit if zoom is not None else None
+    body = cov.buildings_geojson(session_factory(), run, bbox=web_params.bbox(request.args),
+                                 zoom=zoom, cap=cap)
+    return _download(body, GEOJSON, _name(run, "buildings.geojson"), inline=zoom is not None)
+
+
+@bp.get("/api/coverage/buildings.csv")
+def buildings_csv() -> Response:
+    """Every building of the run as CSV."""
+    run = _run()
+    return _download(cov.buildings_csv(session_factory(), run), CSV,
+                     _name(run, "buildings.csv"), inline=False)
+
+
+def _areas() -> tuple[Run, Level, str | None, list[dict[str, Any]]]:
+    """The run, level, parent and area rows a query string asks for."""
+    level, parent = params.level(request.args), params.parent(request.args)
+    with session_factory()() as session:
+        run = cov.resolve_run(session, *params.rule(request.args))
+        return run, level, parent, cov.areas(session, run, level, parent=parent)
+
+
+@bp.get("/api/coverage/areas")
+def areas() -> Response:
+    """Areas of ``level`` (within ``parent``) with rates and uncovered elderly, worst first."""
+    _, level, parent, rows = _areas()
+    return jsonify({"level": level, "parent": parent, "areas": rows})
+
+
+@bp.get("/api/coverage/areas.geojson")
+def areas_geojson() -> Response:
+    """Area polygons with their rates (for a choropleth), optionally within ``bbox``."""
+    level, parent = params.level(request.args), params.parent(request.args)
+    zoom, run = params.zoom(request.args), _run()
+    body = cov.areas_geojson(session_factory(), run, level, parent=parent,
+                             bbox=web_params.bbox(request.args), zoom=zoom)
+    return _download(body, GEOJSON, _name(run, f"{level}.geojson"), inline=zoom is not None)
+
+
+@bp.get("/api/coverage/areas.csv")
+def areas_csv() -> Response:
+    """Areas of ``level`` as CSV, worst first."""
+    run, level, _, rows = _areas()
+    return _download(cov.areas_csv(rows), CSV, _name(run, f"{level}.csv"), inline=False)
+
+
+@bp.get("/api/coverage/distances")
+def distances() -> Response:
+    """Histogram of walking distances: 100 m bins to 2 km, plus buildings not reached."""
+    with session_factory()() as session:
+        run = cov.resolve_run(session, *params.rule(request.args))
+        return jsonify(cov.distances(session, run))
+
+
+@bp.get("/api/coverage/catchments.geojson")
+def catchments() -> Response:
+    """Walking catchments (reached street pieces) within a bbox of limited size."""
+    bbox = cov.catchment_bbox(web_params.bbox(request.args))
+    with session_factory()() as session:
+        run = cov.resolve_run(session, *params.rule(request.args))
+        body = cov.catchments_geojson(session, run, bbox)
+    return Response(body, mimetype=GEOJSON)
+
+
+@bp.post("/api/coverage/siting")
+def siting_sites() -> Response:
+    """Up to ``k`` new sites in ``area`` maximising newly covered elderly, with their gains."""
+    ask = params.siting_request(request.get_json(silent=True))
+    with session_factory()() as session:
+        report = plan.site(session, ask.facility_type, ask.circle, area_code=ask.area, k=ask.k,
+                           candidates=ask.candidates, max_candidates=ask.max_candidates)
+    return jsonify(plan.siting_answer(report))
+
+
+@bp.post("/api/coverage/what-if")
+def what_if() -> Response:
+    """Coverage if ``add`` points opened and ``remove`` facilities closed; nothing is stored."""
+    ask = params.what_if_request(request.get_json(silent=True))
+    with session_factory()() as session:
+        report = plan.what_if(session, ask.facility_type, ask.circle, add=ask.add,
+                              remove=ask.remove, level=ask.level)
+    return jsonify(plan.what_if_answer(report, ask.level))
+
+
+def _audit_rows(query: params.AuditQuery, *, with_geometry: bool) -> Iterator[dict[str, Any]]:
+    """Audit rows streamed from a session that lives as long as the response body."""
+    factory = session_factory()
+    with factory() as session:
+        yield from audit.rows(session, level=query.level, prefix=query.prefix,
+                              min_share=query.min_share, with_geometry=with_geometry)
+
+
+@bp.get("/api/coverage/audit")
+def audit_json() -> Response:
+    """GB 50180 audit rows (one per area and required type × circle) and missing runs."""
+    query = params.audit_query(request.args)
+    with session_factory()() as session:
+        rows = list(audit.rows(session, level=query.level, prefix=query.prefix,
+                               min_share=query.min_share))
+        missing = audit.missing_runs(session)
+    return jsonify({"level": query.level, "area": query.prefix, "min_share": query.min_share,
+                    "rows": rows, "missing": missing})
+
+
+@bp.get("/api/coverage/audit.csv")
+def audit_csv() -> Response:
+    """The audit as CSV (UTF-8 with BOM), streamed."""
+    query = params.audit_query(request.args)
+    body = audit.to_csv(_audit_rows(query, with_geometry=False))
+    return _download(body, CSV, f"gb50180-audit-{query.level}.csv", inline=False)
+
+
+@bp.get("/api/coverage/audit.geojson")
+def audit_geojson() -> Response:
+    """The audit as GeoJSON (one feature per area and pair, with the area's polygon), streamed."""
+    query = params.audit_query(request.args)
+    body = audit.to_geojson(_audit_rows(query, with_geometry=True))
+    return _download(body, GEOJSON, f"gb50180-audit-{query.level}.geojson", inline=False)

@@ -1,0 +1,33 @@
+"""Coverage pages: the analysis and planning page, and the GB 50180 audit page."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from gridmap.coverage.services import audit
+from gridmap.coverage.services import queries as cov
+from gridmap.coverage.web import params
+from gridmap.coverage.web.blueprint import bp
+from gridmap.web.db import session_factory
+from gridmap.web.i18n import current_lang
+from gridmap.web.page_config import page_config
+
+
+@bp.get("/coverage")
+def page() -> str:
+    """The coverage page: pickers, map (bands, catchments, choropleth), totals, table, chart."""
+    with session_factory()() as session:
+        choices = cov.choices(session, lang=current_lang())
+    config = page_config(**choices, limits=params.limits())
+    return render_template("coverage/page.html", page_config=config)
+
+
+@bp.get("/coverage/audit")
+def audit_page() -> str:
+    """The GB 50180 audit page (审计): a table per community, export links, missing runs."""
+    with session_factory()() as session:
+        choices = cov.choices(session, lang=current_lang())
+        pairs = audit.required_pairs(session)
+        missing = audit.missing_runs(session)
+    config = page_config(pairs=pairs, missing=missing, limits=params.limits(), **choices)
+    return render_template("coverage/audit.html", page_config=config)
