@@ -9,9 +9,8 @@ from typing import Any
 from sqlalchemy import RowMapping, Select, func, select
 from sqlalchemy.orm import Session
 
+from gridmap.cases.workflow import TERMINAL_STATES, state_values
 from gridmap.models import Case, CaseCategory, CaseEvent, CasePhoto, Department, Grid
-
-CLOSED_STATES = ("closed", "cancelled")
 
 
 def department_names(session: Session, lang: str) -> dict[str, str]:
@@ -59,9 +58,10 @@ def requests(session: Session, *, ids: Collection[int], start: datetime | None,
             stmt = stmt.where(Case.created_at <= end)
         if service_codes:
             stmt = stmt.where(Case.category.in_(service_codes))
+        # Open311 "closed" is a terminal state of ours; every other state is "open".
         if set(statuses) == {"closed"}:
-            stmt = stmt.where(Case.state.in_(CLOSED_STATES))
+            stmt = stmt.where(Case.state.in_(state_values(TERMINAL_STATES)))
         elif set(statuses) == {"open"}:
-            stmt = stmt.where(Case.state.not_in(CLOSED_STATES))
+            stmt = stmt.where(Case.state.not_in(state_values(TERMINAL_STATES)))
     stmt = stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)
     return session.execute(stmt).mappings()

@@ -22,6 +22,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridmap.cases import workflow
 from gridmap.cases.open311 import repositories as open311_repo
 from gridmap.cases.repositories import cases as repo
 from gridmap.cases.services import cases
@@ -32,7 +33,7 @@ from gridmap.db import unit_of_work
 from gridmap.errors import ConfigurationError, GridmapError, InvalidInput, NotFound
 from gridmap.models import CaseCategory
 
-CLOSED_STATES = open311_repo.CLOSED_STATES
+CLOSED_STATES = workflow.TERMINAL_STATES
 """Our states reported as Open311 ``closed``; every other state is ``open``."""
 MAX_RESULTS = 1000
 WINDOW = timedelta(days=90)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import CursorResult, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from gridmap.cases import workflow
 from gridmap.models import (
     Case,
     CaseCategory,
@@ -53,8 +54,9 @@ def grids_near(session: Session, lon: float, lat: float, radius_m: float) -> lis
 
 def possible_duplicates(session: Session, lon: float, lat: float, category: str, *,
                         radius_m: float, since: datetime) -> list[dict[str, Any]]:
-    """Open cases of the same category within ``radius_m`` reported since ``since``."""
-    params = {"lon": lon, "lat": lat, "radius": radius_m, "category": category, "since": since}
+    """Linkable cases of the same category within ``radius_m`` reported since ``since``."""
+    params = {"lon": lon, "lat": lat, "radius": radius_m, "category": category, "since": since,
+              "states": workflow.state_values(workflow.LINKABLE_STATES)}
     rows = session.execute(sql("cases/possible_duplicates"), params).mappings()
     return [dict(r) for r in rows]
 

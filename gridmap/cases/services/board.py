@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gridmap import codes
 from gridmap.cases import workflow
 from gridmap.cases.repositories import board as repo
 from gridmap.cases.repositories.board import BoardFilter, Keyset
 from gridmap.cases.services.queries import json_safe, mask_phone
 from gridmap.errors import InvalidInput
 
-_CODE = {"grid": 15, "community": 12, "subdistrict": 9, "district": 6}
 _STATES = {s.value for s in workflow.State}
 CSV_COLUMNS = ("id", "category_name", "state", "description", "grid_code", "community_code",
                "owner_department_name", "channel", "created_at", "respond_by", "resolve_by",
@@ -34,12 +34,13 @@ def parse_filter(args: Mapping[str, str]) -> BoardFilter:
     unknown = [s for s in states if s not in _STATES]
     if unknown:
         problems.append(f"未知状态 {', '.join(unknown)} (unknown state)")
-    codes: dict[str, str | None] = {}
-    for name, length in _CODE.items():
-        value = args.get(name) or None
-        if value and not re.fullmatch(rf"\d{{{length}}}", value):
-            problems.append(f"{name} 须为 {length} 位代码 ({name} must be a {length}-digit code)")
-        codes[name] = value
+    areas: dict[str, str | None] = {}
+    for level in codes.LEVELS:
+        value = args.get(level) or None
+        if value and not codes.is_code(value, level):
+            problems.append(f"{level} 须为 {codes.width(level)} 位代码 "
+                            f"({level} must be a {codes.width(level)}-digit code)")
+        areas[level.value] = value
     dates: dict[str, date | None] = {}
     for name in ("from", "to"):
         value = args.get(name) or None
@@ -55,7 +56,7 @@ def parse_filter(args: Mapping[str, str]) -> BoardFilter:
     return BoardFilter(states=states, category=args.get("category") or None,
                        department=args.get("department") or None,
                        date_from=dates["from"], date_to=dates["to"],
-                       overdue_only=args.get("overdue") in ("1", "true", "yes"), **codes)
+                       overdue_only=args.get("overdue") in ("1", "true", "yes"), **areas)
 
 
 def encode_cursor(as_of: datetime, row: Mapping[str, Any]) -> str:

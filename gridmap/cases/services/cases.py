@@ -161,9 +161,13 @@ def _link(session: Session, request: IntakeRequest) -> IntakeResult:
     case = repo.get_case(session, request.link_to)
     if case is None:
         raise NotFound(f"案件 {request.link_to} 不存在 (case not found)")
-    if case.category != request.category or case.state in ("closed", "cancelled"):
-        raise InvalidInput("只能并入同类别、未办结的案件 (link only to an open case of the same "
-                           "category)")
+    # 400 for both, as before: the request names a case it may not be linked into.
+    if case.category != request.category:
+        raise InvalidInput(f"只能并入同类别的案件：案件 {case.id} 的类别是 {case.category} "
+                           "(link only to a case of the same category)")
+    if workflow.State(case.state) not in workflow.LINKABLE_STATES:
+        raise InvalidInput(f"案件 {case.id} 已评价、结案或作废，不能再并入新的反映，请另行上报 "
+                           f"(case {case.id} is {case.state}: file a new case instead of linking)")
     repo.insert_event(session, case.id, action="add_report", from_state=case.state,
                       to_state=case.state, actor_id=request.actor_id,
                       note=request.description.strip(),
@@ -245,7 +249,7 @@ def _timestamps(case: Case, transition: workflow.Transition) -> dict[str, dateti
         stamps["responded_at"] = now
     if to is workflow.State.RESOLVED:
         stamps["resolved_at"] = now
-    if to in (workflow.State.CLOSED, workflow.State.CANCELLED):
+    if to in workflow.TERMINAL_STATES:
         stamps["closed_at"] = now
     return stamps
 
