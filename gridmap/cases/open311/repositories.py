@@ -1,4 +1,4 @@
-"""SQL of the Open311 GeoReport v2 API: department names and the service-request listing."""
+"""SQL of the Open311 GeoReport v2 API: the service-request listing."""
 
 from __future__ import annotations
 
@@ -11,12 +11,6 @@ from sqlalchemy.orm import Session
 
 from gridmap.cases.workflow import TERMINAL_STATES, state_values
 from gridmap.models import Case, CaseCategory, CaseEvent, CasePhoto, Department, Grid
-
-
-def department_names(session: Session, lang: str) -> dict[str, str]:
-    """Department code -> name in ``lang``."""
-    name = Department.name_en if lang == "en" else Department.name_zh
-    return {code: label for code, label in session.execute(select(Department.code, name))}
 
 
 def _base(lang: str) -> Select[Any]:

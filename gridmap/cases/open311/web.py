@@ -17,7 +17,6 @@ from flask_babel import force_locale, gettext
 from werkzeug.exceptions import HTTPException
 
 from gridmap.cases.open311 import services as open311
-from gridmap.cases.services.photos import PhotoStore
 from gridmap.errors import GridmapError, NotFound
 from gridmap.web.db import session_factory, settings
 from gridmap.web.i18n import LANGUAGES, current_lang
@@ -91,8 +90,8 @@ def create_request(fmt: str) -> Response:
     """POST Service Request (form-encoded), filed on behalf of a resident."""
     fmt, lang = _format(fmt), _lang()
     new = open311.parse_new_request(request.form.to_dict())
-    store = PhotoStore(settings().media_dir)
-    body = open311.submit(session_factory(), new, store, lang=lang, texts=_texts(lang))
+    body = open311.submit(session_factory(), new, media_dir=settings().media_dir, lang=lang,
+                          texts=_texts(lang))
     return _respond(fmt, body, root="service_requests", item="request")
 
 

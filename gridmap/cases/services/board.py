@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -13,10 +11,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gridmap import codes
+from gridmap import codes, writers
 from gridmap.cases import workflow
 from gridmap.cases.repositories import board as repo
+from gridmap.cases.repositories import points as points_repo
 from gridmap.cases.repositories.board import BoardFilter, Keyset
+from gridmap.cases.repositories.points import Bbox, Points
 from gridmap.cases.services.queries import json_safe, mask_phone
 from gridmap.errors import InvalidInput
 
@@ -102,32 +102,28 @@ def page(session: Session, f: BoardFilter, *, cursor: str | None, limit: int,
     return json_safe(body)  # type: ignore[no-any-return]
 
 
-def csv_lines(session: Session, f: BoardFilter, *, lang: str) -> Iterator[str]:
-    """The filtered board as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese)."""
+def _export_rows(session: Session, f: BoardFilter, *, lang: str) -> Iterator[dict[str, Any]]:
+    """Every filtered row as the board shows it (phones masked), JSON-safe, in board order."""
     as_of = datetime.now(UTC)
-    yield "\ufeff" + ",".join(CSV_COLUMNS) + "\r\n"
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
     for row in repo.all_rows(session, f, as_of=as_of, lang=lang):
-        data = json_safe(_row({**row, "section": 0}, as_of))
-        writer.writerow([data.get(c, "") for c in CSV_COLUMNS])
-        if buffer.tell() > 64 * 1024:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+        yield json_safe(_row({**row, "section": 0}, as_of))
+
+
+def csv_lines(session: Session, f: BoardFilter, *, lang: str) -> Iterator[str]:
+    """The filtered board as CSV, safe to open in Excel/WPS (see :func:`gridmap.writers.csv_rows`)."""
+    return writers.csv_rows(CSV_COLUMNS, _export_rows(session, f, lang=lang))
 
 
 def geojson_chunks(session: Session, f: BoardFilter, *, lang: str) -> Iterator[str]:
     """The filtered board as an RFC 7946 FeatureCollection of points (phones masked)."""
-    as_of = datetime.now(UTC)
-    yield '{"type":"FeatureCollection","features":['
-    first = True
-    for row in repo.all_rows(session, f, as_of=as_of, lang=lang):
-        props = json_safe(_row({**row, "section": 0}, as_of))
-        lon, lat = props.pop("lon"), props.pop("lat")
-        feature = {"type": "Feature", "id": props["id"], "properties": props,
-                   "geometry": {"type": "Point", "coordinates": [lon, lat]}}
-        yield ("" if first else ",") + json.dumps(feature, ensure_ascii=False)
-        first = False
-    yield "]}"
+    def features() -> Iterator[str]:
+        for props in _export_rows(session, f, lang=lang):
+            point = {"type": "Point", "coordinates": [props.pop("lon"), props.pop("lat")]}
+            yield writers.feature(geometry=point, properties=props, feature_id=props["id"])
+
+    return writers.feature_collection(features())
+
+
+def points(session: Session, f: BoardFilter, *, bbox: Bbox | None) -> Points:
+    """The case map's compact points for the board's filters inside ``bbox``, up to the cap."""
+    return points_repo.points(session, f, bbox=bbox, cap=points_repo.POINT_CAP)

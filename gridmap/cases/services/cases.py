@@ -1,23 +1,28 @@
 """Case use cases: intake (全面收集) and workflow actions (分类交办 → 联动处置 → 反馈评价).
 
-Each function runs inside the caller's transaction (the web layer opens one per request with
-``unit_of_work``), so a case, its first event and its photos are saved together or not at all.
+:func:`intake` and :func:`act` each own their transaction: they take the session factory, open
+one unit of work, and remove the photo files they wrote if it fails, so a case, its events and
+its photos (rows and files) are saved together or not at all. Callers (the case API, Open311)
+only parse and shape answers.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.cases import workflow
 from gridmap.cases.repositories import cases as repo
 from gridmap.cases.services.photos import PhotoStore, UploadedPhoto
 from gridmap.crs import InputCRS, to_wgs84, validate_lonlat
+from gridmap.db import unit_of_work
 from gridmap.errors import Conflict, InvalidInput, NotFound, OutsideTerritory
 from gridmap.models import Case
 
@@ -25,6 +30,7 @@ BOUNDARY_M = 20.0  # closer than this to another grid, the reporter is asked whi
 DUPLICATE_RADIUS_M = 100.0
 DUPLICATE_DAYS = 14
 MAX_DESCRIPTION = 4000
+"""Characters in a case's description (the database CHECK holds the same bound)."""
 MAX_PHOTOS = 5
 CHANNELS = ("grid_patrol", "hotline_12345", "walk_in", "resident", "proactive_visit")
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
@@ -62,8 +68,31 @@ class IntakeResult:
     candidates: list[dict[str, Any]] = field(default_factory=list)
 
 
-def intake(session: Session, request: IntakeRequest, photos: PhotoStore) -> IntakeResult:
-    """Validate, locate, route and save a new case with its first event and photos."""
+@contextmanager
+def _writing(factory: sessionmaker[Session], media_dir: Path) -> Iterator[tuple[Session, PhotoStore]]:
+    """One unit of work and a photo store whose files are removed again if the work fails."""
+    store = PhotoStore(media_dir)
+    try:
+        with unit_of_work(factory) as session:
+            yield session, store
+    except BaseException:
+        # The rows that named the files were rolled back; the files must not outlive them.
+        store.discard()
+        raise
+
+
+def intake(factory: sessionmaker[Session], request: IntakeRequest, *,
+           media_dir: Path) -> IntakeResult:
+    """Validate, locate, route and save a new case with its first event and photos.
+
+    Runs in a transaction of its own; photos go under ``media_dir`` and are removed again if
+    the transaction fails.
+    """
+    with _writing(factory, media_dir) as (session, photos):
+        return _intake(session, request, photos)
+
+
+def _intake(session: Session, request: IntakeRequest, photos: PhotoStore) -> IntakeResult:
     if request.client_token:
         existing = repo.by_token(session, request.client_token)
         if existing is not None:
@@ -203,13 +232,27 @@ def view(session: Session, case: Case) -> workflow.CaseView:
         reopen_count=case.reopen_count, rating=case.rating)
 
 
-def act(session: Session, case_id: int, person_id: int, action: str, *, version: int,
-        params: dict[str, Any]) -> workflow.Transition:
+def act(factory: sessionmaker[Session], case_id: int, person_id: int, action: str, *,
+        version: int, params: dict[str, Any], media_dir: Path,
+        after_photos: Sequence[UploadedPhoto] = ()) -> workflow.Transition:
     """Apply a workflow action to a case as ``person_id``, if the case is still at ``version``.
 
-    The new state, the co-handlers and an immutable event are written in the caller's
-    transaction; a concurrent change (another version) raises Conflict and writes nothing.
+    The new state, the co-handlers, an immutable event and the after-photos are written in one
+    transaction of its own; a concurrent change (another version) raises Conflict and writes
+    nothing, and photo files written before a failure are removed.
     """
+    with _writing(factory, media_dir) as (session, store):
+        require_person(session, person_id)
+        store.check(after_photos)
+        if after_photos:
+            params = {**params, "after_photos": len(after_photos)}
+        transition = _act(session, case_id, person_id, action, version=version, params=params)
+        store.save_all(session, case_id, "after", after_photos)
+    return transition
+
+
+def _act(session: Session, case_id: int, person_id: int, action: str, *, version: int,
+         params: dict[str, Any]) -> workflow.Transition:
     case = repo.get_case(session, case_id)
     if case is None:
         raise NotFound(f"案件 {case_id} 不存在 (case not found)")

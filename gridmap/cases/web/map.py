@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from gridmap.cases.repositories import points as case_points
-from gridmap.cases.services.board import parse_filter
+from gridmap.cases.services import board as case_board
 from gridmap.web import params
 from gridmap.web.db import session_factory, settings
 
@@ -26,8 +25,8 @@ def points() -> Response:
 
     Takes the board's filters plus an optional ``bbox=minx,miny,maxx,maxy`` (WGS84).
     """
-    filters = parse_filter(request.args)
+    filters = case_board.parse_filter(request.args)
     bbox = params.bbox(request.args)
     with session_factory()() as session:
-        found = case_points.points(session, filters, bbox=bbox, cap=case_points.POINT_CAP)
+        found = case_board.points(session, filters, bbox=bbox)
     return jsonify({"points": found.rows, "truncated": found.truncated})
