@@ -258,8 +258,9 @@ _RULES: Mapping[Action, _Rule] = {
 }
 SUSPENDABLE_STATES = frozenset(_RULES[Action.SUSPEND].sources)
 _UNKNOWN_SUSPENDED_FROM = "案件挂起前的状态未知，无法恢复 (the state before suspension is unknown)"
-_NOTE_REQUIRED = frozenset({Action.RETURN, Action.FINISH_PART, Action.RESOLVE,
+NOTE_REQUIRED = frozenset({Action.RETURN, Action.FINISH_PART, Action.RESOLVE,
                             Action.REJECT_VERIFICATION, Action.SUSPEND})
+"""Actions that need a note (the reason); the detail page marks the field required."""
 
 
 def _whistle_candidates(case: CaseView) -> list[str]:
@@ -484,7 +485,7 @@ def apply(case: CaseView, actor: Actor, action: Action | str, *, note: str = "",
     refusal = _refusal(case, actor, act)
     if refusal is not None:
         raise refusal
-    clean_note = _clean_note(note, required=act in _NOTE_REQUIRED, action=act)
+    clean_note = _clean_note(note, required=act in NOTE_REQUIRED, action=act)
     params = _Params(note=clean_note, department=department, departments=departments, rating=rating,
                      reason=reason, after_photos=after_photos)
     new_case, payload = _EFFECTS[act](case, actor, params)

@@ -17,6 +17,7 @@ from flask_babel import force_locale, gettext
 from werkzeug.exceptions import HTTPException
 
 from gridmap.cases.open311 import services as open311
+from gridmap.cases.web.labels import state_labels
 from gridmap.errors import GridmapError, NotFound
 from gridmap.web.db import session_factory, settings
 from gridmap.web.i18n import LANGUAGES, current_lang
@@ -43,14 +44,7 @@ def _lang() -> str:
 def _texts(lang: str) -> open311.Texts:
     """The words in the answer, from the message catalogue (msgids as on the case pages)."""
     with force_locale(LANGUAGES[lang]):
-        states = {
-            "reported": gettext("已上报"), "dispatched": gettext("已分派"),
-            "in_progress": gettext("处置中"), "resolved": gettext("已处置"),
-            "verified": gettext("已核查"), "rated": gettext("已评价"), "closed": gettext("已结案"),
-            "returned": gettext("已退回"), "suspended": gettext("已挂起"),
-            "cancelled": gettext("已作废"),
-        }
-        return open311.Texts(states=states, grid_group=gettext("网格"),
+        return open311.Texts(states=state_labels(), grid_group=gettext("网格"),
                              notice=gettext("%(respond)s 小时内响应，%(resolve)s 小时内办结"))
 
 
