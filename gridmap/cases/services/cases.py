@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridmap import codes
 from gridmap.cases import workflow
 from gridmap.cases.repositories import cases as repo
 from gridmap.cases.services.photos import PhotoStore, UploadedPhoto
@@ -111,6 +112,14 @@ def _intake(session: Session, request: IntakeRequest, photos: PhotoStore) -> Int
                                               radius_m=DUPLICATE_RADIUS_M, since=since)
         if duplicates:
             return IntakeResult("possible_duplicates", candidates=duplicates)
+    case_id = _save(session, request, category, grid, lon, lat)
+    photos.save_all(session, case_id, "report", request.photos)
+    return IntakeResult("created", case_id)
+
+
+def _save(session: Session, request: IntakeRequest, category: Any, grid: str, lon: float,
+          lat: float) -> int:
+    """Insert the case, routed to ``grid`` and its worker, with its "report" event."""
     context = repo.grid_context(session, grid, lon, lat)
     now = datetime.now(UTC)
     due = workflow.deadlines(now, respond_hours=category.respond_hours,
@@ -119,8 +128,9 @@ def _intake(session: Session, request: IntakeRequest, photos: PhotoStore) -> Int
         "category": request.category, "description": request.description.strip(),
         "address": request.address.strip(), "input_crs": request.crs.value,
         "grid_code": grid, "community_code": context["community_code"],
-        "subdistrict_code": context["subdistrict_code"],
-        "district_code": context["district_code"], "building_code": context["building_code"],
+        "subdistrict_code": codes.ancestor(grid, codes.Level.SUBDISTRICT),
+        "district_code": codes.ancestor(grid, codes.Level.DISTRICT),
+        "building_code": context["building_code"],
         "reporter_name": request.reporter_name.strip(),
         "reporter_phone": request.reporter_phone.strip(), "channel": request.channel,
         "owner_person_id": context["worker_id"], "created_by": request.actor_id,
@@ -131,8 +141,7 @@ def _intake(session: Session, request: IntakeRequest, photos: PhotoStore) -> Int
                       actor_id=request.actor_id, note="",
                       payload={"channel": request.channel, "grid": grid,
                                "photos": len(request.photos)})
-    photos.save_all(session, case_id, "report", request.photos)
-    return IntakeResult("created", case_id)
+    return case_id
 
 
 def _validate(session: Session, request: IntakeRequest) -> Any:

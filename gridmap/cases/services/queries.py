@@ -67,6 +67,16 @@ def _handles(case: Case, actor: workflow.Actor, view: workflow.CaseView) -> bool
             and case.grid_code in actor.enrolled_grids)
 
 
+def _due(case: Case, now: datetime) -> dict[str, str]:
+    """How the case stands against its two deadlines at ``now``."""
+    return {
+        "response_status": workflow.response_status(
+            case.created_at, case.respond_by, now=now, responded_at=case.responded_at).value,
+        "resolution_status": workflow.resolution_status(
+            case.created_at, case.resolve_by, now=now, resolved_at=case.resolved_at).value,
+    }
+
+
 def detail(session: Session, case_id: int, *, actor_id: int | None, lang: str) -> dict[str, Any]:
     """Everything the detail page shows; the phone is masked unless ``actor_id`` handles it."""
     case = repo.get_case(session, case_id)
@@ -79,8 +89,6 @@ def detail(session: Session, case_id: int, *, actor_id: int | None, lang: str) -
     lon, lat = repo.position(session, case_id)
     names = repo.department_names(session, lang)
     photos = repo.photos(session, case_id)
-    now = datetime.now(UTC)
-    done_responding = case.responded_at
     body = {
         "id": case.id, "category": case.category,
         "category_name": (category.name_en if lang == "en" else category.name_zh)
@@ -98,12 +106,7 @@ def detail(session: Session, case_id: int, *, actor_id: int | None, lang: str) -
         "created_at": case.created_at, "respond_by": case.respond_by,
         "resolve_by": case.resolve_by, "responded_at": case.responded_at,
         "resolved_at": case.resolved_at, "closed_at": case.closed_at, "version": case.version,
-        "response_status": workflow.response_status(
-            respond_by=case.respond_by, responded_at=done_responding, now=now,
-            reported_at=case.created_at).value,
-        "resolution_status": workflow.resolution_status(
-            resolve_by=case.resolve_by, resolved_at=case.resolved_at, now=now,
-            reported_at=case.created_at).value,
+        **_due(case, datetime.now(UTC)),
         "cohandlers": [{"department": c.department_code,
                         "department_name": names.get(c.department_code), "done": c.done,
                         "note": c.note} for c in view.cohandlers],
