@@ -1,7 +1,6 @@
 """What every case page receives from the server: the workflow's states and groups, the limits
 intake and actions enforce, and the area-code widths, all through ``page_config``, so that no
-page script copies a list or a number the server decides; and the state labels in the page's
-language, shared with Open311."""
+page script copies a list or a number the server decides."""
 
 from __future__ import annotations
 
@@ -12,7 +11,6 @@ from flask import render_template
 from gridmap import codes
 from gridmap.cases import workflow
 from gridmap.cases.services import cases, photos
-from gridmap.cases.web.labels import state_labels
 from gridmap.web.page_config import page_config
 
 _MB = 1024 * 1024
@@ -37,5 +35,4 @@ def case_rules() -> dict[str, Any]:
 
 def render_case_page(template: str, **extra: Any) -> str:
     """Render a case page with the deployment facts, the case rules and ``extra`` config."""
-    return render_template(template, page_config=page_config(**case_rules(), **extra),
-                           state_labels=state_labels())
+    return render_template(template, page_config=page_config(**case_rules(), **extra))

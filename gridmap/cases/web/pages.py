@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from gridmap.cases.web.labels import state_labels
 from gridmap.cases.web.page import render_case_page
 
 bp = Blueprint("case_pages", __name__)
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, object]:
+    # Every page that includes the case strings (coverage pages do too) gets the one table.
+    return {"state_labels": state_labels}
 
 
 @bp.get("/cases/new")
