@@ -43,7 +43,38 @@ class State(StrEnum):
     CANCELLED = "cancelled"
 
 
+STATE_ORDER: tuple[State, ...] = tuple(State)
+"""Every state, in the order pages list them (the flow of a case, then the side branches)."""
+
+# --- state groups: every rule that asks "is this case still …?" reads one of these ---------------
+
 TERMINAL_STATES = frozenset({State.CLOSED, State.CANCELLED})
+"""No action leaves these: the case is over (Open311 reports them as ``closed``)."""
+RESOLVED_STATES = frozenset({State.RESOLVED, State.VERIFIED, State.RATED, State.CLOSED})
+"""The work is done (statistics count these as resolved); a rejection or a dissatisfied
+rating sends a case back to ``in_progress``, out of this group."""
+UNRESOLVED_STATES = frozenset(State) - RESOLVED_STATES - {State.CANCELLED}
+"""Work still to do: a case here past its ``resolve_by`` is overdue. Migration 0003's partial
+index ``ix_case_open_deadline`` holds exactly these states (a test keeps the two equal)."""
+LINKABLE_STATES = frozenset(State) - TERMINAL_STATES - {State.RATED}
+"""A new report of the same problem may be linked into a case in these states, and only these
+are offered as possible duplicates. A rated case is finished work: the resident has judged the
+outcome and its only next step is closing, so a new report must start a case of its own."""
+
+STATE_GROUPS: Mapping[str, frozenset[State]] = {
+    "terminal": TERMINAL_STATES, "resolved": RESOLVED_STATES, "unresolved": UNRESOLVED_STATES,
+    "linkable": LINKABLE_STATES,
+}
+"""The groups by name, as pages receive them (``page_config(stateGroups=…)``)."""
+
+LOCAL_UTC_OFFSET = timedelta(hours=8)
+"""China Standard Time (UTC+8, no daylight saving): a day or month in filters and statistics is
+a local one. One time zone covers the whole country, so this is a constant, not a setting."""
+
+
+def state_values(group: Collection[State]) -> list[str]:
+    """A state group as sorted plain strings, ready to bind as an SQL parameter."""
+    return sorted(s.value for s in group)
 
 
 class Action(StrEnum):
@@ -227,8 +258,9 @@ _RULES: Mapping[Action, _Rule] = {
 }
 SUSPENDABLE_STATES = frozenset(_RULES[Action.SUSPEND].sources)
 _UNKNOWN_SUSPENDED_FROM = "案件挂起前的状态未知，无法恢复 (the state before suspension is unknown)"
-_NOTE_REQUIRED = frozenset({Action.RETURN, Action.FINISH_PART, Action.RESOLVE,
+NOTE_REQUIRED = frozenset({Action.RETURN, Action.FINISH_PART, Action.RESOLVE,
                             Action.REJECT_VERIFICATION, Action.SUSPEND})
+"""Actions that need a note (the reason); the detail page marks the field required."""
 
 
 def _whistle_candidates(case: CaseView) -> list[str]:
@@ -453,7 +485,7 @@ def apply(case: CaseView, actor: Actor, action: Action | str, *, note: str = "",
     refusal = _refusal(case, actor, act)
     if refusal is not None:
         raise refusal
-    clean_note = _clean_note(note, required=act in _NOTE_REQUIRED, action=act)
+    clean_note = _clean_note(note, required=act in NOTE_REQUIRED, action=act)
     params = _Params(note=clean_note, department=department, departments=departments, rating=rating,
                      reason=reason, after_photos=after_photos)
     new_case, payload = _EFFECTS[act](case, actor, params)

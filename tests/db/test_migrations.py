@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from gridmap import schema
+from gridmap.cases import workflow
 from gridmap.config import Settings
 
 SCRATCH_DB = "gridmap_migration_test"
@@ -75,3 +77,28 @@ def test_reference_data_is_seeded(engine) -> None:
     assert len(names) == 15 and names[0] == "民政" and "供热" in names
     assert {"elder_care_station", "pocket_park", "party_service_station",
             "mediation_point"} <= types
+
+
+def _quoted_states(definition: str) -> set[str]:
+    """The string literals of an index predicate or CHECK as PostgreSQL prints it back."""
+    return set(re.findall(r"'([a-z_]+)'::", definition))
+
+
+def test_open_deadline_index_holds_exactly_the_unresolved_states(engine) -> None:
+    """Migration 0003 spelled the unresolved states out; the board binds workflow's group. If
+    the two drifted apart, overdue queries would silently stop using the partial index."""
+    with engine.connect() as conn:
+        definition = conn.execute(text(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_case_open_deadline'"
+        )).scalar_one()
+    predicate = definition.partition(" WHERE ")[2]
+    assert predicate, definition
+    assert _quoted_states(predicate) == set(workflow.state_values(workflow.UNRESOLVED_STATES))
+
+
+def test_state_check_allows_exactly_the_workflow_states(engine) -> None:
+    with engine.connect() as conn:
+        definition = conn.execute(text(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'case_state'"
+        )).scalar_one()
+    assert _quoted_states(definition) == {s.value for s in workflow.State}

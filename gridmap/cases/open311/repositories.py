@@ -1,4 +1,4 @@
-"""SQL of the Open311 GeoReport v2 API: department names and the service-request listing."""
+"""SQL of the Open311 GeoReport v2 API: the service-request listing."""
 
 from __future__ import annotations
 
@@ -9,15 +9,8 @@ from typing import Any
 from sqlalchemy import RowMapping, Select, func, select
 from sqlalchemy.orm import Session
 
+from gridmap.cases.workflow import TERMINAL_STATES, state_values
 from gridmap.models import Case, CaseCategory, CaseEvent, CasePhoto, Department, Grid
-
-CLOSED_STATES = ("closed", "cancelled")
-
-
-def department_names(session: Session, lang: str) -> dict[str, str]:
-    """Department code -> name in ``lang``."""
-    name = Department.name_en if lang == "en" else Department.name_zh
-    return {code: label for code, label in session.execute(select(Department.code, name))}
 
 
 def _base(lang: str) -> Select[Any]:
@@ -59,9 +52,10 @@ def requests(session: Session, *, ids: Collection[int], start: datetime | None,
             stmt = stmt.where(Case.created_at <= end)
         if service_codes:
             stmt = stmt.where(Case.category.in_(service_codes))
+        # Open311 "closed" is a terminal state of ours; every other state is "open".
         if set(statuses) == {"closed"}:
-            stmt = stmt.where(Case.state.in_(CLOSED_STATES))
+            stmt = stmt.where(Case.state.in_(state_values(TERMINAL_STATES)))
         elif set(statuses) == {"open"}:
-            stmt = stmt.where(Case.state.not_in(CLOSED_STATES))
+            stmt = stmt.where(Case.state.not_in(state_values(TERMINAL_STATES)))
     stmt = stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)
     return session.execute(stmt).mappings()

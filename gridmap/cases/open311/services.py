@@ -15,24 +15,22 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridmap.cases import workflow
 from gridmap.cases.open311 import repositories as open311_repo
 from gridmap.cases.repositories import cases as repo
 from gridmap.cases.services import cases
-from gridmap.cases.services.photos import PhotoStore
 from gridmap.cases.services.queries import mask_phone
 from gridmap.crs import InputCRS, parse_crs, to_wgs84, validate_lonlat
-from gridmap.db import unit_of_work
 from gridmap.errors import ConfigurationError, GridmapError, InvalidInput, NotFound
-from gridmap.models import CaseCategory
 
-CLOSED_STATES = open311_repo.CLOSED_STATES
+CLOSED_STATES = workflow.TERMINAL_STATES
 """Our states reported as Open311 ``closed``; every other state is ``open``."""
 MAX_RESULTS = 1000
 WINDOW = timedelta(days=90)
@@ -97,7 +95,7 @@ def _notice(texts: Texts, respond_hours: float, resolve_hours: float) -> str:
 
 def services(session: Session, *, lang: str, texts: Texts) -> list[dict[str, Any]]:
     """The active case categories as Open311 services (metadata false: no extra attributes)."""
-    departments = open311_repo.department_names(session, lang)
+    departments = repo.department_names(session, lang)
     out = []
     for c in repo.categories(session):
         name, other = (c.name_en, c.name_zh) if lang == "en" else (c.name_zh, c.name_en)
@@ -184,38 +182,37 @@ def _client_token(device_id: str, token: str) -> str | None:
     return TOKEN_PREFIX + digest[: 64 - len(TOKEN_PREFIX)]
 
 
-def submit(factory: sessionmaker[Session], new: NewRequest, photos: PhotoStore, *,
-           lang: str, texts: Texts) -> list[dict[str, Any]]:
+def submit(factory: sessionmaker[Session], new: NewRequest, *, media_dir: Path, lang: str,
+           texts: Texts) -> list[dict[str, Any]]:
     """File a request on behalf of a resident; the spec's one-element response list.
 
     The located grid's worker records the case (there are no resident accounts yet), the
     covering grid is chosen automatically and possible duplicates do not stop it: an Open311
     client cannot answer either question. A token used twice returns the first case's id, also
-    when two identical POSTs race (the unique token makes the second insert fail).
+    when two identical POSTs race (intake serialises them on the token, see
+    :func:`gridmap.cases.repositories.cases.by_token`).
     """
-    try:
-        with unit_of_work(factory) as session:
-            case_id = _file(session, new, photos)
-    except IntegrityError:
-        if new.client_token is None:
-            raise
-        with factory() as session:
-            existing = repo.by_token(session, new.client_token)
-        if existing is None:
-            raise
-        case_id = existing.id
-    with factory() as session:
-        case = repo.get_case(session, case_id)
-        category = session.get(CaseCategory, case.category) if case else None
+    with factory() as session:  # read-only: where the case goes and who records it
+        grid, worker, service_name = _route(session, new)
+    result = cases.intake(factory, cases.IntakeRequest(
+        actor_id=worker, category=new.service_code,
+        description=new.description or service_name,
+        channel="resident", lon=new.lon, lat=new.lat, crs=new.crs, address=new.address,
+        reporter_name=new.reporter_name, reporter_phone=new.reporter_phone,
+        client_token=new.client_token, grid_code=grid, confirm_new=True,
+        choose_grid_automatically=True), media_dir=media_dir)
+    if result.case_id is None:  # cannot happen with a grid given and confirm_new
+        raise GridmapError(f"intake returned {result.status} without a case")
+    with factory() as session:  # the token may have named an earlier case of another category
+        case = repo.get_case(session, result.case_id)
+        category = repo.category(session, case.category, active_only=False) if case else None
     notice = _notice(texts, category.respond_hours, category.resolve_hours) if category else None
-    return [{"service_request_id": str(case_id), "service_notice": notice, "account_id": None}]
+    return [{"service_request_id": str(result.case_id), "service_notice": notice,
+             "account_id": None}]
 
 
-def _file(session: Session, new: NewRequest, photos: PhotoStore) -> int:
-    if new.client_token:
-        existing = repo.by_token(session, new.client_token)
-        if existing is not None:
-            return existing.id
+def _route(session: Session, new: NewRequest) -> tuple[str, int, str]:
+    """The grid a request goes to (the covering one), that grid's worker, the service's name."""
     category = repo.category(session, new.service_code) if _CODE.match(new.service_code) else None
     if category is None:
         raise InvalidInput(f"未知的服务代码 '{new.service_code[:40]}' "
@@ -232,16 +229,7 @@ def _file(session: Session, new: NewRequest, photos: PhotoStore) -> int:
     worker = repo.grid_worker(session, grid)
     if worker is None:
         raise ConfigurationError(f"网格 {grid} 尚未配备网格员 (the grid has no grid worker)")
-    result = cases.intake(session, cases.IntakeRequest(
-        actor_id=worker, category=new.service_code,
-        description=new.description or category.name_zh, channel="resident",
-        lon=new.lon, lat=new.lat, crs=new.crs, address=new.address,
-        reporter_name=new.reporter_name, reporter_phone=new.reporter_phone,
-        client_token=new.client_token, grid_code=grid, confirm_new=True,
-        choose_grid_automatically=True), photos)
-    if result.case_id is None:  # cannot happen with a grid given and confirm_new
-        raise GridmapError(f"intake returned {result.status} without a case")
-    return result.case_id
+    return grid, worker, category.name_zh
 
 
 # --- GET service requests ----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from flask_babel import force_locale, gettext
 from werkzeug.exceptions import HTTPException
 
 from gridmap.cases.open311 import services as open311
-from gridmap.cases.services.photos import PhotoStore
+from gridmap.cases.web.labels import state_labels
 from gridmap.errors import GridmapError, NotFound
 from gridmap.web.db import session_factory, settings
 from gridmap.web.i18n import LANGUAGES, current_lang
@@ -44,14 +44,7 @@ def _lang() -> str:
 def _texts(lang: str) -> open311.Texts:
     """The words in the answer, from the message catalogue (msgids as on the case pages)."""
     with force_locale(LANGUAGES[lang]):
-        states = {
-            "reported": gettext("已上报"), "dispatched": gettext("已分派"),
-            "in_progress": gettext("处置中"), "resolved": gettext("已处置"),
-            "verified": gettext("已核查"), "rated": gettext("已评价"), "closed": gettext("已结案"),
-            "returned": gettext("已退回"), "suspended": gettext("已挂起"),
-            "cancelled": gettext("已作废"),
-        }
-        return open311.Texts(states=states, grid_group=gettext("网格"),
+        return open311.Texts(states=state_labels(), grid_group=gettext("网格"),
                              notice=gettext("%(respond)s 小时内响应，%(resolve)s 小时内办结"))
 
 
@@ -91,8 +84,8 @@ def create_request(fmt: str) -> Response:
     """POST Service Request (form-encoded), filed on behalf of a resident."""
     fmt, lang = _format(fmt), _lang()
     new = open311.parse_new_request(request.form.to_dict())
-    store = PhotoStore(settings().media_dir)
-    body = open311.submit(session_factory(), new, store, lang=lang, texts=_texts(lang))
+    body = open311.submit(session_factory(), new, media_dir=settings().media_dir, lang=lang,
+                          texts=_texts(lang))
     return _respond(fmt, body, root="service_requests", item="request")
 
 

@@ -17,10 +17,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, RowMapping, Select, and_, func, not_, select, tuple_
 from sqlalchemy.orm import Session
 
+from gridmap.cases.workflow import LOCAL_UTC_OFFSET, UNRESOLVED_STATES, state_values
 from gridmap.models import Case, CaseCategory, Department
-
-UNRESOLVED = ("reported", "dispatched", "in_progress", "returned", "suspended")
-CHINA_TZ_OFFSET = timedelta(hours=8)  # dates in filters are days in Shenyang (UTC+8)
 
 
 @dataclass(frozen=True)
@@ -49,8 +47,8 @@ class Keyset:
 
 
 def _local_midnight_utc(day: date) -> datetime:
-    """The instant a Shenyang calendar day begins."""
-    return datetime(day.year, day.month, day.day, tzinfo=UTC) - CHINA_TZ_OFFSET
+    """The instant a local (UTC+8) calendar day begins."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) - LOCAL_UTC_OFFSET
 
 
 def _conditions(f: BoardFilter) -> list[ColumnElement[bool]]:
@@ -71,8 +69,21 @@ def _conditions(f: BoardFilter) -> list[ColumnElement[bool]]:
     return where
 
 
-def _overdue(as_of: datetime) -> ColumnElement[bool]:
-    return and_(Case.state.in_(UNRESOLVED), Case.resolve_by < as_of)
+def overdue(as_of: datetime) -> ColumnElement[bool]:
+    """Not yet resolved and past the resolution deadline at ``as_of``.
+
+    The states are bound parameters; PostgreSQL plans each board query with their values, so
+    the partial index on unresolved cases still answers it.
+    """
+    return and_(Case.state.in_(state_values(UNRESOLVED_STATES)), Case.resolve_by < as_of)
+
+
+def conditions(f: BoardFilter, *, as_of: datetime) -> list[ColumnElement[bool]]:
+    """The board's WHERE conditions for ``f``, "overdue only" included (the map uses them too)."""
+    where = _conditions(f)
+    if f.overdue_only:
+        where.append(overdue(as_of))
+    return where
 
 
 def _columns(lang: str) -> Select[Any]:
@@ -96,14 +107,14 @@ def page(session: Session, f: BoardFilter, *, as_of: datetime, after: Keyset | N
     rows: list[dict[str, Any]] = []
     where = _conditions(f)
     if after is None or after.section == 1:
-        stmt = _columns(lang).where(*where, _overdue(as_of))
+        stmt = _columns(lang).where(*where, overdue(as_of))
         if after is not None:
             stmt = stmt.where(tuple_(Case.resolve_by, Case.id) > tuple_(after.key, after.id))
         stmt = stmt.order_by(Case.resolve_by, Case.id).limit(limit)
         rows += [{**r, "section": 1} for r in session.execute(stmt).mappings()]
         after = None
     if len(rows) < limit and not f.overdue_only:
-        stmt = _columns(lang).where(*where, not_(_overdue(as_of)))
+        stmt = _columns(lang).where(*where, not_(overdue(as_of)))
         if after is not None:
             stmt = stmt.where(tuple_(Case.created_at, Case.id) < tuple_(after.key, after.id))
         stmt = stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit - len(rows))
@@ -114,12 +125,9 @@ def page(session: Session, f: BoardFilter, *, as_of: datetime, after: Keyset | N
 def all_rows(session: Session, f: BoardFilter, *, as_of: datetime, lang: str,
              batch: int = 1000) -> Iterator[RowMapping]:
     """Every matching row, same order as the board, streamed from a server-side cursor."""
-    where = _conditions(f)
-    overdue = _overdue(as_of)
-    if f.overdue_only:
-        where.append(overdue)
-    stmt = (_columns(lang).where(*where)
-            .order_by(overdue.desc(), Case.created_at.desc(), Case.id.desc()))
+    late = overdue(as_of)
+    stmt = (_columns(lang).where(*conditions(f, as_of=as_of))
+            .order_by(late.desc(), Case.created_at.desc(), Case.id.desc()))
     result = session.execute(stmt.execution_options(yield_per=batch)).mappings()
     try:
         yield from result

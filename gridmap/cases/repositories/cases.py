@@ -9,11 +9,13 @@ from typing import Any
 from sqlalchemy import CursorResult, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from gridmap.cases import workflow
 from gridmap.models import (
     Case,
     CaseCategory,
     CaseCohandler,
     CaseEvent,
+    CasePhoto,
     Department,
     GridEnrollment,
     GridMember,
@@ -28,10 +30,36 @@ def categories(session: Session) -> list[CaseCategory]:
     return list(session.execute(stmt).scalars())
 
 
-def category(session: Session, code: str) -> CaseCategory | None:
-    """One active category, or None."""
+def category(session: Session, code: str, *, active_only: bool = True) -> CaseCategory | None:
+    """One category (by default only an active one), or None."""
     found = session.get(CaseCategory, code)
-    return found if found is not None and found.active else None
+    return found if found is not None and (found.active or not active_only) else None
+
+
+def department_names(session: Session, lang: str) -> dict[str, str]:
+    """Department code -> name in ``lang``."""
+    name = Department.name_en if lang == "en" else Department.name_zh
+    return {code: label for code, label in session.execute(select(Department.code, name))}
+
+
+def people_for_grid(session: Session, grid_code: str, community_code: str) -> list[dict[str, Any]]:
+    """The people who may act on the grid's cases, worker and secretary first."""
+    rows = session.execute(sql("cases/people_for_grid"),
+                           {"grid": grid_code, "community": community_code}).mappings()
+    return [dict(r) for r in rows]
+
+
+def position(session: Session, case_id: int) -> tuple[float, float]:
+    """A case's WGS84 longitude and latitude."""
+    lon, lat = session.execute(select(func.ST_X(Case.geom), func.ST_Y(Case.geom))
+                               .where(Case.id == case_id)).one()
+    return float(lon), float(lat)
+
+
+def photos(session: Session, case_id: int) -> list[CasePhoto]:
+    """A case's photos in upload order."""
+    stmt = select(CasePhoto).where(CasePhoto.case_id == case_id).order_by(CasePhoto.id)
+    return list(session.execute(stmt).scalars())
 
 
 def by_token(session: Session, token: str) -> Case | None:
@@ -39,7 +67,10 @@ def by_token(session: Session, token: str) -> Case | None:
 
     Takes a transaction-scoped advisory lock on the token first, so two submissions of the same
     form arriving together are serialised: the second waits for the first to commit, then finds
-    its case instead of failing on the unique constraint.
+    its case instead of failing on the unique constraint. That holds because the only insert of
+    a token (intake) runs in the transaction that called this first, and because the SELECT
+    after the wait takes a new snapshot (READ COMMITTED, the engine's isolation level); so no
+    caller needs to handle a unique violation on the token.
     """
     session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(token, 0))))
     return session.execute(select(Case).where(Case.client_token == token)).scalar_one_or_none()
@@ -53,8 +84,9 @@ def grids_near(session: Session, lon: float, lat: float, radius_m: float) -> lis
 
 def possible_duplicates(session: Session, lon: float, lat: float, category: str, *,
                         radius_m: float, since: datetime) -> list[dict[str, Any]]:
-    """Open cases of the same category within ``radius_m`` reported since ``since``."""
-    params = {"lon": lon, "lat": lat, "radius": radius_m, "category": category, "since": since}
+    """Linkable cases of the same category within ``radius_m`` reported since ``since``."""
+    params = {"lon": lon, "lat": lat, "radius": radius_m, "category": category, "since": since,
+              "states": workflow.state_values(workflow.LINKABLE_STATES)}
     rows = session.execute(sql("cases/possible_duplicates"), params).mappings()
     return [dict(r) for r in rows]
 
@@ -80,6 +112,16 @@ def insert_event(session: Session, case_id: int, *, action: str, from_state: str
     session.execute(insert(CaseEvent).values(
         case_id=case_id, action=action, from_state=from_state, to_state=to_state,
         actor_id=actor_id, note=note, payload=dict(payload)))
+
+
+def insert_photo(session: Session, *, case_id: int, kind: str, content_type: str, path: str,
+                 thumb_path: str, size_bytes: int, width: int, height: int) -> int:
+    """Record a stored photo (paths relative to the media folder); returns its id."""
+    stmt = insert(CasePhoto).values(
+        case_id=case_id, kind=kind, content_type=content_type, path=path, thumb_path=thumb_path,
+        bytes=size_bytes, width=width, height=height).returning(CasePhoto.id)
+    photo_id: int = session.execute(stmt).scalar_one()
+    return photo_id
 
 
 def get_case(session: Session, case_id: int) -> Case | None:

@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from gridmap.cases.repositories import board as case_board
-from gridmap.cases.repositories.board import UNRESOLVED, BoardFilter
+from gridmap.cases.repositories.board import BoardFilter, conditions, overdue
 from gridmap.crs import SRID
 from gridmap.models import Case
 
@@ -33,20 +32,6 @@ class Points:
     truncated: bool
 
 
-def overdue(as_of: datetime) -> ColumnElement[bool]:
-    """Not yet resolved and past the resolution deadline at ``as_of`` (the board's rule)."""
-    return and_(Case.state.in_(UNRESOLVED), Case.resolve_by < as_of)
-
-
-def board_conditions(f: BoardFilter, *, as_of: datetime) -> list[ColumnElement[bool]]:
-    """The case board's WHERE conditions for ``f``, "overdue only" included."""
-    # Delegates to the board's own builder so that a filter can never mean two things.
-    where = list(case_board._conditions(f))
-    if f.overdue_only:
-        where.append(overdue(as_of))
-    return where
-
-
 def points(session: Session, f: BoardFilter, *, bbox: Bbox | None, cap: int = POINT_CAP,
            as_of: datetime | None = None) -> Points:
     """The filtered cases inside ``bbox`` (WGS84; None: everywhere), newest first, up to ``cap``.
@@ -63,7 +48,8 @@ def points(session: Session, f: BoardFilter, *, bbox: Bbox | None, cap: int = PO
         The instant that decides "overdue" (default: now).
     """
     now = as_of or datetime.now(UTC)
-    where = board_conditions(f, as_of=now)
+    # The board's own conditions, so that a filter can never mean two things.
+    where = conditions(f, as_of=now)
     if bbox is not None:
         minx, miny, maxx, maxy = (float(v) for v in bbox)
         where.append(Case.geom.op("&&")(func.ST_MakeEnvelope(minx, miny, maxx, maxy, SRID)))

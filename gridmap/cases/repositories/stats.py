@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, case, func, or_, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from gridmap import codes
+from gridmap.cases.workflow import LOCAL_UTC_OFFSET, RESOLVED_STATES, State, state_values
+from gridmap.codes import Level
 from gridmap.models import (
     Building,
     Case,
@@ -30,30 +33,30 @@ from gridmap.models import (
     Subdistrict,
 )
 
-LOCAL_OFFSET = timedelta(hours=8)  # Shenyang (UTC+8, no daylight saving)
-RESOLVED_STATES = ("resolved", "verified", "rated", "closed")
 SATISFIED_RATINGS = ("satisfied", "basically_satisfied")
-CODE_LENGTH = {"district": 6, "subdistrict": 9, "community": 12, "grid": 15}
+DEPARTMENT = "department"
+"""The one unit that is not an area: a department's cases are those it owns."""
+LEVELS: tuple[str, ...] = (*codes.LEVELS, DEPARTMENT)
 
 # Level -> the case column that holds the unit's code (a whitelist: no identifier comes from input).
 UNIT_COLUMN: dict[str, InstrumentedAttribute[Any]] = {
-    "district": Case.district_code, "subdistrict": Case.subdistrict_code,
-    "community": Case.community_code, "grid": Case.grid_code, "department": Case.owner_department,
-}
-# Level -> (child level, the case column holding the child's code); a grid has no children.
-CHILD: dict[str, tuple[str, InstrumentedAttribute[Any]] | None] = {
-    "district": ("subdistrict", Case.subdistrict_code),
-    "subdistrict": ("community", Case.community_code),
-    "community": ("grid", Case.grid_code),
-    "grid": None,
-    "department": ("subdistrict", Case.subdistrict_code),
+    Level.DISTRICT: Case.district_code, Level.SUBDISTRICT: Case.subdistrict_code,
+    Level.COMMUNITY: Case.community_code, Level.GRID: Case.grid_code,
+    DEPARTMENT: Case.owner_department,
 }
 # Level -> (code, name) columns of its table.
 _TABLE: dict[str, tuple[InstrumentedAttribute[str], InstrumentedAttribute[str]]] = {
-    "district": (District.code, District.name), "subdistrict": (Subdistrict.code, Subdistrict.name),
-    "community": (Community.code, Community.name), "grid": (Grid.code, Grid.name)}
-_PARENT_COLUMN = {"subdistrict": Subdistrict.district_code, "community": Community.subdistrict_code,
-                  "grid": Grid.community_code}
+    Level.DISTRICT: (District.code, District.name),
+    Level.SUBDISTRICT: (Subdistrict.code, Subdistrict.name),
+    Level.COMMUNITY: (Community.code, Community.name), Level.GRID: (Grid.code, Grid.name)}
+_PARENT_COLUMN = {Level.SUBDISTRICT: Subdistrict.district_code,
+                  Level.COMMUNITY: Community.subdistrict_code, Level.GRID: Grid.community_code}
+
+
+def child_level(level: str) -> Level | None:
+    """The level a unit's figures are broken down by: the next finer area (none for a grid);
+    a department's cases by sub-district."""
+    return Level.SUBDISTRICT if level == DEPARTMENT else codes.child_level(level)
 COUNT_COLUMNS = ("cases", "cancelled", "valid", "responded", "response_decided", "responded_on_time",
                  "resolved", "resolution_decided", "resolved_on_time", "rated", "satisfied")
 
@@ -74,14 +77,14 @@ def _scoped(q: StatsQuery) -> Any:
     last_rating = (select(CaseEvent.payload["rating"].astext)
                    .where(CaseEvent.case_id == Case.id, CaseEvent.action == "rate")
                    .order_by(CaseEvent.id.desc()).limit(1).scalar_subquery())
-    local = func.timezone("UTC", Case.created_at) + LOCAL_OFFSET
-    resolved = Case.state.in_(RESOLVED_STATES)
-    child = CHILD[q.level]
+    local = func.timezone("UTC", Case.created_at) + LOCAL_UTC_OFFSET
+    resolved = Case.state.in_(state_values(RESOLVED_STATES))
+    child = child_level(q.level)
     columns: list[ColumnElement[Any]] = [
         func.to_char(local, "YYYY-MM").label("month"),
-        (child[1] if child else Case.grid_code).label("child"),
+        UNIT_COLUMN[child or Level.GRID].label("child"),
         Case.state.label("state"), Case.category.label("category"),
-        (Case.state != "cancelled").label("valid"),
+        (Case.state != State.CANCELLED.value).label("valid"),
         Case.responded_at.is_not(None).label("responded"),
         or_(Case.responded_at.is_not(None), Case.respond_by < q.as_of).label("response_decided"),
         func.coalesce(Case.responded_at <= Case.respond_by, False).label("responded_on_time"),
@@ -127,7 +130,7 @@ def grouped_counts(session: Session, q: StatsQuery) -> list[dict[str, Any]]:
     """
     s = _scoped(q)
     sets = [("month", s.c.month), ("state", s.c.state), ("category", s.c.category)]
-    if CHILD[q.level] is not None:
+    if child_level(q.level) is not None:
         sets.append(("child", s.c.child))
     grouping = func.grouping(*(column for _, column in sets)).label("grouping")
     keys = [case((func.grouping(column) == 0, column)) for _, column in sets]
@@ -145,18 +148,19 @@ def _bitmask(n: int, kept: int) -> int:
 
 def unit_path(session: Session, level: str, code: str, *, lang: str) -> list[dict[str, str]]:
     """The unit and its ancestors, outermost first (empty when the unit does not exist)."""
-    if level == "department":
+    if level == DEPARTMENT:
         name = Department.name_en if lang == "en" else Department.name_zh
         row = session.execute(select(name).where(Department.code == code)).scalar_one_or_none()
-        return [] if row is None else [{"level": "department", "code": code, "name": row}]
+        return [] if row is None else [{"level": DEPARTMENT, "code": code, "name": row}]
     path: list[dict[str, str]] = []
-    for each in ("district", "subdistrict", "community", "grid"):
-        prefix = code[:CODE_LENGTH[each]]
+    for each in codes.LEVELS:
+        prefix = codes.ancestor(code, each)
         code_col, name_col = _TABLE[each]
-        found = session.execute(select(name_col).where(code_col == prefix)).scalar_one_or_none()
-        if found is None:
+        found = (None if prefix is None else
+                 session.execute(select(name_col).where(code_col == prefix)).scalar_one_or_none())
+        if prefix is None or found is None:
             return []
-        path.append({"level": each, "code": prefix, "name": found})
+        path.append({"level": each.value, "code": prefix, "name": found})
         if each == level:
             break
     return path
@@ -164,12 +168,12 @@ def unit_path(session: Session, level: str, code: str, *, lang: str) -> list[dic
 
 def child_names(session: Session, level: str, code: str) -> dict[str, str]:
     """The territorial children of a unit (code → name); none for a grid or a department."""
-    child = CHILD[level]
-    if child is None or level == "department":
+    child = child_level(level)
+    if child is None or level == DEPARTMENT:
         return {}
-    code_col, name_col = _TABLE[child[0]]
+    code_col, name_col = _TABLE[child]
     rows = session.execute(select(code_col, name_col)
-                           .where(_PARENT_COLUMN[child[0]] == code).order_by(code_col))
+                           .where(_PARENT_COLUMN[child] == code).order_by(code_col))
     return {str(r[0]): str(r[1]) for r in rows}
 
 
@@ -183,19 +187,17 @@ def subdistrict_names(session: Session, codes: Sequence[str]) -> dict[str, str]:
 def residents(session: Session, level: str, code: str) -> dict[str, int]:
     """Residents per child unit (per the grid itself for a grid), from the buildings.
 
-    A territorial unit counts the buildings of its grids (a 15-digit range scan on the
+    A territorial unit counts the buildings of its grids (a range scan of grid codes on the
     building's grid index); a department counts the grids it is enrolled in (网格报到), grouped
     by sub-district.
     """
-    child = CHILD[level]
-    width = CODE_LENGTH[child[0]] if child else 15
-    key = func.left(Building.grid_code, width)
+    key = func.left(Building.grid_code, codes.width(child_level(level) or Level.GRID))
     stmt = select(key.label("code"), func.sum(Building.residents).cast(Integer).label("n"))
-    if level == "department":
+    if level == DEPARTMENT:
         enrolled = select(GridEnrollment.grid_code).where(GridEnrollment.department_code == code)
         stmt = stmt.where(Building.grid_code.in_(enrolled))
     else:
-        pad = 15 - len(code)
+        pad = codes.width(Level.GRID) - len(code)
         stmt = stmt.where(Building.grid_code.between(code + "0" * pad, code + "9" * pad))
     rows = session.execute(stmt.group_by(key))
     return {r.code: int(r.n or 0) for r in rows}

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -13,13 +11,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gridmap import codes, writers
 from gridmap.cases import workflow
 from gridmap.cases.repositories import board as repo
+from gridmap.cases.repositories import points as points_repo
 from gridmap.cases.repositories.board import BoardFilter, Keyset
+from gridmap.cases.repositories.points import Bbox, Points
 from gridmap.cases.services.queries import json_safe, mask_phone
 from gridmap.errors import InvalidInput
 
-_CODE = {"grid": 15, "community": 12, "subdistrict": 9, "district": 6}
 _STATES = {s.value for s in workflow.State}
 CSV_COLUMNS = ("id", "category_name", "state", "description", "grid_code", "community_code",
                "owner_department_name", "channel", "created_at", "respond_by", "resolve_by",
@@ -34,12 +34,13 @@ def parse_filter(args: Mapping[str, str]) -> BoardFilter:
     unknown = [s for s in states if s not in _STATES]
     if unknown:
         problems.append(f"未知状态 {', '.join(unknown)} (unknown state)")
-    codes: dict[str, str | None] = {}
-    for name, length in _CODE.items():
-        value = args.get(name) or None
-        if value and not re.fullmatch(rf"\d{{{length}}}", value):
-            problems.append(f"{name} 须为 {length} 位代码 ({name} must be a {length}-digit code)")
-        codes[name] = value
+    areas: dict[str, str | None] = {}
+    for level in codes.LEVELS:
+        value = args.get(level) or None
+        if value and not codes.is_code(value, level):
+            problems.append(f"{level} 须为 {codes.width(level)} 位代码 "
+                            f"({level} must be a {codes.width(level)}-digit code)")
+        areas[level.value] = value
     dates: dict[str, date | None] = {}
     for name in ("from", "to"):
         value = args.get(name) or None
@@ -55,7 +56,7 @@ def parse_filter(args: Mapping[str, str]) -> BoardFilter:
     return BoardFilter(states=states, category=args.get("category") or None,
                        department=args.get("department") or None,
                        date_from=dates["from"], date_to=dates["to"],
-                       overdue_only=args.get("overdue") in ("1", "true", "yes"), **codes)
+                       overdue_only=args.get("overdue") in ("1", "true", "yes"), **areas)
 
 
 def encode_cursor(as_of: datetime, row: Mapping[str, Any]) -> str:
@@ -101,32 +102,28 @@ def page(session: Session, f: BoardFilter, *, cursor: str | None, limit: int,
     return json_safe(body)  # type: ignore[no-any-return]
 
 
-def csv_lines(session: Session, f: BoardFilter, *, lang: str) -> Iterator[str]:
-    """The filtered board as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese)."""
+def _export_rows(session: Session, f: BoardFilter, *, lang: str) -> Iterator[dict[str, Any]]:
+    """Every filtered row as the board shows it (phones masked), JSON-safe, in board order."""
     as_of = datetime.now(UTC)
-    yield "\ufeff" + ",".join(CSV_COLUMNS) + "\r\n"
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
     for row in repo.all_rows(session, f, as_of=as_of, lang=lang):
-        data = json_safe(_row({**row, "section": 0}, as_of))
-        writer.writerow([data.get(c, "") for c in CSV_COLUMNS])
-        if buffer.tell() > 64 * 1024:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+        yield json_safe(_row({**row, "section": 0}, as_of))
+
+
+def csv_lines(session: Session, f: BoardFilter, *, lang: str) -> Iterator[str]:
+    """The filtered board as CSV, safe to open in Excel/WPS (see :func:`gridmap.writers.csv_rows`)."""
+    return writers.csv_rows(CSV_COLUMNS, _export_rows(session, f, lang=lang))
 
 
 def geojson_chunks(session: Session, f: BoardFilter, *, lang: str) -> Iterator[str]:
     """The filtered board as an RFC 7946 FeatureCollection of points (phones masked)."""
-    as_of = datetime.now(UTC)
-    yield '{"type":"FeatureCollection","features":['
-    first = True
-    for row in repo.all_rows(session, f, as_of=as_of, lang=lang):
-        props = json_safe(_row({**row, "section": 0}, as_of))
-        lon, lat = props.pop("lon"), props.pop("lat")
-        feature = {"type": "Feature", "id": props["id"], "properties": props,
-                   "geometry": {"type": "Point", "coordinates": [lon, lat]}}
-        yield ("" if first else ",") + json.dumps(feature, ensure_ascii=False)
-        first = False
-    yield "]}"
+    def features() -> Iterator[str]:
+        for props in _export_rows(session, f, lang=lang):
+            point = {"type": "Point", "coordinates": [props.pop("lon"), props.pop("lat")]}
+            yield writers.feature(geometry=point, properties=props, feature_id=props["id"])
+
+    return writers.feature_collection(features())
+
+
+def points(session: Session, f: BoardFilter, *, bbox: Bbox | None) -> Points:
+    """The case map's compact points for the board's filters inside ``bbox``, up to the cap."""
+    return points_repo.points(session, f, bbox=bbox, cap=points_repo.POINT_CAP)

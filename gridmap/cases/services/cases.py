@@ -1,23 +1,29 @@
 """Case use cases: intake (全面收集) and workflow actions (分类交办 → 联动处置 → 反馈评价).
 
-Each function runs inside the caller's transaction (the web layer opens one per request with
-``unit_of_work``), so a case, its first event and its photos are saved together or not at all.
+:func:`intake` and :func:`act` each own their transaction: they take the session factory, open
+one unit of work, and remove the photo files they wrote if it fails, so a case, its events and
+its photos (rows and files) are saved together or not at all. Callers (the case API, Open311)
+only parse and shape answers.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from gridmap import codes
 from gridmap.cases import workflow
 from gridmap.cases.repositories import cases as repo
 from gridmap.cases.services.photos import PhotoStore, UploadedPhoto
 from gridmap.crs import InputCRS, to_wgs84, validate_lonlat
+from gridmap.db import unit_of_work
 from gridmap.errors import Conflict, InvalidInput, NotFound, OutsideTerritory
 from gridmap.models import Case
 
@@ -25,6 +31,7 @@ BOUNDARY_M = 20.0  # closer than this to another grid, the reporter is asked whi
 DUPLICATE_RADIUS_M = 100.0
 DUPLICATE_DAYS = 14
 MAX_DESCRIPTION = 4000
+"""Characters in a case's description (the database CHECK holds the same bound)."""
 MAX_PHOTOS = 5
 CHANNELS = ("grid_patrol", "hotline_12345", "walk_in", "resident", "proactive_visit")
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
@@ -62,8 +69,31 @@ class IntakeResult:
     candidates: list[dict[str, Any]] = field(default_factory=list)
 
 
-def intake(session: Session, request: IntakeRequest, photos: PhotoStore) -> IntakeResult:
-    """Validate, locate, route and save a new case with its first event and photos."""
+@contextmanager
+def _writing(factory: sessionmaker[Session], media_dir: Path) -> Iterator[tuple[Session, PhotoStore]]:
+    """One unit of work and a photo store whose files are removed again if the work fails."""
+    store = PhotoStore(media_dir)
+    try:
+        with unit_of_work(factory) as session:
+            yield session, store
+    except BaseException:
+        # The rows that named the files were rolled back; the files must not outlive them.
+        store.discard()
+        raise
+
+
+def intake(factory: sessionmaker[Session], request: IntakeRequest, *,
+           media_dir: Path) -> IntakeResult:
+    """Validate, locate, route and save a new case with its first event and photos.
+
+    Runs in a transaction of its own; photos go under ``media_dir`` and are removed again if
+    the transaction fails.
+    """
+    with _writing(factory, media_dir) as (session, photos):
+        return _intake(session, request, photos)
+
+
+def _intake(session: Session, request: IntakeRequest, photos: PhotoStore) -> IntakeResult:
     if request.client_token:
         existing = repo.by_token(session, request.client_token)
         if existing is not None:
@@ -82,6 +112,14 @@ def intake(session: Session, request: IntakeRequest, photos: PhotoStore) -> Inta
                                               radius_m=DUPLICATE_RADIUS_M, since=since)
         if duplicates:
             return IntakeResult("possible_duplicates", candidates=duplicates)
+    case_id = _save(session, request, category, grid, lon, lat)
+    photos.save_all(session, case_id, "report", request.photos)
+    return IntakeResult("created", case_id)
+
+
+def _save(session: Session, request: IntakeRequest, category: Any, grid: str, lon: float,
+          lat: float) -> int:
+    """Insert the case, routed to ``grid`` and its worker, with its "report" event."""
     context = repo.grid_context(session, grid, lon, lat)
     now = datetime.now(UTC)
     due = workflow.deadlines(now, respond_hours=category.respond_hours,
@@ -90,8 +128,9 @@ def intake(session: Session, request: IntakeRequest, photos: PhotoStore) -> Inta
         "category": request.category, "description": request.description.strip(),
         "address": request.address.strip(), "input_crs": request.crs.value,
         "grid_code": grid, "community_code": context["community_code"],
-        "subdistrict_code": context["subdistrict_code"],
-        "district_code": context["district_code"], "building_code": context["building_code"],
+        "subdistrict_code": codes.ancestor(grid, codes.Level.SUBDISTRICT),
+        "district_code": codes.ancestor(grid, codes.Level.DISTRICT),
+        "building_code": context["building_code"],
         "reporter_name": request.reporter_name.strip(),
         "reporter_phone": request.reporter_phone.strip(), "channel": request.channel,
         "owner_person_id": context["worker_id"], "created_by": request.actor_id,
@@ -102,8 +141,7 @@ def intake(session: Session, request: IntakeRequest, photos: PhotoStore) -> Inta
                       actor_id=request.actor_id, note="",
                       payload={"channel": request.channel, "grid": grid,
                                "photos": len(request.photos)})
-    photos.save_all(session, case_id, "report", request.photos)
-    return IntakeResult("created", case_id)
+    return case_id
 
 
 def _validate(session: Session, request: IntakeRequest) -> Any:
@@ -161,9 +199,13 @@ def _link(session: Session, request: IntakeRequest) -> IntakeResult:
     case = repo.get_case(session, request.link_to)
     if case is None:
         raise NotFound(f"案件 {request.link_to} 不存在 (case not found)")
-    if case.category != request.category or case.state in ("closed", "cancelled"):
-        raise InvalidInput("只能并入同类别、未办结的案件 (link only to an open case of the same "
-                           "category)")
+    # 400 for both, as before: the request names a case it may not be linked into.
+    if case.category != request.category:
+        raise InvalidInput(f"只能并入同类别的案件：案件 {case.id} 的类别是 {case.category} "
+                           "(link only to a case of the same category)")
+    if workflow.State(case.state) not in workflow.LINKABLE_STATES:
+        raise InvalidInput(f"案件 {case.id} 已评价、结案或作废，不能再并入新的反映，请另行上报 "
+                           f"(case {case.id} is {case.state}: file a new case instead of linking)")
     repo.insert_event(session, case.id, action="add_report", from_state=case.state,
                       to_state=case.state, actor_id=request.actor_id,
                       note=request.description.strip(),
@@ -199,13 +241,27 @@ def view(session: Session, case: Case) -> workflow.CaseView:
         reopen_count=case.reopen_count, rating=case.rating)
 
 
-def act(session: Session, case_id: int, person_id: int, action: str, *, version: int,
-        params: dict[str, Any]) -> workflow.Transition:
+def act(factory: sessionmaker[Session], case_id: int, person_id: int, action: str, *,
+        version: int, params: dict[str, Any], media_dir: Path,
+        after_photos: Sequence[UploadedPhoto] = ()) -> workflow.Transition:
     """Apply a workflow action to a case as ``person_id``, if the case is still at ``version``.
 
-    The new state, the co-handlers and an immutable event are written in the caller's
-    transaction; a concurrent change (another version) raises Conflict and writes nothing.
+    The new state, the co-handlers, an immutable event and the after-photos are written in one
+    transaction of its own; a concurrent change (another version) raises Conflict and writes
+    nothing, and photo files written before a failure are removed.
     """
+    with _writing(factory, media_dir) as (session, store):
+        require_person(session, person_id)
+        store.check(after_photos)
+        if after_photos:
+            params = {**params, "after_photos": len(after_photos)}
+        transition = _act(session, case_id, person_id, action, version=version, params=params)
+        store.save_all(session, case_id, "after", after_photos)
+    return transition
+
+
+def _act(session: Session, case_id: int, person_id: int, action: str, *, version: int,
+         params: dict[str, Any]) -> workflow.Transition:
     case = repo.get_case(session, case_id)
     if case is None:
         raise NotFound(f"案件 {case_id} 不存在 (case not found)")
@@ -245,7 +301,7 @@ def _timestamps(case: Case, transition: workflow.Transition) -> dict[str, dateti
         stamps["responded_at"] = now
     if to is workflow.State.RESOLVED:
         stamps["resolved_at"] = now
-    if to in (workflow.State.CLOSED, workflow.State.CANCELLED):
+    if to in workflow.TERMINAL_STATES:
         stamps["closed_at"] = now
     return stamps
 

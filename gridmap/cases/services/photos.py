@@ -15,8 +15,8 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
+from gridmap.cases.repositories import cases as repo
 from gridmap.errors import InvalidInput, PayloadTooLarge
-from gridmap.models import CasePhoto
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
@@ -59,13 +59,11 @@ class PhotoStore:
             thumb = folder / f"{stem}.thumb.jpg"
             self._write(original, photo.data)
             self._write(thumb, _thumbnail(image))
-            row = CasePhoto(case_id=case_id, kind=kind, content_type=content_type,
-                            path=str(original.relative_to(self.media_dir)),
-                            thumb_path=str(thumb.relative_to(self.media_dir)),
-                            bytes=len(photo.data), width=image.width, height=image.height)
-            session.add(row)
-            session.flush()
-            ids.append(row.id)
+            ids.append(repo.insert_photo(
+                session, case_id=case_id, kind=kind, content_type=content_type,
+                path=str(original.relative_to(self.media_dir)),
+                thumb_path=str(thumb.relative_to(self.media_dir)),
+                size_bytes=len(photo.data), width=image.width, height=image.height))
         return ids
 
     def _write(self, path: Path, data: bytes) -> None:

@@ -6,14 +6,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from gridmap import codes
 from gridmap.cases import workflow
 from gridmap.cases.repositories import cases as repo
 from gridmap.cases.services import cases
 from gridmap.errors import NotFound
-from gridmap.models import Case, CaseCategory, CasePhoto, Department
+from gridmap.models import Case
 
 
 def mask_phone(phone: str) -> str:
@@ -49,18 +49,11 @@ def categories(session: Session, *, lang: str) -> list[dict[str, Any]]:
 
 def people_for_grid(session: Session, grid_code: str, *, lang: str) -> list[dict[str, Any]]:
     """The grid's worker and Party households, its community's secretary and enrolled staff."""
-    rows = session.execute(text("""
-        SELECT p.id, p.name, p.role, d.name_zh AS department_zh, d.name_en AS department_en
-        FROM person p LEFT JOIN department d ON d.code = p.department_code
-        WHERE p.id IN (SELECT person_id FROM grid_member WHERE grid_code = :g
-                       UNION SELECT person_id FROM grid_enrollment WHERE grid_code = :g)
-           OR (p.role = 'community_secretary' AND p.community_code = left(:g, 12))
-        ORDER BY CASE p.role WHEN 'grid_worker' THEN 0 WHEN 'community_secretary' THEN 1
-                             WHEN 'department_staff' THEN 2 ELSE 3 END, d.sort_order, p.id
-    """), {"g": grid_code}).mappings()
+    grid = codes.parse(grid_code, codes.Level.GRID, field="grid")
+    community = codes.ancestor(grid, codes.Level.COMMUNITY) or ""
     return [{"id": r["id"], "name": r["name"], "role": r["role"],
              "department": r["department_en"] if lang == "en" else r["department_zh"]}
-            for r in rows]
+            for r in repo.people_for_grid(session, grid, community)]
 
 
 def _handles(case: Case, actor: workflow.Actor, view: workflow.CaseView) -> bool:
@@ -74,6 +67,16 @@ def _handles(case: Case, actor: workflow.Actor, view: workflow.CaseView) -> bool
             and case.grid_code in actor.enrolled_grids)
 
 
+def _due(case: Case, now: datetime) -> dict[str, str]:
+    """How the case stands against its two deadlines at ``now``."""
+    return {
+        "response_status": workflow.response_status(
+            case.created_at, case.respond_by, now=now, responded_at=case.responded_at).value,
+        "resolution_status": workflow.resolution_status(
+            case.created_at, case.resolve_by, now=now, resolved_at=case.resolved_at).value,
+    }
+
+
 def detail(session: Session, case_id: int, *, actor_id: int | None, lang: str) -> dict[str, Any]:
     """Everything the detail page shows; the phone is masked unless ``actor_id`` handles it."""
     case = repo.get_case(session, case_id)
@@ -82,15 +85,10 @@ def detail(session: Session, case_id: int, *, actor_id: int | None, lang: str) -
     view = cases.view(session, case)
     actor = cases.actor(session, actor_id) if actor_id is not None else None
     allowed = [a.value for a in workflow.allowed_actions(view, actor)] if actor else []
-    category = session.get(CaseCategory, case.category)
-    lon, lat = session.execute(select(func.ST_X(Case.geom), func.ST_Y(Case.geom))
-                               .where(Case.id == case_id)).one()
-    names: dict[str, str] = {code: name for code, name in session.execute(select(
-        Department.code, Department.name_en if lang == "en" else Department.name_zh))}
-    photos = session.execute(select(CasePhoto).where(CasePhoto.case_id == case_id)
-                             .order_by(CasePhoto.id)).scalars()
-    now = datetime.now(UTC)
-    done_responding = case.responded_at
+    category = repo.category(session, case.category, active_only=False)
+    lon, lat = repo.position(session, case_id)
+    names = repo.department_names(session, lang)
+    photos = repo.photos(session, case_id)
     body = {
         "id": case.id, "category": case.category,
         "category_name": (category.name_en if lang == "en" else category.name_zh)
@@ -108,12 +106,7 @@ def detail(session: Session, case_id: int, *, actor_id: int | None, lang: str) -
         "created_at": case.created_at, "respond_by": case.respond_by,
         "resolve_by": case.resolve_by, "responded_at": case.responded_at,
         "resolved_at": case.resolved_at, "closed_at": case.closed_at, "version": case.version,
-        "response_status": workflow.response_status(
-            respond_by=case.respond_by, responded_at=done_responding, now=now,
-            reported_at=case.created_at).value,
-        "resolution_status": workflow.resolution_status(
-            resolve_by=case.resolve_by, resolved_at=case.resolved_at, now=now,
-            reported_at=case.created_at).value,
+        **_due(case, datetime.now(UTC)),
         "cohandlers": [{"department": c.department_code,
                         "department_name": names.get(c.department_code), "done": c.done,
                         "note": c.note} for c in view.cohandlers],

@@ -49,11 +49,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gridmap import codes
 from gridmap.cases.repositories import stats as repo
-from gridmap.cases.repositories.stats import CODE_LENGTH, COUNT_COLUMNS, LOCAL_OFFSET, StatsQuery
+from gridmap.cases.repositories.stats import COUNT_COLUMNS, DEPARTMENT, LEVELS, StatsQuery
+from gridmap.cases.workflow import LOCAL_UTC_OFFSET
 from gridmap.errors import InvalidInput, NotFound
 
-LEVELS = ("district", "subdistrict", "community", "grid", "department")
 _LEVEL_ZH = {"district": "区", "subdistrict": "街道", "community": "社区", "grid": "网格",
              "department": "部门"}
 DEFAULT_MONTHS = 12
@@ -82,7 +83,7 @@ def _month_text(index: int) -> str:
 
 def _month_start_utc(index: int) -> datetime:
     """The instant a Shenyang calendar month begins."""
-    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC) - LOCAL_OFFSET
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC) - LOCAL_UTC_OFFSET
 
 
 def parse_query(args: Mapping[str, str], *, now: datetime) -> tuple[StatsQuery, list[str]]:
@@ -92,12 +93,14 @@ def parse_query(args: Mapping[str, str], *, now: datetime) -> tuple[StatsQuery, 
     code = args.get("code") or ""
     if level not in LEVELS:
         problems.append(f"level 须为 {' / '.join(LEVELS)} 之一 (level must be one of {', '.join(LEVELS)})")
-    elif level == "department" and not _DEPARTMENT.fullmatch(code):
+    elif level == DEPARTMENT and not _DEPARTMENT.fullmatch(code):
         problems.append("code 须为部门代码 (code must be a department code)")
-    elif level != "department" and not re.fullmatch(rf"\d{{{CODE_LENGTH[level]}}}", code):
-        problems.append(f"code 须为 {CODE_LENGTH[level]} 位代码 (code must be a {CODE_LENGTH[level]}-digit "
-                        f"{level} code)")
-    local_now = now.astimezone(UTC) + LOCAL_OFFSET
+    elif level != DEPARTMENT:
+        try:
+            codes.parse(code, level, field="code")
+        except InvalidInput as exc:  # collected: every problem goes into one 400
+            problems.append(exc.message)
+    local_now = now.astimezone(UTC) + LOCAL_UTC_OFFSET
     this_month = local_now.year * 12 + local_now.month - 1
     bounds: dict[str, int] = {"from": this_month - DEFAULT_MONTHS + 1, "to": this_month}
     for name in ("from", "to"):
@@ -161,13 +164,13 @@ def pickers(session: Session, *, lang: str) -> dict[str, list[dict[str, str]]]:
 
 
 def _child_level(level: str) -> str | None:
-    child = repo.CHILD[level]
-    return None if child is None else child[0]
+    child = repo.child_level(level)
+    return None if child is None else child.value
 
 
 def _children(session: Session, q: StatsQuery, rows: Mapping[str | None, Mapping[str, Any]],
               residents: Mapping[str, int]) -> list[dict[str, Any]]:
-    if q.level == "department":
+    if q.level == DEPARTMENT:
         names = repo.subdistrict_names(session, [code for code in rows if code is not None])
     else:
         names = repo.child_names(session, q.level, q.code)

@@ -1,7 +1,7 @@
--- What a new case needs from its grid: the codes above it, its grid worker, the departments
--- enrolled in it and the grid's building nearest to the case.
-SELECT g.code, g.community_code, left(g.code, 9) AS subdistrict_code,
-       left(g.code, 6) AS district_code,
+-- What a new case needs from its grid: its community, its grid worker, the departments
+-- enrolled in it and the grid's building nearest to the case. (The sub-district and district
+-- codes are prefixes of the grid's code: gridmap.codes derives them.)
+SELECT g.code, g.community_code,
        (SELECT person_id FROM grid_member
          WHERE grid_code = g.code AND role = 'grid_worker') AS worker_id,
        ARRAY(SELECT department_code FROM grid_enrollment

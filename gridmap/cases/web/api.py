@@ -17,12 +17,12 @@ from flask import (
 )
 from werkzeug.datastructures import FileStorage
 
+from gridmap import codes
 from gridmap.cases.services import board as case_board
 from gridmap.cases.services import cases
 from gridmap.cases.services import queries as case_queries
-from gridmap.cases.services.photos import PhotoStore, UploadedPhoto
+from gridmap.cases.services.photos import UploadedPhoto
 from gridmap.crs import parse_crs
-from gridmap.db import unit_of_work
 from gridmap.errors import Forbidden, InvalidInput
 from gridmap.web import params
 from gridmap.web.db import session_factory, settings
@@ -69,18 +69,14 @@ def categories() -> Response:
 @bp.get("/api/people")
 def people() -> Response:
     """The people who may act on cases of a grid (until accounts exist, the UI picks one)."""
-    grid = request.args.get("grid", "")
-    if not grid.isdigit() or len(grid) != 15:
-        raise InvalidInput("grid 须为 15 位网格代码 (grid must be a 15-digit grid code)")
+    grid = codes.parse(request.args.get("grid", ""), codes.Level.GRID, field="grid")
     with session_factory()() as session:
         return jsonify(case_queries.people_for_grid(session, grid, lang=current_lang()))
 
 
-@bp.post("/api/cases")
-def create() -> tuple[Response, int]:
-    """Intake: locate, route and save a case (or ask which grid / show possible duplicates)."""
-    fields = _fields()
-    intake = cases.IntakeRequest(
+def _intake_request(fields: dict[str, Any]) -> cases.IntakeRequest:
+    """The intake form (or JSON body) as the service's request."""
+    return cases.IntakeRequest(
         actor_id=_person(fields), category=str(fields.get("category", "")),
         description=str(fields.get("description", "")),
         channel=str(fields.get("channel", "grid_patrol")),
@@ -94,13 +90,13 @@ def create() -> tuple[Response, int]:
         link_to=int(fields["link_to"]) if str(fields.get("link_to", "")).isdigit() else None,
         photos=_photos("photos"),
     )
-    store = PhotoStore(settings().media_dir)
-    try:
-        with unit_of_work(session_factory()) as session:
-            result = cases.intake(session, intake, store)
-    except BaseException:
-        store.discard()
-        raise
+
+
+@bp.post("/api/cases")
+def create() -> tuple[Response, int]:
+    """Intake: locate, route and save a case (or ask which grid / show possible duplicates)."""
+    result = cases.intake(session_factory(), _intake_request(_fields()),
+                          media_dir=settings().media_dir)
     body: dict[str, Any] = {"status": result.status, "case_id": result.case_id}
     if result.candidates:
         body["candidates"] = result.candidates
@@ -125,35 +121,22 @@ def act(case_id: int) -> Response:
                              default=-1, lo=-1, hi=2**31)
     if version < 0:
         raise InvalidInput("缺少案件版本号 version (missing 'version')")
-    after = _photos("after_photos")
-    store = PhotoStore(settings().media_dir)
-    try:
-        with unit_of_work(session_factory()) as session:
-            person = cases.require_person(session, _person(fields))
-            store.check(after)
-            cases.act(session, case_id, person, str(fields.get("action", "")), version=version,
-                      params=_action_params(fields, len(after)))
-            store.save_all(session, case_id, "after", after)
-    except BaseException:
-        store.discard()
-        raise
+    person = _person(fields)
+    cases.act(session_factory(), case_id, person, str(fields.get("action", "")), version=version,
+              params=_action_params(fields), after_photos=_photos("after_photos"),
+              media_dir=settings().media_dir)
     with session_factory()() as session:
         return jsonify(case_queries.detail(session, case_id, actor_id=person,
                                            lang=current_lang()))
 
 
-def _action_params(fields: dict[str, Any], photos: int) -> dict[str, Any]:
+def _action_params(fields: dict[str, Any]) -> dict[str, Any]:
     departments = fields.get("departments") or []
     if isinstance(departments, str):
         departments = [d for d in departments.split(",") if d]
-    out: dict[str, Any] = {"note": str(fields.get("note", "")),
-                           "department": fields.get("department") or None,
-                           "departments": list(departments),
-                           "rating": fields.get("rating") or None,
-                           "reason": fields.get("reason") or None}
-    if photos:
-        out["after_photos"] = photos
-    return out
+    return {"note": str(fields.get("note", "")), "department": fields.get("department") or None,
+            "departments": list(departments), "rating": fields.get("rating") or None,
+            "reason": fields.get("reason") or None}
 
 
 @bp.get("/api/cases")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, request
 
 from gridmap.cases.services import stats as case_stats
+from gridmap.cases.web.page import render_case_page
 from gridmap.web.db import session_factory
 from gridmap.web.i18n import current_lang
 
@@ -18,8 +19,7 @@ def dashboard() -> str:
     """The dashboard page (统计分析) with its unit pickers; every figure comes from the API."""
     with session_factory()() as session:
         pickers = case_stats.pickers(session, lang=current_lang())
-    config = {"apiBase": request.script_root + "/api", "root": request.script_root, **pickers}
-    return render_template("cases/dashboard.html", page_config=config)
+    return render_case_page("cases/dashboard.html", **pickers)
 
 
 @bp.get("/api/cases/stats")

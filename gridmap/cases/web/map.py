@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, request
 
-from gridmap.cases.repositories import points as case_points
-from gridmap.cases.services.board import parse_filter
+from gridmap.cases.services import board as case_board
+from gridmap.cases.web.page import render_case_page
 from gridmap.web import params
-from gridmap.web.db import session_factory, settings
+from gridmap.web.db import session_factory
 
 bp = Blueprint("case_map", __name__)
 
@@ -15,9 +15,7 @@ bp = Blueprint("case_map", __name__)
 @bp.get("/cases/map")
 def map_page() -> str:
     """The case map: filters, clusters or heatmap coloured by state, click a case for details."""
-    config = {"apiBase": request.script_root + "/api", "root": request.script_root,
-              "tileUrl": settings().tile_url, "tileAttribution": settings().tile_attribution}
-    return render_template("cases/map.html", page_config=config)
+    return render_case_page("cases/map.html")
 
 
 @bp.get("/api/cases/points")
@@ -26,8 +24,8 @@ def points() -> Response:
 
     Takes the board's filters plus an optional ``bbox=minx,miny,maxx,maxy`` (WGS84).
     """
-    filters = parse_filter(request.args)
+    filters = case_board.parse_filter(request.args)
     bbox = params.bbox(request.args)
     with session_factory()() as session:
-        found = case_points.points(session, filters, bbox=bbox, cap=case_points.POINT_CAP)
+        found = case_board.points(session, filters, bbox=bbox)
     return jsonify({"points": found.rows, "truncated": found.truncated})

@@ -2,34 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from flask import Blueprint
 
-from flask import Blueprint, current_app, render_template, request
+from gridmap.cases.web.labels import state_labels
+from gridmap.cases.web.page import render_case_page
 
 bp = Blueprint("case_pages", __name__)
 
 
-def _page_config(**extra: Any) -> dict[str, Any]:
-    """Deployment facts the page scripts need; every user-visible string is in the template."""
-    settings = current_app.extensions["gridmap.settings"]
-    return {"apiBase": request.script_root + "/api", "root": request.script_root,
-            "tileUrl": settings.tile_url, "tileAttribution": settings.tile_attribution, **extra}
+@bp.app_context_processor
+def _labels() -> dict[str, object]:
+    # Every page that includes the case strings (coverage pages do too) gets the one table.
+    return {"state_labels": state_labels}
 
 
 @bp.get("/cases/new")
 def new_case() -> str:
     """Intake (上报案件): place the case on the map, fill the form, submit."""
-    return render_template("cases/new.html", page_config=_page_config())
+    return render_case_page("cases/new.html")
 
 
 @bp.get("/cases/<int:case_id>")
 def case_detail(case_id: int) -> str:
     """One case (案件详情): map, facts, photos, timeline and the actions the person may take."""
-    return render_template("cases/detail.html", case_id=case_id,
-                           page_config=_page_config(caseId=case_id))
+    return render_case_page("cases/detail.html", caseId=case_id)
 
 
 @bp.get("/cases")
 def board() -> str:
     """The case board (案件看板): filters, overdue first, load more, CSV and GeoJSON export."""
-    return render_template("cases/board.html", page_config=_page_config())
+    return render_case_page("cases/board.html")

@@ -11,7 +11,6 @@
   var S = C.S;
   var el = C.el;
   var PAGE_SIZE = 50;
-  var AREA_PARAM = { 6: "district", 9: "subdistrict", 12: "community", 15: "grid" };
 
   var $ = function (id) { return document.getElementById(id); };
   var form = $("gc-filters");
@@ -38,7 +37,8 @@
       if (value) out[key] = value;
     });
     var area = String(data.get("area") || "").trim();
-    if (AREA_PARAM[area.length] && /^\d+$/.test(area)) out[AREA_PARAM[area.length]] = area;
+    var level = C.areaLevel(area);
+    if (level) out[level] = area;
     if (data.get("overdue")) out.overdue = "1";
     return out;
   }
@@ -51,8 +51,7 @@
     ["category", "department", "from", "to"].forEach(function (key) {
       if (params.get(key)) form.elements[key].value = params.get(key);
     });
-    var area = ["grid", "community", "subdistrict", "district"].map(function (k) { return params.get(k); })
-      .find(Boolean);
+    var area = C.AREA_LEVELS.slice().reverse().map(function (k) { return params.get(k); }).find(Boolean);
     if (area) form.elements.area.value = area;
     form.elements.overdue.checked = params.get("overdue") === "1";
   }

@@ -16,16 +16,27 @@
     return node ? JSON.parse(node.textContent) : {};
   }
 
-  // Display orders (the JSON string tables arrive with their keys sorted).
-  var ORDER = {
-    states: ["reported", "dispatched", "in_progress", "resolved", "verified", "rated", "closed",
-      "returned", "suspended", "cancelled"],
-    channels: ["grid_patrol", "hotline_12345", "walk_in", "resident", "proactive_visit"],
-    ratings: ["satisfied", "basically_satisfied", "dissatisfied"],
-    reasons: ["duplicate", "invalid"],
-  };
-
   var config = readJSON("gm-page-config");
+
+  // Display orders, from the server's own lists (the JSON string tables arrive with their keys
+  // sorted); the state groups, limits and area-code widths come in the same page config.
+  var ORDER = {
+    states: config.states || [],
+    channels: config.channels || [],
+    ratings: config.ratings || [],
+    reasons: config.reasons || [],
+  };
+  var LIMITS = config.limits || {};
+
+  // Area levels by code width, coarsest first (JSON objects arrive with their keys sorted).
+  var WIDTHS = config.areaLevels || {};
+  var AREA_LEVELS = Object.keys(WIDTHS).sort(function (a, b) { return WIDTHS[a] - WIDTHS[b]; });
+
+  /** The area filter a code names by its width ("district", "grid" …), or null. */
+  function areaLevel(code) {
+    if (!/^\d+$/.test(code)) return null;
+    return AREA_LEVELS.find(function (level) { return WIDTHS[level] === code.length; }) || null;
+  }
   var S = Object.assign({}, readJSON("gm-case-strings"), config.strings || {});
 
   function fmt(template, values) {
@@ -251,6 +262,10 @@
     config: config,
     S: S,
     ORDER: ORDER,
+    LIMITS: LIMITS,
+    STATE_GROUPS: config.stateGroups || {},
+    areaLevel: areaLevel,
+    AREA_LEVELS: AREA_LEVELS,
     fmt: fmt,
     el: el,
     debounce: debounce,

@@ -13,9 +13,9 @@
   var fmt = C.fmt;
   var caseId = C.config.caseId;
 
-  var MAX_PHOTOS = 5;
-  var MAX_PHOTO_BYTES = 8 * 1024 * 1024;
-  var NOTE_REQUIRED = ["return", "finish_part", "resolve", "reject_verification", "suspend"];
+  var MAX_PHOTOS = C.LIMITS.maxPhotos;             // the server's limits (page config)
+  var MAX_PHOTO_BYTES = C.LIMITS.maxPhotoBytes;
+  var NOTE_REQUIRED = C.config.noteRequired || [];
 
   var $ = function (id) { return document.getElementById(id); };
   var actorSelect = $("gc-actor");
@@ -275,7 +275,7 @@
     var note = el("textarea", "gc-input");
     note.name = "note";
     note.rows = 3;
-    note.maxLength = 2000;
+    note.maxLength = C.LIMITS.maxNote;
     var required = NOTE_REQUIRED.indexOf(action) >= 0;
     note.required = required;
     parts.push(field(required ? S.noteRequired : S.note, note));

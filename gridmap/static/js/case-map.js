@@ -16,7 +16,7 @@
   var FETCH_DELAY_MS = 250;
   var BBOX_PAD = 0.25;                 // fetch a margin around the view so short pans need nothing
   var OUTLINE_ZOOM = 11;               // simplification of the district outlines we draw
-  var AREA_KEYS = ["grid", "community", "subdistrict", "district", "department"];
+  var AREA_KEYS = C.AREA_LEVELS.concat(["department"]);   // the board's area filters
   var LOCALE = C.config.lang === "en" ? "en-GB" : "zh-CN";
   var ID = 0, LON = 1, LAT = 2, STATE = 3, OVERDUE = 4;
 

@@ -13,9 +13,9 @@
   var el = C.el;
   var fmt = C.fmt;
 
-  var MAX_PHOTOS = 5;
-  var MAX_PHOTO_BYTES = 8 * 1024 * 1024;
-  var MAX_DESCRIPTION = 4000;
+  var MAX_PHOTOS = C.LIMITS.maxPhotos;             // the server's limits (page config)
+  var MAX_PHOTO_BYTES = C.LIMITS.maxPhotoBytes;
+  var MAX_DESCRIPTION = C.LIMITS.maxDescription;
   var CLICK_DELAY_MS = 260;          // wait for a possible double-click (zoom) before placing
   var PLACE_ZOOM = 17;
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.cases.services import board as case_board
 from gridmap.cases.services import cases
@@ -45,17 +46,26 @@ def _request(g: dict, **overrides) -> cases.IntakeRequest:
 
 
 @pytest.fixture
-def store(tmp_path) -> PhotoStore:
-    return PhotoStore(tmp_path)
+def factory(connection: Connection) -> sessionmaker[Session]:
+    """Sessions on the test's connection: a service's commit becomes a released savepoint."""
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                        expire_on_commit=False)
+
+
+@pytest.fixture
+def intake(factory: sessionmaker[Session],
+           tmp_path: Path) -> Callable[[cases.IntakeRequest], cases.IntakeResult]:
+    """The intake service in the test's transaction, storing photos under ``tmp_path``."""
+    return lambda request: cases.intake(factory, request, media_dir=tmp_path)
 
 
 def _count(session: Session) -> int:
     return session.execute(text('SELECT count(*) FROM "case"')).scalar_one()
 
 
-def test_intake_routes_to_the_grid_and_its_worker(db_session: Session, store) -> None:
+def test_intake_routes_to_the_grid_and_its_worker(db_session: Session, intake) -> None:
     g = _quiet_grid(db_session)
-    result = cases.intake(db_session, _request(g), store)
+    result = intake(_request(g))
     assert result.status == "created"
     row = db_session.execute(text("""
         SELECT grid_code, community_code, district_code, owner_person_id, state,
@@ -73,16 +83,16 @@ def test_intake_routes_to_the_grid_and_its_worker(db_session: Session, store) ->
     assert [tuple(e) for e in events] == [("report", "reported")]
 
 
-def test_same_client_token_makes_one_case(db_session: Session, store) -> None:
+def test_same_client_token_makes_one_case(db_session: Session, intake) -> None:
     g = _quiet_grid(db_session)
     before = _count(db_session)
-    first = cases.intake(db_session, _request(g, client_token="tok-1"), store)
-    second = cases.intake(db_session, _request(g, client_token="tok-1"), store)
+    first = intake(_request(g, client_token="tok-1"))
+    second = intake(_request(g, client_token="tok-1"))
     assert (first.status, second.status) == ("created", "existing")
     assert first.case_id == second.case_id and _count(db_session) == before + 1
 
 
-def test_point_near_a_grid_boundary_asks_which_grid(db_session: Session, store) -> None:
+def test_point_near_a_grid_boundary_asks_which_grid(db_session: Session, intake) -> None:
     edge = db_session.execute(text("""
         SELECT a.code AS a, b.code AS b,
                ST_X(ST_LineInterpolatePoint(s, 0.5)) AS lon,
@@ -93,24 +103,24 @@ def test_point_near_a_grid_boundary_asks_which_grid(db_session: Session, store) 
         WHERE ST_Length(s::geography) > 40 ORDER BY a.code LIMIT 1""")).mappings().one()
     g = _quiet_grid(db_session)
     before = _count(db_session)
-    asked = cases.intake(db_session, _request(g, lon=edge["lon"], lat=edge["lat"]), store)
+    asked = intake(_request(g, lon=edge["lon"], lat=edge["lat"]))
     assert asked.status == "choose_grid" and _count(db_session) == before
     assert {edge["a"], edge["b"]} <= {c["code"] for c in asked.candidates}
-    chosen = cases.intake(db_session, _request(g, lon=edge["lon"], lat=edge["lat"],
-                                               grid_code=edge["b"]), store)
+    chosen = intake(_request(g, lon=edge["lon"], lat=edge["lat"],
+                                               grid_code=edge["b"]))
     assert chosen.status == "created"
     grid = db_session.execute(text('SELECT grid_code FROM "case" WHERE id = :i'),
                               {"i": chosen.case_id}).scalar_one()
     assert grid == edge["b"]
     with pytest.raises(InvalidInput, match="不在该位置附近"):
-        cases.intake(db_session, _request(g, grid_code="210103999999999"), store)
+        intake(_request(g, grid_code="210103999999999"))
 
 
-def test_outside_every_grid_saves_nothing(db_session: Session, store) -> None:
+def test_outside_every_grid_saves_nothing(db_session: Session, intake) -> None:
     g = _quiet_grid(db_session)
     before = _count(db_session)
     with pytest.raises(OutsideTerritory):
-        cases.intake(db_session, _request(g, lon=116.39, lat=39.91), store)
+        intake(_request(g, lon=116.39, lat=39.91))
     assert _count(db_session) == before
 
 
@@ -122,32 +132,32 @@ def test_outside_every_grid_saves_nothing(db_session: Session, store) -> None:
     ({"reporter_phone": "call me"}, "联系电话"),
     ({"actor_id": 999_999_999_999_999}, "未知的操作人"),
 ])
-def test_bad_input_is_refused_and_saves_nothing(db_session: Session, store, overrides,
+def test_bad_input_is_refused_and_saves_nothing(db_session: Session, intake, overrides,
                                                 message) -> None:
     g = _quiet_grid(db_session)
     before = _count(db_session)
     with pytest.raises(InvalidInput, match=message):
-        cases.intake(db_session, _request(g, **overrides), store)
+        intake(_request(g, **overrides))
     assert _count(db_session) == before
 
 
-def test_possible_duplicates_then_link_or_file_anyway(db_session: Session, store) -> None:
+def test_possible_duplicates_then_link_or_file_anyway(db_session: Session, intake) -> None:
     g = _quiet_grid(db_session)
-    first = cases.intake(db_session, _request(g), store)
+    first = intake(_request(g))
     nearby = {"lon": g["lon"] + 0.0003, "lat": g["lat"]}  # ~25 m east
-    shown = cases.intake(db_session, _request(g, **nearby), store)
+    shown = intake(_request(g, **nearby))
     assert shown.status == "possible_duplicates"
     assert [c["id"] for c in shown.candidates] == [first.case_id]
-    linked = cases.intake(db_session, _request(g, **nearby, link_to=first.case_id,
-                                               description="楼上也不热"), store)
+    linked = intake(_request(g, **nearby, link_to=first.case_id,
+                                               description="楼上也不热"))
     assert (linked.status, linked.case_id) == ("linked", first.case_id)
     notes = db_session.execute(text("SELECT action, note FROM case_event WHERE case_id = :i "
                                     "ORDER BY id"), {"i": first.case_id}).all()
     assert [tuple(n) for n in notes][-1] == ("add_report", "楼上也不热")
-    filed = cases.intake(db_session, _request(g, **nearby, confirm_new=True), store)
+    filed = intake(_request(g, **nearby, confirm_new=True))
     assert filed.status == "created" and filed.case_id != first.case_id
-    other = cases.intake(db_session, _request(g, **nearby, category="gas",
-                                              description="燃气味"), store)
+    other = intake(_request(g, **nearby, category="gas",
+                                              description="燃气味"))
     assert other.status == "created"  # another category is not a duplicate
 
 
@@ -157,10 +167,9 @@ def _png(size: tuple[int, int] = (64, 48)) -> bytes:
     return out.getvalue()
 
 
-def test_photos_are_stored_with_thumbnails(db_session: Session, store, tmp_path) -> None:
+def test_photos_are_stored_with_thumbnails(db_session: Session, intake, tmp_path) -> None:
     g = _quiet_grid(db_session)
-    result = cases.intake(db_session, _request(g, photos=(UploadedPhoto("a.png", _png()),)),
-                          store)
+    result = intake(_request(g, photos=(UploadedPhoto("a.png", _png()),)))
     path, thumb = db_session.execute(text(
         "SELECT path, thumb_path FROM case_photo WHERE case_id = :i"),
         {"i": result.case_id}).one()
@@ -173,19 +182,18 @@ def test_photos_are_stored_with_thumbnails(db_session: Session, store, tmp_path)
     (UploadedPhoto("big.png", b"\0" * (MAX_BYTES + 1)), PayloadTooLarge),
     (UploadedPhoto("notes.txt", b"just text, not an image"), InvalidInput),
 ])
-def test_bad_photos_are_refused_before_anything_is_written(db_session: Session, store,
+def test_bad_photos_are_refused_before_anything_is_written(db_session: Session, intake,
                                                            tmp_path, photo, error) -> None:
     g = _quiet_grid(db_session)
     before = _count(db_session)
     with pytest.raises(error):
-        cases.intake(db_session, _request(g, photos=(UploadedPhoto("ok.png", _png()), photo)),
-                     store)
+        intake(_request(g, photos=(UploadedPhoto("ok.png", _png()), photo)))
     assert _count(db_session) == before and not list(tmp_path.rglob("*.*"))
 
 
-def test_events_cannot_be_changed(db_session: Session, store) -> None:
+def test_events_cannot_be_changed(db_session: Session, intake) -> None:
     g = _quiet_grid(db_session)
-    result = cases.intake(db_session, _request(g), store)
+    result = intake(_request(g))
     savepoint = db_session.begin_nested()
     with pytest.raises(DBAPIError, match="immutable"):
         db_session.execute(text("UPDATE case_event SET note = 'x' WHERE case_id = :i"),
@@ -193,9 +201,9 @@ def test_events_cannot_be_changed(db_session: Session, store) -> None:
     savepoint.rollback()
 
 
-def test_full_loop_through_the_service(db_session: Session, store) -> None:
+def test_full_loop_through_the_service(db_session: Session, intake, factory, tmp_path) -> None:
     g = _quiet_grid(db_session)
-    case_id = cases.intake(db_session, _request(g), store).case_id
+    case_id = intake(_request(g)).case_id
     steps = [(g["worker"], "dispatch", {"department": "heating"}, "dispatched"),
              (g["heating"], "start", {}, "in_progress"),
              (g["heating"], "resolve", {"note": "已修复"}, "resolved"),
@@ -203,8 +211,8 @@ def test_full_loop_through_the_service(db_session: Session, store) -> None:
              (g["worker"], "rate", {"rating": "satisfied"}, "rated"),
              (g["secretary"], "close", {}, "closed")]
     for version, (person, action, params, state) in enumerate(steps, start=1):
-        transition = cases.act(db_session, case_id, person, action, version=version,
-                               params=params)
+        transition = cases.act(factory, case_id, person, action, version=version,
+                               params=params, media_dir=tmp_path)
         assert transition.case.state.value == state
     row = db_session.execute(text('SELECT state, version, rating, responded_at IS NOT NULL, '
                                   'resolved_at IS NOT NULL, closed_at IS NOT NULL '
@@ -212,39 +220,38 @@ def test_full_loop_through_the_service(db_session: Session, store) -> None:
     assert tuple(row) == ("closed", 7, "satisfied", True, True, True)
 
 
-def test_stale_version_is_a_conflict(db_session: Session, store) -> None:
+def test_stale_version_is_a_conflict(db_session: Session, intake, factory, tmp_path) -> None:
     g = _quiet_grid(db_session)
-    case_id = cases.intake(db_session, _request(g), store).case_id
-    cases.act(db_session, case_id, g["worker"], "dispatch", version=1,
-              params={"department": "heating"})
+    case_id = intake(_request(g)).case_id
+    cases.act(factory, case_id, g["worker"], "dispatch", version=1,
+              params={"department": "heating"}, media_dir=tmp_path)
     with pytest.raises(Conflict, match="已被他人更新"):
-        cases.act(db_session, case_id, g["secretary"], "cancel", version=1,
-                  params={"reason": "duplicate"})
+        cases.act(factory, case_id, g["secretary"], "cancel", version=1,
+                  params={"reason": "duplicate"}, media_dir=tmp_path)
 
 
 @pytest.fixture
 def committed_case(engine: Engine, tmp_path) -> Iterator[tuple[int, dict]]:
     """A case committed for real, so two concurrent sessions can both see it."""
-    with Session(engine) as session, session.begin():
+    with Session(engine) as session:
         g = _quiet_grid(session, offset=7)
-        case_id = cases.intake(session, _request(g, confirm_new=True), PhotoStore(tmp_path))
-    yield case_id.case_id, g
+    result = cases.intake(sessionmaker(engine), _request(g, confirm_new=True), media_dir=tmp_path)
+    yield result.case_id, g
 
 
-def test_two_people_acting_at_once_one_wins(engine: Engine, committed_case) -> None:
+def test_two_people_acting_at_once_one_wins(engine: Engine, committed_case, tmp_path) -> None:
     case_id, g = committed_case
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
     def attempt(person: int, action: str, params: dict) -> None:
-        with Session(engine) as session:
-            try:
-                with session.begin():
-                    barrier.wait(timeout=10)
-                    cases.act(session, case_id, person, action, version=1, params=params)
-                outcomes.append(action)
-            except Conflict:
-                outcomes.append("conflict")
+        barrier.wait(timeout=10)
+        try:
+            cases.act(sessionmaker(engine), case_id, person, action, version=1, params=params,
+                      media_dir=tmp_path)
+            outcomes.append(action)
+        except Conflict:
+            outcomes.append("conflict")
 
     threads = [threading.Thread(target=attempt, args=(g["worker"], "dispatch",
                                                       {"department": "heating"})),
@@ -262,10 +269,9 @@ def test_two_people_acting_at_once_one_wins(engine: Engine, committed_case) -> N
     assert (version, n_events) == (2, 2)  # the report and exactly one action
 
 
-def test_board_lists_overdue_first_and_pages_without_gaps(db_session: Session, store) -> None:
+def test_board_lists_overdue_first_and_pages_without_gaps(db_session: Session, intake) -> None:
     g = _quiet_grid(db_session, offset=3)
-    ids = [cases.intake(db_session, _request(g, confirm_new=True, description=f"第{i}号"),
-                        store).case_id for i in range(7)]
+    ids = [intake(_request(g, confirm_new=True, description=f"第{i}号")).case_id for i in range(7)]
     db_session.execute(text('UPDATE "case" SET resolve_by = now() - interval \'1 hour\' '
                             'WHERE id = ANY(:ids)'), {"ids": ids[2:4]})
     filters = case_board.parse_filter({"grid": g["code"]})
@@ -284,3 +290,78 @@ def test_board_lists_overdue_first_and_pages_without_gaps(db_session: Session, s
     only = case_board.page(db_session, case_board.parse_filter(
         {"grid": g["code"], "overdue": "1"}), cursor=None, limit=50, lang="zh")
     assert {c["id"] for c in only["cases"]} == set(ids[2:4])
+
+
+def _rated_case(intake, factory, g: dict, tmp_path: Path) -> int:  # type: ignore[no-untyped-def]
+    """A case taken through the workflow until the resident has rated it (satisfied)."""
+    case_id = intake(_request(g, confirm_new=True)).case_id
+    steps = [(g["worker"], "dispatch", {"department": "heating"}), (g["heating"], "start", {}),
+             (g["heating"], "resolve", {"note": "已修复"}), (g["secretary"], "verify", {}),
+             (g["worker"], "rate", {"rating": "satisfied"})]
+    for version, (person, action, params) in enumerate(steps, start=1):
+        cases.act(factory, case_id, person, action, version=version, params=params,
+                  media_dir=tmp_path)
+    return int(case_id)
+
+
+def test_a_rated_case_is_neither_offered_nor_linkable(db_session: Session, intake, factory,
+                                                      tmp_path) -> None:
+    """The resident has judged a rated case; its only next step is closing. A new report of the
+    same problem must become a case of its own (one rule for both the search and link_to)."""
+    g = _quiet_grid(db_session, offset=11)
+    rated = _rated_case(intake, factory, g, tmp_path)
+    nearby = {"lon": g["lon"] + 0.0002, "lat": g["lat"]}
+    offered = intake(_request(g, **nearby))
+    assert offered.status == "created"  # no duplicate shown: the rated case is not one
+    before = _count(db_session)
+    with pytest.raises(InvalidInput, match="已评价、结案或作废"):
+        intake(_request(g, **nearby, link_to=rated))
+    assert _count(db_session) == before
+    events = db_session.execute(text("SELECT count(*) FROM case_event WHERE case_id = :i "
+                                     "AND action = 'add_report'"), {"i": rated}).scalar_one()
+    assert events == 0
+
+
+def test_link_to_another_category_is_refused(db_session: Session, intake) -> None:
+    g = _quiet_grid(db_session, offset=12)
+    first = intake(_request(g, confirm_new=True)).case_id
+    with pytest.raises(InvalidInput, match="同类别"):
+        intake(_request(g, category="gas", description="燃气味", link_to=first))
+
+
+@pytest.fixture
+def failing_save(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """PhotoStore.save_all writes the files, then something later in the transaction fails."""
+    real_save = PhotoStore.save_all
+
+    def save_then_fail(self, session, case_id, kind, photos):  # type: ignore[no-untyped-def]
+        ids = real_save(self, session, case_id, kind, photos)
+        if not photos:
+            return ids
+        assert list(tmp_path.rglob("*.png"))  # the files really were written
+        raise Conflict("late failure")
+
+    monkeypatch.setattr(PhotoStore, "save_all", save_then_fail)
+
+
+def test_photo_files_are_removed_when_intake_fails(db_session: Session, intake, tmp_path,
+                                                   failing_save) -> None:
+    """Photos are written before the commit; if anything fails after that, the service that
+    owns the transaction removes the files, so no file outlives its rolled-back row."""
+    g = _quiet_grid(db_session)
+    before = _count(db_session)
+    with pytest.raises(Conflict, match="late failure"):
+        intake(_request(g, confirm_new=True, photos=(UploadedPhoto("a.png", _png()),)))
+    assert _count(db_session) == before and not list(tmp_path.rglob("*.*"))
+
+
+def test_after_photos_are_removed_when_the_action_fails(db_session: Session, intake, factory,
+                                                        tmp_path, failing_save) -> None:
+    g = _quiet_grid(db_session, offset=13)
+    case_id = intake(_request(g, confirm_new=True)).case_id
+    with pytest.raises(Conflict, match="late failure"):
+        cases.act(factory, case_id, g["worker"], "dispatch", version=1, params={},
+                  after_photos=(UploadedPhoto("a.png", _png()),), media_dir=tmp_path)
+    state = db_session.execute(text('SELECT state FROM "case" WHERE id = :i'),
+                               {"i": case_id}).scalar_one()
+    assert state == "reported" and not list(tmp_path.rglob("*.*"))

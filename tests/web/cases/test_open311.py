@@ -7,6 +7,9 @@ API never outlive it, and no test depends on another's data.
 
 from __future__ import annotations
 
+import threading
+import time
+import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -183,20 +186,53 @@ def test_token_makes_a_repeated_post_return_the_same_id(api, grids) -> None:
     assert _file(api, grids[0]) != first
 
 
-def test_token_race_returns_the_winner(api, grids, monkeypatch) -> None:
-    """Two identical POSTs at once: the loser's insert breaks the unique token, and it answers
-    with the winner's id instead of an error."""
+def test_two_identical_posts_at_once_make_one_case(app, engine, grids, monkeypatch,  # type: ignore[no-untyped-def]
+                                                   delete_cases) -> None:
+    """Two POSTs with one token race through real, committed transactions: intake serialises
+    them on the token (an advisory lock), so both answer with the same id and one case exists.
+
+    The first insert is held open for a while, so the second request is certainly in flight
+    before the first commits: without the lock both would insert and one would fail on the
+    unique token (a 500).
+    """
+    from gridmap.cases.open311.services import _client_token
     from gridmap.cases.repositories import cases as repo
 
-    first = _file(api, grids[0], token="race", device_id="d")
-    real, misses = repo.by_token, iter(range(2))  # both pre-checks miss, as in a race
+    device, token = "race-device", f"race-{uuid.uuid4().hex}"
+    stored = _client_token(device, token)
+    real_insert = repo.insert_case
 
-    def by_token(session, token):  # type: ignore[no-untyped-def]
-        return None if next(misses, None) is not None else real(session, token)
+    def slow_insert(session, values, lon, lat):  # type: ignore[no-untyped-def]
+        case_id = real_insert(session, values, lon, lat)
+        time.sleep(0.4)  # the lock (and the uncommitted row) are held meanwhile
+        return case_id
 
-    monkeypatch.setattr(repo, "by_token", by_token)
-    assert _file(api, grids[0], token="race", device_id="d") == first
-    assert next(misses, None) is None
+    monkeypatch.setattr(repo, "insert_case", slow_insert)
+    form = {"service_code": "heating", "lat": str(grids[1]["lat"]), "long": str(grids[1]["lon"]),
+            "description": "暖气不热", "device_id": device, "token": token}
+    barrier, answers = threading.Barrier(2), []
+
+    def post() -> None:
+        client = app.test_client()
+        barrier.wait(timeout=10)
+        answers.append(client.post(f"{BASE}/requests.json", data=form))
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert [a.status_code for a in answers] == [200, 200], [a.data[:300] for a in answers]
+        ids = {a.get_json()[0]["service_request_id"] for a in answers}
+        with engine.connect() as conn:
+            stored_ids = conn.execute(text('SELECT id FROM "case" WHERE client_token = :t'),
+                                      {"t": stored}).scalars().all()
+        assert len(ids) == 1 and [str(i) for i in stored_ids] == list(ids)
+    finally:
+        with engine.connect() as conn:
+            delete_cases(conn.execute(text(
+                'SELECT id FROM "case" WHERE client_token = :t'), {"t": stored}).scalars().all())
 
 
 # --- GET service requests ------------------------------------------------------------------------

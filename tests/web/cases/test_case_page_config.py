@@ -1,0 +1,66 @@
+"""The case pages get the server's rules through the page config (states, groups, limits, code
+widths) and one state-label table shared with Open311, so no page script copies them."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from gridmap import codes
+from gridmap.cases import workflow
+from gridmap.cases.services import cases, photos
+
+PAGES = ["/cases", "/cases/new", "/cases/1", "/cases/map", "/cases/dashboard"]
+
+
+def _script_json(html: str, element_id: str) -> dict[str, Any]:
+    found = re.search(rf'id="{element_id}">(.*?)</script>', html, re.S)
+    assert found, element_id
+    return dict(json.loads(found.group(1)))
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_every_case_page_gets_the_states_groups_and_limits(client, url) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(url)
+    assert response.status_code == 200
+    config = _script_json(response.get_data(as_text=True), "gm-page-config")
+    assert config["states"] == [s.value for s in workflow.STATE_ORDER]
+    assert config["stateGroups"]["linkable"] == workflow.state_values(workflow.LINKABLE_STATES)
+    assert config["stateGroups"]["unresolved"] == workflow.state_values(workflow.UNRESOLVED_STATES)
+    assert config["limits"] == {"maxPhotos": cases.MAX_PHOTOS, "maxPhotoBytes": photos.MAX_BYTES,
+                                "maxPhotoMb": photos.MAX_BYTES // 2**20,
+                                "maxDescription": cases.MAX_DESCRIPTION,
+                                "maxNote": workflow.NOTE_MAX_CHARS}
+    assert config["areaLevels"] == {lvl.value: codes.width(lvl) for lvl in codes.LEVELS}
+    assert config["channels"] == list(cases.CHANNELS)
+    assert set(config["noteRequired"]) == {a.value for a in workflow.NOTE_REQUIRED}
+
+
+@pytest.mark.parametrize(("lang", "rated"), [("zh", "已评价"), ("en", "Rated")])
+def test_every_state_has_a_label_in_both_languages(client, lang, rated) -> None:  # type: ignore[no-untyped-def]
+    html = client.get(f"/cases?lang={lang}").get_data(as_text=True)
+    labels = _script_json(html, "gm-case-strings")["states"]
+    assert set(labels) == {s.value for s in workflow.State}
+    assert labels["rated"] == rated and all(labels.values())
+
+
+def test_limits_reach_the_page_text(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A changed server limit changes what the intake page says and enforces."""
+    monkeypatch.setattr(cases, "MAX_PHOTOS", 3)
+    monkeypatch.setattr(cases, "MAX_DESCRIPTION", 1234)
+    html = client.get("/cases/new?lang=zh").get_data(as_text=True)
+    assert 'maxlength="1234"' in html and "0/1234" in html
+    assert "照片（最多 3 张，每张不超过 8 MB）" in html
+    strings = _script_json(html, "gm-page-config")["strings"]
+    assert strings["tooManyPhotos"] == "最多上传 3 张照片"
+    assert strings["descriptionTooLong"] == "问题描述不能超过 1234 字"
+
+
+def test_board_area_input_takes_the_code_widths(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/cases").get_data(as_text=True)
+    widths = sorted(codes.WIDTHS.values())
+    pattern = "|".join(rf"\d{{{w}}}" for w in widths)
+    assert f'maxlength="{widths[-1]}"' in html and f'pattern="{pattern}"' in html
