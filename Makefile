@@ -73,7 +73,8 @@ test: setup
 
 lint: | venv
 	$(BIN)/ruff check gridmap tests bench
-	$(BIN)/mypy gridmap
+	$(BIN)/mypy --strict gridmap
+	$(BIN)/lint-imports
 
 bench: setup
 	@set -a; source $(ENVFILE); set +a; $(BIN)/python bench/locate_bench.py

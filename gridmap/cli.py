@@ -39,6 +39,15 @@ def _sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
         engine.dispose()
 
 
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn the app's own errors into a clean command error: its message, exit status 1."""
+    try:
+        yield
+    except GridmapError as exc:
+        raise click.ClickException(exc.message) from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """gridmap 网格地图: grid management maps and cases for Shenyang's 两邻 practice.
@@ -154,24 +163,30 @@ def coverage_compute(facility_type: str, circle: str, if_missing: bool) -> None:
 @click.option("--subdistrict", help="9-digit sub-district code.")
 @click.option("--community", help="12-digit community code.")
 @click.option("--type", "facility_type", help="Facility type (facilities layer only).")
-def export(layer: str, file: Path, **filters: str | None) -> None:
+def export(layer: str, file: Path, bbox: str | None, facility_type: str | None,
+           **area: str | None) -> None:
     """Write LAYER as an RFC 7946 GeoJSON FeatureCollection to FILE ('-' for stdout).
 
     Layers: districts, subdistricts, communities, grids, buildings, streets, facilities.
     """
-    from gridmap.territory.services.export import export_layer
+    from gridmap import codes, viewport
+    from gridmap.territory.services.layers import export_layer
 
-    args = {k: v for k, v in filters.items() if v}
-    out = sys.stdout if str(file) == "-" else file.open("w", encoding="utf-8")
+    with _user_errors():
+        box = viewport.parse_bbox(bbox)
+        area_filter = codes.area_filter({k: v for k, v in area.items() if v})
+    to_stdout = str(file) == "-"
+    out = sys.stdout if to_stdout else file.open("w", encoding="utf-8")
     try:
-        with _sessions(_settings()) as factory:
-            n = export_layer(factory, layer, args, out)
-    except GridmapError as exc:
-        if out is not sys.stdout:
+        with _user_errors(), _sessions(_settings()) as factory:
+            n = export_layer(factory, layer, out, bbox=box, area=area_filter,
+                             facility_type=facility_type)
+    except click.ClickException:
+        if not to_stdout:
             out.close()
-            file.unlink(missing_ok=True)
-        raise click.ClickException(exc.message) from None
-    if out is not sys.stdout:
+            file.unlink(missing_ok=True)  # no half-written file that looks like an export
+        raise
+    if not to_stdout:
         out.close()
         click.echo(f"wrote {n} features to {file}", err=True)
 
@@ -186,13 +201,11 @@ def locate(lon: float, lat: float, crs: str) -> None:
     from gridmap.crs import to_wgs84, validate_lonlat
     from gridmap.territory.services import lookup as territory
 
-    try:
+    with _user_errors():
         validate_lonlat(lon, lat)
         wlon, wlat = to_wgs84(lon, lat, crs)
-        with _sessions(_settings()) as factory, factory() as session:
-            found = territory.locate(session, float(wlon), float(wlat), lang="zh")
-    except GridmapError as exc:
-        raise click.ClickException(exc.message) from None
+        with _sessions(_settings()) as factory:
+            found = territory.locate_point(factory, float(wlon), float(wlat), lang="zh")
     click.echo(json.dumps(found, ensure_ascii=False, indent=2, default=str))
 
 

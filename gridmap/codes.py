@@ -7,6 +7,8 @@ three. So an area is a code prefix and a code's parent is a shorter prefix of it
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 
 from gridmap.errors import InvalidInput
@@ -105,3 +107,33 @@ def child_level(level: Level | str) -> Level | None:
 def nests(outer: str, inner: str) -> bool:
     """Whether the unit ``inner`` lies within (or is) the unit ``outer``."""
     return inner.startswith(outer)
+
+
+@dataclass(frozen=True)
+class AreaFilter:
+    """An area to filter by, as the official codes given per level (they must nest)."""
+
+    district: str | None = None
+    subdistrict: str | None = None
+    community: str | None = None
+
+    def prefix(self) -> str | None:
+        """The most specific code given (they nest, so the finest wins); None for no filter."""
+        return self.community or self.subdistrict or self.district
+
+    def level(self) -> Level | None:
+        """The level of :meth:`prefix`, or None for no filter."""
+        prefix = self.prefix()
+        return None if prefix is None else level_of(prefix)
+
+
+def area_filter(args: Mapping[str, str]) -> AreaFilter:
+    """An :class:`AreaFilter` from parameters named by level (``district=…&community=…``).
+
+    Each given code is checked for its level's width; codes given at several levels must nest.
+    """
+    values = {lvl.value: parse(raw, lvl) for lvl in AREA_LEVELS if (raw := args.get(lvl.value))}
+    given = list(values.values())  # coarsest first, as AREA_LEVELS is
+    if any(not nests(outer, inner) for outer, inner in zip(given, given[1:], strict=False)):
+        raise InvalidInput("区域代码互相矛盾 (area codes do not nest)")
+    return AreaFilter(**values)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from gridmap import codes, viewport
 from gridmap.crs import InputCRS, parse_crs, to_wgs84, validate_lonlat
 from gridmap.errors import InvalidInput
-from gridmap.territory.services.filters import area as area  # re-exported for handlers
-from gridmap.territory.services.filters import bbox as bbox
 
 
 def number(args: Mapping[str, str], name: str) -> float:
@@ -46,3 +45,13 @@ def point(args: Mapping[str, str]) -> tuple[float, float, InputCRS]:
     validate_lonlat(lon, lat)
     wlon, wlat = to_wgs84(lon, lat, crs)
     return float(wlon), float(wlat), crs
+
+
+def bbox(args: Mapping[str, str]) -> viewport.BBox | None:
+    """``bbox=minx,miny,maxx,maxy`` in WGS84 degrees, or None when absent."""
+    return viewport.parse_bbox(args.get("bbox"))
+
+
+def area(args: Mapping[str, str]) -> codes.AreaFilter:
+    """Area filters ``district``, ``subdistrict``, ``community`` as nesting official codes."""
+    return codes.area_filter(args)

@@ -61,3 +61,32 @@ def test_parse_level_lists_the_choices() -> None:
 def test_nests() -> None:
     assert codes.nests(GRID[:6], GRID) and codes.nests(GRID, GRID)
     assert not codes.nests("210104", GRID)
+
+
+def test_area_filter_takes_the_finest_code_given() -> None:
+    area = codes.area_filter({"district": GRID[:6], "community": GRID[:12], "grid": "ignored"})
+    assert area == codes.AreaFilter(district=GRID[:6], community=GRID[:12])
+    assert area.prefix() == GRID[:12] and area.level() is Level.COMMUNITY
+
+
+def test_no_area_filter_and_empty_values_are_no_filter() -> None:
+    for args in ({}, {"district": "", "subdistrict": "", "community": ""}):
+        area = codes.area_filter(args)
+        assert area == codes.AreaFilter() and area.prefix() is None and area.level() is None
+
+
+@pytest.mark.parametrize(("name", "raw", "width"), [
+    ("district", "21010", 6), ("subdistrict", GRID[:12], 9), ("community", "21010301500x", 12),
+    ("community", "２１０１０３０１５００３", 12),  # full-width digits are digits, but not a code
+])
+def test_area_filter_names_the_parameter_and_its_width(name: str, raw: str, width: int) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        codes.area_filter({name: raw})
+    assert name in exc.value.message and str(width) in exc.value.message
+
+
+def test_area_filter_codes_must_nest() -> None:
+    with pytest.raises(InvalidInput, match="do not nest"):
+        codes.area_filter({"district": "210104", "community": GRID[:12]})
+    with pytest.raises(InvalidInput, match="do not nest"):
+        codes.area_filter({"subdistrict": GRID[:9], "community": "210103016003"})

@@ -1,4 +1,8 @@
-"""Bulk writes with COPY: fast loading of whole layers inside the caller's transaction."""
+"""Bulk writes with COPY: fast loading of whole layers inside the caller's transaction.
+
+Table and column names cannot be bound parameters, so statements are composed with psycopg's
+``sql`` module (each name quoted as an identifier) and tables are checked against a whitelist.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import numpy.typing as npt
 import pandas as pd
 import psycopg
 import shapely
-from sqlalchemy import text
+from psycopg import sql
 from sqlalchemy.orm import Session
 
 from gridmap.crs import SRID
@@ -20,12 +24,33 @@ TERRITORY_TABLES = (
     "district", "subdistrict", "community", "grid", "building", "facility",
     "street_node", "street_edge", "person", "grid_member", "grid_enrollment",
 )
+CASE_TABLES = ("case", "case_event", "case_cohandler")
+"""Tables the demo's historical cases are COPYed into (never cleared here: see services.load)."""
+COPY_TABLES = TERRITORY_TABLES + CASE_TABLES
+
+
+def driver_connection(session: Session) -> psycopg.Connection[Any]:
+    """The psycopg connection under ``session`` (same transaction), for COPY."""
+    conn = session.connection().connection.driver_connection
+    if not isinstance(conn, psycopg.Connection):
+        raise TypeError("COPY needs the psycopg 3 driver (postgresql+psycopg://)")
+    return conn
 
 
 def clear(session: Session, tables: Sequence[str] = TERRITORY_TABLES) -> None:
-    """Empty the given tables (and what references them) in one statement."""
+    """Empty the given territory tables (and what references them) in one statement."""
     names = [t for t in tables if t in TERRITORY_TABLES]  # whitelist: identifiers are not bound
-    session.execute(text("TRUNCATE " + ", ".join(names) + " RESTART IDENTITY CASCADE"))
+    statement = sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+        sql.SQL(", ").join(sql.Identifier(t) for t in names))
+    driver_connection(session).execute(statement)
+
+
+def copy_statement(table: str, columns: Sequence[str]) -> sql.Composed:
+    """``COPY table (columns) FROM STDIN`` with every name quoted; ``table`` must be whitelisted."""
+    if table not in COPY_TABLES:
+        raise ValueError(f"not a bulk-loadable table: {table}")
+    return sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns))
 
 
 def ewkb_hex(geoms: Any) -> npt.NDArray[np.object_]:
@@ -36,19 +61,18 @@ def ewkb_hex(geoms: Any) -> npt.NDArray[np.object_]:
 
 
 def copy_rows(session: Session, table: str, columns: Sequence[str],
-              rows: Iterable[Sequence[Any]]) -> int:
+              rows: Iterable[Sequence[Any]], *, plain: bool = False) -> int:
     """COPY rows into ``table(columns)``; returns the number written. Runs in the session's
-    transaction, so a failure anywhere rolls back the whole load."""
-    if table not in TERRITORY_TABLES:
-        raise ValueError(f"not a bulk-loadable table: {table}")
-    conn = session.connection().connection.driver_connection
-    if not isinstance(conn, psycopg.Connection):
-        raise TypeError("COPY needs the psycopg 3 driver (postgresql+psycopg://)")
-    cols = ", ".join(columns)  # column names come from our own code, never from input
+    transaction, so a failure anywhere rolls back the whole load.
+
+    With ``plain`` the rows already hold Python values and None (no numpy scalars, no NaN),
+    and are written as they are.
+    """
+    statement = copy_statement(table, columns)
     n = 0
-    with conn.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # noqa: S608
+    with driver_connection(session).cursor() as cur, cur.copy(statement) as copy:
         for row in rows:
-            copy.write_row([_plain(v) for v in row])
+            copy.write_row(row if plain else [_plain(v) for v in row])
             n += 1
     return n
 

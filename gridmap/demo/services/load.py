@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.db import unit_of_work
-from gridmap.demo.repositories import bulk
-from gridmap.models import Dataset
+from gridmap.demo.repositories import bulk, loads
 
 if TYPE_CHECKING:  # type-only: the generator (and its heavy imports) loads only when generating
     import pandas as pd
@@ -25,7 +22,6 @@ log = logging.getLogger(__name__)
 
 Scale = Literal["districts", "city"]
 GENERATOR_VERSION = 2  # bump when the generator's output changes, so `demo load` reloads
-_LOCK_KEY = 0x67726964  # advisory lock: one loader at a time
 
 
 @dataclass(frozen=True)
@@ -52,29 +48,26 @@ def load_demo(
     params: dict[str, object] = {"scale": scale, "seed": seed, "districts": districts,
                                  "cases": cases, "version": GENERATOR_VERSION}
     with unit_of_work(factory) as session:
-        current = session.get(Dataset, "demo")
-        if current is not None and json.loads(current.params) == params and not force:
-            return LoadReport(True, params, json.loads(current.counts))
+        current = loads.loaded(session)
+    if current is not None and current[0] == params and not force:
+        return LoadReport(True, params, current[1])
     from gridmap.demo.generator.synth import generate  # heavy imports only when generating
 
     data = generate(scale=scale, seed=seed, districts=districts, progress=progress,
                     geodata_dir=geodata_dir)
     with unit_of_work(factory) as session:
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        loads.lock(session)
         bulk.clear(session)
-        # Coverage runs describe the buildings and facilities being replaced: drop them too.
-        session.execute(text("TRUNCATE coverage_run CASCADE"))
+        loads.clear_coverage_runs(session)
         counts = _copy_all(session, data, progress=progress)
         if cases:
             # Historical cases need the grids, people and enrolments just loaded.
-            from gridmap.demo.services.cases import load_demo_cases
+            from gridmap.demo.services.cases import write_demo_cases
 
-            counts.update(load_demo_cases(session, count=cases, seed=seed))
-        session.merge(Dataset(name="demo", params=json.dumps(params),
-                              counts=json.dumps(counts)))
-    with factory() as session:  # fresh statistics so the planner uses the spatial indexes
-        session.execute(text("ANALYZE"))
-        session.commit()
+            counts.update(write_demo_cases(session, count=cases, seed=seed))
+        loads.record(session, params, counts)
+    with unit_of_work(factory) as session:  # fresh statistics so the planner uses the indexes
+        loads.analyze(session)
     return LoadReport(False, params, counts)
 
 
@@ -106,11 +99,7 @@ def _copy_all(session: Session, data: DemoData, *, progress: bool) -> dict[str, 
         counts[table] = bulk.copy_frame(session, table, frame, columns, geometry=geometry)
         bar.update(1)
     bar.close()
-    for table in ("person", "building", "facility"):
-        session.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"  # noqa: S608 (fixed names)
-            f" coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
-        ))
+    loads.reset_sequences(session)
     return counts
 
 

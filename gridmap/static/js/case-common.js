@@ -1,8 +1,10 @@
 /*
  * gridmap — helpers shared by the case pages (intake, detail, board).
  *
- * Exposes window.GridmapCases. All user-visible text comes from the page: the strings shared by
- * every case page (#gm-case-strings) merged with the page's own (#gm-page-config).
+ * Exposes window.GridmapCases: the case-specific parts (states, people, the case map) plus, under
+ * the names the case and coverage scripts use, the generic helpers of window.Gridmap (common.js).
+ * All user-visible text comes from the page: the strings shared by every case page
+ * (#gm-case-strings) merged with the page's own (#gm-page-config).
  */
 (function () {
   "use strict";
@@ -11,12 +13,10 @@
   var BASEMAP_MINZOOM = 15;          // our streets and grids are drawn from this zoom on
   var REFRESH_DELAY_MS = 200;
 
-  function readJSON(id) {
-    var node = document.getElementById(id);
-    return node ? JSON.parse(node.textContent) : {};
-  }
+  var G = window.Gridmap;           // the generic helpers (common.js), shared by every page
+  var readJSON = G.readJSON;
 
-  var config = readJSON("gm-page-config");
+  var config = G.config;
 
   // Display orders, from the server's own lists (the JSON string tables arrive with their keys
   // sorted); the state groups, limits and area-code widths come in the same page config.
@@ -38,72 +38,17 @@
     return AREA_LEVELS.find(function (level) { return WIDTHS[level] === code.length; }) || null;
   }
   var S = Object.assign({}, readJSON("gm-case-strings"), config.strings || {});
+  var fmt = G.fmt;
+  var el = G.el;
+  var debounce = G.debounce;
+  var isAbort = G.isAbort;
+  var apiUrl = G.apiUrl;
+  var request = G.request;
+  var errorFrom = G.errorFrom;
+  var getJSON = G.getJSON;
 
-  function fmt(template, values) {
-    return String(template).replace(/\{(\w+)\}/g, function (whole, key) {
-      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : whole;
-    });
-  }
-
-  /** Build an element; children are nodes or strings (always inserted as text, never HTML). */
-  function el(tag, className, children) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    [].concat(children === undefined ? [] : children).forEach(function (child) {
-      if (child === null || child === undefined || child === "" || child === false) return;
-      node.append(child instanceof Node ? child : String(child));
-    });
-    return node;
-  }
-
-  function debounce(fn, delayMs) {
-    var timer = null;
-    return function () {
-      var args = arguments;
-      clearTimeout(timer);
-      timer = setTimeout(function () { fn.apply(null, args); }, delayMs);
-    };
-  }
-
-  function isAbort(err) { return err && err.name === "AbortError"; }
-
-  function reasonOf(err) { return err && err.status ? err.message : S.networkError; }
-
-  function apiUrl(path, params) {
-    var url = new URL(config.apiBase + path, window.location.href);
-    Object.keys(params || {}).forEach(function (key) {
-      var value = params[key];
-      if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
-    });
-    return url;
-  }
-
-  /** Fetch and parse; resolves {ok, status, body}; rejects only when the network fails. */
-  function request(path, options, params) {
-    var init = Object.assign({ headers: { Accept: "application/json" }, credentials: "same-origin" }, options || {});
-    return fetch(apiUrl(path, params), init).then(function (response) {
-      return response.json().catch(function () { return null; }).then(function (body) {
-        return { ok: response.ok, status: response.status, body: body };
-      });
-    });
-  }
-
-  function errorFrom(result) {
-    var body = result.body;
-    var err = new Error((body && body.error && body.error.message) || String(result.status));
-    err.status = result.status;
-    err.code = body && body.error && body.error.code;
-    err.body = body;
-    return err;
-  }
-
-  /** GET JSON; non-2xx answers throw with the API's own message. */
-  function getJSON(path, params, signal) {
-    return request(path, { signal: signal }, params).then(function (result) {
-      if (result.ok && result.body) return result.body;
-      throw errorFrom(result);
-    });
-  }
+  /** The API's message for a failed request, else the case pages' own network-error text. */
+  function reasonOf(err) { return G.reasonOf(err, S.networkError); }
 
   // ---------------------------------------------------------------- dates and statuses
 
@@ -285,6 +230,6 @@
     loadPeople: loadPeople,
     createMap: createMap,
     fitExtent: fitExtent,
-    pageUrl: function (path) { return (config.root || "") + path; },
+    pageUrl: G.pageUrl,
   };
 })();

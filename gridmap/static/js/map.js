@@ -3,13 +3,21 @@
  *
  * Everything on the map comes from the JSON API, one request per visible layer per view
  * (bbox + zoom), never as one big inline GeoJSON: a city holds ~10k grids and ~100k buildings.
- * All user-visible text arrives translated in the page's JSON config (see pages/map.html).
+ * All user-visible text arrives translated in the page's JSON config (see pages/map.html);
+ * the generic helpers (fmt, el, debounce, getJSON …) come from common.js.
  */
 (function () {
   "use strict";
 
-  var config = JSON.parse(document.getElementById("gm-map-config").textContent);
-  var S = config.strings;
+  var G = window.Gridmap;       // the helpers every page shares (common.js)
+  var config = G.config;
+  var S = G.strings;
+  var fmt = G.fmt;
+  var escapeHtml = G.escapeHtml;
+  var el = G.el;
+  var debounce = G.debounce;
+  var isAbort = G.isAbort;
+  var getJSON = G.getJSON;
   var statusEl = document.getElementById("gm-status");
 
   // Overlays shown when the page opens; facility types are matched by code.
@@ -46,62 +54,7 @@
 
   // ---------------------------------------------------------------- small helpers
 
-  function fmt(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (whole, key) {
-      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : whole;
-    });
-  }
-
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
-
-  /** Build an element; children are nodes or strings (always inserted as text, never HTML). */
-  function el(tag, className, children) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    [].concat(children === undefined ? [] : children).forEach(function (child) {
-      if (child === null || child === undefined || child === "") return;
-      node.append(child instanceof Node ? child : String(child));
-    });
-    return node;
-  }
-
-  function debounce(fn, delayMs) {
-    var timer = null;
-    return function () {
-      clearTimeout(timer);
-      timer = setTimeout(fn, delayMs);
-    };
-  }
-
-  function isAbort(err) {
-    return err && err.name === "AbortError";
-  }
-
-  function reasonOf(err) {
-    return err && err.status ? err.message : S.networkError;
-  }
-
-  /** GET a JSON document from our API; non-2xx answers throw with the API's own message. */
-  function getJSON(path, params, signal) {
-    var url = new URL(config.apiBase + path, window.location.href);
-    Object.keys(params || {}).forEach(function (key) {
-      if (params[key] !== undefined && params[key] !== null) url.searchParams.set(key, params[key]);
-    });
-    return fetch(url, { signal: signal, headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) {
-        return response.json().catch(function () { return null; }).then(function (body) {
-          if (response.ok && body) return body;
-          var err = new Error((body && body.error && body.error.message) || response.statusText || String(response.status));
-          err.status = response.status;
-          err.code = body && body.error && body.error.code;
-          throw err;
-        });
-      });
-  }
+  function reasonOf(err) { return G.reasonOf(err, S.networkError); }
 
   function bboxParam(bounds) {
     // Clamp: zoomed far out, Leaflet's bounds run past the antimeridian and the poles.

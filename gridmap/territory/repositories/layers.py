@@ -7,7 +7,6 @@ each feature's JSON text; Python only concatenates.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,8 @@ from sqlalchemy import ColumnElement, Numeric, ScalarSelect, Select, String, cas
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import QueryableAttribute, Session
 
+from gridmap import viewport, writers
+from gridmap.codes import AreaFilter, Level
 from gridmap.models import (
     Building,
     Community,
@@ -34,19 +35,6 @@ LayerModel = (
     type[District] | type[Subdistrict] | type[Community] | type[Grid] | type[Building]
     | type[StreetEdge] | type[Facility]
 )
-
-
-@dataclass(frozen=True)
-class AreaFilter:
-    """Validated area filters: official code prefixes of a district, sub-district or community."""
-
-    district: str | None = None
-    subdistrict: str | None = None
-    community: str | None = None
-
-    def prefix(self) -> str | None:
-        """The most specific code given (they nest, so the longest wins)."""
-        return self.community or self.subdistrict or self.district
 
 
 @dataclass(frozen=True)
@@ -118,22 +106,16 @@ LAYERS: dict[str, LayerSpec] = {
 }
 
 
-def _tolerance_deg(zoom: int) -> float:
-    """Half a screen pixel at ``zoom`` in degrees: simplification below it is invisible."""
-    return 360.0 / (256 * 2.0**zoom) * 0.5
-
-
-def _decimals(zoom: int | None) -> int:
-    """Coordinate decimals that keep a tenth of a pixel at ``zoom`` (7, ~1 cm, for export)."""
-    if zoom is None:
-        return 7
-    return max(1, min(7, math.ceil(-math.log10(_tolerance_deg(zoom) * 0.2))))
+# Coverage's queries import these two names from here until the lead switches them to
+# gridmap.viewport at merge; the rule itself lives only in gridmap.viewport.
+_tolerance_deg = viewport.tolerance_deg
+_decimals = viewport.decimals
 
 
 def layer_query(
     spec: LayerSpec,
     *,
-    bbox: tuple[float, float, float, float] | None,
+    bbox: viewport.BBox | None,
     zoom: int | None,
     area: AreaFilter,
     facility_type: str | None,
@@ -151,13 +133,13 @@ def layer_query(
         geom = func.ST_ClipByBox2D(geom, func.ST_MakeEnvelope(
             minx - dx, miny - dy, maxx + dx, maxy + dy, 4326))
     if zoom is not None and zoom < 17 and spec.geometry != "point":
-        geom = func.ST_SimplifyPreserveTopology(geom, _tolerance_deg(zoom))
+        geom = func.ST_SimplifyPreserveTopology(geom, viewport.tolerance_deg(zoom))
     props = func.json_build_object(*[x for name, col in spec.properties(lang)
                                      for x in (literal(name), col)])
     feature = func.json_build_object(
         literal("type"), literal("Feature"),
         literal("id"), spec.id_column,
-        literal("geometry"), cast(func.ST_AsGeoJSON(geom, _decimals(zoom)), JSON()),
+        literal("geometry"), cast(func.ST_AsGeoJSON(geom, viewport.decimals(zoom)), JSON()),
         literal("properties"), props,
     )
     stmt = select(cast(feature, String)).select_from(spec.model)
@@ -167,16 +149,16 @@ def layer_query(
             stmt = stmt.where(Facility.type == facility_type)
     if bbox is not None:
         stmt = stmt.where(spec.model.geom.op("&&")(func.ST_MakeEnvelope(*bbox, 4326)))
-    prefix = area.prefix()
-    if prefix:
-        stmt = _area_filter(stmt, spec, prefix)
+    prefix, level = area.prefix(), area.level()
+    if prefix is not None and level is not None:
+        stmt = _area_filter(stmt, spec, prefix, level)
     stmt = stmt.order_by(spec.id_column)
     if limit is not None:
         stmt = stmt.limit(limit)
     return stmt
 
 
-def _area_filter(stmt: Select[str], spec: LayerSpec, prefix: str) -> Select[str]:
+def _area_filter(stmt: Select[str], spec: LayerSpec, prefix: str, level: Level) -> Select[str]:
     if spec.area_column is not None:
         # Codes nest (grid = community + 3 digits …), so an area is a code prefix. A coarser
         # layer than the filter (e.g. districts filtered by a community) keeps its ancestor.
@@ -185,15 +167,17 @@ def _area_filter(stmt: Select[str], spec: LayerSpec, prefix: str) -> Select[str]
             | (literal(prefix).startswith(spec.area_column))
         )
     # Streets carry no code: keep those crossing the area's outline.
-    outline = _area_outline(prefix)
-    return stmt.where(func.ST_Intersects(spec.model.geom, outline))
+    return stmt.where(func.ST_Intersects(spec.model.geom, _area_outline(level, prefix)))
 
 
-def _area_outline(prefix: str) -> ScalarSelect[object]:
-    models: dict[int, type[District] | type[Subdistrict] | type[Community]] = {
-        6: District, 9: Subdistrict, 12: Community}
-    model = models[len(prefix)]
-    return select(model.geom).where(model.code == prefix).scalar_subquery()
+# The table that holds the outline of each level an area filter may name (codes.AREA_LEVELS).
+_AREA_MODELS: dict[Level, type[District] | type[Subdistrict] | type[Community]] = {
+    Level.DISTRICT: District, Level.SUBDISTRICT: Subdistrict, Level.COMMUNITY: Community}
+
+
+def _area_outline(level: Level, code: str) -> ScalarSelect[object]:
+    model = _AREA_MODELS[level]
+    return select(model.geom).where(model.code == code).scalar_subquery()
 
 
 def stream_features(
@@ -208,28 +192,6 @@ def stream_features(
         result.close()  # releases the server-side cursor even when the consumer stops early
 
 
-def feature_collection(features: Iterator[str], *, cap: int | None = None) -> Iterator[str]:
-    """Wrap feature texts in an RFC 7946 FeatureCollection, streamed in chunks.
-
-    With ``cap``, at most ``cap`` features are written and ``"truncated": true`` is added if
-    more were available (the query should fetch ``cap + 1`` rows).
-    """
-    yield '{"type":"FeatureCollection","features":['
-    n = 0
-    chunk: list[str] = []
-    truncated = False
-    for text_ in features:
-        if cap is not None and n >= cap:
-            truncated = True
-            close = getattr(features, "close", None)
-            if close is not None:
-                close()
-            break
-        chunk.append(("," if n else "") + text_)
-        n += 1
-        if len(chunk) >= 200:
-            yield "".join(chunk)
-            chunk.clear()
-    yield "".join(chunk)
-    tail = ',"truncated":true' if truncated else ""
-    yield f'],"numberReturned":{n}{tail}}}'
+# Coverage's services import the collection writer from here until the lead switches them to
+# gridmap.writers at merge; this is the same function, not a copy.
+feature_collection = writers.feature_collection

@@ -8,7 +8,7 @@ import psycopg
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from gridmap.models import District, Grid
+from gridmap.models import District, FacilityType, Grid
 from gridmap.sqlfiles import pyformat, sql
 
 
@@ -64,3 +64,11 @@ def extent(session: Session | Connection) -> tuple[float, float, float, float] |
             minx, miny, maxx, maxy = (float(c) for c in coords)
             return minx, miny, maxx, maxy
     return None
+
+
+def facility_types(session: Session | Connection, *, lang: str) -> list[dict[str, str]]:
+    """The enumerated facility types (code, name in ``lang``, colour) in display order."""
+    name = FacilityType.name_en if lang == "en" else FacilityType.name_zh
+    rows = session.execute(select(FacilityType.code, name.label("name"), FacilityType.color)
+                           .order_by(FacilityType.sort_order)).mappings()
+    return [dict(r) for r in rows]

@@ -6,11 +6,10 @@ import json
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.errors import OutsideTerritory
-from gridmap.models import FacilityType
 from gridmap.territory.repositories import lookup as territory
 from gridmap.territory.repositories.layers import LAYERS
 
@@ -38,6 +37,13 @@ def locate(session: Session | Connection, lon: float, lat: float, *, crs: str = 
     return found
 
 
+def locate_point(factory: sessionmaker[Session], lon: float, lat: float, *, crs: str = "wgs84",
+                 lang: str = "zh") -> dict[str, Any]:
+    """:func:`locate` in a session of its own (for the CLI, which holds no session)."""
+    with factory() as session:
+        return locate(session, lon, lat, crs=crs, lang=lang)
+
+
 def search(session: Session | Connection, query: str, *, limit: int) -> list[dict[str, Any]]:
     """Search results with their bounding boxes."""
     return [
@@ -62,7 +68,4 @@ def meta(session: Session | Connection, *, lang: str) -> dict[str, Any]:
 
 def facility_types(session: Session | Connection, *, lang: str) -> list[dict[str, str]]:
     """The enumerated facility types (code, name in ``lang``, colour) in display order."""
-    name = FacilityType.name_en if lang == "en" else FacilityType.name_zh
-    rows = session.execute(select(FacilityType.code, name.label("name"), FacilityType.color)
-                           .order_by(FacilityType.sort_order)).mappings()
-    return [dict(r) for r in rows]
+    return territory.facility_types(session, lang=lang)

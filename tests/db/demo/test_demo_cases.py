@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.cases import workflow
 from gridmap.cases.repositories import cases as case_repo
@@ -24,7 +24,7 @@ SEED = 7
 
 
 @pytest.fixture
-def loaded(db_session: Session) -> dict[str, int]:
+def loaded(connection: Connection, db_session: Session) -> dict[str, int]:
     """COUNT demo cases loaded into the test's rolled-back transaction.
 
     The views new_case, new_event and new_cohandler show only these rows, whatever cases the
@@ -32,7 +32,9 @@ def loaded(db_session: Session) -> dict[str, int]:
     """
     db_session.execute(text('CREATE TEMP TABLE watermark AS SELECT coalesce(max(id), 0) AS id '
                             'FROM "case"'))
-    counts = load_demo_cases(db_session, count=COUNT, seed=SEED, now=NOW)
+    # The service owns its transaction: here a savepoint inside the test's rolled-back one.
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    counts = load_demo_cases(factory, count=COUNT, seed=SEED, now=NOW)
     for view, table, key in (("new_case", '"case"', "id"), ("new_event", "case_event", "case_id"),
                              ("new_cohandler", "case_cohandler", "case_id")):
         db_session.execute(text(f"CREATE TEMP VIEW {view} AS SELECT * FROM {table} "  # noqa: S608

@@ -1,0 +1,114 @@
+/*
+ * gridmap — the helpers every page script shares: the page config, text formatting, building
+ * elements, debouncing and the JSON API client.
+ *
+ * Exposes window.Gridmap. Loaded by base.html before any page script. It holds no user-visible
+ * text: a page's strings arrive translated in its config (#gm-page-config, see _page.html).
+ */
+(function () {
+  "use strict";
+
+  /** The JSON document in the script element `id`, or {} when the page has none. */
+  function readJSON(id) {
+    var node = document.getElementById(id);
+    return node ? JSON.parse(node.textContent) : {};
+  }
+
+  var config = readJSON("gm-page-config");
+
+  /** Fill {name} placeholders of a translated template; unknown names are left as they are. */
+  function fmt(template, values) {
+    return String(template).replace(/\{(\w+)\}/g, function (whole, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : whole;
+    });
+  }
+
+  /** For the few places that must build HTML text (Leaflet's layer control labels). */
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  /** Build an element; children are nodes or strings (always inserted as text, never HTML). */
+  function el(tag, className, children) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    [].concat(children === undefined ? [] : children).forEach(function (child) {
+      if (child === null || child === undefined || child === "" || child === false) return;
+      node.append(child instanceof Node ? child : String(child));
+    });
+    return node;
+  }
+
+  /** `fn` called once calls have paused for `delayMs`, with the last call's arguments. */
+  function debounce(fn, delayMs) {
+    var timer = null;
+    return function () {
+      var args = arguments;
+      clearTimeout(timer);
+      timer = setTimeout(function () { fn.apply(null, args); }, delayMs);
+    };
+  }
+
+  function isAbort(err) { return Boolean(err && err.name === "AbortError"); }
+
+  /** What to tell people about a failed request: the API's own message, else `networkText`. */
+  function reasonOf(err, networkText) { return err && err.status ? err.message : networkText; }
+
+  /** An absolute URL under the page's API base; empty, null and undefined params are left out. */
+  function apiUrl(path, params) {
+    var url = new URL(config.apiBase + path, window.location.href);
+    Object.keys(params || {}).forEach(function (key) {
+      var value = params[key];
+      if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
+    });
+    return url;
+  }
+
+  /** Fetch and parse; resolves {ok, status, body}; rejects only when the network fails. */
+  function request(path, options, params) {
+    var init = Object.assign({ headers: { Accept: "application/json" }, credentials: "same-origin" },
+      options || {});
+    return fetch(apiUrl(path, params), init).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (body) {
+        return { ok: response.ok, status: response.status, body: body };
+      });
+    });
+  }
+
+  /** An Error carrying the API's message, status and error code from a failed `request`. */
+  function errorFrom(result) {
+    var body = result.body;
+    var err = new Error((body && body.error && body.error.message) || String(result.status));
+    err.status = result.status;
+    err.code = body && body.error && body.error.code;
+    err.body = body;
+    return err;
+  }
+
+  /** GET JSON; non-2xx answers throw with the API's own message. */
+  function getJSON(path, params, signal) {
+    return request(path, { signal: signal }, params).then(function (result) {
+      if (result.ok && result.body) return result.body;
+      throw errorFrom(result);
+    });
+  }
+
+  window.Gridmap = {
+    config: config,
+    strings: config.strings || {},
+    readJSON: readJSON,
+    fmt: fmt,
+    escapeHtml: escapeHtml,
+    el: el,
+    debounce: debounce,
+    isAbort: isAbort,
+    reasonOf: reasonOf,
+    apiUrl: apiUrl,
+    request: request,
+    errorFrom: errorFrom,
+    getJSON: getJSON,
+    pageUrl: function (path) { return (config.root || "") + path; },
+  };
+})();

@@ -1,0 +1,82 @@
+"""The map's layers as streamed GeoJSON: a layer by name, its filters checked, its features
+streamed from the database through the one FeatureCollection writer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TextIO
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session, sessionmaker
+
+from gridmap import viewport, writers
+from gridmap.codes import AreaFilter
+from gridmap.errors import InvalidInput, NotFound
+from gridmap.territory.repositories import layers
+from gridmap.territory.repositories import lookup as territory
+from gridmap.territory.repositories.layers import LayerSpec
+
+FACILITY_TYPE_MAX_LENGTH = 40
+NO_AREA = AreaFilter()
+
+
+def layer_spec(name: str) -> LayerSpec:
+    """The layer called ``name``; NotFound listing the layers when there is none."""
+    spec = layers.LAYERS.get(name)
+    if spec is None:
+        raise NotFound(f"没有图层 {name!r}；可选：{', '.join(layers.LAYERS)} (unknown layer)")
+    return spec
+
+
+def layer_collection(factory: sessionmaker[Session], name: str, *, bbox: viewport.BBox | None,
+                     zoom: int | None, area: AreaFilter, facility_type: str | None, lang: str,
+                     cap: int | None) -> Iterator[str]:
+    """Layer ``name`` for a map view as a FeatureCollection, streamed in text chunks.
+
+    Everything is checked before the first chunk (so a bad request is a clean 4xx, never a
+    broken stream); with ``cap``, at most ``cap`` features and ``"truncated": true`` past it.
+    The features are read in a session of their own, held while the chunks are consumed.
+    """
+    spec = layer_spec(name)
+    if facility_type:
+        with factory() as session:
+            _check_facility_type(session, facility_type)
+    stmt = layers.layer_query(spec, bbox=bbox, zoom=zoom, area=area, facility_type=facility_type,
+                              lang=lang, limit=cap + 1 if cap is not None else None)
+    return _stream(factory, stmt, cap)
+
+
+def export_layer(factory: sessionmaker[Session], name: str, out: TextIO, *,
+                 bbox: viewport.BBox | None = None, area: AreaFilter = NO_AREA,
+                 facility_type: str | None = None) -> int:
+    """Write all of layer ``name`` (full precision, filtered) to ``out``; returns the count."""
+    spec = layer_spec(name)
+    if facility_type and spec.name != "facilities":
+        raise InvalidInput("--type 只适用于 facilities 图层 (--type applies to facilities only)")
+    stmt = layers.layer_query(spec, bbox=bbox, zoom=None, area=area, facility_type=facility_type,
+                              lang="zh", limit=None)
+    count = 0
+
+    def counted(features: Iterator[str]) -> Iterator[str]:
+        nonlocal count
+        for feature in features:
+            count += 1
+            yield feature
+
+    with factory() as session:
+        for chunk in writers.feature_collection(counted(layers.stream_features(session, stmt))):
+            out.write(chunk)
+    return count
+
+
+def _stream(factory: sessionmaker[Session], stmt: Select[str], cap: int | None) -> Iterator[str]:
+    with factory() as session:
+        yield from writers.feature_collection(layers.stream_features(session, stmt), cap=cap)
+
+
+def _check_facility_type(session: Session, raw: str) -> None:
+    if not raw.replace("_", "").isalnum() or len(raw) > FACILITY_TYPE_MAX_LENGTH:
+        raise InvalidInput(f"设施类型无效：{raw!r} (invalid facility type)")
+    known = [t["code"] for t in territory.facility_types(session, lang="zh")]
+    if raw not in known:
+        raise InvalidInput(f"未知设施类型 {raw!r}；可选：{', '.join(known)} (unknown facility type)")
