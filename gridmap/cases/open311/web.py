@@ -16,8 +16,8 @@ from flask import Blueprint, Response, json, request
 from flask_babel import force_locale, gettext
 from werkzeug.exceptions import HTTPException
 
+from gridmap.cases.labels import state_labels
 from gridmap.cases.open311 import services as open311
-from gridmap.cases.web.labels import state_labels
 from gridmap.errors import GridmapError, NotFound
 from gridmap.web.db import session_factory, settings
 from gridmap.web.i18n import LANGUAGES, current_lang

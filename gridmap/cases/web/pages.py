@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from gridmap.cases.web.labels import state_labels
+from gridmap.cases.labels import state_labels
 from gridmap.cases.web.page import render_case_page
 
 bp = Blueprint("case_pages", __name__)

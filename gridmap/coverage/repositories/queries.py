@@ -1,7 +1,7 @@
 """Reads of stored coverage runs: current runs, per-building bands, per-area rates, histograms.
 
 Nothing here computes coverage; it reads what ``gridmap coverage compute`` stored. Features are
-built as JSON text by PostgreSQL and streamed (as in :mod:`gridmap.territory.repositories.layers`).
+built as JSON text by PostgreSQL and streamed (as the territory layers are).
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Session
 
+from gridmap import viewport
 from gridmap.codes import Level
 from gridmap.crs import SRID
 from gridmap.models import Building, Facility
 from gridmap.sqlfiles import sql
-from gridmap.territory.repositories.layers import _decimals, _tolerance_deg
 
 BBox = tuple[float, float, float, float]
 
@@ -110,7 +110,7 @@ def building_features(run: Run, *, bbox: BBox | None, zoom: int | None,
     """One GeoJSON Feature (JSON text) per building of the run, with distance, band, facility."""
     geom: Any = Building.geom
     if zoom is not None and zoom < 17:
-        geom = func.ST_SimplifyPreserveTopology(geom, _tolerance_deg(zoom))
+        geom = func.ST_SimplifyPreserveTopology(geom, viewport.tolerance_deg(zoom))
     props = func.json_build_object(
         literal("code"), Building.code, literal("name"), Building.name,
         literal("grid_code"), Building.grid_code, literal("residents"), Building.residents,
@@ -120,7 +120,7 @@ def building_features(run: Run, *, bbox: BBox | None, zoom: int | None,
         literal("facility_code"), Facility.code, literal("facility"), Facility.name)
     feature = func.json_build_object(
         literal("type"), literal("Feature"), literal("id"), Building.code,
-        literal("geometry"), cast(func.ST_AsGeoJSON(geom, _decimals(zoom)), JSON()),
+        literal("geometry"), cast(func.ST_AsGeoJSON(geom, viewport.decimals(zoom)), JSON()),
         literal("properties"), props)
     stmt = (select(cast(feature, String))
             .select_from(_cb.join(Building, Building.id == _cb.c.building_id)
@@ -163,11 +163,11 @@ def areas(session: Session, run: Run, level: Level, *, parent: str | None) -> li
 def area_features(session: Session, run: Run, level: Level, *, parent: str | None,
                   bbox: BBox | None, zoom: int | None) -> Iterator[str]:
     """Area polygons of the run at ``level`` with their rates, as GeoJSON Feature texts."""
-    tol = _tolerance_deg(zoom) if zoom is not None and zoom < 17 else 0.0
+    tol = viewport.tolerance_deg(zoom) if zoom is not None and zoom < 17 else 0.0
     env = bbox or (-180.0, -90.0, 180.0, 90.0)
     result = session.execute(sql("coverage/area_features").execution_options(yield_per=500), {
         "run": run.id, "level": str(level), "parent": parent or "", "tol": tol,
-        "decimals": _decimals(zoom), "minx": env[0], "miny": env[1], "maxx": env[2],
+        "decimals": viewport.decimals(zoom), "minx": env[0], "miny": env[1], "maxx": env[2],
         "maxy": env[3]})
     try:
         for (text_,) in result:

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Numeric, ScalarSelect, Select, String, cas
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import QueryableAttribute, Session
 
-from gridmap import viewport, writers
+from gridmap import viewport
 from gridmap.codes import AreaFilter, Level
 from gridmap.models import (
     Building,
@@ -106,10 +106,6 @@ LAYERS: dict[str, LayerSpec] = {
 }
 
 
-# Coverage's queries import these two names from here until the lead switches them to
-# gridmap.viewport at merge; the rule itself lives only in gridmap.viewport.
-_tolerance_deg = viewport.tolerance_deg
-_decimals = viewport.decimals
 
 
 def layer_query(
@@ -191,7 +187,3 @@ def stream_features(
     finally:
         result.close()  # releases the server-side cursor even when the consumer stops early
 
-
-# Coverage's services import the collection writer from here until the lead switches them to
-# gridmap.writers at merge; this is the same function, not a copy.
-feature_collection = writers.feature_collection
