@@ -41,23 +41,13 @@ def _register_i18n(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from gridmap.cases.open311 import web as open311
-    from gridmap.cases.web import api as cases
-    from gridmap.cases.web import dashboard as case_dashboard
-    from gridmap.cases.web import map as case_map
-    from gridmap.cases.web import pages as case_pages
-    from gridmap.territory.web import api, pages
+    from gridmap.cases import web as cases
+    from gridmap.coverage import web as coverage
+    from gridmap.territory import web as territory
     from gridmap.web import assets
 
-    app.register_blueprint(api.bp)
-    app.register_blueprint(cases.bp)
-    app.register_blueprint(open311.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(case_pages.bp)
-    app.register_blueprint(case_dashboard.bp)
-    app.register_blueprint(case_map.bp)
-    from gridmap.coverage.web import routes as coverage
-    app.register_blueprint(coverage.bp)
+    for feature in (territory, cases, coverage):
+        feature.register(app)
     app.register_blueprint(assets.bp)
 
 

@@ -30,11 +30,6 @@ from gridmap.errors import InvalidInput
 SRID = 4326
 """Storage CRS of every geometry."""
 
-METRIC_CRS = "EPSG:4549"
-"""CGCS2000 / 3-degree Gauss-Kruger CM **120°E**: not Shenyang's zone (123.4°E lies in CM 123°E,
-EPSG:4550), and ~0.1 % long there. Kept only because the demo generator draws its synthetic city
-in this plane (moving it would move every demo feature); measurements use :func:`gauss_kruger_crs`."""
-
 GK3_FIRST_EPSG, GK3_FIRST_CM, GK3_LAST_CM = 4534, 75, 135
 """EPSG:4534-4554 are "CGCS2000 / 3-degree Gauss-Kruger CM 75E" ... "CM 135E", 3° apart, with
 false easting 500 km and no zone prefix (the 4513-4533 series prefixes the zone number)."""

@@ -1,0 +1,15 @@
+"""The case feature's web face: the case API and pages, the case map and dashboard, Open311."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Attach the case blueprints (Open311 included) to ``app``."""
+    from gridmap.cases.open311 import web as open311
+    from gridmap.cases.web import api, dashboard, pages
+    from gridmap.cases.web import map as case_map
+
+    for module in (api, open311, pages, dashboard, case_map):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,13 @@
+"""Coverage's web face: one ``coverage`` blueprint holding the pages and the API."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Attach the coverage blueprint, with its pages and API handlers, to ``app``."""
+    from gridmap.coverage.web import api, pages  # noqa: F401 - importing attaches the handlers
+    from gridmap.coverage.web.blueprint import bp
+
+    app.register_blueprint(bp)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 from tqdm import tqdm
 
-from gridmap.crs import METRIC_CRS, SRID
+from gridmap.crs import SRID
 from gridmap.demo.generator import streets as st
 from gridmap.demo.generator.buildings import place_buildings, population
 from gridmap.demo.generator.facilities import TYPES, facility_counts, place_facilities
@@ -30,6 +30,7 @@ from gridmap.demo.generator.inputs import (
     districts_metric,
     districts_wgs84,
     divisions,
+    metric_crs,
 )
 from gridmap.demo.generator.names import estate_name, short_community_name
 from gridmap.demo.generator.people import DEPARTMENTS, make_people
@@ -85,6 +86,7 @@ def generate(*, scale: Literal["districts", "city"] = "districts", seed: int = 2
         Folder holding the real outlines and codes (default: the checkout's ``geodata/``).
     """
     root = geodata_dir or GEODATA
+    crs = metric_crs(root)
     outlines = districts_metric(root)
     known = outlines.code.tolist()
     codes = list(districts) if districts is not None else (
@@ -98,7 +100,7 @@ def generate(*, scale: Literal["districts", "city"] = "districts", seed: int = 2
         _district(code, outlines, div, seed)
         for code in tqdm(codes, desc="districts", disable=not progress)
     ]
-    return _assemble(parts, codes, seed, districts_wgs84(root))
+    return _assemble(parts, codes, seed, districts_wgs84(root), crs)
 
 
 @dataclass
@@ -116,7 +118,8 @@ class _Part:
 
 
 def _district(code: str, outlines: gpd.GeoDataFrame, div: pd.DataFrame, seed: int) -> _Part:
-    """Everything inside one district, in metres."""
+    """Everything inside one district, in metres (in the outlines' metric CRS)."""
+    crs = outlines.crs
     row = outlines[outlines.code == code].iloc[0]
     mine = div[div.district_code == code]
     names = dict(zip(mine.code, mine.name, strict=True))
@@ -128,10 +131,10 @@ def _district(code: str, outlines: gpd.GeoDataFrame, div: pd.DataFrame, seed: in
     total = RESIDENT_TOTALS.get(
         code, RESIDENTS_PER_COMMUNITY[district_class(code)] * len(terr.comm_codes))
     pop = population(shapely.area(b_geoms), total, _rng(seed, code, "population"))
-    grids = _grid_frame(terr, names)
+    grids = _grid_frame(terr, names, crs)
     buildings = _building_frame(grids, b_geoms, b_grid, pop, net, lines, row["name"],
                                 _rng(seed, code, "buildings"))
-    comms = _community_frame(terr, names)
+    comms = _community_frame(terr, names, crs)
     res = buildings.groupby(buildings.grid_code.str[:12]).residents.sum()
     weights = res.reindex(comms.code, fill_value=0).to_numpy(float) + 1.0
     counts = facility_counts(code, weights, _rng(seed, code, "facilities"))
@@ -144,9 +147,9 @@ def _district(code: str, outlines: gpd.GeoDataFrame, div: pd.DataFrame, seed: in
                        net.kind + ["local"] * len(access), net.name + [""] * len(access))
     subs = gpd.GeoDataFrame(
         {"code": terr.sub_codes, "name": [names[c] for c in terr.sub_codes],
-         "district_code": code}, geometry=terr.sub_geoms, crs=METRIC_CRS)
+         "district_code": code}, geometry=terr.sub_geoms, crs=crs)
     facilities = gpd.GeoDataFrame(fac.drop(columns=["x", "y"]),
-                                  geometry=shapely.points(fac.x, fac.y), crs=METRIC_CRS)
+                                  geometry=shapely.points(fac.x, fac.y), crs=crs)
     nodes, edges = _street_tables(net, int(code))
     people = make_people(code, comms.code.tolist(), grids, _rng(seed, code, "people"))
     return _Part(subs, comms.drop(columns="short_name"), grids, buildings, facilities, nodes,
@@ -163,20 +166,20 @@ def _street_tables(net: st.StreetNet, group: int) -> tuple[pd.DataFrame, pd.Data
     return nodes, edges
 
 
-def _grid_frame(terr: Territory, comm_names: dict[str, str]) -> gpd.GeoDataFrame:
+def _grid_frame(terr: Territory, comm_names: dict[str, str], crs: Any) -> gpd.GeoDataFrame:
     codes = [f"{c}{s:03d}" for c, s in zip(terr.grid_comm, terr.grid_seq, strict=True)]
     names = [f"{short_community_name(comm_names[c])}第{s:03d}网格"
              for c, s in zip(terr.grid_comm, terr.grid_seq, strict=True)]
     return gpd.GeoDataFrame({"code": codes, "name": names, "community_code": terr.grid_comm},
-                            geometry=terr.grid_geoms, crs=METRIC_CRS)
+                            geometry=terr.grid_geoms, crs=crs)
 
 
-def _community_frame(terr: Territory, comm_names: dict[str, str]) -> gpd.GeoDataFrame:
+def _community_frame(terr: Territory, comm_names: dict[str, str], crs: Any) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"code": terr.comm_codes, "name": [comm_names[c] for c in terr.comm_codes],
          "subdistrict_code": terr.comm_sub,
          "short_name": [short_community_name(comm_names[c]) for c in terr.comm_codes]},
-        geometry=terr.comm_geoms, crs=METRIC_CRS)
+        geometry=terr.comm_geoms, crs=crs)
 
 
 def _building_frame(grids: gpd.GeoDataFrame, geoms: np.ndarray, grid_idx: np.ndarray,
@@ -203,11 +206,11 @@ def _building_frame(grids: gpd.GeoDataFrame, geoms: np.ndarray, grid_idx: np.nda
          "address": [f"沈阳市{district_name}{s}{n}号" for s, n in zip(street, numbers,
                                                                       strict=True)],
          "grid_code": grid_code, **pop},
-        geometry=geoms, crs=METRIC_CRS)
+        geometry=geoms, crs=grids.crs)
 
 
 def _assemble(parts: list[_Part], codes: list[str], seed: int,
-              outlines: gpd.GeoDataFrame) -> DemoData:
+              outlines: gpd.GeoDataFrame, crs: str) -> DemoData:
     """Join district parts, link their street networks, convert to WGS84."""
     def cat(name: str) -> pd.DataFrame:
         return pd.concat([getattr(p, name) for p in parts], ignore_index=True)
@@ -224,8 +227,8 @@ def _assemble(parts: list[_Part], codes: list[str], seed: int,
         facilities=_wgs(cat("facilities").astype({"capacity": "Int64"})),
         street_nodes=_wgs(gpd.GeoDataFrame(
             node_df[["node_id"]], geometry=shapely.points(node_df.x, node_df.y),
-            crs=METRIC_CRS)),
-        street_edges=_edge_frame(node_df, edge_df),
+            crs=crs)),
+        street_edges=_edge_frame(node_df, edge_df, crs),
         departments=pd.DataFrame(DEPARTMENTS, columns=["code", "name_zh", "name_en"]),
         people=people[0], enrollments=people[1], grid_workers=people[2],
     )
@@ -248,7 +251,7 @@ def _add_links(node_df: pd.DataFrame, edge_df: pd.DataFrame, bld: pd.DataFrame, 
     return pd.concat([edge_df, links], ignore_index=True)
 
 
-def _edge_frame(node_df: pd.DataFrame, edge_df: pd.DataFrame) -> gpd.GeoDataFrame:
+def _edge_frame(node_df: pd.DataFrame, edge_df: pd.DataFrame, crs: str) -> gpd.GeoDataFrame:
     xy = node_df.set_index("node_id")[["x", "y"]]
     a = xy.loc[edge_df.source].to_numpy()
     b = xy.loc[edge_df.target].to_numpy()
@@ -256,12 +259,15 @@ def _edge_frame(node_df: pd.DataFrame, edge_df: pd.DataFrame) -> gpd.GeoDataFram
     frame = gpd.GeoDataFrame(
         edge_df.assign(length_m=shapely.length(geoms))[
             ["edge_id", "source", "target", "length_m", "kind", "name"]],
-        geometry=geoms, crs=METRIC_CRS)
+        geometry=geoms, crs=crs)
     return _wgs(frame)
 
 
 def _wgs(frame: pd.DataFrame, *, multi: bool = False) -> gpd.GeoDataFrame:
-    gdf = gpd.GeoDataFrame(frame, geometry="geometry", crs=METRIC_CRS).to_crs(SRID)
+    gdf = gpd.GeoDataFrame(frame, geometry="geometry")
+    if gdf.crs is None:  # every frame is built in the city's metric CRS and must say so
+        raise ValueError("demo frame without a CRS")
+    gdf = gdf.to_crs(SRID)
     if multi:
         gdf["geometry"] = [shapely.multipolygons(shapely.get_parts(g)) for g in gdf.geometry]
     return gdf.reset_index(drop=True)

@@ -7,6 +7,7 @@ own connections) and deleted afterwards. Screenshots go to test-artifacts/covera
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -87,8 +88,11 @@ def test_what_if_add_changes_totals(probe: PageProbe, subdistrict: str) -> None:
     wait_idle(page)
     elderly = page.locator("#gcv-wi-elderly").inner_text()
     before, after = (float(v.strip().rstrip("%")) for v in elderly.split("→"))
-    assert after > before
-    assert not page.locator("#gcv-wi-buildings").inner_text().startswith("0")
+    # The rate is shown to 0.1 %: one new station in a well-covered district may not move it,
+    # but it must never fall, and it must bring buildings into cover.
+    assert after >= before
+    gained = re.search(r"新增覆盖 (\d+)", page.locator("#gcv-wi-buildings").inner_text())
+    assert gained is not None and int(gained.group(1)) > 0
     page.locator("#gcv-plan").scroll_into_view_if_needed()
     probe.screenshot("coverage-plan-whatif")
     page.locator("#gcv-wi-clear").click()
