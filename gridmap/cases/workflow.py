@@ -1,8 +1,9 @@
-"""Case workflow (民呼我应): states, who may do what from which state, and deadlines (即呼即应).
+"""Case workflow (民呼我应): states, their groups, and who may do what from which state.
 
 Pure: no database, no Flask, no clock. A service loads the case as a `CaseView` and the acting
 person as an `Actor`, calls `apply()`, then in one transaction writes `Transition.case` back (with
-a version check) and appends `Transition.event` with the time of the write.
+a version check) and appends `Transition.event` with the time of the write. Deadlines (即呼即应)
+are in :mod:`gridmap.cases.deadlines`.
 
 Check order in `apply`: unknown action (InvalidInput) → state does not allow the action (Conflict)
 → this person may not act (Forbidden) → the case's parts forbid it right now, e.g. co-handlers still
@@ -12,20 +13,14 @@ parameters, so a button is shown exactly when the action can succeed with valid 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal, TypeVar
 
 from gridmap.errors import Conflict, Forbidden, GridmapError, InvalidInput
 
 NOTE_MAX_CHARS = 2000
-SOON_DUE_FRACTION = 0.2
-"""A deadline is "soon due" within this share of the allowed time before it …"""
-SOON_DUE_CAP = timedelta(hours=2)
-"""… or within this long before it, whichever is smaller."""
 
 
 class State(StrEnum):
@@ -66,11 +61,6 @@ STATE_GROUPS: Mapping[str, frozenset[State]] = {
     "linkable": LINKABLE_STATES,
 }
 """The groups by name, as pages receive them (``page_config(stateGroups=…)``)."""
-
-LOCAL_UTC_OFFSET = timedelta(hours=8)
-"""China Standard Time (UTC+8, no daylight saving): a day or month in filters and statistics is
-a local one. One time zone covers the whole country, so this is a constant, not a setting."""
-
 
 def state_values(group: Collection[State]) -> list[str]:
     """A state group as sorted plain strings, ready to bind as an SQL parameter."""
@@ -502,69 +492,3 @@ def is_response(event: EventDraft) -> bool:
 def is_resolution(event: EventDraft) -> bool:
     """Whether the event resolves the case."""
     return event.to_state is State.RESOLVED
-
-
-# --- deadlines ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Deadlines:
-    """When a case must be answered and resolved."""
-
-    respond_by: datetime
-    resolve_by: datetime
-
-
-class DueStatus(StrEnum):
-    """How a case stands against one deadline."""
-
-    ON_TIME = "on_time"
-    SOON_DUE = "soon_due"
-    OVERDUE = "overdue"
-    MET = "met"
-    MISSED = "missed"
-
-
-def _require_aware(**values: datetime | None) -> None:
-    for name, value in values.items():
-        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-            raise ValueError(f"{name} must be timezone-aware")
-
-
-def deadlines(reported_at: datetime, *, respond_hours: float, resolve_hours: float) -> Deadlines:
-    """Compute a case's deadlines from its category's hours."""
-    _require_aware(reported_at=reported_at)
-    for name, hours in (("respond_hours", respond_hours), ("resolve_hours", resolve_hours)):
-        if not math.isfinite(hours) or hours <= 0:
-            raise ValueError(f"{name} must be a positive number of hours, got {hours!r}")
-    if resolve_hours < respond_hours:
-        raise ValueError("resolve_hours must not be shorter than respond_hours")
-    return Deadlines(respond_by=reported_at + timedelta(hours=respond_hours),
-                     resolve_by=reported_at + timedelta(hours=resolve_hours))
-
-
-def due_status(started_at: datetime, deadline: datetime, *, now: datetime,
-               done_at: datetime | None = None) -> DueStatus:
-    """Classify one deadline: met/missed once done, else overdue, soon_due or on_time.
-
-    "Soon due" starts 20 % of the allowed time (started_at → deadline) before the deadline, or
-    2 hours before it if that is later. Exactly at the deadline a case is soon due, not overdue.
-    """
-    _require_aware(started_at=started_at, deadline=deadline, now=now, done_at=done_at)
-    if done_at is not None:
-        return DueStatus.MET if done_at <= deadline else DueStatus.MISSED
-    if now > deadline:
-        return DueStatus.OVERDUE
-    window = min((deadline - started_at) * SOON_DUE_FRACTION, SOON_DUE_CAP)
-    return DueStatus.SOON_DUE if now >= deadline - window else DueStatus.ON_TIME
-
-
-def response_status(reported_at: datetime, respond_by: datetime, *, now: datetime,
-                    responded_at: datetime | None = None) -> DueStatus:
-    """Classify the response deadline; responded_at is when the case first left "reported"."""
-    return due_status(reported_at, respond_by, now=now, done_at=responded_at)
-
-
-def resolution_status(reported_at: datetime, resolve_by: datetime, *, now: datetime,
-                      resolved_at: datetime | None = None) -> DueStatus:
-    """Classify the resolution deadline; resolved_at is when the case reached "resolved"."""
-    return due_status(reported_at, resolve_by, now=now, done_at=resolved_at)

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, RowMapping, Select, and_, func, not_, select, tuple_
 from sqlalchemy.orm import Session
 
-from gridmap.cases.workflow import LOCAL_UTC_OFFSET, UNRESOLVED_STATES, state_values
+from gridmap.cases.deadlines import LOCAL_UTC_OFFSET
+from gridmap.cases.workflow import UNRESOLVED_STATES, state_values
 from gridmap.models import Case, CaseCategory, Department
 
 

@@ -18,7 +18,8 @@ from sqlalchemy import ColumnElement, Integer, and_, case, func, or_, select, te
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from gridmap import codes
-from gridmap.cases.workflow import LOCAL_UTC_OFFSET, RESOLVED_STATES, State, state_values
+from gridmap.cases.deadlines import LOCAL_UTC_OFFSET
+from gridmap.cases.workflow import RESOLVED_STATES, State, state_values
 from gridmap.codes import Level
 from gridmap.models import (
     Building,

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gridmap import codes, writers
-from gridmap.cases import workflow
+from gridmap.cases import deadlines, workflow
 from gridmap.cases.repositories import board as repo
 from gridmap.cases.repositories import points as points_repo
 from gridmap.cases.repositories.board import BoardFilter, Keyset
@@ -81,11 +81,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, Keyset]:
 
 
 def _row(row: Mapping[str, Any], as_of: datetime) -> dict[str, Any]:
-    status = workflow.resolution_status(row["created_at"], row["resolve_by"], now=as_of,
+    status = deadlines.resolution_status(row["created_at"], row["resolve_by"], now=as_of,
                                         resolved_at=row["resolved_at"])
     out = {k: v for k, v in row.items() if k not in ("section", "reporter_phone")}
-    out["overdue"] = row["section"] == 1 or status is workflow.DueStatus.OVERDUE
-    out["soon_due"] = status is workflow.DueStatus.SOON_DUE
+    out["overdue"] = row["section"] == 1 or status is deadlines.DueStatus.OVERDUE
+    out["soon_due"] = status is deadlines.DueStatus.SOON_DUE
     out["reporter_phone"] = mask_phone(row["reporter_phone"])
     return out
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap import codes
-from gridmap.cases import workflow
+from gridmap.cases import deadlines, workflow
 from gridmap.cases.repositories import cases as repo
 from gridmap.cases.services.photos import PhotoStore, UploadedPhoto
 from gridmap.crs import InputCRS, to_wgs84, validate_lonlat
@@ -122,7 +122,7 @@ def _save(session: Session, request: IntakeRequest, category: Any, grid: str, lo
     """Insert the case, routed to ``grid`` and its worker, with its "report" event."""
     context = repo.grid_context(session, grid, lon, lat)
     now = datetime.now(UTC)
-    due = workflow.deadlines(now, respond_hours=category.respond_hours,
+    due = deadlines.deadlines(now, respond_hours=category.respond_hours,
                              resolve_hours=category.resolve_hours)
     case_id = repo.insert_case(session, {
         "category": request.category, "description": request.description.strip(),

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gridmap import codes
-from gridmap.cases import workflow
+from gridmap.cases import deadlines, workflow
 from gridmap.cases.repositories import cases as repo
 from gridmap.cases.services import cases
 from gridmap.errors import NotFound
@@ -70,9 +70,9 @@ def _handles(case: Case, actor: workflow.Actor, view: workflow.CaseView) -> bool
 def _due(case: Case, now: datetime) -> dict[str, str]:
     """How the case stands against its two deadlines at ``now``."""
     return {
-        "response_status": workflow.response_status(
+        "response_status": deadlines.response_status(
             case.created_at, case.respond_by, now=now, responded_at=case.responded_at).value,
-        "resolution_status": workflow.resolution_status(
+        "resolution_status": deadlines.resolution_status(
             case.created_at, case.resolve_by, now=now, resolved_at=case.resolved_at).value,
     }
 

@@ -50,9 +50,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gridmap import codes
+from gridmap.cases.deadlines import LOCAL_UTC_OFFSET
 from gridmap.cases.repositories import stats as repo
 from gridmap.cases.repositories.stats import COUNT_COLUMNS, DEPARTMENT, LEVELS, StatsQuery
-from gridmap.cases.workflow import LOCAL_UTC_OFFSET
 from gridmap.errors import InvalidInput, NotFound
 
 _LEVEL_ZH = {"district": "区", "subdistrict": "街道", "community": "社区", "grid": "网格",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -19,12 +19,11 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from gridmap.cases import workflow
+from gridmap.cases import deadlines, workflow
 from gridmap.cases.workflow import Action, Actor, CaseView, State
 from gridmap.demo.generator.names import person_names, phones
 
 DAYS = 365
-LOCAL_UTC_OFFSET_H = 8  # Shenyang (UTC+8, no daylight saving): daytime patterns are local
 JITTER_M = 30.0
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON_EQUATOR = 111_320.0
@@ -237,7 +236,7 @@ def _usable_buildings(inputs: CaseInputs) -> pd.DataFrame:
 def _created_at(rng: np.random.Generator, now: datetime, codes: list[str], cat: npt.NDArray[np.int64],
                 on_foot: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
     """Epoch seconds of reporting: day by season and weekday, hour by a local daytime curve."""
-    local_today = (now + timedelta(hours=LOCAL_UTC_OFFSET_H)).date()
+    local_today = (now + deadlines.LOCAL_UTC_OFFSET).date()
     days = pd.date_range(end=pd.Timestamp(local_today), periods=DAYS, freq="D")
     month, weekday = days.month.to_numpy() - 1, days.day_of_week.to_numpy()
     day = np.empty(len(cat), dtype=np.int64)
@@ -249,7 +248,7 @@ def _created_at(rng: np.random.Generator, now: datetime, codes: list[str], cat: 
     working = np.where((np.arange(24) >= 8) & (np.arange(24) < 18), hourly, 0.0)
     hour = np.where(on_foot, rng.choice(24, size=len(cat), p=working / working.sum()),
                     rng.choice(24, size=len(cat), p=hourly / hourly.sum()))
-    midnight_utc = (days.tz_localize(UTC) - pd.Timedelta(hours=LOCAL_UTC_OFFSET_H)).as_unit("s").asi8
+    midnight_utc = (days.tz_localize(UTC) - pd.Timedelta(deadlines.LOCAL_UTC_OFFSET)).as_unit("s").asi8
     seconds: npt.NDArray[np.float64] = (midnight_utc[day] + hour * 3600.0
                                         + np.floor(rng.random(len(cat)) * 3600.0))
     late = seconds >= now.timestamp()  # today, but later than now: the same hour a day earlier
@@ -535,7 +534,7 @@ def _frames(frame: pd.DataFrame, rows: list[tuple[Any, ...]], events: list[tuple
     cases["community_code"], cases["subdistrict_code"] = g.slice(0, 12), g.slice(0, 9)
     cases["district_code"] = g.slice(0, 6)
     created = _ts(cases["created_s"])
-    due = [workflow.deadlines(t, respond_hours=rh, resolve_hours=sh) for t, rh, sh in zip(
+    due = [deadlines.deadlines(t, respond_hours=rh, resolve_hours=sh) for t, rh, sh in zip(
         created.tolist(), cases["respond_hours"], cases["resolve_hours"], strict=True)]
     cases["created_at"], cases["updated_at"] = created, _ts(cases["updated_s"])
     cases["respond_by"] = pd.to_datetime([d.respond_by for d in due], utc=True)

@@ -13,22 +13,24 @@ from typing import Any
 
 import pytest
 
+from gridmap.cases.deadlines import (
+    Deadlines,
+    DueStatus,
+    deadlines,
+    due_status,
+    resolution_status,
+    response_status,
+)
 from gridmap.cases.workflow import (
     Action,
     Actor,
     CaseView,
     CoHandler,
-    Deadlines,
-    DueStatus,
     State,
     allowed_actions,
     apply,
-    deadlines,
-    due_status,
     is_resolution,
     is_response,
-    resolution_status,
-    response_status,
 )
 from gridmap.errors import Conflict, Forbidden, InvalidInput
 
