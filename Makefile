@@ -19,7 +19,7 @@ PORT ?= 5000
 help:
 	@echo "make demo   set up everything, load the demo data, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   set up everything and run the whole test suite on a real PostGIS"
-	@echo "make lint   ruff + mypy"
+	@echo "make lint   ruff, mypy --strict and the import-linter contracts"
 	@echo "make bench  benchmarks on the city-scale data (see bench/README.md)"
 	@echo "make clean  stop the private database and remove .gridmap/, .venv/, node_modules/"
 
