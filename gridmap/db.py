@@ -6,9 +6,10 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, Executable, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +42,20 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Open a session, commit if the block succeeds, roll back if it raises."""
     with factory() as session, session.begin():
         yield session
+
+
+def stream_texts(session: Session, stmt: Executable, *, batch: int = 500) -> Iterator[Any]:
+    """Yield the first column of ``stmt``'s rows from a server-side cursor, ``batch`` at a time.
+
+    The cursor is closed when the consumer stops early too, so an abandoned download leaves
+    nothing open. Used by every streamed export (rows built as JSON text by PostgreSQL).
+    """
+    result = session.execute(stmt.execution_options(yield_per=batch))
+    try:
+        for (value,) in result:
+            yield value
+    finally:
+        result.close()
 
 
 class _Held:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from gridmap import viewport
 from gridmap.codes import Level
 from gridmap.crs import SRID
+from gridmap.db import stream_texts as stream_texts  # re-exported: services stream through here
 from gridmap.models import Building, Facility
 from gridmap.sqlfiles import sql
 
@@ -130,16 +131,6 @@ def building_features(run: Run, *, bbox: BBox | None, zoom: int | None,
         stmt = stmt.where(Building.geom.op("&&")(func.ST_MakeEnvelope(*bbox, SRID)))
     stmt = stmt.order_by(Building.id)
     return stmt.limit(limit) if limit is not None else stmt
-
-
-def stream_texts(session: Session, stmt: Select[str], *, batch: int = 500) -> Iterator[str]:
-    """Yield the one text column of ``stmt`` from a server-side cursor, ``batch`` rows at a time."""
-    result = session.execute(stmt.execution_options(yield_per=batch))
-    try:
-        for (text_,) in result:
-            yield text_
-    finally:
-        result.close()  # releases the server-side cursor even when the consumer stops early
 
 
 def building_rows(session: Session, run: Run, *, batch: int = 1000) -> Iterator[dict[str, Any]]:

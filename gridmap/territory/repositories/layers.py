@@ -7,16 +7,17 @@ each feature's JSON text; Python only concatenates.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Numeric, ScalarSelect, Select, String, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import JSON
-from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.orm import QueryableAttribute
 
 from gridmap import viewport
 from gridmap.codes import AreaFilter, Level
+from gridmap.db import stream_texts as stream_texts  # re-exported: the layer service streams here
 from gridmap.models import (
     Building,
     Community,
@@ -176,14 +177,4 @@ def _area_outline(level: Level, code: str) -> ScalarSelect[object]:
     return select(model.geom).where(model.code == code).scalar_subquery()
 
 
-def stream_features(
-    session: Session, stmt: Select[str], *, batch: int = 500
-) -> Iterator[str]:
-    """Yield feature JSON texts from a server-side cursor, ``batch`` rows at a time."""
-    result = session.execute(stmt.execution_options(yield_per=batch))
-    try:
-        for (text_,) in result:
-            yield text_
-    finally:
-        result.close()  # releases the server-side cursor even when the consumer stops early
 

@@ -64,14 +64,14 @@ def export_layer(factory: sessionmaker[Session], name: str, out: TextIO, *,
             yield feature
 
     with factory() as session:
-        for chunk in writers.feature_collection(counted(layers.stream_features(session, stmt))):
+        for chunk in writers.feature_collection(counted(layers.stream_texts(session, stmt))):
             out.write(chunk)
     return count
 
 
 def _stream(factory: sessionmaker[Session], stmt: Select[str], cap: int | None) -> Iterator[str]:
     with factory() as session:
-        yield from writers.feature_collection(layers.stream_features(session, stmt), cap=cap)
+        yield from writers.feature_collection(layers.stream_texts(session, stmt), cap=cap)
 
 
 def _check_facility_type(session: Session, raw: str) -> None:
