@@ -71,7 +71,7 @@ def sample_points(url: str, n: int) -> list[tuple[float, float]]:
 
 def raw_sql_times(url: str, points: list[tuple[float, float]]) -> list[float]:
     """Per-query wall time of the locate statement on one connection, in ms."""
-    statement = re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", sql("locate").text)
+    statement = re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", sql("territory/locate").text)
     times = []
     with psycopg.connect(url) as conn:
         for lon, lat in points:
