@@ -19,6 +19,8 @@ import pandas as pd
 import shapely
 from tqdm import tqdm
 
+from gridmap.codes import Level
+from gridmap.codes import width as code_width
 from gridmap.crs import SRID
 from gridmap.demo.generator import streets as st
 from gridmap.demo.generator.buildings import place_buildings, population
@@ -135,7 +137,7 @@ def _district(code: str, outlines: gpd.GeoDataFrame, div: pd.DataFrame, seed: in
     buildings = _building_frame(grids, b_geoms, b_grid, pop, net, lines, row["name"],
                                 _rng(seed, code, "buildings"))
     comms = _community_frame(terr, names, crs)
-    res = buildings.groupby(buildings.grid_code.str[:12]).residents.sum()
+    res = buildings.groupby(buildings.grid_code.str[:code_width(Level.COMMUNITY)]).residents.sum()
     weights = res.reindex(comms.code, fill_value=0).to_numpy(float) + 1.0
     counts = facility_counts(code, weights, _rng(seed, code, "facilities"))
     fac, access_xy, access = place_facilities(
