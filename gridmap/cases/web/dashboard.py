@@ -19,7 +19,9 @@ def dashboard() -> str:
     """The dashboard page (统计分析) with its unit pickers; every figure comes from the API."""
     with session_factory()() as session:
         pickers = case_stats.pickers(session, lang=current_lang())
-    return render_case_page("cases/dashboard.html", **pickers)
+    # The rates in display order, each with the counts it divides (as the API computes them).
+    rates = [[name, *parts] for name, parts in case_stats.RATES.items()]
+    return render_case_page("cases/dashboard.html", rates=rates, **pickers)
 
 
 @bp.get("/api/cases/stats")

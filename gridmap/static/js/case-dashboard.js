@@ -14,18 +14,14 @@
   var config = C.config;
   var $ = function (id) { return document.getElementById(id); };
 
-  var RATES = ["response_rate", "on_time_response_rate", "resolution_rate", "on_time_resolution_rate",
-    "satisfaction_rate"];
+  // The rates in display order, each [name, numerator, denominator] as the server defines them.
+  var RATE_PARTS = {};
+  var RATES = (config.rates || []).map(function (r) { RATE_PARTS[r[0]] = [r[1], r[2]]; return r[0]; });
   var KPIS = ["cases"].concat(RATES, ["median_hours", "per_1000"]);
   var COLUMNS = ["cases"].concat(RATES, ["median_hours", "per_1000"]);
   // Which direction is worse, per metric (cases alone is not a judgement).
   var WORSE = { median_hours: "high", per_1000: "high" };
   RATES.forEach(function (r) { WORSE[r] = "low"; });
-  var RATE_PARTS = {
-    response_rate: ["responded", "valid"], on_time_response_rate: ["responded_on_time", "response_decided"],
-    resolution_rate: ["resolved", "valid"], on_time_resolution_rate: ["resolved_on_time", "resolution_decided"],
-    satisfaction_rate: ["satisfied", "rated"],
-  };
   var LINE_COLORS = ["#2f6fb5", "#7b5ea7", "#1e8a4c", "#c77800", "#c2185b"];
   var PICKED = { district: "districts", department: "departments" };
 

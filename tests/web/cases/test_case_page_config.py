@@ -64,3 +64,12 @@ def test_board_area_input_takes_the_code_widths(client) -> None:  # type: ignore
     widths = sorted(codes.WIDTHS.values())
     pattern = "|".join(rf"\d{{{w}}}" for w in widths)
     assert f'maxlength="{widths[-1]}"' in html and f'pattern="{pattern}"' in html
+
+
+def test_dashboard_gets_the_rates_as_the_api_computes_them(client) -> None:  # type: ignore[no-untyped-def]
+    """The KPI notes ("responded / valid") read the rate definitions the server divides by."""
+    from gridmap.cases.services import stats
+
+    config = _script_json(client.get("/cases/dashboard").get_data(as_text=True), "gm-page-config")
+    assert [r[0] for r in config["rates"]] == list(stats.RATES)
+    assert {r[0]: tuple(r[1:]) for r in config["rates"]} == stats.RATES
