@@ -22,9 +22,8 @@ from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from gridmap.cases.services import board as case_board  # noqa: E402
-
 from bench.locate_bench import ensure_bench_db  # noqa: E402
+from gridmap.cases.services import board as case_board  # noqa: E402
 from gridmap.config import Settings  # noqa: E402
 
 FILL_SQL = """
