@@ -442,3 +442,9 @@ def test_unknown_request_in_xml_is_404(api) -> None:
     response = api.get(f"{BASE}/requests/999999999999.xml")
     assert response.status_code == 404
     assert _xml(response).find("error/code").text == "404"
+
+
+def test_service_notice_in_english(api, grids) -> None:
+    request_id = _file(api, grids[0])
+    found = api.get(f"{BASE}/requests/{request_id}.json?locale=en_US").get_json()[0]
+    assert found["service_notice"] == "response within 24 hours, resolution within 72 hours"
