@@ -46,12 +46,14 @@ translations: venv
 
 $(ENVFILE):
 	mkdir -p $(STATE)
+	@install -m 600 /dev/null $@.tmp  # holds the secret key: readable by its owner only
 	@echo "GRIDMAP_DATABASE_URL=postgresql://postgres@127.0.0.1:$(GRIDMAP_PGPORT)/gridmap" > $@.tmp
 	@echo "GRIDMAP_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:$(GRIDMAP_PGPORT)/gridmap_test" >> $@.tmp
 	@echo "GRIDMAP_SECRET_KEY=$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >> $@.tmp
 	mv $@.tmp $@
 
 db: $(ENVFILE)
+	@chmod 600 $(ENVFILE)  # also for checkouts made before the file was created private
 	@scripts/devdb.sh start
 
 migrate: db venv

@@ -1,0 +1,19 @@
+"""The settings file `make` writes holds the secret key: it must be readable by its owner only."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_env_file_is_written_private(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    subprocess.run(["make", "-s", ".gridmap/env"], cwd=tmp_path, check=True, capture_output=True)
+    env = tmp_path / ".gridmap" / "env"
+    assert stat.S_IMODE(env.stat().st_mode) == 0o600
+    keys = dict(line.split("=", 1) for line in env.read_text().splitlines())
+    assert len(keys["GRIDMAP_SECRET_KEY"]) == 64  # 32 random bytes, hex
