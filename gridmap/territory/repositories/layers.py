@@ -11,7 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, ScalarSelect, Select, String, cast, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    ScalarSelect,
+    Select,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import QueryableAttribute
 
@@ -67,6 +78,22 @@ def _facility_props(lang: str) -> list[tuple[str, Expr]]:
     ]
 
 
+SMALL_COUNT = 5
+"""Counts of vulnerable residents below this are published as ``"<5"``: a small number in a known
+place can point at one household (statistical disclosure control, as census tables do)."""
+
+
+def _grid_total(column: QueryableAttribute[int]) -> Expr:
+    """A grid's total of a vulnerable-resident count over its buildings, small counts hidden.
+
+    Per-building counts of elderly people living alone or aged 80+ are personal data: the public
+    layers carry only these grid totals (JSON numbers, or the string ``"<5"``).
+    """
+    total = (select(func.coalesce(func.sum(column), 0)).where(Building.grid_code == Grid.code)
+             .correlate(Grid).scalar_subquery())
+    return case((total >= SMALL_COUNT, func.to_json(total)), else_=func.to_json(f"<{SMALL_COUNT}"))
+
+
 LAYERS: dict[str, LayerSpec] = {
     spec.name: spec
     for spec in (
@@ -84,6 +111,9 @@ LAYERS: dict[str, LayerSpec] = {
         LayerSpec("grids", "网格", "Grids", Grid, Grid.code,
                   _territory_props(("code", Grid.code), ("name", Grid.name),
                                    ("community_code", Grid.community_code),
+                                   ("aged_80_plus", _grid_total(Building.aged_80_plus)),
+                                   ("elderly_living_alone",
+                                    _grid_total(Building.elderly_living_alone)),
                                    ("synthetic", Grid.synthetic)),
                   15, "polygon", Grid.code),
         LayerSpec("buildings", "楼院", "Buildings", Building, Building.code,
@@ -93,8 +123,6 @@ LAYERS: dict[str, LayerSpec] = {
                                    ("households", Building.households),
                                    ("residents", Building.residents),
                                    ("aged_60_plus", Building.aged_60_plus),
-                                   ("aged_80_plus", Building.aged_80_plus),
-                                   ("elderly_living_alone", Building.elderly_living_alone),
                                    ("synthetic", Building.synthetic)),
                   16, "polygon", Building.grid_code),
         LayerSpec("streets", "街巷", "Streets", StreetEdge, cast(StreetEdge.id, String),
