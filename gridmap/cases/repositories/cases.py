@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, func, insert, select, update
+from sqlalchemy import CursorResult, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from gridmap.cases import workflow
@@ -60,6 +60,13 @@ def photos(session: Session, case_id: int) -> list[CasePhoto]:
     """A case's photos in upload order."""
     stmt = select(CasePhoto).where(CasePhoto.case_id == case_id).order_by(CasePhoto.id)
     return list(session.execute(stmt).scalars())
+
+
+def photo_at(session: Session, case_id: int, path: str) -> CasePhoto | None:
+    """The photo of ``case_id`` stored at ``path`` (its original or its thumbnail), if any."""
+    stmt = select(CasePhoto).where(CasePhoto.case_id == case_id,
+                                   or_(CasePhoto.path == path, CasePhoto.thumb_path == path))
+    return session.execute(stmt).scalar_one_or_none()
 
 
 def by_token(session: Session, token: str) -> Case | None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridmap import codes
 from gridmap.cases import deadlines, workflow
 from gridmap.cases.repositories import cases as repo
+from gridmap.cases.services import photos as case_photos
 from gridmap.cases.services.photos import PhotoStore, UploadedPhoto
 from gridmap.crs import InputCRS, to_wgs84, validate_lonlat
 from gridmap.db import unit_of_work
@@ -33,6 +34,8 @@ DUPLICATE_DAYS = 14
 MAX_DESCRIPTION = 4000
 """Characters in a case's description (the database CHECK holds the same bound)."""
 MAX_PHOTOS = 5
+FORM_BYTES = 1024 * 1024
+"""Room in an upload request for its fields and multipart framing, beside the photos."""
 CHANNELS = ("grid_patrol", "hotline_12345", "walk_in", "resident", "proactive_visit")
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
 
@@ -82,6 +85,11 @@ def _writing(factory: sessionmaker[Session], media_dir: Path) -> Iterator[tuple[
         raise
 
 
+def max_request_bytes() -> int:
+    """The largest intake or action request: its fields and MAX_PHOTOS photos of MAX_BYTES."""
+    return MAX_PHOTOS * case_photos.MAX_BYTES + FORM_BYTES
+
+
 def intake(factory: sessionmaker[Session], request: IntakeRequest, *,
            media_dir: Path) -> IntakeResult:
     """Validate, locate, route and save a new case with its first event and photos.
@@ -98,8 +106,9 @@ def _intake(session: Session, request: IntakeRequest, photos: PhotoStore) -> Int
         existing = repo.by_token(session, request.client_token)
         if existing is not None:
             return IntakeResult("existing", existing.id)
-    category = _validate(session, request)
-    photos.check(request.photos)
+    category = _validate(session, request)  # the acting person first: no decoding for strangers
+    case_photos.admit(request.photos, max_count=MAX_PHOTOS)
+    prepared = case_photos.prepare_all(request.photos)
     lon, lat = _wgs84(request)
     grid = _choose_grid(session, request, lon, lat)
     if isinstance(grid, IntakeResult):
@@ -113,7 +122,7 @@ def _intake(session: Session, request: IntakeRequest, photos: PhotoStore) -> Int
         if duplicates:
             return IntakeResult("possible_duplicates", candidates=duplicates)
     case_id = _save(session, request, category, grid, lon, lat)
-    photos.save_all(session, case_id, "report", request.photos)
+    photos.save_all(session, case_id, "report", prepared)
     return IntakeResult("created", case_id)
 
 
@@ -160,8 +169,6 @@ def _validate(session: Session, request: IntakeRequest) -> Any:
                         "(unknown channel)")
     if request.reporter_phone.strip() and not _PHONE.match(request.reporter_phone.strip()):
         problems.append("联系电话格式不正确 (reporter phone is not a phone number)")
-    if len(request.photos) > MAX_PHOTOS:
-        problems.append(f"最多上传 {MAX_PHOTOS} 张照片 (at most {MAX_PHOTOS} photos)")
     if repo.actor_row(session, request.actor_id) is None:
         problems.append(f"未知的操作人 {request.actor_id} (unknown acting person)")
     if problems:
@@ -248,20 +255,25 @@ def act(factory: sessionmaker[Session], case_id: int, person_id: int, action: st
 
     The new state, the co-handlers, an immutable event and the after-photos are written in one
     transaction of its own; a concurrent change (another version) raises Conflict and writes
-    nothing, and photo files written before a failure are removed.
+    nothing, and photo files written before a failure are removed. The photos are decoded only
+    once the person is known to be allowed this action on this case.
     """
     with _writing(factory, media_dir) as (session, store):
         require_person(session, person_id)
-        store.check(after_photos)
         if after_photos:
             params = {**params, "after_photos": len(after_photos)}
-        transition = _act(session, case_id, person_id, action, version=version, params=params)
-        store.save_all(session, case_id, "after", after_photos)
+        case, transition = _authorise(session, case_id, person_id, action, version=version,
+                                      params=params)
+        case_photos.admit(after_photos, max_count=MAX_PHOTOS)
+        prepared = case_photos.prepare_all(after_photos)
+        _write_transition(session, case, transition, person_id)
+        store.save_all(session, case_id, "after", prepared)
     return transition
 
 
-def _act(session: Session, case_id: int, person_id: int, action: str, *, version: int,
-         params: dict[str, Any]) -> workflow.Transition:
+def _authorise(session: Session, case_id: int, person_id: int, action: str, *, version: int,
+               params: dict[str, Any]) -> tuple[Case, workflow.Transition]:
+    """The case and what ``action`` by the person makes of it; refused if they may not."""
     case = repo.get_case(session, case_id)
     if case is None:
         raise NotFound(f"案件 {case_id} 不存在 (case not found)")
@@ -269,7 +281,12 @@ def _act(session: Session, case_id: int, person_id: int, action: str, *, version
         raise Conflict(f"案件已被他人更新（版本 {case.version}，您看到的是 {version}），请刷新后重试 "
                        "(the case changed since you loaded it; reload and try again)")
     who = actor(session, person_id)
-    transition = workflow.apply(view(session, case), who, action, **params)
+    return case, workflow.apply(view(session, case), who, action, **params)
+
+
+def _write_transition(session: Session, case: Case, transition: workflow.Transition,
+                      person_id: int) -> None:
+    case_id, version = case.id, case.version
     new = transition.case
     values: dict[str, Any] = {
         "state": new.state.value, "owner_kind": new.owner_kind,
@@ -290,7 +307,6 @@ def _act(session: Session, case_id: int, person_id: int, action: str, *, version
     repo.insert_event(session, case_id, action=event.action.value,
                       from_state=event.from_state.value, to_state=event.to_state.value,
                       actor_id=person_id, note=event.note, payload=dict(event.payload))
-    return transition
 
 
 def _timestamps(case: Case, transition: workflow.Transition) -> dict[str, datetime]:

@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
-    abort,
     jsonify,
     request,
     send_from_directory,
     stream_with_context,
 )
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from gridmap import codes
 from gridmap.cases.services import board as case_board
-from gridmap.cases.services import cases
+from gridmap.cases.services import cases, photos
 from gridmap.cases.services import queries as case_queries
 from gridmap.cases.services.photos import UploadedPhoto
 from gridmap.crs import parse_crs
-from gridmap.errors import Forbidden, InvalidInput
+from gridmap.errors import Forbidden, InvalidInput, PayloadTooLarge
 from gridmap.web import params
 from gridmap.web.db import session_factory, settings
 from gridmap.web.i18n import current_lang
@@ -47,8 +46,25 @@ def _fields() -> dict[str, Any]:
 
 
 def _photos(field: str) -> list[UploadedPhoto]:
+    """The files sent as ``field``, unread: the service checks who sends them first."""
     files: list[FileStorage] = request.files.getlist(field)
-    return [UploadedPhoto(f.filename or "photo", f.read()) for f in files if f.filename]
+    return [UploadedPhoto.from_stream(f.filename or "photo", f.stream) for f in files if f.filename]
+
+
+def _upload(photo_field: str) -> tuple[dict[str, Any], list[UploadedPhoto]]:
+    """Fields and photos of a request no larger than its photos allow (413 otherwise).
+
+    The limit is set before the body is parsed, so werkzeug refuses from the Content-Length
+    (or, for a chunked body, as soon as it streams past the limit) without reading the rest.
+    """
+    request.max_content_length = cases.max_request_bytes()
+    try:
+        return _fields(), _photos(photo_field)
+    except RequestEntityTooLarge as exc:
+        mb = cases.max_request_bytes() // (1024 * 1024)
+        raise PayloadTooLarge(f"请求超过 {mb} MB：最多 {cases.MAX_PHOTOS} 张照片，每张不超过 "
+                              f"{photos.MAX_BYTES // (1024 * 1024)} MB "
+                              f"(request larger than {mb} MB)") from exc
 
 
 def _person(fields: dict[str, Any]) -> int:
@@ -74,7 +90,8 @@ def people() -> Response:
         return jsonify(case_queries.people_for_grid(session, grid, lang=current_lang()))
 
 
-def _intake_request(fields: dict[str, Any]) -> cases.IntakeRequest:
+def _intake_request(fields: dict[str, Any],
+                    uploaded: list[UploadedPhoto]) -> cases.IntakeRequest:
     """The intake form (or JSON body) as the service's request."""
     return cases.IntakeRequest(
         actor_id=_person(fields), category=str(fields.get("category", "")),
@@ -88,14 +105,14 @@ def _intake_request(fields: dict[str, Any]) -> cases.IntakeRequest:
         grid_code=fields.get("grid_code") or None,
         confirm_new=str(fields.get("confirm_new", "")).lower() in ("1", "true", "yes", "on"),
         link_to=int(fields["link_to"]) if str(fields.get("link_to", "")).isdigit() else None,
-        photos=_photos("photos"),
+        photos=uploaded,
     )
 
 
 @bp.post("/api/cases")
 def create() -> tuple[Response, int]:
     """Intake: locate, route and save a case (or ask which grid / show possible duplicates)."""
-    result = cases.intake(session_factory(), _intake_request(_fields()),
+    result = cases.intake(session_factory(), _intake_request(*_upload("photos")),
                           media_dir=settings().media_dir)
     body: dict[str, Any] = {"status": result.status, "case_id": result.case_id}
     if result.candidates:
@@ -116,14 +133,14 @@ def detail(case_id: int) -> Response:
 @bp.post("/api/cases/<int:case_id>/actions")
 def act(case_id: int) -> Response:
     """Apply a workflow action (dispatch, start, resolve, verify, rate, …) with a version check."""
-    fields = _fields()
+    fields, after_photos = _upload("after_photos")
     version = params.integer({"version": str(fields.get("version", ""))}, "version",
                              default=-1, lo=-1, hi=2**31)
     if version < 0:
         raise InvalidInput("缺少案件版本号 version (missing 'version')")
     person = _person(fields)
     cases.act(session_factory(), case_id, person, str(fields.get("action", "")), version=version,
-              params=_action_params(fields), after_photos=_photos("after_photos"),
+              params=_action_params(fields), after_photos=after_photos,
               media_dir=settings().media_dir)
     with session_factory()() as session:
         return jsonify(case_queries.detail(session, case_id, actor_id=person,
@@ -176,7 +193,11 @@ def _stream(produce: Any, filters: Any, mimetype: str, filename: str) -> Respons
 
 @bp.get("/media/<path:path>")
 def media(path: str) -> Response:
-    """A stored case photo or thumbnail (only files under the media folder's cases/)."""
-    if not path.startswith("cases/") or ".." in Path(path).parts:
-        abort(404)
-    return send_from_directory(settings().media_dir, path, max_age=3600)
+    """A stored case photo or thumbnail, typed as stored and kept out of every shared cache."""
+    with session_factory()() as session:
+        found = photos.media_file(session, path)
+    response = send_from_directory(settings().media_dir, found.path, mimetype=found.content_type)
+    # Residents' photos: no proxy or browser cache may keep a copy (issue 8, privacy).
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

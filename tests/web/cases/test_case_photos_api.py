@@ -1,0 +1,236 @@
+"""Case photos over HTTP: what /media/ gives back (no EXIF, upright, typed as stored, never
+cached), and the order of refusals: request size from the headers, then the acting person and
+their right to act, then count and size, and only then any decoding.
+
+Runs in the rolled-back transaction of ``api`` (tests/web/conftest.py), with the media folder in
+a temporary directory; samples are built in code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import ExifTags, Image
+from sqlalchemy import Connection, text
+
+from gridmap.cases.services import cases
+
+
+@pytest.fixture
+def media(app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # type: ignore[no-untyped-def]
+    """The app's media folder, moved to a temporary directory for this test."""
+    settings = dataclasses.replace(app.extensions["gridmap.settings"], media_dir=tmp_path)
+    monkeypatch.setitem(app.extensions, "gridmap.settings", settings)
+    return tmp_path
+
+
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The formats of the images the app opens (a spy on the decoder's entry)."""
+    seen: list[str] = []
+    real_open = Image.open
+
+    def spy(fp: Any, *args: Any, **kwargs: Any) -> Image.Image:
+        image = real_open(fp, *args, **kwargs)
+        seen.append(str(image.format))
+        return image
+
+    monkeypatch.setattr(Image, "open", spy)
+    return seen
+
+
+@pytest.fixture
+def people(tx: Connection, grids: list[dict[str, Any]]) -> dict[str, Any]:
+    grid = grids[1]
+    row = tx.execute(text("""
+        SELECT (SELECT person_id FROM grid_member WHERE grid_code = :g AND role = 'grid_worker'),
+               (SELECT person_id FROM grid_enrollment WHERE grid_code = :g
+                  AND department_code = 'heating')
+    """), {"g": grid["code"]}).one()
+    assert all(row)
+    return {"grid": grid, "worker": row[0], "heating": row[1]}
+
+
+def _gps_jpeg() -> bytes:
+    """60×40, left half red, taken "at home": GPS EXIF, orientation 6 (turn 90° clockwise)."""
+    image = Image.new("RGB", (60, 40), (20, 20, 220))
+    image.paste((220, 20, 20), (0, 0, 30, 40))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update({
+        ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (41.0, 47.0, 30.0),
+        ExifTags.GPS.GPSLongitudeRef: "E", ExifTags.GPS.GPSLongitude: (123.0, 26.0, 5.0)})
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, quality=95)
+    return out.getvalue()
+
+
+def _png(size: tuple[int, int] = (40, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (20, 120, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _bomb() -> bytes:
+    """A PNG of a few dozen bytes declaring 20000×20000 pixels."""
+    data = bytearray(_png((1, 1)))
+    ihdr = struct.pack(">II", 20_000, 20_000) + bytes(data[24:29])
+    data[16:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    return bytes(data)
+
+
+def _intake(api: Any, people: dict[str, Any], files: list[tuple[bytes, str]],
+            **extra: Any) -> Any:
+    grid = people["grid"]
+    form: dict[str, Any] = {"actor_id": str(people["worker"]), "category": "heating",
+                            "description": "暖气不热", "lon": str(grid["lon"]),
+                            "lat": str(grid["lat"]), "grid_code": grid["code"],
+                            "confirm_new": "true", **extra}
+    form["photos"] = [(io.BytesIO(data), name) for data, name in files]
+    return api.post("/api/cases", data=form, content_type="multipart/form-data")
+
+
+def _get(api: Any, url: str) -> Any:
+    response = api.get(url)
+    response.get_data()
+    response.close()  # a file response holds the file open until closed
+    return response
+
+
+def _case_photos(api: Any, case_id: int) -> list[dict[str, Any]]:
+    return list(api.get(f"/api/cases/{case_id}").get_json()["photos"])
+
+
+def _message(response: Any, status: int) -> str:
+    assert response.status_code == status, response.data[:400]
+    message = str(response.get_json()["error"]["message"])
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in message) and "(" in message, message
+    return message
+
+
+# --- what /media/ serves ------------------------------------------------------------------------
+
+def test_a_served_photo_has_no_exif_and_is_upright(api, people, media) -> None:
+    response = _intake(api, people, [(_gps_jpeg(), "home.jpg")])
+    assert response.status_code == 201, response.data[:400]
+    photo = _case_photos(api, response.get_json()["case_id"])[0]
+    served = _get(api, photo["url"])
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    with Image.open(io.BytesIO(served.get_data())) as image:
+        exif = image.getexif()
+        assert not exif.get_ifd(ExifTags.IFD.GPSInfo) and ExifTags.Base.Orientation not in exif
+        assert image.size == (40, 60)  # turned upright: width and height swapped
+        assert image.convert("RGB").getpixel((20, 5))[0] > 150  # the red half is on top
+    assert b"Exif" not in served.get_data()
+
+
+def test_media_is_private_no_store_nosniff_and_typed_as_stored(api, people, media) -> None:
+    """A PNG sent as "x.html" with a text/html part type is served as the PNG it is."""
+    grid = people["grid"]
+    form = {"actor_id": str(people["worker"]), "category": "heating", "description": "暖气不热",
+            "lon": str(grid["lon"]), "lat": str(grid["lat"]), "grid_code": grid["code"],
+            "confirm_new": "true",
+            "photos": (io.BytesIO(_png()), "x.html", "text/html")}
+    response = api.post("/api/cases", data=form, content_type="multipart/form-data")
+    assert response.status_code == 201, response.data[:400]
+    photo = _case_photos(api, response.get_json()["case_id"])[0]
+    for url, mimetype in ((photo["url"], "image/png"), (photo["thumb_url"], "image/jpeg")):
+        served = _get(api, url)
+        assert (served.status_code, served.mimetype) == (200, mimetype)
+        assert served.headers["Cache-Control"] == "private, no-store"
+        assert served.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_file_no_photo_row_names_is_not_served(api, media) -> None:
+    stray = media / "cases" / "1" / ("0" * 32 + ".jpg")
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(_png())
+    response = _get(api, "/media/cases/1/" + stray.name)
+    assert response.status_code == 404 and response.get_data() != _png()
+
+
+# --- refusals, in order, before any decoding ------------------------------------------------------
+
+def test_a_decompression_bomb_is_refused_in_both_languages_and_nothing_is_stored(
+        api, tx, people, media, opened) -> None:
+    before = tx.execute(text("SELECT count(*) FROM case_photo")).scalar_one()
+    response = _intake(api, people, [(_png(), "ok.png"), (_bomb(), "bomb.png")])
+    message = _message(response, 400)
+    assert "像素过多" in message and "megapixels" in message and "bomb.png" in message
+    assert tx.execute(text("SELECT count(*) FROM case_photo")).scalar_one() == before
+    assert not list(media.rglob("*.*"))
+
+
+def test_a_request_too_large_is_refused_from_its_content_length(api, people, media,
+                                                                opened) -> None:
+    """Refused from the header: not a byte of the body is read, nothing is decoded."""
+    class Body(io.BytesIO):
+        reads = 0
+
+        def read(self, *args: Any) -> bytes:
+            Body.reads += 1
+            return super().read(*args)
+
+    response = api.post("/api/cases", input_stream=Body(b"--x--\r\n"),
+                        content_type="multipart/form-data; boundary=x",
+                        environ_overrides={
+                            "CONTENT_LENGTH": str(cases.max_request_bytes() + 1)})
+    assert "MB" in _message(response, 413)
+    assert Body.reads == 0 and opened == []
+
+
+def test_a_request_as_large_as_its_photos_allow_is_not_refused_for_size(api, people,
+                                                                       media) -> None:
+    """The limit is the photos' rule (5 × 8 MB and the fields), not the app's general cap."""
+    body = b"--x\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nx\r\n--x--\r\n"
+    response = api.post("/api/cases", input_stream=io.BytesIO(body),
+                        content_type="multipart/form-data; boundary=x",
+                        environ_overrides={"CONTENT_LENGTH": str(cases.max_request_bytes())})
+    assert response.status_code != 413, response.data[:400]
+
+
+def test_an_unknown_person_is_refused_before_any_photo_is_decoded(api, people, media,
+                                                                  opened) -> None:
+    response = _intake(api, people, [(_png(), "a.png")], actor_id="999999999")
+    assert "unknown acting person" in _message(response, 400)
+    assert opened == []
+
+
+def test_too_many_photos_are_refused_before_any_is_decoded(api, people, media, opened) -> None:
+    files = [(_png(), f"{i}.png") for i in range(cases.MAX_PHOTOS + 1)]
+    assert f"at most {cases.MAX_PHOTOS}" in _message(_intake(api, people, files), 400)
+    assert opened == []
+
+
+def _act(api: Any, case_id: int, person: int, files: list[tuple[bytes, str]]) -> Any:
+    version = api.get(f"/api/cases/{case_id}").get_json()["version"]
+    form = {"actor_id": str(person), "action": "dispatch", "version": str(version),
+            "department": "heating",
+            "after_photos": [(io.BytesIO(data), name) for data, name in files]}
+    return api.post(f"/api/cases/{case_id}/actions", data=form,
+                    content_type="multipart/form-data")
+
+
+def test_a_person_who_may_not_act_is_refused_before_any_photo_is_decoded(
+        api, people, media, opened) -> None:
+    """A department's staff may not dispatch a case still with the grid: 403, nothing opened."""
+    case_id = _intake(api, people, []).get_json()["case_id"]
+    response = _act(api, case_id, people["heating"], [(_png(), "after.png")])
+    assert response.status_code == 403, response.data[:400]
+    assert opened == [] and not list(media.rglob("*.*"))
+
+
+def test_too_many_after_photos_are_refused_before_any_is_decoded(api, people, media,
+                                                                 opened) -> None:
+    case_id = _intake(api, people, []).get_json()["case_id"]
+    files = [(_png(), f"{i}.png") for i in range(cases.MAX_PHOTOS + 1)]
+    response = _act(api, case_id, people["worker"], files)
+    assert f"at most {cases.MAX_PHOTOS}" in _message(response, 400)
+    assert opened == [] and api.get(f"/api/cases/{case_id}").get_json()["state"] == "reported"
