@@ -79,19 +79,20 @@ def _facility_props(lang: str) -> list[tuple[str, Expr]]:
 
 
 SMALL_COUNT = 5
-"""Counts of vulnerable residents below this are published as ``"<5"``: a small number in a known
-place can point at one household (statistical disclosure control, as census tables do)."""
+"""Counts of vulnerable residents below this are not published: a small number in a known place
+can point at one household (statistical disclosure control, as census tables do)."""
 
 
 def _grid_total(column: QueryableAttribute[int]) -> Expr:
-    """A grid's total of a vulnerable-resident count over its buildings, small counts hidden.
+    """A grid's total of a vulnerable-resident count over its buildings; null when under 5.
 
     Per-building counts of elderly people living alone or aged 80+ are personal data: the public
-    layers carry only these grid totals (JSON numbers, or the string ``"<5"``).
+    layers carry only these grid totals. A hidden count is null, not the text "<5", so the
+    property keeps one numeric type for GIS tools (pages show null as "<5").
     """
     total = (select(func.coalesce(func.sum(column), 0)).where(Building.grid_code == Grid.code)
              .correlate(Grid).scalar_subquery())
-    return case((total >= SMALL_COUNT, func.to_json(total)), else_=func.to_json(f"<{SMALL_COUNT}"))
+    return case((total >= SMALL_COUNT, total), else_=None)
 
 
 LAYERS: dict[str, LayerSpec] = {
