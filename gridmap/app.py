@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_i18n(app)
     _register_blueprints(app)
     _register_errors(app)
+    _register_security(app, settings)
     return app
 
 
@@ -55,3 +56,9 @@ def _register_errors(app: Flask) -> None:
     from gridmap.web.errors import register_error_handlers
 
     register_error_handlers(app)
+
+
+def _register_security(app: Flask, settings: Settings) -> None:
+    from gridmap.web.security import register_security_headers
+
+    register_security_headers(app, settings)

@@ -6,10 +6,21 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from gridmap.errors import ConfigurationError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _public_base_url(raw: str) -> str:
+    """An absolute http(s) URL without query or fragment, kept without a trailing slash."""
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigurationError(
+            "GRIDMAP_PUBLIC_BASE_URL must be an absolute http(s) URL such as "
+            "https://gridmap.example.cn (optionally with a path, no query)")
+    return raw.strip().rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -26,6 +37,10 @@ class Settings:
     default_locale: str = "zh"
     pool_size: int = 5
     layer_feature_limit: int = 5000
+    public_base_url: str = ""
+    """The app's address as the public reaches it (``https://gridmap.example.cn``), used for
+    links in answers to other systems (Open311 ``media_url``); empty: such links are omitted.
+    Never taken from a request's Host header, which the client chooses."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -46,6 +61,8 @@ class Settings:
                           ("default_locale", "GRIDMAP_DEFAULT_LOCALE")):
             if key in env:
                 kwargs[name] = env[key]
+        if env.get("GRIDMAP_PUBLIC_BASE_URL"):
+            kwargs["public_base_url"] = _public_base_url(env["GRIDMAP_PUBLIC_BASE_URL"])
         for name, key in (("assets_dir", "GRIDMAP_ASSETS_DIR"),
                           ("geodata_dir", "GRIDMAP_GEODATA_DIR"),
                           ("media_dir", "GRIDMAP_MEDIA_DIR")):

@@ -10,14 +10,11 @@ from sqlalchemy import RowMapping, Select, func, select
 from sqlalchemy.orm import Session
 
 from gridmap.cases.workflow import TERMINAL_STATES, state_values
-from gridmap.models import Case, CaseCategory, CaseEvent, CasePhoto, Department, Grid
+from gridmap.models import Case, CaseCategory, CasePhoto, Department, Grid
 
 
 def _base(lang: str) -> Select[Any]:
     english = lang == "en"
-    note = (select(CaseEvent.note)
-            .where(CaseEvent.case_id == Case.id, CaseEvent.action != "add_report")
-            .order_by(CaseEvent.id.desc()).limit(1).correlate(Case).scalar_subquery())
     photo = (select(CasePhoto.path)
              .where(CasePhoto.case_id == Case.id, CasePhoto.kind == "report")
              .order_by(CasePhoto.id).limit(1).correlate(Case).scalar_subquery())
@@ -28,7 +25,7 @@ def _base(lang: str) -> Select[Any]:
         (Department.name_en if english else Department.name_zh).label("department"),
         Grid.name.label("grid_name"), Case.created_at, Case.updated_at, Case.resolve_by,
         Case.address, func.ST_X(Case.geom).label("lon"), func.ST_Y(Case.geom).label("lat"),
-        note.label("note"), photo.label("photo_path"),
+        photo.label("photo_path"),
     ]
     return (
         select(*columns)

@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.cases import workflow
 from gridmap.cases.open311 import repositories as open311_repo
+from gridmap.cases.privacy import mask_phones_in, public_point, street_only
 from gridmap.cases.repositories import cases as repo
 from gridmap.cases.services import cases
-from gridmap.cases.services.queries import mask_phone
 from gridmap.crs import InputCRS, parse_crs, to_wgs84, validate_lonlat
 from gridmap.errors import ConfigurationError, GridmapError, InvalidInput, NotFound
 
@@ -39,8 +39,6 @@ TOKEN_PREFIX = "o311:"
 _ID = re.compile(r"^[0-9]{1,18}$")
 _CODE = re.compile(r"^[a-z0-9_]{1,40}$")
 _URL = re.compile(r"^https?://[^\s]{1,1000}$")
-# Digit runs long enough to be a phone number: masked in the public text of a request.
-_PHONE_LIKE = re.compile(r"(?<![0-9])[0-9]{7,}(?![0-9])")
 # Characters XML 1.0 cannot carry at all, even escaped.
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -293,55 +291,62 @@ def _window(query: RequestQuery, now: datetime) -> tuple[datetime, datetime | No
 
 
 def requests(session: Session, query: RequestQuery, *, lang: str, texts: Texts,
-             media_base: str) -> list[dict[str, Any]]:
-    """Service requests matching ``query``, newest first, at most 1,000.
+             public_base_url: str) -> list[dict[str, Any]]:
+    """Service requests matching ``query``, newest first, at most 1,000, as the public sees them.
 
-    ``media_base`` is the absolute URL under which case photos are served (ending in ``/``).
+    ``public_base_url`` is the app's configured public address (``Settings.public_base_url``),
+    under which ``media_url`` points at a case's first photo; empty, ``media_url`` is null (a
+    relative link is no URL to another system, and the request's Host header is the client's
+    word, so neither is used).
     """
     start, end = (None, None) if query.ids else _window(query, datetime.now(UTC))
     rows = open311_repo.requests(session, ids=query.ids, start=start, end=end,
                                  service_codes=query.service_codes, statuses=query.statuses,
                                  lang=lang, limit=MAX_RESULTS)
-    return [_request(row, texts, media_base) for row in rows]
+    return [_request(row, texts, public_base_url) for row in rows]
 
 
 def request(session: Session, request_id: str, *, lang: str, texts: Texts,
-            media_base: str) -> list[dict[str, Any]]:
+            public_base_url: str) -> list[dict[str, Any]]:
     """One service request as the spec's one-element list; NotFound if there is none."""
     found = (requests(session, RequestQuery(ids=(int(request_id),)), lang=lang, texts=texts,
-                      media_base=media_base) if _ID.match(request_id) else [])
+                      public_base_url=public_base_url) if _ID.match(request_id) else [])
     if not found:
         raise NotFound(f"服务请求 {request_id[:20]} 不存在 "
                        "(service_request_id provided was not found)")
     return found
 
 
-def _public(text: str) -> str:
-    """Text residents or staff wrote, with anything that looks like a phone number masked."""
-    return _PHONE_LIKE.sub(lambda m: mask_phone(m.group(0)), text)
-
-
 def _w3c(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="seconds") if value else None
 
 
-def _request(row: Mapping[Any, Any], texts: Texts, media_base: str) -> dict[str, Any]:
-    note = (row["note"] or "").strip()
+def _media_url(public_base_url: str, photo_path: str | None) -> str | None:
+    if not public_base_url or not photo_path:
+        return None
+    return f"{public_base_url}/media/{quote(photo_path)}"
+
+
+def _request(row: Mapping[Any, Any], texts: Texts, public_base_url: str) -> dict[str, Any]:
+    """One request as the public may see it: the state's label as the only note (handlers'
+    notes are internal), phones masked, the street without its house number, the point
+    snapped to about 50 m (:mod:`gridmap.cases.privacy`)."""
     kept_by_grid = row["owner_kind"] != "department"
+    lon, lat = public_point(float(row["lon"]), float(row["lat"]))
     return {
         "service_request_id": str(row["id"]),
         "status": "closed" if row["state"] in CLOSED_STATES else "open",
-        "status_notes": _public(note) if note else texts.states.get(row["state"], row["state"]),
+        "status_notes": texts.states.get(row["state"], row["state"]),
         "service_name": row["service_name"], "service_code": row["category"],
-        "description": _public(row["description"]),
+        "description": mask_phones_in(row["description"]),
         "agency_responsible": row["grid_name"] if kept_by_grid else row["department"],
         "service_notice": _notice(texts, row["respond_hours"], row["resolve_hours"]),
         "requested_datetime": _w3c(row["created_at"]),
         "updated_datetime": _w3c(row["updated_at"]),
         "expected_datetime": _w3c(row["resolve_by"]),
-        "address": _public(row["address"]) or None, "address_id": None, "zipcode": None,
-        "lat": float(row["lat"]), "long": float(row["lon"]),
-        "media_url": media_base + quote(row["photo_path"]) if row["photo_path"] else None,
+        "address": street_only(row["address"] or "") or None, "address_id": None,
+        "zipcode": None, "lat": lat, "long": lon,
+        "media_url": _media_url(public_base_url, row["photo_path"]),
     }
 
 

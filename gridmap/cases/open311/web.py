@@ -57,10 +57,6 @@ def _respond(fmt: str, body: Sequence[Mapping[str, Any]] | Mapping[str, Any], *,
     return Response(data, status=status, content_type=_MIME[fmt])
 
 
-def _media_base() -> str:
-    return request.url_root + "media/"
-
-
 @bp.get("/services.<fmt>")
 def services(fmt: str) -> Response:
     """GET Service List: the active case categories."""
@@ -96,7 +92,7 @@ def list_requests(fmt: str) -> Response:
     query = open311.parse_query(request.args.to_dict())
     with session_factory()() as session:
         body = open311.requests(session, query, lang=lang, texts=_texts(lang),
-                                media_base=_media_base())
+                                public_base_url=settings().public_base_url)
     return _respond(fmt, body, root="service_requests", item="request")
 
 
@@ -106,7 +102,7 @@ def get_request(request_id: str, fmt: str) -> Response:
     fmt, lang = _format(fmt), _lang()
     with session_factory()() as session:
         body = open311.request(session, request_id, lang=lang, texts=_texts(lang),
-                               media_base=_media_base())
+                               public_base_url=settings().public_base_url)
     return _respond(fmt, body, root="service_requests", item="request")
 
 

@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from gridmap import codes, writers
 from gridmap.cases import deadlines, workflow
+from gridmap.cases.privacy import mask_phone
 from gridmap.cases.repositories import board as repo
 from gridmap.cases.repositories import points as points_repo
 from gridmap.cases.repositories.board import BoardFilter, Keyset
 from gridmap.cases.repositories.points import Bbox, Points
-from gridmap.cases.services.queries import json_safe, mask_phone
+from gridmap.cases.services.queries import json_safe
 from gridmap.errors import InvalidInput
 
 _STATES = {s.value for s in workflow.State}

@@ -10,18 +10,11 @@ from sqlalchemy.orm import Session
 
 from gridmap import codes
 from gridmap.cases import deadlines, workflow
+from gridmap.cases.privacy import mask_phone
 from gridmap.cases.repositories import cases as repo
 from gridmap.cases.services import cases
 from gridmap.errors import NotFound
 from gridmap.models import Case
-
-
-def mask_phone(phone: str) -> str:
-    """138****1234: enough to recognise, not enough to call."""
-    digits = phone.strip()
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 
 def json_safe(value: Any) -> Any:

@@ -11,15 +11,19 @@ import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from gridmap.cases.privacy import PUBLIC_GRID_DEG
 from gridmap.crs import wgs84_to_gcj02
 
 BASE = "/open311/v2"
+FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+HALF_CELL = PUBLIC_GRID_DEG / 2 + 1e-9  # public points are snapped to this grid
 SERVICE_FIELDS = {"service_code", "service_name", "description", "metadata", "type", "keywords",
                   "group"}
 
@@ -78,6 +82,13 @@ def _people(api, grid_code: str) -> dict[str, int]:  # type: ignore[no-untyped-d
     people = api.get(f"/api/people?grid={grid_code}").get_json()
     return {role: next(p["id"] for p in people if p["role"] == role)
             for role in ("grid_worker", "community_secretary")}
+
+
+def _configure(api, monkeypatch: pytest.MonkeyPatch, **changes: Any) -> None:  # type: ignore[no-untyped-def]
+    """Change the app's settings for this test only."""
+    extensions = api.application.extensions
+    monkeypatch.setitem(extensions, "gridmap.settings",
+                        replace(extensions["gridmap.settings"], **changes))
 
 
 def _w3c(value: str) -> datetime:
@@ -152,10 +163,13 @@ def test_post_converts_gcj02_with_the_crs_extension(api, grids) -> None:
     grid = grids[1]
     gcj_lon, gcj_lat = wgs84_to_gcj02(grid["lon"], grid["lat"])
     request_id = _file(api, {"lon": float(gcj_lon), "lat": float(gcj_lat)}, crs="gcj02")
-    found = _one(api, request_id)
-    assert found["long"] == pytest.approx(grid["lon"], abs=1e-7)
-    assert found["lat"] == pytest.approx(grid["lat"], abs=1e-7)
-    assert api.get(f"/api/cases/{request_id}").get_json()["grid_code"] == grid["code"]
+    case = api.get(f"/api/cases/{request_id}").get_json()  # staff see the stored point
+    assert case["lon"] == pytest.approx(grid["lon"], abs=1e-7)
+    assert case["lat"] == pytest.approx(grid["lat"], abs=1e-7)
+    assert case["grid_code"] == grid["code"]
+    found = _one(api, request_id)  # the public sees it snapped
+    assert found["long"] == pytest.approx(grid["lon"], abs=HALF_CELL)
+    assert found["lat"] == pytest.approx(grid["lat"], abs=HALF_CELL)
 
 
 def test_post_without_description_uses_the_service_name(api, grids) -> None:
@@ -250,10 +264,10 @@ def test_every_field_of_a_request_has_the_spec_type(api, grids) -> None:
     _w3c(found["updated_datetime"])
     assert abs(requested - datetime.now(UTC)) < timedelta(minutes=5)
     assert expected - requested == pytest.approx(timedelta(hours=72), abs=timedelta(seconds=1))
-    assert found["address"] == "大西路 5 号"
+    assert found["address"] == "大西路"  # the street, not the house number
     assert found["address_id"] is None and found["zipcode"] is None and found["media_url"] is None
     assert isinstance(found["lat"], float) and isinstance(found["long"], float)
-    assert found["lat"] == pytest.approx(grids[0]["lat"], abs=1e-9)
+    assert found["lat"] == pytest.approx(grids[0]["lat"], abs=HALF_CELL)
 
 
 def test_single_request_xml(api, grids) -> None:
@@ -275,6 +289,37 @@ def test_phones_are_never_exposed(api, grids) -> None:
     found = _one(api, request_id)
     assert "13812345678" not in str(found) and "13987654321" not in str(found)
     assert "139****4321" in found["description"]
+
+
+@pytest.mark.parametrize(("written", "masked"), [
+    ("138-1234-5678", "138****5678"), ("138 1234 5678", "138****5678"),
+    ("+86 138 1234 5678", "+86 138****5678"), ("１３８１２３４５６７８", "138****5678"),
+    ("024-2345-6789", "024****6789"),
+])
+def test_phone_variants_are_masked_in_every_format(api, grids, written: str, masked: str) -> None:
+    request_id = _file(api, grids[0], description=f"请回电 {written}",
+                       address_string=f"大西路 5 号 {written}")
+    national = "".join(c for c in written.translate(FULL_WIDTH) if c.isdigit())[-11:]
+    for fmt in ("json", "xml"):
+        body = api.get(f"{BASE}/requests/{request_id}.{fmt}").data.decode()
+        assert written not in body and national not in body and masked in body
+    found = _one(api, request_id)
+    assert found["description"] == f"请回电 {masked}" and found["address"] == "大西路"
+
+
+def test_public_view_has_no_reporter_and_a_snapped_point(api, grids) -> None:
+    request_id = _file(api, grids[1], first_name="三", last_name="张", phone="13812345678",
+                       address_string="和平北大街 1 号")
+    for fmt in ("json", "xml"):
+        body = api.get(f"{BASE}/requests/{request_id}.{fmt}").data.decode()
+        assert "张三" not in body and "12345678" not in body and "1 号" not in body
+    found = _one(api, request_id)
+    for shown in (found["lat"], found["long"]):
+        assert round(shown / PUBLIC_GRID_DEG) * PUBLIC_GRID_DEG == pytest.approx(shown, abs=1e-9)
+    exact = api.get(f"/api/cases/{request_id}").get_json()
+    assert (found["long"], found["lat"]) != (exact["lon"], exact["lat"])
+    assert found["long"] == pytest.approx(exact["lon"], abs=HALF_CELL)
+    assert found["lat"] == pytest.approx(exact["lat"], abs=HALF_CELL)
 
 
 def test_filter_by_ids_overrides_the_other_filters(api, grids) -> None:
@@ -300,7 +345,9 @@ def test_status_open_and_closed_follow_the_workflow(api, grids) -> None:
     _act(api, kept, worker, "dispatch")
     _act(api, kept, worker, "start")
     _act(api, kept, worker, "resolve", note="已清理，回访电话 13512345678")
-    assert _one(api, kept)["status_notes"] == "已清理，回访电话 135****5678"
+    assert _one(api, kept)["status_notes"] == "已处置"  # the handler's note is internal
+    listing = api.get(f"{BASE}/requests.xml", query_string={"service_request_id": kept}).data
+    assert "已清理".encode() not in listing and b"5678" not in listing
     _act(api, kept, secretary, "verify")
     _act(api, kept, worker, "rate", rating="satisfied")
     assert _one(api, kept)["status"] == "open"  # rated is not yet closed
@@ -364,7 +411,8 @@ def test_media_url_is_kept_with_the_description(api, grids) -> None:
     assert "https://example.org/p/1.jpg" in _one(api, request_id)["description"]
 
 
-def test_media_url_is_the_first_report_photo(api, grids, engine) -> None:
+def test_media_url_is_the_first_report_photo_under_the_public_base_url(
+        api, grids, monkeypatch) -> None:
     request_id = _file(api, grids[0])
     # Photos are uploaded through the case API, not Open311; add a row as that would.
     factory = api.application.extensions["gridmap.sessions"]
@@ -374,8 +422,16 @@ def test_media_url_is_the_first_report_photo(api, grids, engine) -> None:
                                     width, height)
             VALUES (:id, 'report', 'cases/' || :id || '/a b.jpg', 't.jpg', 'image/jpeg', 1, 1, 1)
         """), {"id": int(request_id)})
+    assert _one(api, request_id)["media_url"] is None  # no public base URL configured
+    _configure(api, monkeypatch, public_base_url="https://gridmap.example.cn/city")
     url = _one(api, request_id)["media_url"]
-    assert url == f"http://localhost/media/cases/{request_id}/a%20b.jpg"
+    assert url == f"https://gridmap.example.cn/city/media/cases/{request_id}/a%20b.jpg"
+    for path in (f"{BASE}/requests/{request_id}.json", f"{BASE}/requests/{request_id}.xml",
+                 f"{BASE}/requests.json?service_request_id={request_id}"):
+        response = api.get(path, headers={"Host": "evil.example"})
+        assert response.status_code == 200
+        assert b"evil.example" not in response.data
+        assert b"https://gridmap.example.cn/city/media/" in response.data
 
 
 # --- errors --------------------------------------------------------------------------------------
