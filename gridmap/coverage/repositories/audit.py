@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gridmap.codes import Level
+from gridmap.coverage.repositories.compute import Envelope
 from gridmap.crs import SRID
 from gridmap.sqlfiles import sql
 
@@ -22,18 +23,27 @@ LEVELS: tuple[Level, ...] = (Level.COMMUNITY, Level.GRID)
 """The levels ``audit_rows.sql`` reads areas of."""
 
 
-def buildings(session: Session, *, area_code: str | None = None) -> gpd.GeoDataFrame:
+_BUILDINGS = ("SELECT id, grid_code, residents, aged_60_plus, ST_AsBinary(ST_PointOnSurface(geom)) "
+              "FROM building WHERE grid_code LIKE %(prefix)s ")
+_WITHIN = ("AND geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326) "
+           "AND ST_PointOnSurface(geom) && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, "
+           "%(maxy)s, 4326) ")
+
+
+def buildings(session: Session, *, area_code: str | None = None,
+              envelope: Envelope | None = None) -> gpd.GeoDataFrame:
     """Buildings as points on their footprints, with residents and elderly (60+), by id.
 
     ``area_code`` (a district, sub-district, community or grid code) keeps the buildings whose
-    grid code starts with it.
+    grid code starts with it; ``envelope`` (WGS84) those whose point lies within it (the
+    footprint test lets the spatial index find them).
     """
     conn = session.connection().connection.driver_connection
     assert conn is not None
-    rows = conn.execute(
-        "SELECT id, grid_code, residents, aged_60_plus, ST_AsBinary(ST_PointOnSurface(geom)) "
-        "FROM building WHERE grid_code LIKE %s ORDER BY id",
-        ((area_code or "") + "%",)).fetchall()
+    statement = _BUILDINGS + (_WITHIN if envelope is not None else "") + "ORDER BY id"
+    box = dict(zip(("minx", "miny", "maxx", "maxy"), map(float, envelope or (0, 0, 0, 0)),
+                   strict=True))
+    rows = conn.execute(statement, {"prefix": (area_code or "") + "%", **box}).fetchall()
     geoms = shapely.from_wkb(np.array([r[4] for r in rows], dtype=object))
     return gpd.GeoDataFrame(
         {"building_id": np.array([r[0] for r in rows], dtype=np.int64),

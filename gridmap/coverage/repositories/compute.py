@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -86,6 +86,49 @@ def area_envelope(session: Session, level: Level, code: str, *, margin_m: float,
     row = session.execute(select(func.ST_XMin(inner.c.e), func.ST_YMin(inner.c.e),
                                  func.ST_XMax(inner.c.e), func.ST_YMax(inner.c.e))).one_or_none()
     return None if row is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
+def edit_envelope(session: Session, facility_type: str, add: Sequence[tuple[float, float]],
+                  remove: Sequence[int], *, margin_m: float, srid: int) -> Envelope | None:
+    """The bounding box of the points ``add`` (WGS84) and the facilities ``remove`` grown by
+    ``margin_m`` metres in the metric CRS ``srid``, in WGS84; None when there is neither."""
+    row = session.execute(sql("coverage/edit_envelope"), {
+        "xs": [float(x) for x, _ in add], "ys": [float(y) for _, y in add], "type": facility_type,
+        "ids": [int(i) for i in remove], "srid": int(srid), "margin": float(margin_m)}).one()
+    return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]),
+                                        float(row[3]))
+
+
+def rows_within(session: Session, *, buildings: Envelope, streets: Envelope) -> int:
+    """Buildings within one envelope plus street edges within another: what a scene loads."""
+    return int(session.execute(text(
+        "SELECT (SELECT count(*) FROM building WHERE geom && ST_MakeEnvelope("
+        "  :bminx, :bminy, :bmaxx, :bmaxy, 4326))"
+        " + (SELECT count(*) FROM street_edge WHERE geom && ST_MakeEnvelope("
+        "  :sminx, :sminy, :smaxx, :smaxy, 4326))"),
+        {**{"b" + k: v for k, v in _box(buildings).items()},
+         **{"s" + k: v for k, v in _box(streets).items()}}).scalar_one())
+
+
+def known_facilities(session: Session, facility_type: str, ids: Sequence[int]) -> set[int]:
+    """Those of ``ids`` that are facilities of ``facility_type``."""
+    rows = session.execute(text("SELECT id FROM facility WHERE type = :t AND id = ANY(:ids)"),
+                           {"t": facility_type, "ids": [int(i) for i in ids]})
+    return {int(r[0]) for r in rows}
+
+
+def stored_area_totals(session: Session, run_id: int, *, width: int,
+                       leave_out: Sequence[int]) -> pd.DataFrame:
+    """Residents and elderly per area code of ``width`` digits, covered as the stored run says,
+    over every building except ``leave_out``; indexed by code (a building the run does not
+    know counts as uncovered)."""
+    rows = session.execute(sql("coverage/stored_area_totals"), {
+        "run": int(run_id), "width": int(width), "leave_out": [int(i) for i in leave_out]}).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(AREA_TOTALS)).set_index("code")
+
+
+AREA_TOTALS = ("code", "residents", "elderly", "residents_covered", "elderly_covered")
+"""The columns of :func:`stored_area_totals`."""
 
 
 def territory_centre(session: Session) -> tuple[float, float] | None:

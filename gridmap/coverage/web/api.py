@@ -12,6 +12,7 @@ from gridmap.codes import Level
 from gridmap.coverage.services import audit
 from gridmap.coverage.services import queries as cov
 from gridmap.coverage.services import siting as plan
+from gridmap.coverage.services import what_if as whatif
 from gridmap.coverage.services.queries import Run
 from gridmap.coverage.web import params
 from gridmap.coverage.web.blueprint import bp
@@ -129,9 +130,9 @@ def what_if() -> Response:
     """Coverage if ``add`` points opened and ``remove`` facilities closed; nothing is stored."""
     ask = params.what_if_request(request.get_json(silent=True))
     with session_factory()() as session:
-        report = plan.what_if(session, ask.facility_type, ask.circle, add=ask.add,
-                              remove=ask.remove, level=ask.level)
-    return jsonify(plan.what_if_answer(report, ask.level))
+        report = whatif.what_if(session, ask.facility_type, ask.circle, add=ask.add,
+                                remove=ask.remove, level=ask.level)
+    return jsonify(whatif.what_if_answer(report, ask.level))
 
 
 def _audit_rows(query: params.AuditQuery, *, with_geometry: bool) -> Iterator[dict[str, Any]]:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gridmap.coverage.services import audit, siting
+from gridmap.coverage.services import audit, siting, what_if
 from gridmap.coverage.services import compute as coverage
 from gridmap.errors import InvalidInput
 
@@ -29,43 +29,49 @@ def _first_subdistrict(session: Session) -> str:
                                {"d": TEST_DISTRICT + "%"}).scalar_one())
 
 
-def _district(report: siting.WhatIfReport) -> siting.AreaChange:
+def _district(report: what_if.WhatIfReport) -> what_if.AreaChange:
     return next(a for a in report.areas if a.code == TEST_DISTRICT)
 
 
+@pytest.fixture
+def run(factory) -> int:  # type: ignore[no-untyped-def]
+    """The stored run what-if reads the buildings out of the edits' reach from."""
+    return coverage.compute(factory, "elder_care_station", "15min").run_id
+
+
 def test_sites_added_by_what_if_raise_coverage_by_exactly_the_claimed_gain(
-        db_session: Session, sited: siting.SitingReport) -> None:
+        db_session: Session, sited: siting.SitingReport, run: int) -> None:
     assert 0 < len(sited.sites) <= 5
     gains = [s.elderly_gain for s in sited.sites]
     assert gains == sorted(gains, reverse=True) and gains[-1] > 0
-    changed = siting.what_if(db_session, "elder_care_station", "15min",
+    changed = what_if.what_if(db_session, "elder_care_station", "15min",
                              add=[(s.lon, s.lat) for s in sited.sites])
     area = _district(changed)
     assert area.elderly_covered_before == sited.elderly_covered
     assert area.elderly_covered_after - area.elderly_covered_before == sited.sites[-1].elderly_cumulative
     assert changed.buildings_lost == 0 and changed.buildings_gained > 0
-    first = _district(siting.what_if(db_session, "elder_care_station", "15min",
+    first = _district(what_if.what_if(db_session, "elder_care_station", "15min",
                                      add=[(sited.sites[0].lon, sited.sites[0].lat)]))
     assert first.elderly_covered_after - first.elderly_covered_before == sited.sites[0].elderly_gain
 
 
-def test_what_if_removing_a_facility_lowers_coverage(db_session: Session) -> None:
+def test_what_if_removing_a_facility_lowers_coverage(db_session: Session, run: int) -> None:
     # Stations overlap, so one may be redundant; a whole sub-district's stations are not.
     closing = db_session.execute(text(
         "SELECT f.id FROM facility f WHERE f.type = 'elder_care_station' AND f.community_code "
         "LIKE :d"), {"d": _first_subdistrict(db_session) + "%"}).scalars().all()
     assert closing
-    changed = siting.what_if(db_session, "elder_care_station", "15min", remove=closing,
+    changed = what_if.what_if(db_session, "elder_care_station", "15min", remove=closing,
                              level="community")
     assert changed.buildings_lost > 0 and changed.buildings_gained == 0
     assert all(a.residents_covered_after <= a.residents_covered_before for a in changed.areas)
     assert sum(a.residents_covered_before - a.residents_covered_after for a in changed.areas) > 0
     with pytest.raises(InvalidInput):
-        siting.what_if(db_session, "elder_care_station", "15min", remove=[-1])
+        what_if.what_if(db_session, "elder_care_station", "15min", remove=[-1])
 
 
-def test_what_if_with_no_change_changes_nothing(db_session: Session) -> None:
-    same = siting.what_if(db_session, "elder_care_station", "15min", level="grid")
+def test_what_if_with_no_change_changes_nothing(db_session: Session, run: int) -> None:
+    same = what_if.what_if(db_session, "elder_care_station", "15min", level="grid")
     assert same.changed_buildings == 0
     assert all(a.elderly_covered_before == a.elderly_covered_after for a in same.areas)
 

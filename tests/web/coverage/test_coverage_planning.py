@@ -211,3 +211,21 @@ def test_bad_candidate_layers_are_400(client, candidates) -> None:
         "candidates": candidates})
     assert response.status_code == 400
     assert response.get_json()["error"]["message"]
+
+
+def test_what_if_refuses_edits_too_far_apart(client: Any, engine: Engine, run: int,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from gridmap.coverage.services import what_if
+
+    with engine.connect() as conn:
+        west, east = conn.execute(text(
+            "SELECT (array_agg(id ORDER BY ST_X(geom)))[1], (array_agg(id ORDER BY ST_X(geom) "
+            "DESC))[1] FROM facility WHERE type = :t"), {"t": TYPE}).one()
+        edges = conn.execute(text("SELECT count(*) FROM street_edge")).scalar_one()
+    monkeypatch.setattr(what_if, "MAX_NEIGHBOURHOOD_ROWS", edges // 2)
+    one = client.post("/api/coverage/what-if", json={**BASE, "remove": [west]})
+    assert one.status_code == 200
+    both = client.post("/api/coverage/what-if", json={**BASE, "remove": [west, east]})
+    assert both.status_code == 400
+    message = both.get_json()["error"]["message"]
+    assert "相距太远" in message and "too far apart" in message
