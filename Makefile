@@ -1,7 +1,8 @@
 # gridmap: `make demo` sets everything up and serves the app; `make test` sets up and runs the suite.
 # Everything is installed by the project itself: Debian packages (PostgreSQL 15, PostGIS 3,
-# pgRouting, Chromium) when missing, a Python venv, npm front-end assets, a private database
-# cluster under .gridmap/ on port $(GRIDMAP_PGPORT).
+# pgRouting, Redis, Chromium) when missing, a Python venv, npm front-end assets, a private database
+# cluster under .gridmap/ on port $(GRIDMAP_PGPORT) and a private Redis (rate-limit counters shared
+# by all web workers) on port $(GRIDMAP_REDIS_PORT).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -10,20 +11,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 GRIDMAP_PGPORT ?= 54329
 export GRIDMAP_PGPORT
+GRIDMAP_REDIS_PORT ?= 54330
+export GRIDMAP_REDIS_PORT
 STATE := .gridmap
 ENVFILE := $(STATE)/env
 PORT ?= 5000
 
-.PHONY: help setup system-deps venv assets translations db migrate demo-data demo serve test lint bench clean
+.PHONY: help setup system-deps venv assets translations env db redis migrate demo-data demo serve test lint bench clean
 
 help:
 	@echo "make demo   set up everything, load the demo data, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   set up everything and run the whole test suite on a real PostGIS"
 	@echo "make lint   ruff, mypy --strict and the import-linter contracts"
 	@echo "make bench  benchmarks on the city-scale data (see bench/README.md)"
-	@echo "make clean  stop the private database and remove .gridmap/, .venv/, node_modules/"
+	@echo "make clean  stop the private database and Redis, remove .gridmap/, .venv/, node_modules/"
 
-setup: system-deps venv assets translations db migrate
+setup: system-deps venv assets translations db redis migrate
 
 system-deps:
 	@scripts/install-system-deps.sh
@@ -52,9 +55,17 @@ $(ENVFILE):
 	@echo "GRIDMAP_SECRET_KEY=$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >> $@.tmp
 	mv $@.tmp $@
 
-db: $(ENVFILE)
+# Settings added after a checkout's env file was written are appended once, keeping its secret.
+env: $(ENVFILE)
 	@chmod 600 $(ENVFILE)  # also for checkouts made before the file was created private
+	@grep -q '^GRIDMAP_RATELIMIT_STORAGE_URL=' $(ENVFILE) || \
+		echo "GRIDMAP_RATELIMIT_STORAGE_URL=redis://127.0.0.1:$(GRIDMAP_REDIS_PORT)/0" >> $(ENVFILE)
+
+db: env
 	@scripts/devdb.sh start
+
+redis: env
+	@scripts/devredis.sh start
 
 migrate: db venv
 	@set -a; source $(ENVFILE); set +a; $(BIN)/gridmap db upgrade
@@ -83,4 +94,5 @@ bench: setup
 
 clean:
 	-scripts/devdb.sh stop
+	-scripts/devredis.sh stop
 	rm -rf $(STATE) $(VENV) node_modules

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs Debian's PostgreSQL 15 + PostGIS 3 + pgRouting and Chromium when they are missing.
+# Installs Debian's PostgreSQL 15 + PostGIS 3 + pgRouting, Redis and Chromium when they are missing.
 set -euo pipefail
 
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql-15)
 ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || need+=(postgresql-15-postgis-3)
 ls /usr/share/postgresql/*/extension/pgrouting.control >/dev/null 2>&1 || need+=(postgresql-15-pgrouting)
+# Redis holds the rate-limit counters every web worker shares (scripts/devredis.sh).
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # A CJK font, or Chromium draws the Chinese UI as empty boxes (screenshots, headless tests).
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
