@@ -22,6 +22,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_db(app, settings)
     _register_i18n(app)
     _register_blueprints(app)
+    _register_rate_limits(app, settings)  # after the blueprints: it limits their marked views
+    _register_proxies(app, settings)
     _register_errors(app)
     _register_security(app, settings)
     return app
@@ -50,6 +52,22 @@ def _register_blueprints(app: Flask) -> None:
     for feature in (territory, cases, coverage):
         feature.register(app)
     app.register_blueprint(assets.bp)
+
+
+def _register_rate_limits(app: Flask, settings: Settings) -> None:
+    from gridmap.web.ratelimit import register_rate_limits
+
+    register_rate_limits(app, settings.rate_limits)
+
+
+def _register_proxies(app: Flask, settings: Settings) -> None:
+    if settings.trusted_proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only as many X-Forwarded-* hops as there are proxies of ours: a client's own header
+        # would otherwise choose its rate-limit key.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
 
 
 def _register_errors(app: Flask) -> None:

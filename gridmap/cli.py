@@ -218,7 +218,11 @@ def locate(lon: float, lat: float, crs: str) -> None:
               help="Threads per worker (1 = sync workers: fastest for CPU-bound requests).")
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the web app with gunicorn."""
-    _settings()  # fail early and clearly on missing settings
+    settings = _settings()  # fail early and clearly on missing settings
+    if workers > 1 and settings.rate_limits.storage_url.startswith("memory://"):
+        click.echo("warning: GRIDMAP_RATELIMIT_STORAGE_URL is memory://, so each of the "
+                   f"{workers} workers counts alone and clients get {workers}x the rate limits; "
+                   "set it to a Redis that all workers share (see README, 'Settings')", err=True)
     argv = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
             "--threads", str(threads), "--access-logfile", "-", "gridmap.app:create_app()"]
     click.echo(f"gridmap serving on http://{host}:{port}", err=True)

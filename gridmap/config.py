@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from limits import parse_many
+
 from gridmap.errors import ConfigurationError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +23,50 @@ def _public_base_url(raw: str) -> str:
             "GRIDMAP_PUBLIC_BASE_URL must be an absolute http(s) URL such as "
             "https://gridmap.example.cn (optionally with a path, no query)")
     return raw.strip().rstrip("/")
+
+
+def _rate(key: str, raw: str) -> str:
+    """A limit in Flask-Limiter's notation (``30/minute``, ``5/minute;20/hour``), checked now."""
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigurationError(
+            f"{key} must be a rate such as 30/minute or 5/minute;20/hour") from None
+    return raw.strip()
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Budgets per client address, and the store that counts them for every worker.
+
+    The defaults leave honest use far below the limit (a grid worker files a case every few
+    minutes; a community office behind one address has a handful of people) while a script
+    cannot flood the case tables and photo folder, or keep the CPU-heavy planning endpoints
+    (siting, what-if: seconds each) busy for everybody else.
+    """
+
+    storage_url: str = "memory://"
+    """``redis://host:port/db`` shared by all workers; ``memory://`` counts per process, which
+    is right only for a single worker (``gridmap serve`` warns otherwise)."""
+    key_prefix: str = "gridmap"
+    intake: str = "30/minute"
+    case_actions: str = "120/minute"
+    open311: str = "20/minute"
+    planning: str = "10/minute"
+    sign_in: str = "5/minute;20/hour"
+    """For the sign-in form of the accounts feature (issue 8)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> RateLimits:
+        """Read ``GRIDMAP_RATELIMIT_*``; unset ones keep their defaults."""
+        kwargs: dict[str, str] = {}
+        for name in ("storage_url", "key_prefix"):
+            if env.get(key := "GRIDMAP_RATELIMIT_" + name.upper()):
+                kwargs[name] = env[key]
+        for name in ("intake", "case_actions", "open311", "planning", "sign_in"):
+            if env.get(key := "GRIDMAP_RATELIMIT_" + name.upper()):
+                kwargs[name] = _rate(key, env[key])
+        return cls(**kwargs)
 
 
 @dataclass(frozen=True)
@@ -41,6 +87,10 @@ class Settings:
     """The app's address as the public reaches it (``https://gridmap.example.cn``), used for
     links in answers to other systems (Open311 ``media_url``); empty: such links are omitted.
     Never taken from a request's Host header, which the client chooses."""
+    rate_limits: RateLimits = RateLimits()
+    trusted_proxies: int = 0
+    """How many reverse proxies in front of the app set ``X-Forwarded-For``/``-Proto``; 0: the
+    client is the peer address (a client could otherwise choose its own rate-limit key)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -69,12 +119,14 @@ class Settings:
             if env.get(key):
                 kwargs[name] = Path(env[key])
         for name, key in (("pool_size", "GRIDMAP_POOL_SIZE"),
-                          ("layer_feature_limit", "GRIDMAP_LAYER_FEATURE_LIMIT")):
+                          ("layer_feature_limit", "GRIDMAP_LAYER_FEATURE_LIMIT"),
+                          ("trusted_proxies", "GRIDMAP_TRUSTED_PROXIES")):
             if env.get(key):
                 try:
                     kwargs[name] = int(env[key])
                 except ValueError:
                     raise ConfigurationError(f"{key} must be an integer") from None
+        kwargs["rate_limits"] = RateLimits.from_env(env)
         return cls(**kwargs)  # type: ignore[arg-type]
 
     @property

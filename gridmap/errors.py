@@ -59,6 +59,14 @@ class PayloadTooLarge(GridmapError):
     code = "payload_too_large"
 
 
+class RateLimited(GridmapError):
+    """One client address asked too often within a window (HTTP 429)."""
+
+    status = 429
+    code = "rate_limited"
+    MESSAGE = "请求过于频繁，请稍后再试 (too many requests: please wait and try again)"
+
+
 class DataRejected(GridmapError):
     """Imported data breaks a rule; names the offending row/feature (HTTP 422)."""
 

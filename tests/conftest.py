@@ -7,6 +7,7 @@ end, so tests never see each other's writes. A missing database is a failure, ne
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -26,11 +27,26 @@ def _test_url() -> str:
     return url
 
 
+# Far above what the suite asks of one endpoint, so no test trips a limit by accident; the
+# limits themselves are tested in tests/web/test_rate_limits.py.
+_SUITE_RATE = "10000/minute"
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    """Settings pointing at the test database."""
-    return Settings.from_env({"GRIDMAP_DATABASE_URL": _test_url(),
-                              "GRIDMAP_SECRET_KEY": "test-secret-not-for-production"})
+    """Settings pointing at the test database and the rate-limit store `make` starts.
+
+    The counters live in the real store (Redis under `make test`) under a key prefix of this run
+    alone, so earlier runs and other checkouts sharing the store do not count.
+    """
+    env = {"GRIDMAP_DATABASE_URL": _test_url(),
+           "GRIDMAP_SECRET_KEY": "test-secret-not-for-production",
+           "GRIDMAP_RATELIMIT_KEY_PREFIX": f"gridmap-test-{uuid.uuid4().hex}"}
+    if os.environ.get("GRIDMAP_RATELIMIT_STORAGE_URL"):
+        env["GRIDMAP_RATELIMIT_STORAGE_URL"] = os.environ["GRIDMAP_RATELIMIT_STORAGE_URL"]
+    for budget in ("INTAKE", "CASE_ACTIONS", "OPEN311", "PLANNING", "SIGN_IN"):
+        env[f"GRIDMAP_RATELIMIT_{budget}"] = _SUITE_RATE
+    return Settings.from_env(env)
 
 
 def reset_schema(engine: Engine) -> None:

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from gridmap.errors import GridmapError
+from gridmap.errors import GridmapError, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,11 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         return _respond(status, (exc.name or "error").lower().replace(" ", "_"),
                         exc.description or "")
+
+    @app.errorhandler(429)
+    def _rate_limited(exc: HTTPException) -> tuple[Response | str, int]:
+        # Flask-Limiter raises werkzeug's TooManyRequests: answer with our code and words.
+        return _respond(RateLimited.status, RateLimited.code, RateLimited.MESSAGE)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response | str, int]:

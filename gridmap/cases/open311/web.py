@@ -18,9 +18,10 @@ from werkzeug.exceptions import HTTPException
 
 from gridmap.cases.labels import state_labels
 from gridmap.cases.open311 import services as open311
-from gridmap.errors import GridmapError, NotFound
+from gridmap.errors import GridmapError, NotFound, RateLimited
 from gridmap.web.db import session_factory, settings
 from gridmap.web.i18n import LANGUAGES, current_lang
+from gridmap.web.ratelimit import limited
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ def service_definition(code: str, fmt: str) -> Response:
 
 
 @bp.post("/requests.<fmt>")
+@limited("open311")
 def create_request(fmt: str) -> Response:
     """POST Service Request (form-encoded), filed on behalf of a resident."""
     fmt, lang = _format(fmt), _lang()
@@ -124,6 +126,13 @@ def _gridmap_error(exc: GridmapError) -> Response:
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> Response:
     return _error(exc.code or 500, exc.description or exc.name)
+
+
+@bp.errorhandler(429)
+def _rate_limited(exc: HTTPException) -> Response:
+    # Needed here: Flask prefers the app's handler for the code 429 over this blueprint's for
+    # HTTPException, which would answer a GeoReport client in the app's format.
+    return _error(RateLimited.status, RateLimited.MESSAGE)
 
 
 @bp.errorhandler(Exception)

@@ -26,6 +26,7 @@ from gridmap.errors import Forbidden, InvalidInput, PayloadTooLarge
 from gridmap.web import params
 from gridmap.web.db import session_factory, settings
 from gridmap.web.i18n import current_lang
+from gridmap.web.ratelimit import limited
 
 bp = Blueprint("cases", __name__)
 
@@ -110,6 +111,7 @@ def _intake_request(fields: dict[str, Any],
 
 
 @bp.post("/api/cases")
+@limited("intake")
 def create() -> tuple[Response, int]:
     """Intake: locate, route and save a case (or ask which grid / show possible duplicates)."""
     result = cases.intake(session_factory(), _intake_request(*_upload("photos")),
@@ -131,6 +133,7 @@ def detail(case_id: int) -> Response:
 
 
 @bp.post("/api/cases/<int:case_id>/actions")
+@limited("case_actions")
 def act(case_id: int) -> Response:
     """Apply a workflow action (dispatch, start, resolve, verify, rate, …) with a version check."""
     fields, after_photos = _upload("after_photos")

@@ -19,6 +19,7 @@ from gridmap.coverage.web.blueprint import bp
 from gridmap.web import params as web_params
 from gridmap.web.db import session_factory, settings
 from gridmap.web.i18n import current_lang
+from gridmap.web.ratelimit import limited
 
 GEOJSON = "application/geo+json"
 CSV = "text/csv; charset=utf-8"
@@ -116,6 +117,7 @@ def catchments() -> Response:
 
 
 @bp.post("/api/coverage/siting")
+@limited("planning")
 def siting_sites() -> Response:
     """Up to ``k`` new sites in ``area`` maximising newly covered elderly, with their gains."""
     ask = params.siting_request(request.get_json(silent=True))
@@ -126,6 +128,7 @@ def siting_sites() -> Response:
 
 
 @bp.post("/api/coverage/what-if")
+@limited("planning")
 def what_if() -> Response:
     """Coverage if ``add`` points opened and ``remove`` facilities closed; nothing is stored."""
     ask = params.what_if_request(request.get_json(silent=True))
