@@ -1,4 +1,4 @@
-"""Settings from the environment: the public base URL."""
+"""Settings from the environment: the public base URL, the rate limits."""
 
 from __future__ import annotations
 
@@ -29,3 +29,26 @@ def test_public_base_url_is_empty_by_default() -> None:
 def test_a_bad_public_base_url_is_refused(raw: str) -> None:
     with pytest.raises(ConfigurationError, match="GRIDMAP_PUBLIC_BASE_URL"):
         Settings.from_env({**REQUIRED, "GRIDMAP_PUBLIC_BASE_URL": raw})
+
+
+def test_rate_limits_default_to_per_process_memory_and_modest_budgets() -> None:
+    rates = Settings.from_env(REQUIRED).rate_limits
+    assert rates.storage_url == "memory://"
+    assert (rates.intake, rates.open311, rates.planning) == ("30/minute", "20/minute", "10/minute")
+    assert Settings.from_env(REQUIRED).trusted_proxies == 0
+
+
+def test_rate_limits_are_read_from_the_environment() -> None:
+    settings = Settings.from_env({**REQUIRED, "GRIDMAP_RATELIMIT_STORAGE_URL": "redis://r:6379/0",
+                                  "GRIDMAP_RATELIMIT_PLANNING": "3/minute;50/day",
+                                  "GRIDMAP_TRUSTED_PROXIES": "1"})
+    assert settings.rate_limits.storage_url == "redis://r:6379/0"
+    assert settings.rate_limits.planning == "3/minute;50/day"
+    assert settings.rate_limits.intake == "30/minute"
+    assert settings.trusted_proxies == 1
+
+
+@pytest.mark.parametrize("raw", ["lots", "30 per fortnight", "minute/30"])
+def test_a_bad_rate_is_refused_at_start(raw: str) -> None:
+    with pytest.raises(ConfigurationError, match="GRIDMAP_RATELIMIT_INTAKE"):
+        Settings.from_env({**REQUIRED, "GRIDMAP_RATELIMIT_INTAKE": raw})

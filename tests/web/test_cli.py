@@ -78,3 +78,16 @@ def test_coverage_compute_if_missing_runs_once(engine, env) -> None:
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM coverage_run WHERE facility_type = 'pocket_park' "
                               "AND circle = '10min'"))
+
+
+@pytest.mark.parametrize(("storage", "workers", "warned"), [
+    ("memory://", 4, True), ("memory://", 1, False), ("redis://127.0.0.1:54330/0", 4, False)])
+def test_serve_warns_when_workers_would_count_rate_limits_alone(
+        env, monkeypatch, storage: str, workers: int, warned: bool) -> None:
+    started: list[list[str]] = []
+    monkeypatch.setattr("gridmap.cli.os.execv", lambda path, argv: started.append(argv))
+    result = CliRunner().invoke(main, ["serve", "--workers", str(workers)],
+                                env={**env, "GRIDMAP_RATELIMIT_STORAGE_URL": storage})
+    assert result.exit_code == 0, result.output
+    assert started and started[0][started[0].index("--workers") + 1] == str(workers)
+    assert ("GRIDMAP_RATELIMIT_STORAGE_URL is memory://" in result.output) is warned

@@ -2,8 +2,8 @@
 client address, and the app keeps serving when Redis is down.
 
 The apps here are built with tiny budgets and a key prefix of their own; the requests are
-malformed or anonymous on purpose (answered 400 or 403 before any database work), because a request counts against
-its budget whatever its answer.
+malformed or anonymous on purpose (answered 400 or 403 before any database work), because a
+request counts against its budget whatever its answer.
 """
 
 from __future__ import annotations
