@@ -101,7 +101,7 @@ def demo_load(scale: Scale, seed: int, districts: tuple[str, ...], cases: int,
     """Generate and load the demo data set (idempotent: a second run is a no-op)."""
     from gridmap.demo.services.load import load_demo
 
-    settings = _settings()
+    settings = _settings().as_owner()  # it empties (TRUNCATE) and analyses the tables it loads
     with _sessions(settings) as factory:
         report = load_demo(factory, scale=scale, seed=seed,
                            districts=list(districts) or None, force=force, progress=True,

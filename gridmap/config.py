@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -74,7 +74,11 @@ class Settings:
     """Everything the app and the CLI need to know about their deployment."""
 
     database_url: str
+    """The app's role: data only (no DDL, ``case_event`` append-only) where roles are split."""
     secret_key: str = field(repr=False)
+    owner_database_url: str = ""
+    """The role that owns the schema, for migrations and the demo loader (TRUNCATE, ANALYZE);
+    empty: ``database_url`` does everything (single-role deployments)."""
     tile_url: str = ""
     tile_attribution: str = ""
     assets_dir: Path = PROJECT_ROOT / "node_modules"
@@ -106,7 +110,8 @@ class Settings:
             "database_url": env["GRIDMAP_DATABASE_URL"],
             "secret_key": env["GRIDMAP_SECRET_KEY"],
         }
-        for name, key in (("tile_url", "GRIDMAP_TILE_URL"),
+        for name, key in (("owner_database_url", "GRIDMAP_OWNER_DATABASE_URL"),
+                          ("tile_url", "GRIDMAP_TILE_URL"),
                           ("tile_attribution", "GRIDMAP_TILE_ATTRIBUTION"),
                           ("default_locale", "GRIDMAP_DEFAULT_LOCALE")):
             if key in env:
@@ -128,6 +133,12 @@ class Settings:
                     raise ConfigurationError(f"{key} must be an integer") from None
         kwargs["rate_limits"] = RateLimits.from_env(env)
         return cls(**kwargs)  # type: ignore[arg-type]
+
+    def as_owner(self) -> Settings:
+        """These settings connected as the schema's owner (themselves without an owner URL)."""
+        if not self.owner_database_url:
+            return self
+        return replace(self, database_url=self.owner_database_url, owner_database_url="")
 
     @property
     def sqlalchemy_url(self) -> str:
