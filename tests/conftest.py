@@ -42,6 +42,9 @@ def settings() -> Settings:
     env = {"GRIDMAP_DATABASE_URL": _test_url(),
            "GRIDMAP_SECRET_KEY": "test-secret-not-for-production",
            "GRIDMAP_RATELIMIT_KEY_PREFIX": f"gridmap-test-{uuid.uuid4().hex}"}
+    # The schema's owner migrates and loads; the app (and every test connection) is the app role.
+    if os.environ.get("GRIDMAP_TEST_OWNER_DATABASE_URL"):
+        env["GRIDMAP_OWNER_DATABASE_URL"] = os.environ["GRIDMAP_TEST_OWNER_DATABASE_URL"]
     if os.environ.get("GRIDMAP_RATELIMIT_STORAGE_URL"):
         env["GRIDMAP_RATELIMIT_STORAGE_URL"] = os.environ["GRIDMAP_RATELIMIT_STORAGE_URL"]
     for budget in ("INTAKE", "CASE_ACTIONS", "OPEN311", "PLANNING", "SIGN_IN"):
@@ -50,30 +53,51 @@ def settings() -> Settings:
 
 
 def reset_schema(engine: Engine) -> None:
-    """Drop everything in the test database, leaving an empty public schema with PostGIS."""
+    """Drop what the migrations made, leaving the public schema with PostGIS.
+
+    The owner drops what it owns: PostGIS was created by the superuser and stays (the owner could
+    not create it again). A single superuser role (older trust clusters) drops the whole schema.
+    """
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        if conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        else:
+            conn.execute(text("DROP OWNED BY CURRENT_USER"))
 
 
-@pytest.fixture(scope="session")
-def engine(settings: Settings) -> Iterator[Engine]:
-    """The test database, migrated from empty and loaded with the demo data of 沈河区."""
-    from gridmap import schema
-    from gridmap.db import make_session_factory
-    from gridmap.demo.services.load import load_demo
-
-    eng = create_engine(settings.sqlalchemy_url)
+def _reachable(eng: Engine, url: str) -> None:
     try:
         with eng.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - turned into a clear failure
-        pytest.fail(f"cannot reach the test PostGIS at {settings.database_url}: {exc}")
+        pytest.fail(f"cannot reach the test PostGIS at {url}: {exc}")
+
+
+@pytest.fixture(scope="session")
+def owner_engine(settings: Settings) -> Iterator[Engine]:
+    """The test database as the schema's owner: migrated from empty and loaded with 沈河区."""
+    from gridmap import schema
+    from gridmap.db import make_session_factory
+    from gridmap.demo.services.load import load_demo
+
+    owner = settings.as_owner()
+    eng = create_engine(owner.sqlalchemy_url)
+    _reachable(eng, owner.database_url)
     reset_schema(eng)
     schema.upgrade(settings)
     # No historical cases: tests create the cases they look at (tests/db/test_demo_cases.py
     # checks the generator on its own).
     load_demo(make_session_factory(eng), districts=[TEST_DISTRICT], cases=0)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(owner_engine: Engine, settings: Settings) -> Iterator[Engine]:
+    """The loaded test database as the app's role (no DDL, append-only ``case_event``)."""
+    eng = create_engine(settings.sqlalchemy_url)
+    _reachable(eng, settings.database_url)
     yield eng
     eng.dispose()
 
@@ -92,6 +116,16 @@ def db_session(connection: Connection) -> Iterator[Session]:
     """An ORM session in the test's transaction; its commits become savepoints."""
     with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
         yield session
+
+
+@pytest.fixture
+def owner_session(owner_engine: Engine) -> Iterator[Session]:
+    """An ORM session as the schema's owner (for TRUNCATE and the like), rolled back after."""
+    with owner_engine.connect() as conn:
+        trans = conn.begin()
+        with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+            yield session
+        trans.rollback()
 
 
 @pytest.fixture(scope="session")

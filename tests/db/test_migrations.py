@@ -19,6 +19,7 @@ SCRATCH_DB = "gridmap_migration_test"
 @pytest.fixture
 def scratch_settings(settings: Settings) -> Iterator[Settings]:
     """Settings for a freshly created, empty database (dropped afterwards)."""
+    settings = settings.as_owner()  # the owner may create databases; the app role may not
     admin = create_engine(make_url(settings.sqlalchemy_url).set(database="postgres"),
                           isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -52,3 +52,16 @@ def test_rate_limits_are_read_from_the_environment() -> None:
 def test_a_bad_rate_is_refused_at_start(raw: str) -> None:
     with pytest.raises(ConfigurationError, match="GRIDMAP_RATELIMIT_INTAKE"):
         Settings.from_env({**REQUIRED, "GRIDMAP_RATELIMIT_INTAKE": raw})
+
+
+def test_without_an_owner_url_the_one_url_does_everything() -> None:
+    settings = Settings.from_env(REQUIRED)
+    assert settings.as_owner() is settings
+
+
+def test_the_owner_url_is_used_as_the_owner_only() -> None:
+    owner = "postgresql://gridmap_owner:pw@h/db"
+    settings = Settings.from_env({**REQUIRED, "GRIDMAP_OWNER_DATABASE_URL": owner})
+    assert settings.database_url == REQUIRED["GRIDMAP_DATABASE_URL"]
+    assert settings.as_owner().database_url == owner
+    assert settings.as_owner().secret_key == settings.secret_key

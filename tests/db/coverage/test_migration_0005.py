@@ -18,6 +18,7 @@ SCRATCH_DB = "gridmap_coverage_migration_test"  # not shared with other test mod
 @pytest.fixture
 def scratch(settings: Settings) -> Iterator[Settings]:
     """An empty database (dropped afterwards)."""
+    settings = settings.as_owner()  # the owner may create databases; the app role may not
     admin = create_engine(make_url(settings.sqlalchemy_url).set(database="postgres"),
                           isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
