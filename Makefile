@@ -47,6 +47,8 @@ assets: node_modules/.installed
 translations: venv
 	@set -o pipefail; $(BIN)/pybabel compile -d gridmap/translations 2>&1 | { grep -v "^compiling catalog" || true; }
 
+# The database URLs below are for clusters made before passwords (trust, one superuser role);
+# on a new cluster scripts/devdb.sh replaces them with the owner and app roles' (and passwords).
 $(ENVFILE):
 	mkdir -p $(STATE)
 	@install -m 600 /dev/null $@.tmp  # holds the secret key: readable by its owner only
