@@ -69,7 +69,8 @@ start() {
     databases
     if [ ! -e "$state/trust-notice" ]; then
       echo "devdb: this cluster trusts local connections and runs everything as postgres;" \
-           "\`make clean\` re-initialises it with passwords and separate owner/app roles"
+           "\`make clean\` re-initialises it with passwords and separate owner/app roles" \
+           "(until then tests/db/test_roles.py fails)"
       touch "$state/trust-notice"
     fi
   else
