@@ -3,34 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
 
 from gridmap import schema
 from gridmap.cases import workflow
 from gridmap.config import Settings
-
-SCRATCH_DB = "gridmap_migration_test"
-
-
-@pytest.fixture
-def scratch_settings(settings: Settings) -> Iterator[Settings]:
-    """Settings for a freshly created, empty database (dropped afterwards)."""
-    settings = settings.as_owner()  # the owner may create databases; the app role may not
-    admin = create_engine(make_url(settings.sqlalchemy_url).set(database="postgres"),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {SCRATCH_DB}"))
-    url = make_url(settings.database_url).set(database=SCRATCH_DB)
-    yield Settings(database_url=url.render_as_string(hide_password=False),
-                   secret_key=settings.secret_key)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
-    admin.dispose()
 
 
 def _tables(settings: Settings) -> set[str]:
