@@ -44,12 +44,13 @@ def _register_i18n(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from gridmap.accounts import web as accounts
     from gridmap.cases import web as cases
     from gridmap.coverage import web as coverage
     from gridmap.territory import web as territory
     from gridmap.web import assets
 
-    for feature in (territory, cases, coverage):
+    for feature in (accounts, territory, cases, coverage):
         feature.register(app)
     app.register_blueprint(assets.bp)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridmap.access import Principal, Role
 from gridmap.config import Settings
 from gridmap.errors import GridmapError
 
@@ -153,6 +154,44 @@ def coverage_compute(facility_type: str, circle: str, if_missing: bool) -> None:
                f"{report.residents_rate:.1%}, elderly {report.elderly_rate:.1%}; "
                f"measured in {report.metric_crs}; "
                + ", ".join(f"{k} {v:.2f} s" for k, v in report.seconds.items()))
+
+
+@main.group()
+def user() -> None:
+    """Accounts: create the first administrator, script account changes."""
+
+
+def _cli_principal() -> Principal:
+    """Who runs the command, for the audit log (the operating-system user at the server)."""
+    import getpass
+
+    return Principal(username=f"cli:{getpass.getuser()}"[:64])
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--area", "area_code", help="District, sub-district or community code of the scope.")
+@click.option("--department", "department_code", help="Department code (department staff).")
+@click.option("--person-id", type=int, help="An existing person (else --name creates one).")
+@click.option("--name", default="", help="The new person's name.")
+@click.option("--phone", default="", help="The new person's work phone.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input instead of generating a one-time one.")
+def user_add(username: str, role: str, area_code: str | None, department_code: str | None,
+             person_id: int | None, name: str, phone: str, password_stdin: bool) -> None:
+    """Create an account; prints its one-time password (to be changed at first sign-in)."""
+    from gridmap.accounts.services import accounts
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    settings = _settings()
+    with _sessions(settings) as factory, _user_errors():
+        made = accounts.create(factory, _cli_principal(), accounts.NewAccount(
+            username=username, role=role, person_id=person_id, name=name, phone=phone,
+            area_code=area_code, department_code=department_code, password=password))
+    click.echo(f"account {made['username']} (id {made['id']}, person {made['person_id']})")
+    if made["password"]:
+        click.echo(f"one-time password: {made['password']}  (to be changed at first sign-in)")
 
 
 @main.command("export")

@@ -53,8 +53,12 @@ class RateLimits:
     case_actions: str = "120/minute"
     open311: str = "20/minute"
     planning: str = "10/minute"
-    sign_in: str = "5/minute;20/hour"
-    """For the sign-in form of the accounts feature (issue 8)."""
+    sign_in: str = "10/minute;60/hour"
+    """Every POST of the sign-in form from one address (right or wrong)."""
+    sign_in_failures_account: str = "5/15minutes"
+    """Failed sign-ins for one account name before it is locked for the rest of the window."""
+    sign_in_failures_address: str = "20/hour"
+    """Failed sign-ins from one address (any names) before the address is locked."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RateLimits:
@@ -63,7 +67,8 @@ class RateLimits:
         for name in ("storage_url", "key_prefix"):
             if env.get(key := "GRIDMAP_RATELIMIT_" + name.upper()):
                 kwargs[name] = env[key]
-        for name in ("intake", "case_actions", "open311", "planning", "sign_in"):
+        for name in ("intake", "case_actions", "open311", "planning", "sign_in",
+                     "sign_in_failures_account", "sign_in_failures_address"):
             if env.get(key := "GRIDMAP_RATELIMIT_" + name.upper()):
                 kwargs[name] = _rate(key, env[key])
         return cls(**kwargs)
@@ -95,6 +100,19 @@ class Settings:
     trusted_proxies: int = 0
     """How many reverse proxies in front of the app set ``X-Forwarded-For``/``-Proto``; 0: the
     client is the peer address (a client could otherwise choose its own rate-limit key)."""
+    session_hours: int = 12
+    """A sign-in lasts at most this long (a working day), however active the person is."""
+    session_idle_minutes: int = 30
+    """A session unused this long ends: a phone or a shared office PC left signed in."""
+    secure_cookies: bool | None = None
+    """Send the session cookie over HTTPS only; None: when the public base URL is https."""
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Whether the session cookie carries ``Secure``."""
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.public_base_url.startswith("https://")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -125,12 +143,19 @@ class Settings:
                 kwargs[name] = Path(env[key])
         for name, key in (("pool_size", "GRIDMAP_POOL_SIZE"),
                           ("layer_feature_limit", "GRIDMAP_LAYER_FEATURE_LIMIT"),
-                          ("trusted_proxies", "GRIDMAP_TRUSTED_PROXIES")):
+                          ("trusted_proxies", "GRIDMAP_TRUSTED_PROXIES"),
+                          ("session_hours", "GRIDMAP_SESSION_HOURS"),
+                          ("session_idle_minutes", "GRIDMAP_SESSION_IDLE_MINUTES")):
             if env.get(key):
                 try:
                     kwargs[name] = int(env[key])
                 except ValueError:
                     raise ConfigurationError(f"{key} must be an integer") from None
+        if env.get("GRIDMAP_SECURE_COOKIES"):
+            flag = env["GRIDMAP_SECURE_COOKIES"].strip().lower()
+            if flag not in ("1", "0", "true", "false", "yes", "no"):
+                raise ConfigurationError("GRIDMAP_SECURE_COOKIES must be 1 or 0")
+            kwargs["secure_cookies"] = flag in ("1", "true", "yes")
         kwargs["rate_limits"] = RateLimits.from_env(env)
         return cls(**kwargs)  # type: ignore[arg-type]
 

@@ -25,6 +25,14 @@ class InvalidInput(GridmapError):
     code = "invalid_input"
 
 
+class Unauthorized(GridmapError):
+    """The request needs a signed-in account (HTTP 401)."""
+
+    status = 401
+    code = "unauthorized"
+    MESSAGE = "请先登录 (please sign in first)"
+
+
 class Forbidden(GridmapError):
     """The acting person may not do this (HTTP 403)."""
 

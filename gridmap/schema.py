@@ -15,8 +15,9 @@ from sqlalchemy.engine import make_url
 from gridmap.config import Settings
 
 SCHEMA = "public"
-APPEND_ONLY = ("case_event",)
-"""Tables the app may only read and add to: the case history is evidence (see migration 0003)."""
+APPEND_ONLY = ("case_event", "audit_log")
+"""Tables the app may only read and add to: the case history and the audit log are evidence
+(migrations 0003 and 0006)."""
 
 _GRANTS = (
     "GRANT USAGE ON SCHEMA {schema} TO {role}",

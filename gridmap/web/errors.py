@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from gridmap.errors import GridmapError, RateLimited
+from gridmap.errors import GridmapError, RateLimited, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,13 @@ def register_error_handlers(app: Flask) -> None:
     """Install handlers for our exception tree, HTTP errors and anything unexpected."""
 
     @app.errorhandler(GridmapError)
-    def _gridmap_error(exc: GridmapError) -> tuple[Response | str, int]:
+    def _gridmap_error(exc: GridmapError) -> ResponseReturnValue:
+        if (isinstance(exc, Unauthorized) and not _wants_json() and request.method == "GET"
+                and "Authorization" not in request.headers):
+            # A person opening a page that needs an account: sign in, then come back here.
+            view = getattr(getattr(current_app, "login_manager", None), "login_view", None)
+            if view:
+                return redirect(url_for(view, next=request.full_path.rstrip("?")))
         if exc.status >= 500:
             log.exception("server error: %s", exc)
         return _respond(exc.status, exc.code, exc.message)

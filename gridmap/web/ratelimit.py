@@ -29,13 +29,14 @@ BUDGETS = ("intake", "case_actions", "open311", "planning", "sign_in")
 _REDIS_TIMEOUT_S = 1
 
 
-def limited(budget: str) -> Callable[[View], View]:
-    """Mark a view for the rate limit ``budget`` (a field of :class:`RateLimits`)."""
+def limited(budget: str, *, methods: tuple[str, ...] | None = None) -> Callable[[View], View]:
+    """Mark a view for the rate limit ``budget`` (a field of :class:`RateLimits`), counting
+    only requests of ``methods`` when given (a form page's GET need not count)."""
     if budget not in BUDGETS:
         raise ValueError(f"unknown rate-limit budget {budget!r}; one of {', '.join(BUDGETS)}")
 
     def mark(view: View) -> View:
-        setattr(view, _MARK, budget)
+        setattr(view, _MARK, (budget, methods))
         return view
 
     return mark
@@ -60,10 +61,11 @@ def register_rate_limits(app: Flask, rates: RateLimits) -> Limiter:
         in_memory_fallback_enabled=True,
     )
     for endpoint, view in list(app.view_functions.items()):
-        budget = getattr(view, _MARK, None)
-        if budget is not None:
+        mark = getattr(view, _MARK, None)
+        if mark is not None:
+            budget, methods = mark
             # Shared by budget, not by endpoint: siting and what-if draw on one planning budget.
-            limit = limiter.shared_limit(getattr(rates, budget), scope=budget,
+            limit = limiter.shared_limit(getattr(rates, budget), scope=budget, methods=methods,
                                          error_message=RateLimited.MESSAGE)
             wrapped: Any = limit(view)  # the same view, checked first
             app.view_functions[endpoint] = wrapped

@@ -3,7 +3,8 @@ grids with a point inside each to file cases at."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -49,3 +50,38 @@ def grids(engine: Engine) -> list[dict[str, Any]]:
         """)).mappings().all()
     assert len(rows) == 3
     return [dict(r) for r in rows]
+
+
+_ROLE_POST = {"grid_worker": "grid_worker", "department_staff": "department_staff",
+              "community_staff": "community_secretary"}
+
+
+@pytest.fixture
+def login(tx: Connection) -> Callable[..., dict[str, str]]:
+    """Make an account (in the test's transaction) and return headers that act as it.
+
+    ``login("grid_worker", person_id=…)`` signs in as an existing person (a grid worker's grids
+    and a department's enrolments come from the territory's tables); without ``person_id`` a
+    new office person is made. The headers carry a personal API token, as a script's would;
+    cookie sign-in is tested on its own (tests/web/accounts).
+    """
+    from gridmap.accounts import credentials
+
+    def make(role: str, *, person_id: int | None = None, area: str | None = None,
+             department: str | None = None) -> dict[str, str]:
+        if person_id is None:
+            person_id = tx.execute(text(
+                "INSERT INTO person (name, role, department_code) VALUES (:n, :r, :d) RETURNING id"),
+                {"n": f"测试{role}", "r": _ROLE_POST.get(role, "staff"), "d": department}).scalar_one()
+        username = f"t{uuid.uuid4().hex[:12]}"
+        account_id = tx.execute(text(
+            "INSERT INTO account (username, person_id, role, area_code, department_code, "
+            "password_hash, must_change_password) VALUES (:u, :p, :r, :a, :d, 'x', false) "
+            "RETURNING id"),
+            {"u": username, "p": person_id, "r": role, "a": area, "d": department}).scalar_one()
+        secret, digest, prefix = credentials.new_secret("gmt")
+        tx.execute(text("INSERT INTO api_token (account_id, name, digest, prefix) "
+                        "VALUES (:a, 'test', :d, :p)"), {"a": account_id, "d": digest, "p": prefix})
+        return {"Authorization": f"Bearer {secret}"}
+
+    return make

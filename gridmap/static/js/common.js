@@ -66,10 +66,18 @@
     return url;
   }
 
+  /** The page's CSRF token (base.html's meta tag), sent with every request that changes data. */
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
   /** Fetch and parse; resolves {ok, status, body}; rejects only when the network fails. */
   function request(path, options, params) {
-    var init = Object.assign({ headers: { Accept: "application/json" }, credentials: "same-origin" },
-      options || {});
+    var init = Object.assign({ credentials: "same-origin" }, options || {});
+    var method = (init.method || "GET").toUpperCase();
+    init.headers = Object.assign({ Accept: "application/json" },
+      method === "GET" || method === "HEAD" ? {} : { "X-CSRFToken": csrfToken() }, init.headers || {});
     return fetch(apiUrl(path, params), init).then(function (response) {
       return response.json().catch(function () { return null; }).then(function (body) {
         return { ok: response.ok, status: response.status, body: body };

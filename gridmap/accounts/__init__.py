@@ -1,0 +1,1 @@
+"""Accounts: sign-in, roles and scopes, personal API tokens, Open311 client keys, the audit log."""

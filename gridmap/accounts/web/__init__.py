@@ -1,0 +1,14 @@
+"""The accounts feature's web face: how a request is authenticated, sign-in pages, administration."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Install authentication (sessions, tokens, CSRF) and the account blueprints on ``app``."""
+    from gridmap.accounts.web import admin, pages, session
+
+    session.install(app)
+    for module in (pages, admin):
+        app.register_blueprint(module.bp)
