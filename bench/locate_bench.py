@@ -44,14 +44,22 @@ end
 
 
 def ensure_bench_db(base_url: str, scale: str) -> str:
-    """Create, migrate and load the benchmark database; returns its URL."""
-    url = make_url(base_url).set(database="gridmap_bench")
-    admin = make_url(base_url).set(database="postgres").render_as_string(hide_password=False)
+    """Create, migrate and load the benchmark database; returns its URL for the app's role.
+
+    Where the cluster splits roles (``GRIDMAP_OWNER_DATABASE_URL`` set, as ``make`` writes it),
+    the owner creates, migrates and loads the database and the app role reads and writes it, as
+    in production; otherwise ``base_url`` does everything.
+    """
+    owner_base = os.environ.get("GRIDMAP_OWNER_DATABASE_URL") or base_url
+    app_url = make_url(base_url).set(database="gridmap_bench")
+    owner_url = make_url(owner_base).set(database="gridmap_bench")
+    admin = make_url(owner_base).set(database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname='gridmap_bench'").fetchone():
             conn.execute("CREATE DATABASE gridmap_bench")
-    bench_url = url.render_as_string(hide_password=False)
-    env = {**os.environ, "GRIDMAP_DATABASE_URL": bench_url}
+    bench_url = app_url.render_as_string(hide_password=False)
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": bench_url,
+           "GRIDMAP_OWNER_DATABASE_URL": owner_url.render_as_string(hide_password=False)}
     gridmap = str(ROOT / ".venv" / "bin" / "gridmap")
     subprocess.run([gridmap, "db", "upgrade"], env=env, check=True)
     subprocess.run([gridmap, "demo", "load", "--scale", scale], env=env, check=True)
