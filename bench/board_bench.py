@@ -61,7 +61,7 @@ JOIN grid gr ON gr.code = g.code
 JOIN cat ON cat.n = 1 + (hashint4(s.i + 7) & 2147483647) % cc.total
 JOIN worker w ON w.grid_code = g.code
 CROSS JOIN LATERAL (SELECT now() - make_interval(secs => (hashint4(s.i + 13) & 2147483647)
-                                                  % (365 * 86400)) AS created) t
+                                                  % (:days * 86400)) AS created) t
 CROSS JOIN LATERAL (SELECT CASE
     WHEN t.created > now() - interval '3 days' THEN
          (ARRAY['reported','dispatched','in_progress','resolved'])[1 + s.i % 4]
@@ -73,11 +73,11 @@ CROSS JOIN LATERAL (SELECT CASE
 """
 
 
-def fill(session: Session, target: int) -> int:
-    """Insert synthetic cases until there are ``target``; returns the count."""
+def fill(session: Session, target: int, *, days: int = 365) -> int:
+    """Insert synthetic cases over the last ``days`` until there are ``target``; the count."""
     have = session.execute(text('SELECT count(*) FROM "case"')).scalar_one()
     if have < target:
-        session.execute(text(FILL_SQL), {"n": target - have})
+        session.execute(text(FILL_SQL), {"n": target - have, "days": days})
         session.commit()
         session.execute(text('ANALYZE "case"'))
         session.commit()
