@@ -4,6 +4,7 @@ and the signed-in people who work a grid's cases."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, text
@@ -76,3 +77,16 @@ def crew(tx: Connection, login: Callable[..., Headers]) -> Callable[..., dict[st
         }
 
     return of
+
+
+@pytest.fixture
+def edge(tx: Connection) -> dict[str, Any]:
+    """The middle of a long boundary shared by two grids ``a`` and ``b``."""
+    return dict(tx.execute(text("""
+        SELECT a.code AS a, b.code AS b,
+               ST_X(ST_LineInterpolatePoint(s, 0.5)) AS lon,
+               ST_Y(ST_LineInterpolatePoint(s, 0.5)) AS lat
+        FROM grid a JOIN grid b ON a.code < b.code AND a.geom && b.geom,
+             LATERAL (SELECT (ST_Dump(ST_LineMerge(ST_CollectionExtract(
+                 ST_Intersection(a.geom, b.geom), 2)))).geom AS s) seg
+        WHERE ST_Length(s::geography) > 40 ORDER BY a.code LIMIT 1""")).mappings().one())

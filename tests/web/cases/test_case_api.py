@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
 from gridmap.cases.services.board import CSV_COLUMNS
 
@@ -87,19 +87,6 @@ def test_the_reporter_is_the_signed_in_person(api, tx, grid, people) -> None:
         "SELECT person_id FROM account WHERE area_code = :a AND role = 'community_staff'"),
         {"a": grid["code"][:12]}).scalar_one()
     assert created_by == actor == account_person
-
-
-@pytest.fixture
-def edge(tx: Connection) -> dict[str, Any]:
-    """The middle of a long boundary shared by two grids."""
-    return dict(tx.execute(text("""
-        SELECT a.code AS a, b.code AS b,
-               ST_X(ST_LineInterpolatePoint(s, 0.5)) AS lon,
-               ST_Y(ST_LineInterpolatePoint(s, 0.5)) AS lat
-        FROM grid a JOIN grid b ON a.code < b.code AND a.geom && b.geom,
-             LATERAL (SELECT (ST_Dump(ST_LineMerge(ST_CollectionExtract(
-                 ST_Intersection(a.geom, b.geom), 2)))).geom AS s) seg
-        WHERE ST_Length(s::geography) > 40 ORDER BY a.code LIMIT 1""")).mappings().one())
 
 
 def test_a_point_between_grids_is_409_choose_grid_for_staff_over_both(api, crew, edge) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from PIL import ExifTags, Image
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
 from gridmap.cases.services import cases
 
