@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.access import CaseScope
 from gridmap.cases import workflow
-from gridmap.cases.repositories.scope import case_condition
+from gridmap.cases.repositories.scope import case_condition, scoped
 from gridmap.crs import SRID
 from gridmap.models import (
     Case,
@@ -110,7 +110,7 @@ def possible_duplicates(session: Session, lon: float, lat: float, category: str,
                    Case.state.in_(workflow.state_values(workflow.LINKABLE_STATES)),
                    Case.geom.op("&&")(func.ST_Expand(point, radius_m / 70000.0)),
                    func.ST_DWithin(cast(Case.geom, Geography), cast(point, Geography), radius_m),
-                   case_condition(scope))
+                   scoped(session, scope))
             .order_by(distance, Case.id).limit(limit))
     return [dict(r) for r in session.execute(stmt).mappings()]
 

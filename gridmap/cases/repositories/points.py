@@ -53,7 +53,7 @@ def points(session: Session, f: BoardFilter, scope: CaseScope, *, bbox: Bbox | N
     """
     now = as_of or datetime.now(UTC)
     # The board's own conditions, so that a filter can never mean two things.
-    where = conditions(f, scope, as_of=now)
+    where = conditions(session, f, scope, as_of=now)
     if bbox is not None:
         minx, miny, maxx, maxy = (float(v) for v in bbox)
         where.append(Case.geom.op("&&")(func.ST_MakeEnvelope(minx, miny, maxx, maxy, SRID)))

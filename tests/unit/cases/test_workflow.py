@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from gridmap.access import PUBLIC, Principal, Role
 from gridmap.cases.deadlines import (
     Deadlines,
     DueStatus,
@@ -21,7 +22,6 @@ from gridmap.cases.deadlines import (
     resolution_status,
     response_status,
 )
-from gridmap.access import PUBLIC, Principal, Role
 from gridmap.cases.workflow import (
     Action,
     CaseView,
