@@ -123,7 +123,7 @@ def test_intake_over_the_limit_is_429_with_retry_after_and_both_languages(redis_
 def test_case_actions_have_their_own_budget(redis_url, make_app, bearer) -> None:
     client = make_app(redis_url).test_client()
     assert [client.post("/api/cases/1/actions", data={}, headers=bearer).status_code
-            for _ in range(3)] == [400, 400, 429]
+            for _ in range(3)] == [403, 403, 429]  # a planner works no case
     assert client.post("/api/cases", data={}, headers=bearer).status_code == 403  # own budget
 
 

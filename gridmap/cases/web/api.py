@@ -133,7 +133,7 @@ def detail(case_id: int) -> Response:
 
 @bp.post("/api/cases/<int:case_id>/reporter-phone")
 @limited("case_actions")
-@require()
+@require(*case_queries.READERS)
 def reporter_phone(case_id: int) -> Response:
     """The reporter's full phone number, for the case's handlers only; every reveal is logged."""
     phone = personal.reveal_phone(session_factory(), current_principal(), case_id)
@@ -142,7 +142,7 @@ def reporter_phone(case_id: int) -> Response:
 
 @bp.post("/api/cases/<int:case_id>/actions")
 @limited("case_actions")
-@require()
+@require(*case_queries.READERS)
 def act(case_id: int) -> Response:
     """Apply a workflow action (dispatch, start, resolve, verify, rate, reassign, …) as the
     signed-in person, with a version check."""

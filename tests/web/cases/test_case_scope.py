@@ -169,6 +169,8 @@ def test_planners_and_data_officers_see_no_case_rows(api, login, role) -> None:
                 "/api/cases/1", "/cases", "/cases/1", "/cases/map", "/cases/new"):
         assert api.get(url, headers=who).status_code == 403, url
     assert api.post("/api/cases/1/reporter-phone", headers=who).status_code == 403
+    assert api.post("/api/cases/1/actions", headers=who,
+                    json={"action": "cancel", "version": 1, "reason": "invalid"}).status_code == 403
 
 
 # --- statistics ---------------------------------------------------------------------------------
