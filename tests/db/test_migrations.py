@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from gridmap import schema
@@ -63,13 +64,17 @@ def _quoted_states(definition: str) -> set[str]:
     return set(re.findall(r"'([a-z_]+)'::", definition))
 
 
-def test_open_deadline_index_holds_exactly_the_unresolved_states(engine) -> None:
-    """Migration 0003 spelled the unresolved states out; the board binds workflow's group. If
-    the two drifted apart, overdue queries would silently stop using the partial index."""
+@pytest.mark.parametrize("index", ["ix_case_open_deadline", "ix_case_open_district_code",
+                                   "ix_case_open_subdistrict_code", "ix_case_open_community_code",
+                                   "ix_case_open_grid_code"])
+def test_open_deadline_indexes_hold_exactly_the_unresolved_states(engine, index: str) -> None:
+    """Migrations 0003 and 0007 spelled the unresolved states out; the board binds workflow's
+    group. If the two drifted apart, overdue queries (of the whole city, or of a reader's area)
+    would silently stop using the partial indexes."""
     with engine.connect() as conn:
         definition = conn.execute(text(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_case_open_deadline'"
-        )).scalar_one()
+            "SELECT indexdef FROM pg_indexes WHERE indexname = :name"), {"name": index}
+        ).scalar_one()
     predicate = definition.partition(" WHERE ")[2]
     assert predicate, definition
     assert _quoted_states(predicate) == set(workflow.state_values(workflow.UNRESOLVED_STATES))
