@@ -1,15 +1,16 @@
 /*
  * gridmap — helpers shared by the case pages (intake, detail, board).
  *
- * Exposes window.GridmapCases: the case-specific parts (states, people, the case map) plus, under
- * the names the case and coverage scripts use, the generic helpers of window.Gridmap (common.js).
+ * Exposes window.GridmapCases: the case-specific parts (states, the signed-in person, the case
+ * map) plus, under the names the case and coverage scripts use, the generic helpers of
+ * window.Gridmap (common.js). The case pages need an account (`requireAccount`); the coverage
+ * pages share these helpers without that rule.
  * All user-visible text comes from the page: the strings shared by every case page
  * (#gm-case-strings) merged with the page's own (#gm-page-config).
  */
 (function () {
   "use strict";
 
-  var ACTOR_KEY = "gridmap.actorId";
   var BASEMAP_MINZOOM = 15;          // our streets and grids are drawn from this zoom on
   var REFRESH_DELAY_MS = 200;
 
@@ -43,9 +44,7 @@
   var debounce = G.debounce;
   var isAbort = G.isAbort;
   var apiUrl = G.apiUrl;
-  var request = G.request;
   var errorFrom = G.errorFrom;
-  var getJSON = G.getJSON;
 
   /** The API's message for a failed request, else the case pages' own network-error text. */
   function reasonOf(err) { return G.reasonOf(err, S.networkError); }
@@ -77,45 +76,41 @@
 
   function roleText(role) { return (S.roles && S.roles[role]) || role || ""; }
 
-  function personLabel(person) {
-    var parts = [person.name, roleText(person.role)];
-    if (person.department) parts.push(person.department);
-    return parts.filter(Boolean).join(" · ");
-  }
+  // ---------------------------------------------------------------- who is signed in
 
-  // ---------------------------------------------------------------- who is acting
+  var accountRequired = false;
 
-  function storedActor() {
-    try { return window.localStorage.getItem(ACTOR_KEY) || ""; } catch (e) { return ""; }
-  }
-
-  function storeActor(id) {
-    try {
-      if (id) window.localStorage.setItem(ACTOR_KEY, String(id));
-      else window.localStorage.removeItem(ACTOR_KEY);
-    } catch (e) { /* private mode: the choice simply is not remembered */ }
+  /** Off to the sign-in page, which brings the browser back here once signed in. */
+  function toSignIn() {
+    var here = window.location.pathname + window.location.search;
+    window.location.assign((config.signInUrl || "/login") + "?next=" + encodeURIComponent(here));
   }
 
   /**
-   * Fill `select` with the people of `grid` (from /api/people), preselecting the remembered
-   * person when they belong to this grid. Resolves the list.
+   * For the pages that need an account: the public goes to the sign-in page now (before typing
+   * anything), and from then on any 401 from the API (the session ended) does the same.
+   * Returns whether someone is signed in.
    */
-  function loadPeople(select, grid, emptyText) {
-    select.disabled = true;
-    return getJSON("/people", { grid: grid }).then(function (people) {
-      var remembered = storedActor();
-      var options = [el("option", null, people.length ? S.chooseActor : emptyText)];
-      options[0].value = "";
-      people.forEach(function (person) {
-        var option = el("option", null, personLabel(person));
-        option.value = String(person.id);
-        option.dataset.role = person.role;
-        options.push(option);
-      });
-      select.replaceChildren.apply(select, options);
-      select.value = people.some(function (p) { return String(p.id) === remembered; }) ? remembered : "";
-      select.disabled = !people.length;
-      return people;
+  function requireAccount() {
+    accountRequired = true;
+    if (!config.me) { toSignIn(); return false; }
+    return true;
+  }
+
+  /** common.js's request, except that on an account page a 401 means "sign in again". */
+  function request(path, options, params) {
+    return G.request(path, options, params).then(function (result) {
+      // The page is leaving: settle nothing, so no error flashes up before it goes.
+      if (result.status === 401 && accountRequired) { toSignIn(); return new Promise(function () {}); }
+      return result;
+    });
+  }
+
+  /** GET JSON through `request`; non-2xx answers throw with the API's own message. */
+  function getJSON(path, params, signal) {
+    return request(path, { signal: signal }, params).then(function (result) {
+      if (result.ok && result.body) return result.body;
+      throw errorFrom(result);
     });
   }
 
@@ -224,10 +219,9 @@
     stateBadge: stateBadge,
     dueBadge: dueBadge,
     roleText: roleText,
-    personLabel: personLabel,
-    storedActor: storedActor,
-    storeActor: storeActor,
-    loadPeople: loadPeople,
+    me: config.me || null,
+    requireAccount: requireAccount,
+    toSignIn: toSignIn,
     createMap: createMap,
     fitExtent: fitExtent,
     pageUrl: G.pageUrl,
