@@ -177,8 +177,14 @@
   function payloadText(event) {
     var p = event.payload || {};
     var parts = [];
-    if (event.action === "dispatch" || event.action === "reassign") parts.push(fmt(S.ownerIs, { department: p.department ? departmentName(p.department) : S.keptByGrid }));
-    else if (p.department) parts.push(departmentName(p.department));
+    var owner = function (code) { return code ? departmentName(code) : S.keptByGrid; };
+    if (event.action === "reassign") {
+      parts.push(fmt(S.reassigned, { from: owner(p.from_department), to: owner(p.department) }));
+    } else if (event.action === "dispatch") {
+      parts.push(fmt(S.ownerIs, { department: owner(p.department) }));
+    } else if (p.department) {
+      parts.push(departmentName(p.department));
+    }
     if (p.departments && p.departments.length) parts.push(p.departments.map(departmentName).join(S.listSeparator));
     if (p.rating) parts.push(S.ratings[p.rating] || p.rating);
     if (p.reason) parts.push(S.reasons[p.reason] || p.reason);
@@ -281,13 +287,16 @@
     var d = state.detail;
     var parts = [el("h3", null, S.actions[action] || action)];
     if (action === "dispatch" || action === "reassign") {
-      // Reassigning offers the same choice as dispatching, starting from the current owner.
+      // Reassigning offers the same choice as dispatching, minus the current owner.
+      var reassigning = action === "reassign";
       var dept = el("select", "gc-input");
       dept.name = "department";
-      var preferred = action === "reassign" ? d.owner_department : defaultDepartment(d);
-      dept.append(option("", S.keptByGrid, false));
-      d.enrolled_departments.forEach(function (e) { dept.append(option(e.code, e.name, e.code === preferred)); });
-      parts.push(field(S.department, dept));
+      var preferred = defaultDepartment(d);
+      if (!reassigning || d.owner_kind !== "grid") dept.append(option("", S.keptByGrid, false));
+      d.enrolled_departments.forEach(function (e) {
+        if (!reassigning || e.code !== d.owner_department) dept.append(option(e.code, e.name, e.code === preferred));
+      });
+      parts.push(field(reassigning ? S.newOwner : S.department, dept));
     } else if (action === "whistle") {
       var taken = d.cohandlers.map(function (c) { return c.department; }).concat([d.owner_department]);
       var boxes = d.enrolled_departments.filter(function (e) { return taken.indexOf(e.code) < 0; }).map(function (e) {
