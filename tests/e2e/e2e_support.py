@@ -159,18 +159,19 @@ class Accounts:
         self.factory = factory
         self.made: list[TestAccount] = []
 
-    def create(self, role: str, *, person_id: int, area_code: str | None = None,
-               department_code: str | None = None) -> TestAccount:
-        """A new account of ``role`` for person ``person_id``, with a known password."""
+    def create(self, role: str, *, person_id: int | None = None, name: str = "",
+               area_code: str | None = None, department_code: str | None = None) -> TestAccount:
+        """A new account of ``role`` for person ``person_id`` (or a new person called ``name``,
+        as for an office post), with a known password."""
         from gridmap.access import Principal
         from gridmap.accounts.services import accounts
 
         username = f"e2e-{role.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
         password = f"Pw!{uuid.uuid4().hex[:16]}"
         made = accounts.create(self.factory, Principal(username="test"), accounts.NewAccount(
-            username=username, role=role, person_id=person_id, area_code=area_code,
+            username=username, role=role, person_id=person_id, name=name, area_code=area_code,
             department_code=department_code, password=password))
-        account = TestAccount(int(made["id"]), username, password, role, person_id)
+        account = TestAccount(int(made["id"]), username, password, role, int(made["person_id"]))
         self.made.append(account)
         return account
 
