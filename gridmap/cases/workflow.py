@@ -1,9 +1,17 @@
 """Case workflow (民呼我应): states, their groups, and who may do what from which state.
 
-Pure: no database, no Flask, no clock. A service loads the case as a `CaseView` and the acting
-person as an `Actor`, calls `apply()`, then in one transaction writes `Transition.case` back (with
-a version check) and appends `Transition.event` with the time of the write. Deadlines (即呼即应)
-are in :mod:`gridmap.cases.deadlines`.
+Pure: no database, no Flask, no clock. A service loads the case as a `CaseView`, calls `apply()`
+with the signed-in :class:`~gridmap.access.Principal`, then in one transaction writes
+`Transition.case` back (with a version check) and appends `Transition.event` (whose actor is the
+principal's person) with the time of the write. Deadlines (即呼即应) are in
+:mod:`gridmap.cases.deadlines`.
+
+Who acts: a grid worker on the cases of their grids; a *supervisor* (community staff,
+sub-district staff, the district command centre: :data:`gridmap.access.SUPERVISORS`) on every
+case whose grid lies in their area, each with the same rights (sub-district and district may do
+across their area what community staff may in theirs) plus ``reassign``; a department's staff on
+the cases owned by, or whistled to, their department in the grids where they are enrolled.
+Planners, data officers, administrators and the public act on nothing.
 
 Check order in `apply`: unknown action (InvalidInput) → state does not allow the action (Conflict)
 → this person may not act (Forbidden) → the case's parts forbid it right now, e.g. co-handlers still
@@ -18,6 +26,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Literal, TypeVar
 
+from gridmap.access import SUPERVISORS, Principal, Role
 from gridmap.errors import Conflict, Forbidden, GridmapError, InvalidInput
 
 NOTE_MAX_CHARS = 2000
@@ -83,15 +92,7 @@ class Action(StrEnum):
     SUSPEND = "suspend"
     RESUME = "resume"
     CANCEL = "cancel"
-
-
-class Role(StrEnum):
-    """A person's role, as stored in `person.role`."""
-
-    GRID_WORKER = "grid_worker"
-    DEPARTMENT_STAFF = "department_staff"
-    COMMUNITY_SECRETARY = "community_secretary"
-    PARTY_HOUSEHOLD = "party_household"
+    REASSIGN = "reassign"
 
 
 class Rating(StrEnum):
@@ -107,18 +108,6 @@ class CancelReason(StrEnum):
 
     DUPLICATE = "duplicate"
     INVALID = "invalid"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The acting person with the memberships that decide what they may do."""
-
-    person_id: int
-    role: str
-    community_code: str | None
-    department_code: str | None
-    member_grids: frozenset[str]  # grids where the person is grid worker / Party household
-    enrolled_grids: frozenset[str]  # grids where the person is enrolled as department staff
 
 
 @dataclass(frozen=True)
@@ -176,80 +165,93 @@ _ACTION_ZH = {
     Action.DISPATCH: "分派", Action.START: "开始处置", Action.RETURN: "退回", Action.WHISTLE: "吹哨",
     Action.FINISH_PART: "完成协办", Action.RESOLVE: "办结", Action.VERIFY: "核查",
     Action.REJECT_VERIFICATION: "核查退回", Action.RATE: "评价", Action.CLOSE: "结案",
-    Action.SUSPEND: "挂起", Action.RESUME: "恢复", Action.CANCEL: "作废",
+    Action.SUSPEND: "挂起", Action.RESUME: "恢复", Action.CANCEL: "作废", Action.REASSIGN: "改派",
 }
 
 
 # --- who may act -------------------------------------------------------------------------------
 
-def _grid_worker(case: CaseView, actor: Actor) -> bool:
-    return actor.role == Role.GRID_WORKER and case.grid_code in actor.member_grids
+def _grid_worker(case: CaseView, who: Principal) -> bool:
+    return who.has(Role.GRID_WORKER) and case.grid_code in who.grids
 
 
-def _secretary(case: CaseView, actor: Actor) -> bool:
-    return (actor.role == Role.COMMUNITY_SECRETARY and actor.community_code is not None
-            and actor.community_code == case.community_code)
+def _supervisor(case: CaseView, who: Principal) -> bool:
+    """Community, sub-district or district staff whose area holds the case's grid."""
+    return who.has(*SUPERVISORS) and who.covers(case.grid_code)
 
 
-def _worker_or_secretary(case: CaseView, actor: Actor) -> bool:
-    return _grid_worker(case, actor) or _secretary(case, actor)
+def _worker_or_supervisor(case: CaseView, who: Principal) -> bool:
+    return _grid_worker(case, who) or _supervisor(case, who)
 
 
-def _staff_of(case: CaseView, actor: Actor, department: str | None) -> bool:
-    return (actor.role == Role.DEPARTMENT_STAFF and department is not None
-            and actor.department_code == department and case.grid_code in actor.enrolled_grids)
+def _staff_of(case: CaseView, who: Principal, department: str | None) -> bool:
+    return (who.has(Role.DEPARTMENT_STAFF) and department is not None
+            and who.department_code == department and case.grid_code in who.grids)
 
 
-def _owner_department_staff(case: CaseView, actor: Actor) -> bool:
-    return case.owner_kind == "department" and _staff_of(case, actor, case.owner_department)
+def _owner_department_staff(case: CaseView, who: Principal) -> bool:
+    return case.owner_kind == "department" and _staff_of(case, who, case.owner_department)
 
 
-def _owner(case: CaseView, actor: Actor) -> bool:
+def _owner(case: CaseView, who: Principal) -> bool:
     if case.owner_kind == "grid":
-        return _grid_worker(case, actor)
-    return _owner_department_staff(case, actor)
+        return _grid_worker(case, who)
+    return _owner_department_staff(case, who)
 
 
-def _cohandler_staff(case: CaseView, actor: Actor) -> bool:
-    return any(_staff_of(case, actor, c.department_code) for c in case.cohandlers)
+def _cohandler_staff(case: CaseView, who: Principal) -> bool:
+    return any(_staff_of(case, who, c.department_code) for c in case.cohandlers)
+
+
+def is_handler(case: CaseView, who: Principal) -> bool:
+    """Whether ``who`` works this case: its grid's worker, a supervisor over its grid, or staff
+    of its owning or a co-handling department enrolled in its grid. Handlers (and only they)
+    may see the reporter's full phone number; administrators and planners are not handlers."""
+    departments = [case.owner_department] + [c.department_code for c in case.cohandlers]
+    return _worker_or_supervisor(case, who) or any(_staff_of(case, who, d) for d in departments)
 
 
 @dataclass(frozen=True)
 class _Rule:
     sources: tuple[State, ...]
-    may_act: Callable[[CaseView, Actor], bool]
+    may_act: Callable[[CaseView, Principal], bool]
     who_zh: str
     who_en: str
 
 
 _S = State
-_WORKER_OR_SECRETARY = ("该网格的网格员或社区书记", "the grid's worker or the community secretary")
+_WORKER_OR_SUPERVISOR = ("该网格的网格员或辖区的社区、街道、区指挥中心工作人员",
+                         "the grid's worker or staff of the community, sub-district or district "
+                         "centre over the grid")
 _OWNER = ("案件的承办人（承办部门在本网格报到的工作人员，或自办的网格员）",
           "the case's owner (its department's staff enrolled in this grid, or the grid's worker)")
 _OWNER_DEPARTMENT = ("承办部门在本网格报到的工作人员",
                      "the owning department's staff enrolled in this grid")
 _COHANDLER = ("协办部门在本网格报到的工作人员", "a co-handling department's staff enrolled in this grid")
-_SECRETARY = ("本社区书记", "the community secretary")
+_SUPERVISOR = ("辖区的社区、街道或区指挥中心工作人员",
+               "staff of the community, sub-district or district centre over the grid")
 _RULES: Mapping[Action, _Rule] = {
-    Action.DISPATCH: _Rule((_S.REPORTED, _S.RETURNED), _worker_or_secretary, *_WORKER_OR_SECRETARY),
+    Action.DISPATCH: _Rule((_S.REPORTED, _S.RETURNED), _worker_or_supervisor, *_WORKER_OR_SUPERVISOR),
     Action.START: _Rule((_S.DISPATCHED,), _owner, *_OWNER),
     Action.RETURN: _Rule((_S.DISPATCHED, _S.IN_PROGRESS), _owner_department_staff, *_OWNER_DEPARTMENT),
     Action.WHISTLE: _Rule((_S.DISPATCHED, _S.IN_PROGRESS), _owner, *_OWNER),
     Action.FINISH_PART: _Rule((_S.IN_PROGRESS,), _cohandler_staff, *_COHANDLER),
     Action.RESOLVE: _Rule((_S.IN_PROGRESS,), _owner, *_OWNER),
-    Action.VERIFY: _Rule((_S.RESOLVED,), _secretary, *_SECRETARY),
-    Action.REJECT_VERIFICATION: _Rule((_S.RESOLVED,), _secretary, *_SECRETARY),
-    Action.RATE: _Rule((_S.VERIFIED,), _worker_or_secretary, *_WORKER_OR_SECRETARY),
-    Action.CLOSE: _Rule((_S.RATED,), _worker_or_secretary, *_WORKER_OR_SECRETARY),
-    Action.SUSPEND: _Rule((_S.REPORTED, _S.DISPATCHED, _S.IN_PROGRESS, _S.RETURNED), _secretary, *_SECRETARY),
-    Action.RESUME: _Rule((_S.SUSPENDED,), _secretary, *_SECRETARY),
-    Action.CANCEL: _Rule((_S.REPORTED, _S.DISPATCHED, _S.RETURNED, _S.SUSPENDED), _worker_or_secretary,
-                         *_WORKER_OR_SECRETARY),
+    Action.VERIFY: _Rule((_S.RESOLVED,), _supervisor, *_SUPERVISOR),
+    Action.REJECT_VERIFICATION: _Rule((_S.RESOLVED,), _supervisor, *_SUPERVISOR),
+    Action.RATE: _Rule((_S.VERIFIED,), _worker_or_supervisor, *_WORKER_OR_SUPERVISOR),
+    Action.CLOSE: _Rule((_S.RATED,), _worker_or_supervisor, *_WORKER_OR_SUPERVISOR),
+    Action.SUSPEND: _Rule((_S.REPORTED, _S.DISPATCHED, _S.IN_PROGRESS, _S.RETURNED), _supervisor,
+                          *_SUPERVISOR),
+    Action.RESUME: _Rule((_S.SUSPENDED,), _supervisor, *_SUPERVISOR),
+    Action.CANCEL: _Rule((_S.REPORTED, _S.DISPATCHED, _S.RETURNED, _S.SUSPENDED), _worker_or_supervisor,
+                         *_WORKER_OR_SUPERVISOR),
+    Action.REASSIGN: _Rule((_S.DISPATCHED, _S.IN_PROGRESS), _supervisor, *_SUPERVISOR),
 }
 SUSPENDABLE_STATES = frozenset(_RULES[Action.SUSPEND].sources)
 _UNKNOWN_SUSPENDED_FROM = "案件挂起前的状态未知，无法恢复 (the state before suspension is unknown)"
 NOTE_REQUIRED = frozenset({Action.RETURN, Action.FINISH_PART, Action.RESOLVE,
-                            Action.REJECT_VERIFICATION, Action.SUSPEND})
+                            Action.REJECT_VERIFICATION, Action.SUSPEND, Action.REASSIGN})
 """Actions that need a note (the reason); the detail page marks the field required."""
 
 
@@ -258,7 +260,16 @@ def _whistle_candidates(case: CaseView) -> list[str]:
     return sorted(case.enrolled_departments - taken)
 
 
-def _blocker(case: CaseView, actor: Actor, action: Action) -> Conflict | None:
+def _reassign_targets(case: CaseView) -> set[str | None]:
+    """Whom a case may be reassigned to: an enrolled department (its code) or the grid (None),
+    never its current owner."""
+    targets: set[str | None] = set(case.enrolled_departments - {case.owner_department or ""})
+    if case.owner_kind != "grid":
+        targets.add(None)
+    return targets
+
+
+def _blocker(case: CaseView, who: Principal, action: Action) -> Conflict | None:
     """A reason in the case's parts (not its state) why the action cannot happen now."""
     if action is Action.RESOLVE:
         pending = [c.department_code for c in case.cohandlers if not c.done]
@@ -266,7 +277,7 @@ def _blocker(case: CaseView, actor: Actor, action: Action) -> Conflict | None:
             return Conflict(f"协办部门尚未完成：{'、'.join(pending)} "
                             f"(co-handling departments still working: {', '.join(pending)})")
     elif action is Action.FINISH_PART:
-        own = [c for c in case.cohandlers if c.department_code == actor.department_code]
+        own = [c for c in case.cohandlers if c.department_code == who.department_code]
         if all(c.done for c in own):
             return Conflict("本部门的协办部分已完成 (this department's part is already done)")
     elif action is Action.WHISTLE and not _whistle_candidates(case):
@@ -274,10 +285,13 @@ def _blocker(case: CaseView, actor: Actor, action: Action) -> Conflict | None:
                         "(no further department enrolled in this grid to call in)")
     elif action is Action.RESUME and case.suspended_from not in SUSPENDABLE_STATES:
         return Conflict(_UNKNOWN_SUSPENDED_FROM)
+    elif action is Action.REASSIGN and not _reassign_targets(case):
+        return Conflict("没有可以改派的承办方：本网格没有其他报到部门 "
+                        "(nobody to reassign to: no other department is enrolled in this grid)")
     return None
 
 
-def _refusal(case: CaseView, actor: Actor, action: Action) -> GridmapError | None:
+def _refusal(case: CaseView, who: Principal, action: Action) -> GridmapError | None:
     rule = _RULES[action]
     if case.state not in rule.sources:
         allowed_zh = "、".join(f"「{_STATE_ZH[s]}」" for s in rule.sources)
@@ -285,14 +299,14 @@ def _refusal(case: CaseView, actor: Actor, action: Action) -> GridmapError | Non
         return Conflict(f"案件当前为「{_STATE_ZH[State(case.state)]}」，只有{allowed_zh}的案件可以"
                         f"{_ACTION_ZH[action]} (the case is {case.state}; {action} is allowed only from: "
                         f"{allowed_en})")
-    if not rule.may_act(case, actor):
+    if who.person_id is None or not rule.may_act(case, who):
         return Forbidden(f"只有{rule.who_zh}可以{_ACTION_ZH[action]}案件 ({rule.who_en} may {action})")
-    return _blocker(case, actor, action)
+    return _blocker(case, who, action)
 
 
-def allowed_actions(case: CaseView, actor: Actor) -> list[Action]:
-    """Return what this person may do to the case now, in button order."""
-    return [action for action in Action if _refusal(case, actor, action) is None]
+def allowed_actions(case: CaseView, who: Principal) -> list[Action]:
+    """Return what ``who`` may do to the case now, in button order."""
+    return [action for action in Action if _refusal(case, who, action) is None]
 
 
 # --- parameters and effects --------------------------------------------------------------------
@@ -338,7 +352,7 @@ def _reset_parts(parts: tuple[CoHandler, ...]) -> tuple[CoHandler, ...]:
     return tuple(CoHandler(c.department_code, done=False, note="") for c in parts)
 
 
-def _dispatch(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+def _dispatch(case: CaseView, who: Principal, p: _Params) -> _Effect:
     if p.department is None:  # kept by the grid: its worker handles the case
         kept = replace(case, state=State.DISPATCHED, owner_kind="grid", owner_department=None)
         return kept, {"owner_kind": "grid", "department": None}
@@ -350,17 +364,36 @@ def _dispatch(case: CaseView, actor: Actor, p: _Params) -> _Effect:
     return sent, {"owner_kind": "department", "department": code}
 
 
-def _start(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+def _reassign(case: CaseView, who: Principal, p: _Params) -> _Effect:
+    # The district centre's correction (改派): a new owner starts afresh, so the old owner's
+    # whistle goes with it, as after a return.
+    target = p.department.strip() if p.department and p.department.strip() else None
+    if target not in _reassign_targets(case):
+        choices = ", ".join(sorted(d or "grid" for d in _reassign_targets(case)))
+        if target is None or target == case.owner_department:
+            reason_zh, reason_en = "案件已由该承办方办理", "the case is already theirs"
+        else:
+            reason_zh, reason_en = "该部门未在本网格报到", "the department is not enrolled in this grid"
+        raise InvalidInput(f"不能改派给 '{target or '网格'}'：{reason_zh}，可选：{choices} "
+                           f"(cannot reassign to '{target or 'the grid'}': {reason_en})")
+    kind: Literal["grid", "department"] = "grid" if target is None else "department"
+    new = replace(case, state=State.DISPATCHED, owner_kind=kind, owner_department=target,
+                  cohandlers=())
+    return new, {"owner_kind": kind, "department": target,
+                 "from_owner_kind": case.owner_kind, "from_department": case.owner_department}
+
+
+def _start(case: CaseView, who: Principal, p: _Params) -> _Effect:
     return replace(case, state=State.IN_PROGRESS), {}
 
 
-def _return(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+def _return(case: CaseView, who: Principal, p: _Params) -> _Effect:
     # The whistle was the old owner's call; the next owner decides whom to pull in.
     new = replace(case, state=State.RETURNED, owner_kind=None, owner_department=None, cohandlers=())
     return new, {"department": case.owner_department}
 
 
-def _whistle(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+def _whistle(case: CaseView, who: Principal, p: _Params) -> _Effect:
     raw = [p.departments] if isinstance(p.departments, str) else list(p.departments)
     codes = sorted({str(d).strip() for d in raw})
     if not codes:
@@ -377,29 +410,29 @@ def _whistle(case: CaseView, actor: Actor, p: _Params) -> _Effect:
     return replace(case, cohandlers=case.cohandlers + added), {"departments": codes}
 
 
-def _finish_part(case: CaseView, actor: Actor, p: _Params) -> _Effect:
-    parts = tuple(replace(c, done=True, note=p.note) if c.department_code == actor.department_code else c
+def _finish_part(case: CaseView, who: Principal, p: _Params) -> _Effect:
+    parts = tuple(replace(c, done=True, note=p.note) if c.department_code == who.department_code else c
                   for c in case.cohandlers)
-    return replace(case, cohandlers=parts), {"department": actor.department_code}
+    return replace(case, cohandlers=parts), {"department": who.department_code}
 
 
-def _resolve(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+def _resolve(case: CaseView, who: Principal, p: _Params) -> _Effect:
     count = p.after_photos
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise InvalidInput("处置后照片数量必须是非负整数 (after_photos must be a whole number ≥ 0)")
     return replace(case, state=State.RESOLVED), {"after_photos": count}
 
 
-def _verify(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+def _verify(case: CaseView, who: Principal, p: _Params) -> _Effect:
     return replace(case, state=State.VERIFIED), {}
 
 
-def _reject_verification(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+def _reject_verification(case: CaseView, who: Principal, p: _Params) -> _Effect:
     # Not fixed after all: every co-handler confirms its part again, as after a dissatisfied rating.
     return replace(case, state=State.IN_PROGRESS, cohandlers=_reset_parts(case.cohandlers)), {}
 
 
-def _rate(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+def _rate(case: CaseView, who: Principal, p: _Params) -> _Effect:
     rating = _choice(Rating, p.rating, "评价", "rating")
     if rating is Rating.DISSATISFIED:
         new = replace(case, state=State.IN_PROGRESS, rating=rating.value, reopen_count=case.reopen_count + 1,
@@ -408,32 +441,39 @@ def _rate(case: CaseView, actor: Actor, p: _Params) -> _Effect:
     return replace(case, state=State.RATED, rating=rating.value), {"rating": rating.value}
 
 
-def _close(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+def _close(case: CaseView, who: Principal, p: _Params) -> _Effect:
     return replace(case, state=State.CLOSED), {}
 
 
-def _suspend(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+def _suspend(case: CaseView, who: Principal, p: _Params) -> _Effect:
     previous = State(case.state)
     return replace(case, state=State.SUSPENDED, suspended_from=previous), {"suspended_from": previous.value}
 
 
-def _resume(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+def _resume(case: CaseView, who: Principal, p: _Params) -> _Effect:
     if case.suspended_from is None:  # _blocker refuses this first; kept for the type checker
         raise Conflict(_UNKNOWN_SUSPENDED_FROM)
     return replace(case, state=State(case.suspended_from), suspended_from=None), {}
 
 
-def _cancel(case: CaseView, actor: Actor, p: _Params) -> _Effect:
+def _cancel(case: CaseView, who: Principal, p: _Params) -> _Effect:
     reason = _choice(CancelReason, p.reason, "作废原因", "cancel reason")
     return replace(case, state=State.CANCELLED, suspended_from=None), {"reason": reason.value}
 
 
-_EFFECTS: Mapping[Action, Callable[[CaseView, Actor, _Params], _Effect]] = {
+_EFFECTS: Mapping[Action, Callable[[CaseView, Principal, _Params], _Effect]] = {
     Action.DISPATCH: _dispatch, Action.START: _start, Action.RETURN: _return, Action.WHISTLE: _whistle,
     Action.FINISH_PART: _finish_part, Action.RESOLVE: _resolve, Action.VERIFY: _verify,
     Action.REJECT_VERIFICATION: _reject_verification, Action.RATE: _rate, Action.CLOSE: _close,
     Action.SUSPEND: _suspend, Action.RESUME: _resume, Action.CANCEL: _cancel,
+    Action.REASSIGN: _reassign,
 }
+
+
+def _person(who: Principal) -> int:
+    if who.person_id is None:  # _refusal refuses this first; kept for the type checker
+        raise Forbidden("请先登录 (sign in first)")
+    return who.person_id
 
 
 def parse_action(value: Action | str) -> Action:
@@ -445,18 +485,20 @@ def parse_action(value: Action | str) -> Action:
         raise InvalidInput(f"未知操作 '{value}'，可选：{names} (unknown action)") from None
 
 
-def apply(case: CaseView, actor: Actor, action: Action | str, *, note: str = "",
+def apply(case: CaseView, who: Principal, action: Action | str, *, note: str = "",
           department: str | None = None, departments: Collection[str] = (), rating: str | None = None,
           reason: str | None = None, after_photos: int = 0) -> Transition:
-    """Perform an action on a case, returning the new case view and the event to append.
+    """Perform an action on a case as ``who``, returning the new case view and the event to
+    append (its ``actor_id`` is ``who``'s person).
 
     Parameters
     ----------
     note
         Free text, stripped, at most 2,000 characters; required for return, finish_part, resolve,
-        reject_verification and suspend (where it is the reason).
+        reject_verification, suspend and reassign (where it is the reason).
     department
-        dispatch: an enrolled department's code, or None for "kept by the grid".
+        dispatch and reassign: an enrolled department's code, or None for "kept by the grid"
+        (reassign: never the case's current owner).
     departments
         whistle: the enrolled departments to call in as co-handlers.
     rating
@@ -472,15 +514,15 @@ def apply(case: CaseView, actor: Actor, action: Action | str, *, note: str = "",
         In the order described in the module docstring.
     """
     act = parse_action(action)
-    refusal = _refusal(case, actor, act)
+    refusal = _refusal(case, who, act)
     if refusal is not None:
         raise refusal
     clean_note = _clean_note(note, required=act in NOTE_REQUIRED, action=act)
     params = _Params(note=clean_note, department=department, departments=departments, rating=rating,
                      reason=reason, after_photos=after_photos)
-    new_case, payload = _EFFECTS[act](case, actor, params)
+    new_case, payload = _EFFECTS[act](case, who, params)
     event = EventDraft(action=act, from_state=State(case.state), to_state=new_case.state,
-                       actor_id=actor.person_id, note=params.note, payload=payload)
+                       actor_id=_person(who), note=params.note, payload=payload)
     return Transition(case=new_case, event=event)
 
 

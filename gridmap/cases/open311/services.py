@@ -192,13 +192,12 @@ def submit(factory: sessionmaker[Session], new: NewRequest, *, media_dir: Path, 
     """
     with factory() as session:  # read-only: where the case goes and who records it
         grid, worker, service_name = _route(session, new)
-    result = cases.intake(factory, cases.IntakeRequest(
-        actor_id=worker, category=new.service_code,
-        description=new.description or service_name,
+    result = cases.intake_for_resident(factory, cases.IntakeRequest(
+        category=new.service_code, description=new.description or service_name,
         channel="resident", lon=new.lon, lat=new.lat, crs=new.crs, address=new.address,
         reporter_name=new.reporter_name, reporter_phone=new.reporter_phone,
         client_token=new.client_token, grid_code=grid, confirm_new=True,
-        choose_grid_automatically=True), media_dir=media_dir)
+        choose_grid_automatically=True), grid_code=grid, recorder_id=worker, media_dir=media_dir)
     if result.case_id is None:  # cannot happen with a grid given and confirm_new
         raise GridmapError(f"intake returned {result.status} without a case")
     with factory() as session:  # the token may have named an earlier case of another category

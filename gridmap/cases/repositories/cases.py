@@ -1,4 +1,9 @@
-"""SQL for cases: intake look-ups, the case row with its optimistic version, events, actors."""
+"""SQL for cases: intake look-ups, the case row with its optimistic version, events, photos.
+
+Reads on behalf of a person take their :class:`~gridmap.access.CaseScope` (:func:`scoped_case`,
+:func:`photo_at`, :func:`possible_duplicates`); :func:`get_case` is for the workflow's own writes
+and Open311's public view, which decide access themselves.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, func, insert, or_, select, update
+from geoalchemy2 import Geography
+from sqlalchemy import CursorResult, Numeric, cast, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from gridmap.access import CaseScope
 from gridmap.cases import workflow
+from gridmap.cases.repositories.scope import case_condition
+from gridmap.crs import SRID
 from gridmap.models import (
     Case,
     CaseCategory,
@@ -42,13 +51,6 @@ def department_names(session: Session, lang: str) -> dict[str, str]:
     return {code: label for code, label in session.execute(select(Department.code, name))}
 
 
-def people_for_grid(session: Session, grid_code: str, community_code: str) -> list[dict[str, Any]]:
-    """The people who may act on the grid's cases, worker and secretary first."""
-    rows = session.execute(sql("cases/people_for_grid"),
-                           {"grid": grid_code, "community": community_code}).mappings()
-    return [dict(r) for r in rows]
-
-
 def position(session: Session, case_id: int) -> tuple[float, float]:
     """A case's WGS84 longitude and latitude."""
     lon, lat = session.execute(select(func.ST_X(Case.geom), func.ST_Y(Case.geom))
@@ -62,10 +64,12 @@ def photos(session: Session, case_id: int) -> list[CasePhoto]:
     return list(session.execute(stmt).scalars())
 
 
-def photo_at(session: Session, case_id: int, path: str) -> CasePhoto | None:
-    """The photo of ``case_id`` stored at ``path`` (its original or its thumbnail), if any."""
-    stmt = select(CasePhoto).where(CasePhoto.case_id == case_id,
-                                   or_(CasePhoto.path == path, CasePhoto.thumb_path == path))
+def photo_at(session: Session, case_id: int, path: str, scope: CaseScope) -> CasePhoto | None:
+    """The photo of ``case_id`` stored at ``path`` (its original or its thumbnail), if the case
+    is in ``scope``."""
+    stmt = (select(CasePhoto).join(Case, Case.id == CasePhoto.case_id)
+            .where(CasePhoto.case_id == case_id, case_condition(scope),
+                   or_(CasePhoto.path == path, CasePhoto.thumb_path == path)))
     return session.execute(stmt).scalar_one_or_none()
 
 
@@ -89,13 +93,26 @@ def grids_near(session: Session, lon: float, lat: float, radius_m: float) -> lis
     return [dict(r) for r in rows]
 
 
-def possible_duplicates(session: Session, lon: float, lat: float, category: str, *,
-                        radius_m: float, since: datetime) -> list[dict[str, Any]]:
-    """Linkable cases of the same category within ``radius_m`` reported since ``since``."""
-    params = {"lon": lon, "lat": lat, "radius": radius_m, "category": category, "since": since,
-              "states": workflow.state_values(workflow.LINKABLE_STATES)}
-    rows = session.execute(sql("cases/possible_duplicates"), params).mappings()
-    return [dict(r) for r in rows]
+def possible_duplicates(session: Session, lon: float, lat: float, category: str,
+                        scope: CaseScope, *, radius_m: float, since: datetime,
+                        limit: int = 10) -> list[dict[str, Any]]:
+    """Linkable cases of ``scope`` of the same category within ``radius_m`` of the point,
+    reported since ``since``, nearest first.
+
+    The ``&&`` pre-filter (``radius_m / 70,000`` degrees is wider than ``radius_m`` metres at
+    Shenyang's latitude) lets the GiST index answer before the exact geography test.
+    """
+    point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID)
+    distance = func.ST_Distance(cast(Case.geom, Geography), cast(point, Geography))
+    stmt = (select(Case.id, Case.description, Case.state, Case.created_at,
+                   func.round(cast(distance, Numeric), 1).label("distance_m"))
+            .where(Case.category == category, Case.created_at >= since,
+                   Case.state.in_(workflow.state_values(workflow.LINKABLE_STATES)),
+                   Case.geom.op("&&")(func.ST_Expand(point, radius_m / 70000.0)),
+                   func.ST_DWithin(cast(Case.geom, Geography), cast(point, Geography), radius_m),
+                   case_condition(scope))
+            .order_by(distance, Case.id).limit(limit))
+    return [dict(r) for r in session.execute(stmt).mappings()]
 
 
 def grid_context(session: Session, grid_code: str, lon: float, lat: float) -> dict[str, Any]:
@@ -132,8 +149,16 @@ def insert_photo(session: Session, *, case_id: int, kind: str, content_type: str
 
 
 def get_case(session: Session, case_id: int) -> Case | None:
-    """A case row (a fresh read, not the session's identity map)."""
+    """A case row (a fresh read, not the session's identity map), whoever asks."""
     stmt = select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def scoped_case(session: Session, case_id: int, scope: CaseScope) -> Case | None:
+    """A case row (a fresh read) if it is in ``scope``; None for one that is not or does not
+    exist, so that the caller cannot tell the two apart."""
+    stmt = (select(Case).where(Case.id == case_id, case_condition(scope))
+            .execution_options(populate_existing=True))
     return session.execute(stmt).scalar_one_or_none()
 
 
@@ -186,12 +211,6 @@ def events(session: Session, case_id: int, *, lang: str = "zh") -> list[dict[str
         .outerjoin(Department, Department.code == Person.department_code)
         .where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)).mappings()
     return [dict(r) for r in rows]
-
-
-def actor_row(session: Session, person_id: int) -> dict[str, Any] | None:
-    """A person with the grids they serve in and the grids they are enrolled in."""
-    row = session.execute(sql("cases/actor"), {"id": person_id}).mappings().one_or_none()
-    return dict(row) if row else None
 
 
 def enrolled_departments(session: Session, grid_code: str) -> list[str]:

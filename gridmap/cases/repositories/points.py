@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from gridmap.access import CaseScope
 from gridmap.cases.repositories.board import BoardFilter, conditions, overdue
 from gridmap.crs import SRID
 from gridmap.models import Case
@@ -32,14 +33,17 @@ class Points:
     truncated: bool
 
 
-def points(session: Session, f: BoardFilter, *, bbox: Bbox | None, cap: int = POINT_CAP,
-           as_of: datetime | None = None) -> Points:
-    """The filtered cases inside ``bbox`` (WGS84; None: everywhere), newest first, up to ``cap``.
+def points(session: Session, f: BoardFilter, scope: CaseScope, *, bbox: Bbox | None,
+           cap: int = POINT_CAP, as_of: datetime | None = None) -> Points:
+    """The filtered cases of ``scope`` inside ``bbox`` (WGS84; None: everywhere), newest first,
+    up to ``cap``.
 
     Parameters
     ----------
     f:
         The board's filters.
+    scope:
+        The reader's cases (the board's scope condition).
     bbox:
         ``(minx, miny, maxx, maxy)`` in degrees, or None for the whole filtered set.
     cap:
@@ -49,7 +53,7 @@ def points(session: Session, f: BoardFilter, *, bbox: Bbox | None, cap: int = PO
     """
     now = as_of or datetime.now(UTC)
     # The board's own conditions, so that a filter can never mean two things.
-    where = conditions(f, as_of=now)
+    where = conditions(f, scope, as_of=now)
     if bbox is not None:
         minx, miny, maxx, maxy = (float(v) for v in bbox)
         where.append(Case.geom.op("&&")(func.ST_MakeEnvelope(minx, miny, maxx, maxy, SRID)))

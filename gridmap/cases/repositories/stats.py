@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from gridmap import codes
 from gridmap.cases.deadlines import LOCAL_UTC_OFFSET
+from gridmap.cases.repositories.scope import in_area
 from gridmap.cases.workflow import RESOLVED_STATES, State, state_values
 from gridmap.codes import Level
 from gridmap.models import (
@@ -64,13 +65,19 @@ COUNT_COLUMNS = ("cases", "cancelled", "valid", "responded", "response_decided",
 
 @dataclass(frozen=True)
 class StatsQuery:
-    """A unit, and the instants bounding its months: ``start`` ≤ created_at < ``end``."""
+    """A unit, and the instants bounding its months: ``start`` ≤ created_at < ``end``.
+
+    ``area``: for a department, only its cases (and the grids it is enrolled in) inside this
+    area, the reader's (None: the whole city). A territorial unit is checked to lie inside the
+    reader's area before it is asked for, so it needs no ``area``.
+    """
 
     level: str
     code: str
     start: datetime
     end: datetime
     as_of: datetime
+    area: str | None = None
 
 
 def _scoped(q: StatsQuery) -> Any:
@@ -99,10 +106,10 @@ def _scoped(q: StatsQuery) -> Any:
         # it. The value counted is still the last rate event's (the history is the record).
         case((Case.rating.is_not(None), last_rating)).label("rating"),
     ]
-    return (select(*columns)
-            .where(UNIT_COLUMN[q.level] == q.code, Case.created_at >= q.start,
-                   Case.created_at < q.end)
-            .subquery("scoped"))
+    where = [UNIT_COLUMN[q.level] == q.code, Case.created_at >= q.start, Case.created_at < q.end]
+    if q.area is not None:
+        where.append(in_area(q.area))
+    return select(*columns).where(*where).subquery("scoped")
 
 
 def _aggregates(s: Any) -> list[ColumnElement[Any]]:
@@ -185,21 +192,29 @@ def subdistrict_names(session: Session, codes: Sequence[str]) -> dict[str, str]:
     return {r.code: r.name for r in rows}
 
 
-def residents(session: Session, level: str, code: str) -> dict[str, int]:
+def _grids_under(code: str) -> ColumnElement[bool]:
+    """Buildings in the grids under an area ``code``: a range scan of the grid index."""
+    pad = codes.width(Level.GRID) - len(code)
+    return Building.grid_code.between(code + "0" * pad, code + "9" * pad)
+
+
+def residents(session: Session, level: str, code: str, *,
+              area: str | None = None) -> dict[str, int]:
     """Residents per child unit (per the grid itself for a grid), from the buildings.
 
     A territorial unit counts the buildings of its grids (a range scan of grid codes on the
     building's grid index); a department counts the grids it is enrolled in (网格报到), grouped
-    by sub-district.
+    by sub-district, only those inside ``area`` when one is given.
     """
     key = func.left(Building.grid_code, codes.width(child_level(level) or Level.GRID))
     stmt = select(key.label("code"), func.sum(Building.residents).cast(Integer).label("n"))
     if level == DEPARTMENT:
         enrolled = select(GridEnrollment.grid_code).where(GridEnrollment.department_code == code)
         stmt = stmt.where(Building.grid_code.in_(enrolled))
+        if area is not None:
+            stmt = stmt.where(_grids_under(area))
     else:
-        pad = codes.width(Level.GRID) - len(code)
-        stmt = stmt.where(Building.grid_code.between(code + "0" * pad, code + "9" * pad))
+        stmt = stmt.where(_grids_under(code))
     rows = session.execute(stmt.group_by(key))
     return {r.code: int(r.n or 0) for r in rows}
 
@@ -212,10 +227,15 @@ def category_names(session: Session, codes: Sequence[str], *, lang: str) -> dict
     return {r.code: r.name for r in rows}
 
 
-def pickers(session: Session, *, lang: str) -> dict[str, list[dict[str, str]]]:
-    """The districts and departments a dashboard can start from (a few dozen rows)."""
+def pickers(session: Session, *, area: str | None,
+            lang: str) -> dict[str, list[dict[str, str]]]:
+    """The districts (the one holding ``area``, or all) and departments a dashboard can start
+    from (a few dozen rows)."""
     dept_name = Department.name_en if lang == "en" else Department.name_zh
-    districts = session.execute(select(District.code, District.name).order_by(District.code))
+    stmt = select(District.code, District.name).order_by(District.code)
+    if area is not None:
+        stmt = stmt.where(District.code == area[: codes.width(Level.DISTRICT)])
+    districts = session.execute(stmt)
     departments = session.execute(select(Department.code, dept_name.label("name"))
                                   .order_by(Department.sort_order, Department.code))
     return {"districts": [{"code": r.code, "name": r.name} for r in districts],

@@ -1,4 +1,10 @@
-"""The case board: filters from a request, keyset cursors, rows with deadline flags, exports."""
+"""The case board: filters from a request, keyset cursors, rows with deadline flags, exports.
+
+Every read is limited to the principal's scope in SQL (:func:`queries.reader_scope`): a grid
+worker's grids, a supervisor's area, a department's cases in its enrolled grids, everything for
+an administrator. Board rows carry no reporter's name or phone; exports carry the name and the
+masked phone (and exact points), so each export is logged (:func:`personal.log_export`).
+"""
 
 from __future__ import annotations
 
@@ -12,13 +18,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gridmap import codes, writers
+from gridmap.access import Principal
 from gridmap.cases import deadlines, workflow
 from gridmap.cases.privacy import mask_phone
 from gridmap.cases.repositories import board as repo
 from gridmap.cases.repositories import points as points_repo
 from gridmap.cases.repositories.board import BoardFilter, Keyset
 from gridmap.cases.repositories.points import Bbox, Points
-from gridmap.cases.services.queries import json_safe
+from gridmap.cases.services.queries import json_safe, reader_scope
 from gridmap.errors import InvalidInput
 
 _STATES = {s.value for s in workflow.State}
@@ -84,18 +91,20 @@ def decode_cursor(cursor: str) -> tuple[datetime, Keyset]:
 def _row(row: Mapping[str, Any], as_of: datetime) -> dict[str, Any]:
     status = deadlines.resolution_status(row["created_at"], row["resolve_by"], now=as_of,
                                         resolved_at=row["resolved_at"])
-    out = {k: v for k, v in row.items() if k not in ("section", "reporter_phone")}
+    out = {k: v for k, v in row.items() if k != "section"}
     out["overdue"] = row["section"] == 1 or status is deadlines.DueStatus.OVERDUE
     out["soon_due"] = status is deadlines.DueStatus.SOON_DUE
-    out["reporter_phone"] = mask_phone(row["reporter_phone"])
+    if "reporter_phone" in row:  # exports: masked, always
+        out["reporter_phone"] = mask_phone(row["reporter_phone"])
     return out
 
 
-def page(session: Session, f: BoardFilter, *, cursor: str | None, limit: int,
-         lang: str) -> dict[str, Any]:
-    """One page of the board and the cursor of the next (None at the end)."""
+def page(session: Session, principal: Principal, f: BoardFilter, *, cursor: str | None,
+         limit: int, lang: str) -> dict[str, Any]:
+    """One page of the principal's board and the cursor of the next (None at the end)."""
+    scope = reader_scope(principal)
     as_of, after = decode_cursor(cursor) if cursor else (datetime.now(UTC), None)
-    rows = repo.page(session, f, as_of=as_of, after=after, limit=limit + 1, lang=lang)
+    rows = repo.page(session, f, scope, as_of=as_of, after=after, limit=limit + 1, lang=lang)
     more = len(rows) > limit
     rows = rows[:limit]
     body = {"cases": [_row(r, as_of) for r in rows],
@@ -103,28 +112,38 @@ def page(session: Session, f: BoardFilter, *, cursor: str | None, limit: int,
     return json_safe(body)  # type: ignore[no-any-return]
 
 
-def _export_rows(session: Session, f: BoardFilter, *, lang: str) -> Iterator[dict[str, Any]]:
-    """Every filtered row as the board shows it (phones masked), JSON-safe, in board order."""
+def _export_rows(session: Session, principal: Principal, f: BoardFilter, *,
+                 lang: str) -> Iterator[dict[str, Any]]:
+    """Every filtered row of the principal's scope with the reporter's name and masked phone,
+    JSON-safe, in board order."""
+    scope = reader_scope(principal)
     as_of = datetime.now(UTC)
-    for row in repo.all_rows(session, f, as_of=as_of, lang=lang):
+    for row in repo.all_rows(session, f, scope, as_of=as_of, lang=lang):
         yield json_safe(_row({**row, "section": 0}, as_of))
 
 
-def csv_lines(session: Session, f: BoardFilter, *, lang: str) -> Iterator[str]:
-    """The filtered board as CSV, safe to open in Excel/WPS (see :func:`gridmap.writers.csv_rows`)."""
-    return writers.csv_rows(CSV_COLUMNS, _export_rows(session, f, lang=lang))
+def csv_lines(session: Session, principal: Principal, f: BoardFilter, *,
+              lang: str) -> Iterator[str]:
+    """The principal's filtered board as CSV, safe to open in Excel/WPS (see
+    :func:`gridmap.writers.csv_rows`)."""
+    return writers.csv_rows(CSV_COLUMNS, _export_rows(session, principal, f, lang=lang))
 
 
-def geojson_chunks(session: Session, f: BoardFilter, *, lang: str) -> Iterator[str]:
-    """The filtered board as an RFC 7946 FeatureCollection of points (phones masked)."""
+def geojson_chunks(session: Session, principal: Principal, f: BoardFilter, *,
+                   lang: str) -> Iterator[str]:
+    """The principal's filtered board as an RFC 7946 FeatureCollection of points (phones
+    masked)."""
     def features() -> Iterator[str]:
-        for props in _export_rows(session, f, lang=lang):
+        for props in _export_rows(session, principal, f, lang=lang):
             point = {"type": "Point", "coordinates": [props.pop("lon"), props.pop("lat")]}
             yield writers.feature(geometry=point, properties=props, feature_id=props["id"])
 
     return writers.feature_collection(features())
 
 
-def points(session: Session, f: BoardFilter, *, bbox: Bbox | None) -> Points:
-    """The case map's compact points for the board's filters inside ``bbox``, up to the cap."""
-    return points_repo.points(session, f, bbox=bbox, cap=points_repo.POINT_CAP)
+def points(session: Session, principal: Principal, f: BoardFilter, *,
+           bbox: Bbox | None) -> Points:
+    """The case map's compact points of the principal's scope for the board's filters inside
+    ``bbox``, up to the cap."""
+    return points_repo.points(session, f, reader_scope(principal), bbox=bbox,
+                              cap=points_repo.POINT_CAP)

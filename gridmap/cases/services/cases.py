@@ -4,6 +4,11 @@
 one unit of work, and remove the photo files they wrote if it fails, so a case, its events and
 its photos (rows and files) are saved together or not at all. Callers (the case API, Open311)
 only parse and shape answers.
+
+Both act as the signed-in :class:`~gridmap.access.Principal`: a grid worker reports in their
+grids and a supervisor in their area (:data:`INTAKE_ROLES`); an action is decided by the
+workflow on a case loaded through the principal's scope, so a case out of scope is "not found".
+The principal is checked before any photo is decoded.
 """
 
 from __future__ import annotations
@@ -19,13 +24,21 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap import codes
+from gridmap.access import SUPERVISORS, Principal, Role
 from gridmap.cases import deadlines, workflow
 from gridmap.cases.repositories import cases as repo
 from gridmap.cases.services import photos as case_photos
 from gridmap.cases.services.photos import PhotoStore, UploadedPhoto
 from gridmap.crs import InputCRS, to_wgs84, validate_lonlat
 from gridmap.db import unit_of_work
-from gridmap.errors import Conflict, InvalidInput, NotFound, OutsideTerritory
+from gridmap.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    OutsideTerritory,
+    Unauthorized,
+)
 from gridmap.models import Case
 
 BOUNDARY_M = 20.0  # closer than this to another grid, the reporter is asked which grid
@@ -38,13 +51,15 @@ FORM_BYTES = 1024 * 1024
 """Room in an upload request for its fields and multipart framing, beside the photos."""
 CHANNELS = ("grid_patrol", "hotline_12345", "walk_in", "resident", "proactive_visit")
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
+INTAKE_ROLES = SUPERVISORS | {Role.GRID_WORKER}
+"""Who reports cases: grid workers in their grids, supervisors (community, sub-district, district
+centre) anywhere in their area."""
 
 
 @dataclass(frozen=True)
 class IntakeRequest:
-    """What a grid worker (or an Open311 client) submits."""
+    """What a grid worker (or an Open311 client) submits; the reporter is the principal."""
 
-    actor_id: int
     category: str
     description: str
     channel: str
@@ -90,45 +105,93 @@ def max_request_bytes() -> int:
     return MAX_PHOTOS * case_photos.MAX_BYTES + FORM_BYTES
 
 
-def intake(factory: sessionmaker[Session], request: IntakeRequest, *,
-           media_dir: Path) -> IntakeResult:
-    """Validate, locate, route and save a new case with its first event and photos.
+def may_report(principal: Principal) -> Principal:
+    """``principal`` if they may report cases at all (where is checked against the location).
 
-    Runs in a transaction of its own; photos go under ``media_dir`` and are removed again if
-    the transaction fails.
+    Raises
+    ------
+    Unauthorized
+        For the public.
+    Forbidden
+        For a role that reports no cases (department staff, planners, administrators, …).
     """
+    if not principal.signed_in or principal.person_id is None:
+        raise Unauthorized(Unauthorized.MESSAGE)
+    if not principal.has(*INTAKE_ROLES):
+        raise Forbidden("您的岗位不能上报案件，请由网格员或社区、街道、区指挥中心上报 "
+                        "(your role does not report cases: grid workers and community, sub-district "
+                        "or district staff do)")
+    return principal
+
+
+def intake(factory: sessionmaker[Session], principal: Principal, request: IntakeRequest, *,
+           media_dir: Path) -> IntakeResult:
+    """Validate, locate, route and save a new case reported by ``principal``, with its first
+    event and photos.
+
+    The location must be in (or within :data:`BOUNDARY_M` of) a grid the principal covers: one
+    of a grid worker's grids, a grid in a supervisor's area; only those grids are offered when
+    the reporter must choose, and only cases in the principal's scope are shown as possible
+    duplicates or may be linked into. Runs in a transaction of its own; photos go under
+    ``media_dir`` and are removed again if the transaction fails.
+    """
+    who = may_report(principal)
     with _writing(factory, media_dir) as (session, photos):
-        return _intake(session, request, photos)
+        return _intake(session, who, request, photos)
 
 
-def _intake(session: Session, request: IntakeRequest, photos: PhotoStore) -> IntakeResult:
+def intake_for_resident(factory: sessionmaker[Session], request: IntakeRequest, *,
+                        grid_code: str, recorder_id: int, media_dir: Path) -> IntakeResult:
+    """A resident's request (Open311), recorded by the worker of the grid it was routed to.
+
+    The caller has chosen ``grid_code`` and its worker ``recorder_id``; intake runs as that
+    worker would, limited to that one grid.
+    """
+    recorder = Principal(person_id=recorder_id, role=Role.GRID_WORKER,
+                         grids=frozenset({grid_code}))
+    with _writing(factory, media_dir) as (session, photos):
+        return _intake(session, recorder, request, photos)
+
+
+def _intake(session: Session, who: Principal, request: IntakeRequest,
+            photos: PhotoStore) -> IntakeResult:
     if request.client_token:
         existing = repo.by_token(session, request.client_token)
         if existing is not None:
-            return IntakeResult("existing", existing.id)
-    category = _validate(session, request)  # the acting person first: no decoding for strangers
-    case_photos.admit(request.photos, max_count=MAX_PHOTOS)
-    prepared = case_photos.prepare_all(request.photos)
+            return _existing(session, who, existing.id)
+    category = _validate(session, request)
     lon, lat = _wgs84(request)
-    grid = _choose_grid(session, request, lon, lat)
+    grid = _choose_grid(session, who, request, lon, lat)  # where: checked before any decoding
     if isinstance(grid, IntakeResult):
         return grid
+    case_photos.admit(request.photos, max_count=MAX_PHOTOS)
+    prepared = case_photos.prepare_all(request.photos)
     if request.link_to is not None:
-        return _link(session, request)
+        return _link(session, who, request)
     if not request.confirm_new:
         since = datetime.now(UTC) - timedelta(days=DUPLICATE_DAYS)
         duplicates = repo.possible_duplicates(session, lon, lat, request.category,
-                                              radius_m=DUPLICATE_RADIUS_M, since=since)
+                                              who.case_scope(), radius_m=DUPLICATE_RADIUS_M,
+                                              since=since)
         if duplicates:
             return IntakeResult("possible_duplicates", candidates=duplicates)
-    case_id = _save(session, request, category, grid, lon, lat)
+    case_id = _save(session, who, request, category, grid, lon, lat)
     photos.save_all(session, case_id, "report", prepared)
     return IntakeResult("created", case_id)
 
 
-def _save(session: Session, request: IntakeRequest, category: Any, grid: str, lon: float,
-          lat: float) -> int:
-    """Insert the case, routed to ``grid`` and its worker, with its "report" event."""
+def _existing(session: Session, who: Principal, case_id: int) -> IntakeResult:
+    """The case a repeated form made, if the reporter may see it; a token is not a way to learn
+    that someone else's case exists."""
+    if repo.scoped_case(session, case_id, who.case_scope()) is None:
+        raise InvalidInput("client_token 已被使用，请刷新页面后重新填写 "
+                           "(client_token already used: reload the form)")
+    return IntakeResult("existing", case_id)
+
+
+def _save(session: Session, who: Principal, request: IntakeRequest, category: Any, grid: str,
+          lon: float, lat: float) -> int:
+    """Insert the case, routed to ``grid`` and its worker, with its "report" event by ``who``."""
     context = repo.grid_context(session, grid, lon, lat)
     now = datetime.now(UTC)
     due = deadlines.deadlines(now, respond_hours=category.respond_hours,
@@ -142,12 +205,12 @@ def _save(session: Session, request: IntakeRequest, category: Any, grid: str, lo
         "building_code": context["building_code"],
         "reporter_name": request.reporter_name.strip(),
         "reporter_phone": request.reporter_phone.strip(), "channel": request.channel,
-        "owner_person_id": context["worker_id"], "created_by": request.actor_id,
+        "owner_person_id": context["worker_id"], "created_by": _person(who),
         "client_token": request.client_token, "created_at": now, "updated_at": now,
         "respond_by": due.respond_by, "resolve_by": due.resolve_by,
     }, lon, lat)
     repo.insert_event(session, case_id, action="report", from_state=None, to_state="reported",
-                      actor_id=request.actor_id, note="",
+                      actor_id=_person(who), note="",
                       payload={"channel": request.channel, "grid": grid,
                                "photos": len(request.photos)})
     return case_id
@@ -169,8 +232,6 @@ def _validate(session: Session, request: IntakeRequest) -> Any:
                         "(unknown channel)")
     if request.reporter_phone.strip() and not _PHONE.match(request.reporter_phone.strip()):
         problems.append("联系电话格式不正确 (reporter phone is not a phone number)")
-    if repo.actor_row(session, request.actor_id) is None:
-        problems.append(f"未知的操作人 {request.actor_id} (unknown acting person)")
     if problems:
         raise InvalidInput("；".join(problems))
     return category
@@ -182,28 +243,40 @@ def _wgs84(request: IntakeRequest) -> tuple[float, float]:
     return float(lon), float(lat)
 
 
-def _choose_grid(session: Session, request: IntakeRequest, lon: float,
+def _choose_grid(session: Session, who: Principal, request: IntakeRequest, lon: float,
                  lat: float) -> str | IntakeResult:
+    """The grid the case goes to, or the reporter's grids to choose from.
+
+    Only grids ``who`` covers count: a point in another's grid but at the edge of the
+    reporter's is offered as theirs to confirm; a point near none of theirs is refused.
+    """
     near = repo.grids_near(session, lon, lat, BOUNDARY_M)
     if not near:
         raise OutsideTerritory("该位置不在任何网格内，无法受理 (the point lies in no grid)")
-    codes = [g["code"] for g in near]
+    mine = [g for g in near if who.covers(str(g["code"]))]
+    if not mine:
+        raise Forbidden("该位置不在您负责的网格或辖区内 (the location is outside your grids or area)")
+    codes = [str(g["code"]) for g in mine]
     if request.grid_code is not None:
-        if request.grid_code not in codes:
+        if request.grid_code not in [g["code"] for g in near]:
             raise InvalidInput(f"所选网格 {request.grid_code} 不在该位置附近，可选："
                                f"{', '.join(codes)} (chosen grid is not at this location)")
+        if request.grid_code not in codes:
+            raise Forbidden(f"网格 {request.grid_code} 不归您负责 (you do not work in that grid)")
         return str(request.grid_code)
-    covering = [g["code"] for g in near if g["covers"]]
-    if len(near) == 1 or request.choose_grid_automatically:
-        return str(covering[0] if covering else codes[0])
+    covering = [str(g["code"]) for g in mine if g["covers"]]
+    if request.choose_grid_automatically:
+        return covering[0] if covering else codes[0]
+    if len(mine) == 1 and (covering or len(near) == 1):
+        return codes[0]
     return IntakeResult("choose_grid", candidates=[
         {"code": g["code"], "name": g["name"], "community_name": g["community_name"],
-         "covers": g["covers"], "distance_m": round(float(g["distance_m"]), 1)} for g in near])
+         "covers": g["covers"], "distance_m": round(float(g["distance_m"]), 1)} for g in mine])
 
 
-def _link(session: Session, request: IntakeRequest) -> IntakeResult:
+def _link(session: Session, who: Principal, request: IntakeRequest) -> IntakeResult:
     assert request.link_to is not None
-    case = repo.get_case(session, request.link_to)
+    case = repo.scoped_case(session, request.link_to, who.case_scope())
     if case is None:
         raise NotFound(f"案件 {request.link_to} 不存在 (case not found)")
     # 400 for both, as before: the request names a case it may not be linked into.
@@ -214,24 +287,13 @@ def _link(session: Session, request: IntakeRequest) -> IntakeResult:
         raise InvalidInput(f"案件 {case.id} 已评价、结案或作废，不能再并入新的反映，请另行上报 "
                            f"(case {case.id} is {case.state}: file a new case instead of linking)")
     repo.insert_event(session, case.id, action="add_report", from_state=case.state,
-                      to_state=case.state, actor_id=request.actor_id,
+                      to_state=case.state, actor_id=_person(who),
                       note=request.description.strip(),
                       payload={"channel": request.channel,
                                "reporter_name": request.reporter_name.strip()})
     if not repo.update_case(session, case.id, case.version, {}):
         raise Conflict("案件刚被他人修改，请刷新后重试 (the case changed meanwhile; reload)")
     return IntakeResult("linked", case.id)
-
-
-def actor(session: Session, person_id: int) -> workflow.Actor:
-    """The acting person as the workflow sees them; InvalidInput for an unknown person."""
-    row = repo.actor_row(session, person_id)
-    if row is None:
-        raise InvalidInput(f"未知的操作人 {person_id} (unknown acting person)")
-    return workflow.Actor(
-        person_id=row["id"], role=row["role"], community_code=row["community_code"],
-        department_code=row["department_code"], member_grids=frozenset(row["member_grids"]),
-        enrolled_grids=frozenset(row["enrolled_grids"]))
 
 
 def view(session: Session, case: Case) -> workflow.CaseView:
@@ -248,44 +310,43 @@ def view(session: Session, case: Case) -> workflow.CaseView:
         reopen_count=case.reopen_count, rating=case.rating)
 
 
-def act(factory: sessionmaker[Session], case_id: int, person_id: int, action: str, *,
+def act(factory: sessionmaker[Session], principal: Principal, case_id: int, action: str, *,
         version: int, params: dict[str, Any], media_dir: Path,
         after_photos: Sequence[UploadedPhoto] = ()) -> workflow.Transition:
-    """Apply a workflow action to a case as ``person_id``, if the case is still at ``version``.
+    """Apply a workflow action to a case as ``principal``, if the case is still at ``version``.
 
+    The case is loaded through the principal's scope (NotFound outside it, as for a case that
+    does not exist); the workflow then decides (Forbidden with who may, Conflict, InvalidInput).
     The new state, the co-handlers, an immutable event and the after-photos are written in one
     transaction of its own; a concurrent change (another version) raises Conflict and writes
     nothing, and photo files written before a failure are removed. The photos are decoded only
-    once the person is known to be allowed this action on this case.
+    once the principal is known to be allowed this action on this case.
     """
     with _writing(factory, media_dir) as (session, store):
-        require_person(session, person_id)
         if after_photos:
             params = {**params, "after_photos": len(after_photos)}
-        case, transition = _authorise(session, case_id, person_id, action, version=version,
+        case, transition = _authorise(session, principal, case_id, action, version=version,
                                       params=params)
         case_photos.admit(after_photos, max_count=MAX_PHOTOS)
         prepared = case_photos.prepare_all(after_photos)
-        _write_transition(session, case, transition, person_id)
+        _write_transition(session, case, transition)
         store.save_all(session, case_id, "after", prepared)
     return transition
 
 
-def _authorise(session: Session, case_id: int, person_id: int, action: str, *, version: int,
-               params: dict[str, Any]) -> tuple[Case, workflow.Transition]:
-    """The case and what ``action`` by the person makes of it; refused if they may not."""
-    case = repo.get_case(session, case_id)
+def _authorise(session: Session, principal: Principal, case_id: int, action: str, *,
+               version: int, params: dict[str, Any]) -> tuple[Case, workflow.Transition]:
+    """The case and what ``action`` by ``principal`` makes of it; refused if they may not."""
+    case = repo.scoped_case(session, case_id, principal.case_scope())
     if case is None:
         raise NotFound(f"案件 {case_id} 不存在 (case not found)")
     if case.version != version:
         raise Conflict(f"案件已被他人更新（版本 {case.version}，您看到的是 {version}），请刷新后重试 "
                        "(the case changed since you loaded it; reload and try again)")
-    who = actor(session, person_id)
-    return case, workflow.apply(view(session, case), who, action, **params)
+    return case, workflow.apply(view(session, case), principal, action, **params)
 
 
-def _write_transition(session: Session, case: Case, transition: workflow.Transition,
-                      person_id: int) -> None:
+def _write_transition(session: Session, case: Case, transition: workflow.Transition) -> None:
     case_id, version = case.id, case.version
     new = transition.case
     values: dict[str, Any] = {
@@ -306,7 +367,7 @@ def _write_transition(session: Session, case: Case, transition: workflow.Transit
     event = transition.event
     repo.insert_event(session, case_id, action=event.action.value,
                       from_state=event.from_state.value, to_state=event.to_state.value,
-                      actor_id=person_id, note=event.note, payload=dict(event.payload))
+                      actor_id=event.actor_id, note=event.note, payload=dict(event.payload))
 
 
 def _timestamps(case: Case, transition: workflow.Transition) -> dict[str, datetime]:
@@ -322,8 +383,8 @@ def _timestamps(case: Case, transition: workflow.Transition) -> dict[str, dateti
     return stamps
 
 
-def require_person(session: Session, person_id: int) -> int:
-    """The acting person's id, checked to exist (until accounts exist, the UI picks one)."""
-    if repo.actor_row(session, person_id) is None:
-        raise InvalidInput(f"未知的操作人 {person_id} (unknown acting person)")
-    return person_id
+def _person(who: Principal) -> int:
+    """The reporter's person id (``may_report`` has made sure there is one)."""
+    if who.person_id is None:
+        raise Unauthorized(Unauthorized.MESSAGE)
+    return who.person_id

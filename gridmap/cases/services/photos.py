@@ -22,9 +22,12 @@ from pathlib import Path
 from typing import IO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from gridmap.access import Principal
+from gridmap.accounts.services import audit
 from gridmap.cases.repositories import cases as repo
+from gridmap.db import unit_of_work
 from gridmap.errors import InvalidInput, NotFound, PayloadTooLarge
 
 MAX_BYTES = 8 * 1024 * 1024
@@ -218,15 +221,26 @@ class MediaFile:
     content_type: str
 
 
-def media_file(session: Session, path: str) -> MediaFile:
-    """The stored photo or thumbnail at ``path``, typed as stored; NotFound for anything else.
+def media_file(factory: sessionmaker[Session], principal: Principal, path: str) -> MediaFile:
+    """The stored photo or thumbnail at ``path`` if its case is in ``principal``'s scope, typed
+    as stored; NotFound for anything else (out of scope included: existence is not revealed).
 
     Only files a photo row names are served, so a stray file under the media folder is not, and
-    the type comes from the format we re-encoded to, not from any name a client sent.
+    the type comes from the format we re-encoded to, not from any name a client sent. Viewing an
+    original is written to the audit log (in this unit of work, so no view goes unlogged);
+    thumbnails, which the case pages show in lists, are not.
     """
     match = _MEDIA_PATH.fullmatch(path)
-    row = repo.photo_at(session, int(match["case"]), path) if match else None
-    if row is None:
+    if match is None:
         raise NotFound("照片不存在 (photo not found)")
-    content_type = "image/jpeg" if path == row.thumb_path else row.content_type
-    return MediaFile(path, content_type)
+    case_id = int(match["case"])
+    with unit_of_work(factory) as session:
+        row = repo.photo_at(session, case_id, path, principal.case_scope())
+        if row is None:
+            raise NotFound("照片不存在 (photo not found)")
+        if path == row.thumb_path:
+            return MediaFile(path, "image/jpeg")
+        found = MediaFile(path, row.content_type)
+        audit.record(session, principal, audit.Event.PHOTO_VIEWED, target_kind="case",
+                     target_id=case_id, detail={"photo_id": row.id, "kind": row.kind})
+    return found

@@ -1,4 +1,4 @@
-"""Read side of cases: categories, who may act in a grid, a case's detail for a given person."""
+"""Read side of cases: categories, who may read case rows, a case's detail for the principal."""
 
 from __future__ import annotations
 
@@ -8,13 +8,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gridmap import codes
+from gridmap.access import CASE_ROLES, CaseScope, Principal, Role
 from gridmap.cases import deadlines, workflow
 from gridmap.cases.privacy import mask_phone
 from gridmap.cases.repositories import cases as repo
 from gridmap.cases.services import cases
-from gridmap.errors import NotFound
+from gridmap.errors import Forbidden, NotFound, Unauthorized
 from gridmap.models import Case
+
+READERS = CASE_ROLES | {Role.ADMIN}
+"""Who reads case rows (board, exports, map points, detail, photos): the roles that work cases,
+each in their scope, and administrators. Planners and data officers see statistics only."""
 
 
 def json_safe(value: Any) -> Any:
@@ -40,24 +44,29 @@ def categories(session: Session, *, lang: str) -> list[dict[str, Any]]:
             for c in repo.categories(session)]
 
 
-def people_for_grid(session: Session, grid_code: str, *, lang: str) -> list[dict[str, Any]]:
-    """The grid's worker and Party households, its community's secretary and enrolled staff."""
-    grid = codes.parse(grid_code, codes.Level.GRID, field="grid")
-    community = codes.ancestor(grid, codes.Level.COMMUNITY) or ""
-    return [{"id": r["id"], "name": r["name"], "role": r["role"],
-             "department": r["department_en"] if lang == "en" else r["department_zh"]}
-            for r in repo.people_for_grid(session, grid, community)]
+def reader_scope(principal: Principal) -> CaseScope:
+    """The cases ``principal`` may read, for a role among :data:`READERS`.
+
+    Raises
+    ------
+    Unauthorized
+        For the public.
+    Forbidden
+        For a signed-in role that reads no case rows (planner, data officer).
+    """
+    if not principal.signed_in:
+        raise Unauthorized(Unauthorized.MESSAGE)
+    if not principal.has(*READERS):
+        raise Forbidden("您的岗位不能查看案件明细 (your role cannot see case records)")
+    return principal.case_scope()
 
 
-def _handles(case: Case, actor: workflow.Actor, view: workflow.CaseView) -> bool:
-    """May this person see the reporter's phone? Only the case's handlers may."""
-    if actor.role == "community_secretary" and actor.community_code == case.community_code:
-        return True
-    if actor.role == "grid_worker" and case.grid_code in actor.member_grids:
-        return True
-    departments = {view.owner_department} | {c.department_code for c in view.cohandlers}
-    return (actor.role == "department_staff" and actor.department_code in departments
-            and case.grid_code in actor.enrolled_grids)
+def readable_case(session: Session, principal: Principal, case_id: int) -> Case:
+    """The case, if ``principal`` may read it; NotFound otherwise (existence is not revealed)."""
+    case = repo.scoped_case(session, case_id, reader_scope(principal))
+    if case is None:
+        raise NotFound(f"案件 {case_id} 不存在 (case not found)")
+    return case
 
 
 def _due(case: Case, now: datetime) -> dict[str, str]:
@@ -70,14 +79,17 @@ def _due(case: Case, now: datetime) -> dict[str, str]:
     }
 
 
-def detail(session: Session, case_id: int, *, actor_id: int | None, lang: str) -> dict[str, Any]:
-    """Everything the detail page shows; the phone is masked unless ``actor_id`` handles it."""
-    case = repo.get_case(session, case_id)
-    if case is None:
-        raise NotFound(f"案件 {case_id} 不存在 (case not found)")
+def detail(session: Session, principal: Principal, case_id: int, *,
+           lang: str) -> dict[str, Any]:
+    """Everything the detail page shows, for a case in ``principal``'s scope (NotFound outside).
+
+    The reporter's phone is always masked; ``may_reveal_phone`` says whether the principal may
+    ask for the full number (see :func:`gridmap.cases.services.personal.reveal_phone`), and
+    ``allowed_actions`` what they may do now.
+    """
+    case = readable_case(session, principal, case_id)
     view = cases.view(session, case)
-    actor = cases.actor(session, actor_id) if actor_id is not None else None
-    allowed = [a.value for a in workflow.allowed_actions(view, actor)] if actor else []
+    allowed = [a.value for a in workflow.allowed_actions(view, principal)]
     category = repo.category(session, case.category, active_only=False)
     lon, lat = repo.position(session, case_id)
     names = repo.department_names(session, lang)
@@ -94,8 +106,8 @@ def detail(session: Session, case_id: int, *, actor_id: int | None, lang: str) -
         "owner_department_name": names.get(case.owner_department or ""),
         "reopen_count": case.reopen_count, "rating": case.rating,
         "reporter_name": case.reporter_name,
-        "reporter_phone": case.reporter_phone if actor and _handles(case, actor, view)
-        else mask_phone(case.reporter_phone),
+        "reporter_phone": mask_phone(case.reporter_phone),
+        "may_reveal_phone": bool(case.reporter_phone) and workflow.is_handler(view, principal),
         "created_at": case.created_at, "respond_by": case.respond_by,
         "resolve_by": case.resolve_by, "responded_at": case.responded_at,
         "resolved_at": case.resolved_at, "closed_at": case.closed_at, "version": case.version,

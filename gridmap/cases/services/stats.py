@@ -38,22 +38,30 @@ Counts, for the cases reported in the month (or the whole range, or a child unit
   cases in the range; a grid has none. Territorial children with no case are listed with zeros.
 
 A rate whose denominator is 0 is ``null``, never 0 or 100 %.
+
+Who sees what: statistics are counts and rates, no resident's data, for the roles in
+:data:`gridmap.access.STATISTICS_ROLES` (supervisors, planners, administrators), each for
+:meth:`~gridmap.access.Principal.statistics_area` (a district, sub-district or community, or the
+whole city). A territorial unit outside that area is refused (403); a department's figures are
+limited to its cases and enrolled grids inside the area.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from gridmap import codes
+from gridmap.access import Principal
 from gridmap.cases.deadlines import LOCAL_UTC_OFFSET
 from gridmap.cases.repositories import stats as repo
 from gridmap.cases.repositories.stats import COUNT_COLUMNS, DEPARTMENT, LEVELS, StatsQuery
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 
 _LEVEL_ZH = {"district": "区", "subdistrict": "街道", "community": "社区", "grid": "网格",
              "department": "部门"}
@@ -135,8 +143,36 @@ def metrics(counts: Mapping[str, Any] | None, residents: int | None) -> dict[str
     return out
 
 
-def stats(session: Session, q: StatsQuery, months: list[str], *, lang: str) -> dict[str, Any]:
-    """The whole dashboard for one unit: totals, months, children, categories, states."""
+def _area(principal: Principal) -> str | None:
+    """The area whose statistics ``principal`` sees (None: the city); 401/403 for others."""
+    if not principal.signed_in:
+        raise Unauthorized(Unauthorized.MESSAGE)
+    return principal.statistics_area()
+
+
+def scoped(principal: Principal, q: StatsQuery) -> StatsQuery:
+    """``q`` as ``principal`` may ask it: a unit inside their area, a department limited to it.
+
+    Raises
+    ------
+    Forbidden
+        For a role without statistics, or a territorial unit outside the principal's area.
+    """
+    area = _area(principal)
+    if area is None:
+        return q
+    if q.level == DEPARTMENT:
+        return replace(q, area=area)
+    if not codes.nests(area, q.code):
+        raise Forbidden(f"{q.code} 不在您的辖区 {area} 内 (outside your area {area})")
+    return q
+
+
+def stats(session: Session, principal: Principal, q: StatsQuery, months: list[str], *,
+          lang: str) -> dict[str, Any]:
+    """The whole dashboard for one unit as ``principal`` may see it: totals, months, children,
+    categories, states (see :func:`scoped`)."""
+    q = scoped(principal, q)
     path = repo.unit_path(session, q.level, q.code, lang=lang)
     if not path:
         raise NotFound(f"没有代码为 {q.code} 的{_LEVEL_ZH[q.level]} (no {q.level} with code {q.code})")
@@ -144,7 +180,7 @@ def stats(session: Session, q: StatsQuery, months: list[str], *, lang: str) -> d
     by_set: dict[str, dict[str | None, Mapping[str, Any]]] = {}
     for row in rows:
         by_set.setdefault(row["set"], {})[row["key"]] = row
-    residents = repo.residents(session, q.level, q.code)
+    residents = repo.residents(session, q.level, q.code, area=q.area)
     unit_residents = sum(residents.values())
     return {
         "unit": {**path[-1], "path": path}, "from": months[0], "to": months[-1],
@@ -158,9 +194,13 @@ def stats(session: Session, q: StatsQuery, months: list[str], *, lang: str) -> d
     }
 
 
-def pickers(session: Session, *, lang: str) -> dict[str, list[dict[str, str]]]:
-    """The districts and departments the page offers as starting units."""
-    return repo.pickers(session, lang=lang)
+def pickers(session: Session, principal: Principal, *, lang: str) -> dict[str, Any]:
+    """The districts and departments the page offers as starting units, and ``home``: the unit
+    the principal's figures start from (their area; None for the city)."""
+    area = _area(principal)
+    level = codes.level_of(area) if area else None
+    home = {"level": level.value, "code": area} if level is not None and area else None
+    return {**repo.pickers(session, area=area, lang=lang), "home": home}
 
 
 def _child_level(level: str) -> str | None:

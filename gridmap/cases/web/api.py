@@ -1,4 +1,7 @@
-"""Case API: categories, the people who may act, intake, detail, workflow actions, photos."""
+"""Case API: categories, intake, detail, workflow actions, the reporter's phone, board, exports,
+photos. Everything but the categories needs a signed-in principal, who is the acting person;
+the services read through the principal's scope (out of scope is 404) and the workflow decides
+what they may do (403 with who may)."""
 
 from __future__ import annotations
 
@@ -16,14 +19,14 @@ from flask import (
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gridmap import codes
 from gridmap.cases.services import board as case_board
-from gridmap.cases.services import cases, photos
+from gridmap.cases.services import cases, personal, photos
 from gridmap.cases.services import queries as case_queries
 from gridmap.cases.services.photos import UploadedPhoto
 from gridmap.crs import parse_crs
-from gridmap.errors import Forbidden, InvalidInput, PayloadTooLarge
+from gridmap.errors import InvalidInput, PayloadTooLarge
 from gridmap.web import params
+from gridmap.web.auth import current_principal, require
 from gridmap.web.db import session_factory, settings
 from gridmap.web.i18n import current_lang
 from gridmap.web.ratelimit import limited
@@ -68,34 +71,25 @@ def _upload(photo_field: str) -> tuple[dict[str, Any], list[UploadedPhoto]]:
                               f"(request larger than {mb} MB)") from exc
 
 
-def _person(fields: dict[str, Any]) -> int:
-    """The acting person's id (field ``actor_id`` or header X-Gridmap-Person); 403 if absent."""
-    raw = fields.get("actor_id") or request.headers.get("X-Gridmap-Person")
-    if raw is None or str(raw).strip() == "":
-        raise Forbidden("请先选择操作人 (choose who is acting: actor_id)")
-    return params.integer({"actor_id": str(raw)}, "actor_id", default=0, lo=1, hi=2**62)
+def _no_store(response: Response) -> Response:
+    """Keep a response with a resident's data out of every cache (browser and proxy)."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/api/case-categories")
 def categories() -> Response:
-    """The case categories with their default departments and deadlines."""
+    """The case categories with their default departments and deadlines (public: Open311 lists
+    them too)."""
     with session_factory()() as session:
         return jsonify(case_queries.categories(session, lang=current_lang()))
-
-
-@bp.get("/api/people")
-def people() -> Response:
-    """The people who may act on cases of a grid (until accounts exist, the UI picks one)."""
-    grid = codes.parse(request.args.get("grid", ""), codes.Level.GRID, field="grid")
-    with session_factory()() as session:
-        return jsonify(case_queries.people_for_grid(session, grid, lang=current_lang()))
 
 
 def _intake_request(fields: dict[str, Any],
                     uploaded: list[UploadedPhoto]) -> cases.IntakeRequest:
     """The intake form (or JSON body) as the service's request."""
     return cases.IntakeRequest(
-        actor_id=_person(fields), category=str(fields.get("category", "")),
+        category=str(fields.get("category", "")),
         description=str(fields.get("description", "")),
         channel=str(fields.get("channel", "grid_patrol")),
         lon=params.number(fields, "lon"), lat=params.number(fields, "lat"),
@@ -112,42 +106,55 @@ def _intake_request(fields: dict[str, Any],
 
 @bp.post("/api/cases")
 @limited("intake")
+@require(*cases.INTAKE_ROLES)
 def create() -> tuple[Response, int]:
     """Intake: locate, route and save a case (or ask which grid / show possible duplicates)."""
-    result = cases.intake(session_factory(), _intake_request(*_upload("photos")),
-                          media_dir=settings().media_dir)
+    result = cases.intake(session_factory(), current_principal(),
+                          _intake_request(*_upload("photos")), media_dir=settings().media_dir)
     body: dict[str, Any] = {"status": result.status, "case_id": result.case_id}
     if result.candidates:
         body["candidates"] = result.candidates
     return jsonify(case_queries.json_safe(body)), _STATUS[result.status]
 
 
-@bp.get("/api/cases/<int:case_id>")
-def detail(case_id: int) -> Response:
-    """A case with its history, photos, co-handlers and what the acting person may do."""
-    person = request.args.get("actor_id")
-    actor_id = int(person) if person and person.isdigit() else None
+def _detail(case_id: int) -> Response:
     with session_factory()() as session:
-        found = case_queries.detail(session, case_id, actor_id=actor_id, lang=current_lang())
-    return jsonify(found)
+        found = case_queries.detail(session, current_principal(), case_id, lang=current_lang())
+    return _no_store(jsonify(found))
+
+
+@bp.get("/api/cases/<int:case_id>")
+@require(*case_queries.READERS)
+def detail(case_id: int) -> Response:
+    """A case in the principal's scope with its history, photos, co-handlers, what they may do
+    and whether they may see the reporter's full phone (always masked here)."""
+    return _detail(case_id)
+
+
+@bp.post("/api/cases/<int:case_id>/reporter-phone")
+@limited("case_actions")
+@require()
+def reporter_phone(case_id: int) -> Response:
+    """The reporter's full phone number, for the case's handlers only; every reveal is logged."""
+    phone = personal.reveal_phone(session_factory(), current_principal(), case_id)
+    return _no_store(jsonify({"reporter_phone": phone}))
 
 
 @bp.post("/api/cases/<int:case_id>/actions")
 @limited("case_actions")
+@require()
 def act(case_id: int) -> Response:
-    """Apply a workflow action (dispatch, start, resolve, verify, rate, …) with a version check."""
+    """Apply a workflow action (dispatch, start, resolve, verify, rate, reassign, …) as the
+    signed-in person, with a version check."""
     fields, after_photos = _upload("after_photos")
     version = params.integer({"version": str(fields.get("version", ""))}, "version",
                              default=-1, lo=-1, hi=2**31)
     if version < 0:
         raise InvalidInput("缺少案件版本号 version (missing 'version')")
-    person = _person(fields)
-    cases.act(session_factory(), case_id, person, str(fields.get("action", "")), version=version,
-              params=_action_params(fields), after_photos=after_photos,
+    cases.act(session_factory(), current_principal(), case_id, str(fields.get("action", "")),
+              version=version, params=_action_params(fields), after_photos=after_photos,
               media_dir=settings().media_dir)
-    with session_factory()() as session:
-        return jsonify(case_queries.detail(session, case_id, actor_id=person,
-                                           lang=current_lang()))
+    return _detail(case_id)
 
 
 def _action_params(fields: dict[str, Any]) -> dict[str, Any]:
@@ -160,47 +167,52 @@ def _action_params(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/api/cases")
+@require(*case_queries.READERS)
 def board() -> Response:
-    """The case board: filtered, overdue first, keyset-paginated (``cursor``)."""
+    """The principal's case board: filtered, overdue first, keyset-paginated (``cursor``)."""
     filters = case_board.parse_filter(request.args)
     limit = params.integer(request.args, "limit", default=50, lo=1, hi=200)
     with session_factory()() as session:
-        return jsonify(case_board.page(session, filters, cursor=request.args.get("cursor"),
-                                       limit=limit, lang=current_lang()))
+        body = case_board.page(session, current_principal(), filters,
+                               cursor=request.args.get("cursor"), limit=limit, lang=current_lang())
+    return _no_store(jsonify(body))
 
 
 @bp.get("/api/cases.csv")
+@require(*case_queries.READERS)
 def board_csv() -> Response:
-    """The filtered board as CSV, streamed (reporter phones masked)."""
-    filters = case_board.parse_filter(request.args)
-    return _stream(case_board.csv_lines, filters, "text/csv", "cases.csv")
+    """The principal's filtered board as CSV, streamed (reporter phones masked), logged."""
+    return _export(case_board.csv_lines, "csv", "text/csv")
 
 
 @bp.get("/api/cases.geojson")
+@require(*case_queries.READERS)
 def board_geojson() -> Response:
-    """The filtered board as GeoJSON points, streamed (reporter phones masked)."""
+    """The principal's filtered board as GeoJSON points, streamed (phones masked), logged."""
+    return _export(case_board.geojson_chunks, "geojson", "application/geo+json")
+
+
+def _export(produce: Any, fmt: str, mimetype: str) -> Response:
     filters = case_board.parse_filter(request.args)
-    return _stream(case_board.geojson_chunks, filters, "application/geo+json", "cases.geojson")
-
-
-def _stream(produce: Any, filters: Any, mimetype: str, filename: str) -> Response:
-    lang = current_lang()
+    principal, lang = current_principal(), current_lang()
+    personal.log_export(session_factory(), principal, filters, fmt=fmt)  # before the first byte
 
     def chunks() -> Iterator[str]:
         with session_factory()() as session:
-            yield from produce(session, filters, lang=lang)
+            yield from produce(session, principal, filters, lang=lang)
 
-    return Response(stream_with_context(chunks()), mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return _no_store(Response(
+        stream_with_context(chunks()), mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="cases.{fmt}"'}))
 
 
 @bp.get("/media/<path:path>")
+@require()
 def media(path: str) -> Response:
-    """A stored case photo or thumbnail, typed as stored and kept out of every shared cache."""
-    with session_factory()() as session:
-        found = photos.media_file(session, path)
+    """A stored case photo or thumbnail of a case in the principal's scope (404 otherwise),
+    typed as stored and kept out of every shared cache; viewing an original is logged."""
+    found = photos.media_file(session_factory(), current_principal(), path)
     response = send_from_directory(settings().media_dir, found.path, mimetype=found.content_type)
     # Residents' photos: no proxy or browser cache may keep a copy (issue 8, privacy).
-    response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return _no_store(response)

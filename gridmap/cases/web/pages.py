@@ -1,11 +1,18 @@
-"""Case pages for people (HTML): intake, detail, board. All data comes from the case JSON API."""
+"""Case pages for people (HTML): intake, detail, board. All data comes from the case JSON API.
+
+Each needs an account (the public is sent to the sign-in page) with a role that uses it: intake
+for those who report, the others for those who read case rows.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint
 
 from gridmap.cases.labels import state_labels
+from gridmap.cases.services.cases import INTAKE_ROLES
+from gridmap.cases.services.queries import READERS
 from gridmap.cases.web.page import render_case_page
+from gridmap.web.auth import require
 
 bp = Blueprint("case_pages", __name__)
 
@@ -17,18 +24,21 @@ def _labels() -> dict[str, object]:
 
 
 @bp.get("/cases/new")
+@require(*INTAKE_ROLES)
 def new_case() -> str:
     """Intake (上报案件): place the case on the map, fill the form, submit."""
     return render_case_page("cases/new.html")
 
 
 @bp.get("/cases/<int:case_id>")
+@require(*READERS)
 def case_detail(case_id: int) -> str:
     """One case (案件详情): map, facts, photos, timeline and the actions the person may take."""
     return render_case_page("cases/detail.html", caseId=case_id)
 
 
 @bp.get("/cases")
+@require(*READERS)
 def board() -> str:
     """The case board (案件看板): filters, overdue first, load more, CSV and GeoJSON export."""
     return render_case_page("cases/board.html")

@@ -19,8 +19,9 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from gridmap.access import Principal, Role
 from gridmap.cases import deadlines, workflow
-from gridmap.cases.workflow import Action, Actor, CaseView, State
+from gridmap.cases.workflow import Action, CaseView, State
 from gridmap.demo.generator.names import person_names, phones
 
 DAYS = 365
@@ -313,9 +314,9 @@ class _Ctx:
     view: CaseView
     t: float
     now: float
-    worker: Actor
-    secretary: Actor | None
-    staff: dict[str, Actor]
+    worker: Principal
+    secretary: Principal | None
+    staff: dict[str, Principal]
     rnd: _Stream
     events: list[tuple[Any, ...]]
     parts: dict[str, list[Any]]  # department -> [added_at, done, note, done_at]
@@ -323,17 +324,17 @@ class _Ctx:
     resolved: float | None = None
     closed: float | None = None
 
-    def owner(self) -> Actor:
+    def owner(self) -> Principal:
         v = self.view
         return self.worker if v.owner_kind != "department" else self.staff[str(v.owner_department)]
 
-    def clerk(self) -> Actor:
+    def clerk(self) -> Principal:
         """Who records a dispatch, rating or closure: usually the grid worker."""
         if self.secretary is not None and self.rnd() < P["secretary_acts"]:
             return self.secretary
         return self.worker
 
-    def do(self, action: Action, actor: Actor | None, after_h: float, **params: Any) -> None:
+    def do(self, action: Action, actor: Principal | None, after_h: float, **params: Any) -> None:
         at = max(self.t + after_h * 3600.0, self.t + 60.0)
         if at > self.now or actor is None:
             raise _Stop
@@ -365,9 +366,9 @@ class _Ctx:
 class _Roster:
     """Who acts where: each grid's worker, community secretary and enrolled staff."""
 
-    worker_of: dict[str, Actor]
-    secretary_of: dict[str, Actor]
-    staff_of: dict[str, dict[str, Actor]]
+    worker_of: dict[str, Principal]
+    secretary_of: dict[str, Principal]
+    staff_of: dict[str, dict[str, Principal]]
     community_of: dict[str, str]
 
 
@@ -376,7 +377,7 @@ def _roster(inputs: CaseInputs) -> _Roster:
     m = inputs.members[inputs.members["role"] == "grid_worker"]
     p = inputs.people
     sec = p[p["role"] == "community_secretary"].sort_values("person_id").drop_duplicates("community_code")
-    staff: dict[str, dict[str, Actor]] = {}
+    staff: dict[str, dict[str, Principal]] = {}
     for g, d, pid in inputs.enrollments[["grid_code", "department_code", "person_id"]].itertuples(
             index=False):
         if pid in actors:
@@ -429,19 +430,28 @@ def _report(roster: _Roster, grid: str, channel: str, at: float, rnd: _Stream, n
     return ctx
 
 
-def _actors(inputs: CaseInputs) -> dict[int, Actor]:
-    """Every person as the workflow sees them (the same memberships gridmap/sql/actor.sql reads)."""
-    member = inputs.members.groupby("person_id")["grid_code"].agg(frozenset).to_dict()
-    enrolled = inputs.enrollments.groupby("person_id")["grid_code"].agg(frozenset).to_dict()
+def _actors(inputs: CaseInputs) -> dict[int, Principal]:
+    """Every acting person as the workflow would see them signed in with their post's account
+    (the same scope gridmap/accounts/sql/principal.sql gives a grid worker, a community
+    secretary as community staff, and a department's staff member). The synthetic events keep
+    these person ids; no account is made here."""
+    workers = inputs.members[inputs.members["role"] == "grid_worker"]
+    member = workers.groupby("person_id")["grid_code"].agg(frozenset).to_dict()
+    e = inputs.enrollments
+    enrolled = e.groupby(["person_id", "department_code"])["grid_code"].agg(frozenset).to_dict()
     none: frozenset[str] = frozenset()
-    return {int(pid): Actor(int(pid), role, _str_or_none(comm), _str_or_none(dept),
-                            member.get(pid, none), enrolled.get(pid, none))
-            for pid, role, comm, dept in inputs.people[
-                ["person_id", "role", "community_code", "department_code"]].itertuples(index=False)}
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+    actors: dict[int, Principal] = {}
+    for pid, role, comm, dept in inputs.people[
+            ["person_id", "role", "community_code", "department_code"]].itertuples(index=False):
+        if role == "grid_worker":
+            actors[int(pid)] = Principal(person_id=int(pid), role=Role.GRID_WORKER,
+                                         grids=member.get(pid, none))
+        elif role == "community_secretary" and isinstance(comm, str):
+            actors[int(pid)] = Principal(person_id=int(pid), role=Role.COMMUNITY_STAFF, area_code=comm)
+        elif role == "department_staff" and isinstance(dept, str):
+            actors[int(pid)] = Principal(person_id=int(pid), role=Role.DEPARTMENT_STAFF,
+                                         department_code=dept, grids=enrolled.get((pid, dept), none))
+    return actors
 
 
 def _walk(ctx: _Ctx, plan: Mapping[str, Any], defaults: list[str], respond_h: float,

@@ -21,50 +21,66 @@ from gridmap.cases.deadlines import (
     resolution_status,
     response_status,
 )
+from gridmap.access import PUBLIC, Principal, Role
 from gridmap.cases.workflow import (
     Action,
-    Actor,
     CaseView,
     CoHandler,
     State,
     allowed_actions,
     apply,
+    is_handler,
     is_resolution,
     is_response,
 )
 from gridmap.errors import Conflict, Forbidden, InvalidInput
 
-GRID, OTHER_GRID = "210103001001", "210103001002"
-COMMUNITY, OTHER_COMMUNITY = "210103001", "210103002"
+DISTRICT, OTHER_DISTRICT = "210103", "210104"
+SUBDISTRICT, OTHER_SUBDISTRICT = "210103001", "210103002"
+COMMUNITY, OTHER_COMMUNITY = "210103001001", "210103001002"
+GRID, OTHER_GRID = COMMUNITY + "001", COMMUNITY + "002"
 OWNER_DEPT, COHANDLER_DEPT, SPARE_DEPT, SPARE_DEPT_2 = "heating", "housing", "civil_affairs", "water"
 ENROLLED = frozenset({OWNER_DEPT, COHANDLER_DEPT, SPARE_DEPT, SPARE_DEPT_2})
 NOT_ENROLLED = "police"
 
 
-def person(pid: int, role: str, *, community: str | None = None, department: str | None = None,
-           member: tuple[str, ...] = (), enrolled: tuple[str, ...] = ()) -> Actor:
-    return Actor(person_id=pid, role=role, community_code=community, department_code=department,
-                 member_grids=frozenset(member), enrolled_grids=frozenset(enrolled))
+def person(pid: int, role: Role | None, *, area: str | None = None, department: str | None = None,
+           grids: tuple[str, ...] = ()) -> Principal:
+    return Principal(account_id=100 + pid, person_id=pid if role else None, role=role,
+                     area_code=area, department_code=department, grids=frozenset(grids))
 
 
-WORKER = person(1, "grid_worker", community=COMMUNITY, member=(GRID,))
-OTHER_WORKER = person(2, "grid_worker", community=COMMUNITY, member=(OTHER_GRID,))
-SECRETARY = person(3, "community_secretary", community=COMMUNITY)
-OTHER_SECRETARY = person(4, "community_secretary", community=OTHER_COMMUNITY)
-OWNER_STAFF = person(5, "department_staff", department=OWNER_DEPT, enrolled=(GRID,))
-OWNER_STAFF_ELSEWHERE = person(6, "department_staff", department=OWNER_DEPT, enrolled=(OTHER_GRID,))
-SPARE_STAFF = person(7, "department_staff", department=SPARE_DEPT, enrolled=(GRID,))
-COHANDLER_STAFF = person(8, "department_staff", department=COHANDLER_DEPT, enrolled=(GRID,))
-COHANDLER_STAFF_ELSEWHERE = person(9, "department_staff", department=COHANDLER_DEPT, enrolled=(OTHER_GRID,))
-PARTY = person(10, "party_household", community=COMMUNITY, member=(GRID,))
-# WORKER names the community too, yet is not its secretary; PARTY serves in the grid, yet acts on nothing.
+WORKER = person(1, Role.GRID_WORKER, grids=(GRID,))
+OTHER_WORKER = person(2, Role.GRID_WORKER, grids=(OTHER_GRID,))
+COMMUNITY_STAFF = person(3, Role.COMMUNITY_STAFF, area=COMMUNITY)
+OTHER_COMMUNITY_STAFF = person(4, Role.COMMUNITY_STAFF, area=OTHER_COMMUNITY)
+OWNER_STAFF = person(5, Role.DEPARTMENT_STAFF, department=OWNER_DEPT, grids=(GRID,))
+OWNER_STAFF_ELSEWHERE = person(6, Role.DEPARTMENT_STAFF, department=OWNER_DEPT, grids=(OTHER_GRID,))
+SPARE_STAFF = person(7, Role.DEPARTMENT_STAFF, department=SPARE_DEPT, grids=(GRID,))
+COHANDLER_STAFF = person(8, Role.DEPARTMENT_STAFF, department=COHANDLER_DEPT, grids=(GRID,))
+COHANDLER_STAFF_ELSEWHERE = person(9, Role.DEPARTMENT_STAFF, department=COHANDLER_DEPT,
+                                   grids=(OTHER_GRID,))
+SUBDISTRICT_STAFF = person(10, Role.SUBDISTRICT_STAFF, area=SUBDISTRICT)
+OTHER_SUBDISTRICT_STAFF = person(11, Role.SUBDISTRICT_STAFF, area=OTHER_SUBDISTRICT)
+CENTRE = person(12, Role.DISTRICT_CENTRE, area=DISTRICT)
+OTHER_CENTRE = person(13, Role.DISTRICT_CENTRE, area=OTHER_DISTRICT)
+PLANNER = person(14, Role.PLANNER, area=DISTRICT)
+DATA_OFFICER = person(15, Role.DATA_OFFICER)
+ADMIN = person(16, Role.ADMIN)
+# Roles that read or run the system but work no case; the public is not signed in at all.
+BYSTANDERS = {"planner": PLANNER, "data_officer": DATA_OFFICER, "admin": ADMIN, "public": PUBLIC}
 CAST = {
-    "worker": WORKER, "other_worker": OTHER_WORKER, "secretary": SECRETARY,
-    "other_secretary": OTHER_SECRETARY, "owner_staff": OWNER_STAFF,
+    "worker": WORKER, "other_worker": OTHER_WORKER, "community_staff": COMMUNITY_STAFF,
+    "other_community_staff": OTHER_COMMUNITY_STAFF, "subdistrict_staff": SUBDISTRICT_STAFF,
+    "other_subdistrict_staff": OTHER_SUBDISTRICT_STAFF, "district_centre": CENTRE,
+    "other_district_centre": OTHER_CENTRE, "owner_staff": OWNER_STAFF,
     "owner_staff_elsewhere": OWNER_STAFF_ELSEWHERE, "spare_staff": SPARE_STAFF,
     "cohandler_staff": COHANDLER_STAFF, "cohandler_staff_elsewhere": COHANDLER_STAFF_ELSEWHERE,
-    "party": PARTY,
+    **BYSTANDERS,
 }
+# Community staff, and sub-district and district staff over the grid, may do the same things.
+SUPERVISING = {"community_staff", "subdistrict_staff", "district_centre"}
+WORKER_OR_SUPERVISOR = {"worker"} | SUPERVISING
 
 # The rules of issue 3, restated: action -> states it may start from.
 SOURCES: dict[Action, set[State]] = {
@@ -81,22 +97,24 @@ SOURCES: dict[Action, set[State]] = {
     Action.SUSPEND: {State.REPORTED, State.DISPATCHED, State.IN_PROGRESS, State.RETURNED},
     Action.RESUME: {State.SUSPENDED},
     Action.CANCEL: {State.REPORTED, State.DISPATCHED, State.RETURNED, State.SUSPENDED},
+    Action.REASSIGN: {State.DISPATCHED, State.IN_PROGRESS},
 }
 # ... and who may act, on a case owned by OWNER_DEPT with COHANDLER_DEPT pulled in.
 PERMITTED: dict[Action, set[str]] = {
-    Action.DISPATCH: {"worker", "secretary"},
+    Action.DISPATCH: WORKER_OR_SUPERVISOR,
     Action.START: {"owner_staff"},
     Action.RETURN: {"owner_staff"},
     Action.WHISTLE: {"owner_staff"},
     Action.FINISH_PART: {"cohandler_staff"},
     Action.RESOLVE: {"owner_staff"},
-    Action.VERIFY: {"secretary"},
-    Action.REJECT_VERIFICATION: {"secretary"},
-    Action.RATE: {"worker", "secretary"},
-    Action.CLOSE: {"worker", "secretary"},
-    Action.SUSPEND: {"secretary"},
-    Action.RESUME: {"secretary"},
-    Action.CANCEL: {"worker", "secretary"},
+    Action.VERIFY: SUPERVISING,
+    Action.REJECT_VERIFICATION: SUPERVISING,
+    Action.RATE: WORKER_OR_SUPERVISOR,
+    Action.CLOSE: WORKER_OR_SUPERVISOR,
+    Action.SUSPEND: SUPERVISING,
+    Action.RESUME: SUPERVISING,
+    Action.CANCEL: WORKER_OR_SUPERVISOR,
+    Action.REASSIGN: SUPERVISING,
 }
 # Valid parameters for each action, and the state it leads to (None: stays where it is).
 PARAMS: dict[Action, dict[str, Any]] = {
@@ -109,13 +127,14 @@ PARAMS: dict[Action, dict[str, Any]] = {
     Action.RATE: {"rating": "satisfied"},
     Action.SUSPEND: {"note": "等待供暖季"},
     Action.CANCEL: {"reason": "duplicate"},
+    Action.REASSIGN: {"department": SPARE_DEPT, "note": "派错部门，改派民政"},
 }
 TARGET: dict[Action, State | None] = {
     Action.DISPATCH: State.DISPATCHED, Action.START: State.IN_PROGRESS, Action.RETURN: State.RETURNED,
     Action.WHISTLE: None, Action.FINISH_PART: None, Action.RESOLVE: State.RESOLVED,
     Action.VERIFY: State.VERIFIED, Action.REJECT_VERIFICATION: State.IN_PROGRESS, Action.RATE: State.RATED,
     Action.CLOSE: State.CLOSED, Action.SUSPEND: State.SUSPENDED, Action.RESUME: None,
-    Action.CANCEL: State.CANCELLED,
+    Action.CANCEL: State.CANCELLED, Action.REASSIGN: State.DISPATCHED,
 }
 PRE_DISPATCH = {State.REPORTED, State.RETURNED}
 
@@ -180,6 +199,12 @@ def test_every_allowed_transition(pair):
     (Action.RATE, {"rating": "basically_satisfied"}, {"rating": "basically_satisfied"}),
     (Action.CANCEL, {"reason": "invalid"}, {"reason": "invalid"}),
     (Action.RETURN, {"note": "不归我们"}, {"department": OWNER_DEPT}),
+    (Action.REASSIGN, {"department": SPARE_DEPT, "note": "改派"},
+     {"owner_kind": "department", "department": SPARE_DEPT, "from_owner_kind": "department",
+      "from_department": OWNER_DEPT}),
+    (Action.REASSIGN, {"department": None, "note": "网格自办"},
+     {"owner_kind": "grid", "department": None, "from_owner_kind": "department",
+      "from_department": OWNER_DEPT}),
 ])
 def test_event_payloads(action, params, payload):
     state = sorted(SOURCES[action])[0]
@@ -191,7 +216,7 @@ def test_event_payloads(action, params, payload):
 def test_dispatch_to_department_and_to_grid_sets_owner():
     to_dept = apply(make_case(State.REPORTED), WORKER, "dispatch", department=SPARE_DEPT).case
     assert (to_dept.owner_kind, to_dept.owner_department) == ("department", SPARE_DEPT)
-    kept = apply(make_case(State.REPORTED), SECRETARY, "dispatch", department=None).case
+    kept = apply(make_case(State.REPORTED), COMMUNITY_STAFF, "dispatch", department=None).case
     assert (kept.owner_kind, kept.owner_department) == ("grid", None)
 
 
@@ -230,7 +255,7 @@ def test_every_action_from_every_wrong_state_is_a_conflict(pair):
 def test_wrong_state_is_reported_before_wrong_person(pair):
     action, state = pair
     with pytest.raises(Conflict):
-        apply(ready_case(action, state), PARTY, action)
+        apply(ready_case(action, state), ADMIN, action)
 
 
 @pytest.mark.parametrize("pair", [(a, s, who) for a, s in allowed_pairs() for who in sorted(CAST)
@@ -244,12 +269,13 @@ def test_every_wrong_person_is_forbidden(pair):
 
 
 @pytest.mark.parametrize("pair", allowed_pairs(), ids=ids)
-def test_party_household_may_do_nothing(pair):
+@pytest.mark.parametrize("who", sorted(BYSTANDERS))
+def test_planners_data_officers_admins_and_the_public_may_do_nothing(pair, who):
     action, state = pair
     case = ready_case(action, state)
-    assert allowed_actions(case, PARTY) == []
+    assert allowed_actions(case, BYSTANDERS[who]) == []
     with pytest.raises(Forbidden):
-        apply(case, PARTY, action, **PARAMS.get(action, {}))
+        apply(case, BYSTANDERS[who], action, **PARAMS.get(action, {}))
 
 
 def test_wrong_person_is_reported_before_bad_parameters():
@@ -269,7 +295,7 @@ def test_terminal_cases_allow_nothing_for_anyone():
 
 def test_unknown_action_is_invalid_input_even_on_a_closed_case():
     with pytest.raises(InvalidInput):
-        apply(make_case(State.CLOSED), PARTY, "delete")
+        apply(make_case(State.CLOSED), PUBLIC, "delete")
 
 
 def test_action_may_be_given_as_its_string():
@@ -331,7 +357,7 @@ def test_rate_requires_a_known_rating(rating):
 @pytest.mark.parametrize("reason", [None, "", "spam", "duplicated"])
 def test_cancel_requires_duplicate_or_invalid(reason):
     with pytest.raises(InvalidInput):
-        apply(make_case(State.REPORTED), SECRETARY, Action.CANCEL, reason=reason)
+        apply(make_case(State.REPORTED), COMMUNITY_STAFF, Action.CANCEL, reason=reason)
 
 
 @pytest.mark.parametrize("reason", ["duplicate", "invalid"])
@@ -352,15 +378,15 @@ def test_resolve_refuses_a_bad_photo_count(after_photos):
 
 def test_happy_path_from_report_to_close():
     case = make_case(State.REPORTED)
-    steps: list[tuple[Actor, Action, dict[str, Any]]] = [
+    steps: list[tuple[Principal, Action, dict[str, Any]]] = [
         (WORKER, Action.DISPATCH, {"department": OWNER_DEPT}),
         (OWNER_STAFF, Action.START, {}),
         (OWNER_STAFF, Action.WHISTLE, {"departments": [SPARE_DEPT]}),
         (SPARE_STAFF, Action.FINISH_PART, {"note": "入户走访完成"}),
         (OWNER_STAFF, Action.RESOLVE, {"note": "暖气已恢复", "after_photos": 1}),
-        (SECRETARY, Action.VERIFY, {}),
+        (COMMUNITY_STAFF, Action.VERIFY, {}),
         (WORKER, Action.RATE, {"rating": "satisfied"}),
-        (SECRETARY, Action.CLOSE, {}),
+        (COMMUNITY_STAFF, Action.CLOSE, {}),
     ]
     states = []
     for actor, action, params in steps:
@@ -378,7 +404,7 @@ def test_happy_path_from_report_to_close():
 def test_dissatisfied_rating_reopens_the_case_with_its_owner():
     parts = (CoHandler(COHANDLER_DEPT, True, "修好了"), CoHandler(SPARE_DEPT, True, "走访了"))
     case = make_case(State.VERIFIED, cohandlers=parts)
-    result = apply(case, SECRETARY, Action.RATE, rating="dissatisfied", note="仍然不热")
+    result = apply(case, COMMUNITY_STAFF, Action.RATE, rating="dissatisfied", note="仍然不热")
     reopened = result.case
     assert reopened.state is State.IN_PROGRESS
     assert (reopened.owner_kind, reopened.owner_department) == ("department", OWNER_DEPT)
@@ -423,7 +449,7 @@ def test_whistle_parts_block_resolve_until_every_part_is_done():
 
 
 def test_reject_verification_sends_the_case_back_and_reopens_the_parts():
-    result = apply(make_case(State.RESOLVED), SECRETARY, Action.REJECT_VERIFICATION, note="灯还是不亮")
+    result = apply(make_case(State.RESOLVED), COMMUNITY_STAFF, Action.REJECT_VERIFICATION, note="灯还是不亮")
     assert result.case.state is State.IN_PROGRESS and result.case.owner_department == OWNER_DEPT
     assert [c.done for c in result.case.cohandlers] == [False]
     assert result.case.reopen_count == 0
@@ -432,19 +458,19 @@ def test_reject_verification_sends_the_case_back_and_reopens_the_parts():
 @pytest.mark.parametrize("state", [State.REPORTED, State.DISPATCHED, State.IN_PROGRESS, State.RETURNED])
 def test_suspend_then_resume_returns_to_the_previous_state(state):
     case = make_case(state)
-    suspended = apply(case, SECRETARY, Action.SUSPEND, note="等待供暖季").case
+    suspended = apply(case, COMMUNITY_STAFF, Action.SUSPEND, note="等待供暖季").case
     assert (suspended.state, suspended.suspended_from) == (State.SUSPENDED, state)
-    assert allowed_actions(suspended, SECRETARY) == [Action.RESUME, Action.CANCEL]
-    resumed = apply(suspended, SECRETARY, Action.RESUME)
+    assert allowed_actions(suspended, COMMUNITY_STAFF) == [Action.RESUME, Action.CANCEL]
+    resumed = apply(suspended, COMMUNITY_STAFF, Action.RESUME)
     assert resumed.case == case
     assert (resumed.event.from_state, resumed.event.to_state) == (State.SUSPENDED, state)
 
 
 def test_resume_without_a_remembered_state_is_a_conflict():
     case = make_case(State.SUSPENDED, suspended_from=None)
-    assert Action.RESUME not in allowed_actions(case, SECRETARY)
+    assert Action.RESUME not in allowed_actions(case, COMMUNITY_STAFF)
     with pytest.raises(Conflict):
-        apply(case, SECRETARY, Action.RESUME)
+        apply(case, COMMUNITY_STAFF, Action.RESUME)
 
 
 def test_return_clears_the_owner_and_allows_redispatch():
@@ -452,11 +478,110 @@ def test_return_clears_the_owner_and_allows_redispatch():
     assert returned.state is State.RETURNED
     assert (returned.owner_kind, returned.owner_department, returned.cohandlers) == (None, None, ())
     assert allowed_actions(returned, OWNER_STAFF) == []
-    redispatched = apply(returned, SECRETARY, Action.DISPATCH, department=SPARE_DEPT).case
+    redispatched = apply(returned, COMMUNITY_STAFF, Action.DISPATCH, department=SPARE_DEPT).case
     assert redispatched.owner_department == SPARE_DEPT
     with pytest.raises(Forbidden):
         apply(redispatched, OWNER_STAFF, Action.START)
     assert apply(redispatched, SPARE_STAFF, Action.START).case.state is State.IN_PROGRESS
+
+
+# --- supervisors at every level, and reassign ------------------------------------------------------
+
+@pytest.mark.parametrize("who", sorted(SUPERVISING))
+def test_every_supervisor_level_takes_a_case_from_report_to_close(who):
+    """Sub-district and district staff may do across their area what community staff may."""
+    boss = CAST[who]
+    case = apply(make_case(State.REPORTED), boss, Action.DISPATCH, department=OWNER_DEPT).case
+    case = apply(case, boss, Action.SUSPEND, note="等待材料").case
+    case = apply(case, boss, Action.RESUME).case
+    case = apply(apply(case, OWNER_STAFF, Action.START).case, OWNER_STAFF, Action.RESOLVE, note="好了").case
+    for action, params in [(Action.VERIFY, {}), (Action.RATE, {"rating": "satisfied"}), (Action.CLOSE, {})]:
+        result = apply(case, boss, action, **params)
+        assert result.event.actor_id == boss.person_id
+        case = result.case
+    assert case.state is State.CLOSED
+
+
+def test_a_supervisor_of_another_area_is_refused_with_who_may():
+    for other in (OTHER_COMMUNITY_STAFF, OTHER_SUBDISTRICT_STAFF, OTHER_CENTRE):
+        assert allowed_actions(make_case(State.REPORTED), other) == []
+        with pytest.raises(Forbidden) as err:
+            apply(make_case(State.RESOLVED), other, Action.VERIFY)
+        assert "may verify" in err.value.message and "社区、街道" in err.value.message
+
+
+@pytest.mark.parametrize("state", [State.DISPATCHED, State.IN_PROGRESS])
+def test_reassign_gives_the_case_to_another_department_and_starts_it_afresh(state):
+    parts = (CoHandler(COHANDLER_DEPT, False, ""), CoHandler(SPARE_DEPT_2, True, "done"))
+    result = apply(make_case(state, cohandlers=parts), CENTRE, Action.REASSIGN, department=SPARE_DEPT,
+                   note="  派错部门  ")
+    case = result.case
+    assert (case.state, case.owner_kind, case.owner_department, case.cohandlers) == \
+        (State.DISPATCHED, "department", SPARE_DEPT, ())
+    assert (result.event.from_state, result.event.note) == (state, "派错部门")
+    assert Action.START in allowed_actions(case, SPARE_STAFF)
+    assert allowed_actions(case, OWNER_STAFF) == [] and allowed_actions(case, COHANDLER_STAFF) == []
+
+
+def test_reassign_keeps_the_case_in_the_grid_and_back_to_a_department():
+    kept = apply(make_case(State.IN_PROGRESS), SUBDISTRICT_STAFF, Action.REASSIGN, department=None,
+                 note="网格员自办").case
+    assert (kept.state, kept.owner_kind, kept.owner_department) == (State.DISPATCHED, "grid", None)
+    assert Action.START in allowed_actions(kept, WORKER)
+    sent = apply(kept, COMMUNITY_STAFF, Action.REASSIGN, department=OWNER_DEPT, note="还是供热").case
+    assert (sent.owner_kind, sent.owner_department) == ("department", OWNER_DEPT)
+
+
+@pytest.mark.parametrize(("case", "department"), [
+    (make_case(State.DISPATCHED), OWNER_DEPT),  # already the owner
+    (make_case(State.DISPATCHED, owner_kind="grid", owner_department=None, cohandlers=()), None),
+    (make_case(State.DISPATCHED), NOT_ENROLLED),
+])
+def test_reassign_to_the_current_owner_or_a_department_not_enrolled_is_refused(case, department):
+    with pytest.raises(InvalidInput) as err:
+        apply(case, CENTRE, Action.REASSIGN, department=department, note="改派")
+    assert "cannot reassign" in err.value.message
+
+
+@pytest.mark.parametrize("note", ["", "  "])
+def test_reassign_needs_a_reason(note):
+    with pytest.raises(InvalidInput, match="reassign requires a note"):
+        apply(make_case(State.DISPATCHED), CENTRE, Action.REASSIGN, department=SPARE_DEPT, note=note)
+
+
+def test_reassign_with_nobody_else_to_take_the_case_is_a_conflict_and_not_offered():
+    case = make_case(State.DISPATCHED, owner_kind="grid", owner_department=None, cohandlers=(),
+                     enrolled_departments=frozenset())
+    assert Action.REASSIGN not in allowed_actions(case, CENTRE)
+    with pytest.raises(Conflict):
+        apply(case, CENTRE, Action.REASSIGN, department=None, note="x")
+
+
+def test_only_supervisors_reassign_and_not_from_other_states():
+    with pytest.raises(Forbidden, match="may reassign"):
+        apply(make_case(State.DISPATCHED), WORKER, Action.REASSIGN, department=SPARE_DEPT, note="x")
+    with pytest.raises(Conflict):
+        apply(make_case(State.RESOLVED), CENTRE, Action.REASSIGN, department=SPARE_DEPT, note="x")
+
+
+# --- who handles a case (and may see the reporter's phone) ------------------------------------
+
+HANDLERS = {"worker", "community_staff", "subdistrict_staff", "district_centre", "owner_staff",
+            "cohandler_staff"}
+
+
+@pytest.mark.parametrize("who", sorted(CAST))
+def test_handlers_are_the_grid_worker_supervisors_owner_and_cohandler_staff(who):
+    case = make_case(State.IN_PROGRESS)
+    assert is_handler(case, CAST[who]) is (who in HANDLERS)
+
+
+def test_a_department_stops_handling_a_case_taken_from_it():
+    case = make_case(State.IN_PROGRESS)
+    assert is_handler(case, OWNER_STAFF)
+    moved = apply(case, CENTRE, Action.REASSIGN, department=SPARE_DEPT, note="改派").case
+    assert not is_handler(moved, OWNER_STAFF) and not is_handler(moved, COHANDLER_STAFF)
+    assert is_handler(moved, SPARE_STAFF)
 
 
 def test_apply_leaves_the_given_case_unchanged():
@@ -486,6 +611,8 @@ def valid_params(case: CaseView, action: Action) -> dict[str, Any]:
         taken = {c.department_code for c in case.cohandlers} | {case.owner_department}
         free = sorted(ENROLLED - taken)
         return {"departments": free[:1] or [SPARE_DEPT]}
+    if action is Action.REASSIGN:  # anyone but the current owner
+        return {"department": SPARE_DEPT if case.owner_kind == "grid" else None, "note": "改派"}
     return PARAMS.get(action, {})
 
 
@@ -572,9 +699,9 @@ def test_response_is_a_dispatch_or_cancel_and_resolution_is_reaching_resolved():
     reported = make_case(State.REPORTED)
     assert is_response(apply(reported, WORKER, Action.DISPATCH, department=OWNER_DEPT).event)
     assert is_response(apply(reported, WORKER, Action.CANCEL, reason="invalid").event)
-    assert not is_response(apply(reported, SECRETARY, Action.SUSPEND, note="x").event)
-    suspended = apply(reported, SECRETARY, Action.SUSPEND, note="x").case
+    assert not is_response(apply(reported, COMMUNITY_STAFF, Action.SUSPEND, note="x").event)
+    suspended = apply(reported, COMMUNITY_STAFF, Action.SUSPEND, note="x").case
     assert is_response(apply(suspended, WORKER, Action.CANCEL, reason="duplicate").event)
     assert not is_response(apply(make_case(State.DISPATCHED), OWNER_STAFF, Action.START).event)
     assert is_resolution(apply(make_case(State.IN_PROGRESS), OWNER_STAFF, Action.RESOLVE, note="ok").event)
-    assert not is_resolution(apply(make_case(State.RESOLVED), SECRETARY, Action.VERIFY).event)
+    assert not is_resolution(apply(make_case(State.RESOLVED), COMMUNITY_STAFF, Action.VERIFY).event)
