@@ -22,6 +22,7 @@ from sqlalchemy import Engine, text
 pytestmark = pytest.mark.e2e
 
 TIMEOUT_MS = 15_000
+SIGN_IN_PAGE = re.compile(r"/login\?next=")     # the page sends the public there, and back
 CATEGORY = "stairwell_lighting"     # 楼道照明 → 房产 (housing)
 TOUCH_PX = 44
 
@@ -230,7 +231,7 @@ def test_intake_explains_errors_and_keeps_the_form(probe: PageProbe, spot: Spot,
 def test_the_public_is_sent_to_sign_in_and_back(probe: PageProbe, cast: Cast) -> None:
     page = probe.page
     page.goto("/cases/new")
-    page.wait_for_url("**/login?next=*", timeout=TIMEOUT_MS)
+    page.wait_for_url(SIGN_IN_PAGE, timeout=TIMEOUT_MS)
     submit_sign_in(page, cast.worker)
     assert page.url.endswith("/cases/new"), page.url
     page.wait_for_function("() => window.gridmap && window.gridmap.ready", timeout=TIMEOUT_MS)

@@ -9,6 +9,7 @@ works. Screenshots go to test-artifacts/ (sign-in-*.png); look at them, passing 
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 from urllib.error import HTTPError
@@ -22,6 +23,7 @@ from sqlalchemy import Engine
 pytestmark = pytest.mark.e2e
 
 TIMEOUT_MS = 15_000
+SIGN_IN_PAGE = re.compile(r"/login\?next=")     # the page sends the public there, and back
 CATEGORY = "water_supply"           # 供水 → water
 PHONE_WIDTH = 390
 TOUCH_PX = 44
@@ -127,7 +129,7 @@ def test_worker_reports_department_handles_community_verifies(
     # The grid worker, on a phone: the intake page sends them to sign in, and back.
     phone = phone_probe.page
     phone.goto("/cases/new")
-    phone.wait_for_url("**/login?next=*", timeout=TIMEOUT_MS)
+    phone.wait_for_url(SIGN_IN_PAGE, timeout=TIMEOUT_MS)
     submit_sign_in(phone, cast.worker)
     assert phone.url.endswith("/cases/new"), phone.url
     assert header_height(phone) <= HEADER_MAX_PX
@@ -147,6 +149,7 @@ def test_worker_reports_department_handles_community_verifies(
     phone.wait_for_selector('body[data-case-state="reported"]', timeout=TIMEOUT_MS)
     case_id = int(phone.url.rstrip("/").rsplit("/", 1)[1])
     phone.wait_for_function("() => window.gridmap.map && window.gridmap.isIdle()", timeout=TIMEOUT_MS)
+    assert phone.locator("h1").inner_text().startswith(f"案件 {case_id}")
     assert "139****1234" in phone.locator("#gc-facts").inner_text()
     assert phone.locator("#gc-reveal-phone").is_visible()
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= PHONE_WIDTH
@@ -218,12 +221,25 @@ def test_a_worker_of_another_grid_cannot_open_the_case(
     probe.console_errors[:] = without(probe.console_errors, 404)
 
 
-def test_sign_out_ends_the_session(probe: PageProbe, cast: Cast) -> None:
+def test_an_ended_session_signs_in_again_and_sign_out_ends_it(probe: PageProbe,
+                                                               cast: Cast) -> None:
     page = probe.page
+    board = re.compile(r"/login\?next=(/|%2F)cases$")
     sign_in(page, cast.department, next_path="/cases")
+    # Every answer renews the session cookie (idle timeout): let them all arrive first.
+    page.wait_for_load_state("networkidle", timeout=TIMEOUT_MS)
+    # The session ends behind the page's back (expired, or signed out elsewhere): the next API
+    # call answers 401 and the page goes to the sign-in page, which brings it back.
+    page.context.clear_cookies()
+    page.locator("#gc-filters button[type=submit]").click()
+    page.wait_for_url(board, timeout=TIMEOUT_MS)
+    submit_sign_in(page, cast.department)
+    assert page.url.endswith("/cases"), page.url
     page.locator("#gc-board-table").wait_for(timeout=TIMEOUT_MS)
+    probe.console_errors[:] = without(probe.console_errors, 401)
+
     sign_out(page)
     assert page.locator("#gm-sign-in-link").is_visible()
     assert page.locator("#gm-user-menu").count() == 0
     page.goto("/cases")
-    page.wait_for_url("**/login?next=%2Fcases", timeout=TIMEOUT_MS)
+    page.wait_for_url(board, timeout=TIMEOUT_MS)
