@@ -327,3 +327,38 @@ def test_point_on_a_grid_boundary_asks_which_grid(probe: PageProbe, spot: Spot, 
     case_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
     assert api(live_server, f"cases/{case_id}", accounts.headers(staff))["grid_code"] == edge["b"]
     probe.console_errors[:] = [e for e in probe.console_errors if "409" not in e]
+
+
+def test_community_reassigns_a_misrouted_case(probe: PageProbe, spot: Spot, cast: Cast,
+                                              accounts: Accounts, client: Any) -> None:
+    case_id = file_case(client, accounts.headers(cast.worker), spot, "property_management",
+                        "物业不管楼顶漏水")
+    community = accounts.headers(cast.community)
+    version = client.get(f"/api/cases/{case_id}", headers=community).get_json()["version"]
+    sent = client.post(f"/api/cases/{case_id}/actions", headers=community, data={
+        "action": "dispatch", "version": str(version), "department": spot.department})
+    assert sent.status_code == 200, sent.get_json()
+    department = sent.get_json()["owner_department_name"]
+
+    page = probe.page
+    sign_in(page, cast.community, next_path=f"/cases/{case_id}")
+    page.wait_for_selector('body[data-case-state="dispatched"]', timeout=TIMEOUT_MS)
+    page.locator("#gc-action-buttons .gc-action-reassign").click()
+    form = page.locator("#gc-action-form")
+    form.wait_for(state="visible", timeout=TIMEOUT_MS)
+    choices = form.locator("select[name=department] option").all_inner_texts()
+    assert department not in choices and "网格自办" in choices      # never the current owner
+    page.select_option("#gc-action-form select[name=department]", "")
+    form.get_by_role("button", name="确认").click()
+    assert form.locator(".gc-form-error").inner_text() == "请填写说明"  # the reason is required
+    page.fill("#gc-action-form textarea[name=note]", "楼顶漏水属公共部位，由网格协调维修基金。")
+    probe.screenshot("cases-detail-reassign-form")
+    form.get_by_role("button", name="确认").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#gc-timeline .gc-event')].pop()"
+        ".dataset.action === 'reassign'", timeout=TIMEOUT_MS)
+    assert page.get_attribute("body", "data-case-state") == "dispatched"
+    last = page.locator("#gc-timeline .gc-event").last
+    assert f"改派：{department} → 网格自办" in last.inner_text()
+    assert "网格自办" in page.locator("#gc-facts").inner_text()
+    probe.screenshot("cases-detail-reassigned")
