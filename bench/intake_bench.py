@@ -7,6 +7,10 @@ for a fixed time and record every answer. Double submits are part of the load: e
 request re-sends the previous token right after its answer, and every 10th request is sent by
 two clients at the same moment with the same token. Afterwards: every acknowledged case is in
 the database (zero lost) and no token has more than one case (zero doubled).
+
+The clients report as one district command centre (who may file anywhere in its district, so
+paired clients at different points may share a client token), authenticated with a personal API
+token made in the setup through the accounts services, as a script would be.
 """
 
 from __future__ import annotations
@@ -24,34 +28,62 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.locate_bench import ensure_bench_db  # noqa: E402
 from bench.server import gunicorn  # noqa: E402
+from gridmap.access import Principal, Role  # noqa: E402
+from gridmap.accounts.services import accounts, tokens  # noqa: E402
 from gridmap.config import Settings  # noqa: E402
 
 
-def bodies(url: str) -> list[str]:
-    """Form bodies at points inside grids with no other grid within 30 m."""
+def busiest_district(url: str) -> str:
+    """The district with the most grids: the one the bench's account reports in."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT left(code, 6) FROM grid GROUP BY 1 ORDER BY count(*) DESC, 1 "
+                           "LIMIT 1").fetchone()
+    assert row is not None, "the bench database has no grids"
+    return str(row[0])
+
+
+def bodies(url: str, district: str) -> list[str]:
+    """Form bodies at points inside the district's grids with no other grid within 30 m."""
     with psycopg.connect(url) as conn:
         rows = conn.execute("""
-            SELECT g.code, ST_X(g.p), ST_Y(g.p),
-                   (SELECT person_id FROM grid_member m
-                     WHERE m.grid_code = g.code AND m.role = 'grid_worker')
+            SELECT g.code, ST_X(g.p), ST_Y(g.p)
             FROM (SELECT code, ST_PointOnSurface(geom) AS p FROM grid
-                  TABLESAMPLE SYSTEM (20)) g
+                  TABLESAMPLE SYSTEM (50) WHERE code LIKE %s) g
             WHERE NOT EXISTS (SELECT 1 FROM grid o WHERE o.code <> g.code
                               AND ST_DWithin(o.geom::geography, g.p::geography, 30))
-            LIMIT 500""").fetchall()
+            LIMIT 500""", (district + "%",)).fetchall()
     description = quote("楼道灯不亮，晚上上下楼很不方便，请尽快维修")
-    return [f"actor_id={worker}&category=stairwell_lighting&channel=grid_patrol"
+    return [f"category=stairwell_lighting&channel=grid_patrol"
             f"&description={description}&lon={lon:.7f}&lat={lat:.7f}&grid_code={code}"
-            "&confirm_new=1" for code, lon, lat, worker in rows]
+            "&confirm_new=1" for code, lon, lat in rows]
+
+
+def bench_token(url: str, district: str, run: str) -> str:
+    """A new district-centre account for ``district`` and a personal API token of it (the
+    secret), made through the accounts services as an administrator's script would."""
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    factory = sessionmaker(engine, expire_on_commit=False)
+    setup = Principal(username="intake-bench")
+    made = accounts.create(factory, setup, accounts.NewAccount(
+        username=f"intake-bench-{run}", role=Role.DISTRICT_CENTRE.value, name="压测指挥中心",
+        area_code=district))
+    owner = Principal(account_id=made["id"], person_id=made["person_id"],
+                      role=Role.DISTRICT_CENTRE, area_code=district, username=made["username"])
+    secret = str(tokens.issue_token(factory, owner, "intake bench")["token"])
+    engine.dispose()
+    return secret
 
 
 def client(base: str, bodies_: list[str], run: str, index: int, until: float,
-           partner: threading.Barrier | None, log: list[tuple[str, int, int | None, float]]) -> None:
+           partner: threading.Barrier | None, log: list[tuple[str, int, int | None, float]],
+           token: str) -> None:
     """One client: POST until ``until``; log (token, status, case id, seconds) per answer."""
     host, port = base.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
@@ -71,7 +103,8 @@ def client(base: str, bodies_: list[str], run: str, index: int, until: float,
                 shared = False
         t0 = time.perf_counter()
         conn.request("POST", "/api/cases", body,
-                     {"Content-Type": "application/x-www-form-urlencoded"})
+                     {"Content-Type": "application/x-www-form-urlencoded",
+                      "Authorization": f"Bearer {token}"})
         response = conn.getresponse()
         data = json.loads(response.read() or b"{}")
         log.append((token, response.status, data.get("case_id"), time.perf_counter() - t0))
@@ -87,14 +120,16 @@ def main() -> None:
     url = ensure_bench_db(Settings.from_env().database_url, "city")
     run = uuid.uuid4().hex[:8]
     tmp = Path(tempfile.mkdtemp())
-    bodies_ = bodies(url)
+    district = busiest_district(url)
+    bodies_ = bodies(url, district)
+    token = bench_token(url, district, run)
     env = {**os.environ, "GRIDMAP_DATABASE_URL": url, "GRIDMAP_MEDIA_DIR": str(tmp / "media")}
     log: list[tuple[str, int, int | None, float]] = []
     barriers = [threading.Barrier(2) for _ in range(args.clients // 2)]
     with gunicorn(5092, env, workers=args.workers) as base:
         until = time.monotonic() + args.seconds
         threads = [threading.Thread(target=client, args=(
-            base, bodies_, run, i, until, barriers[i % len(barriers)], log))
+            base, bodies_, run, i, until, barriers[i % len(barriers)], log, token))
             for i in range(args.clients)]
         started = time.monotonic()
         for t in threads:

@@ -26,8 +26,10 @@ def _config(html: str) -> dict:
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_every_page_has_one_config_and_loads_the_helpers_first(client, path: str) -> None:
-    html = client.get(path).get_data(as_text=True)
+def test_every_page_has_one_config_and_loads_the_helpers_first(api, login, path: str) -> None:
+    # Case pages need an account; a district centre may open every one of them.
+    headers = login("district_centre", area="210103") if path.startswith("/cases") else {}
+    html = api.get(path, headers=headers).get_data(as_text=True)
     config = _config(html)
     assert config["apiBase"] == "/api" and config["root"] == "" and config["lang"] == "zh"
     scripts = re.findall(r'<script src="/static/js/([\w.-]+\.js)', html)

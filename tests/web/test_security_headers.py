@@ -41,11 +41,11 @@ def _assert_secured(response, img_src: str = CSP_DIRECTIVES["img-src"]) -> None:
 
 
 @pytest.mark.parametrize(("path", "status"), [
-    ("/", 200), ("/cases/new", 200), ("/cases/map", 200), ("/coverage", 200),
+    ("/", 200), ("/cases/new", 302), ("/cases/map", 302), ("/coverage", 200),
     ("/api/case-categories", 200), ("/open311/v2/services.json", 200),
     ("/open311/v2/services.xml", 200), ("/static/js/common.js", 200),
     ("/vendor/leaflet/dist/leaflet.css", 200),
-    ("/no/such/page", 404), ("/api/cases/999999999", 404),
+    ("/no/such/page", 404), ("/api/cases/999999999", 401),
     ("/open311/v2/services/none.json", 404), ("/vendor/leaflet/../../etc/passwd", 404),
 ])
 def test_every_kind_of_response_carries_the_headers(api, path: str, status: int) -> None:

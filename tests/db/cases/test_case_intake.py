@@ -13,10 +13,27 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridmap.access import PUBLIC, Principal, Role
 from gridmap.cases.services import board as case_board
 from gridmap.cases.services import cases
 from gridmap.cases.services.photos import MAX_BYTES, PhotoStore, UploadedPhoto
-from gridmap.errors import Conflict, InvalidInput, OutsideTerritory, PayloadTooLarge
+from gridmap.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    OutsideTerritory,
+    PayloadTooLarge,
+    Unauthorized,
+)
+
+ADMIN = Principal(account_id=1, person_id=1, role=Role.ADMIN)
+
+
+def centre(g: dict) -> Principal:
+    """The district command centre over the test district, signed in as a real person."""
+    return Principal(account_id=2, person_id=g["secretary"], role=Role.DISTRICT_CENTRE,
+                     area_code="210103")
 
 
 def _quiet_grid(session: Session, offset: int = 0) -> dict:
@@ -35,14 +52,25 @@ def _quiet_grid(session: Session, offset: int = 0) -> dict:
                (SELECT person_id FROM grid_enrollment WHERE grid_code = :g
                   AND department_code = 'heating')
     """), {"g": row["code"]}).one()
-    return {**row, "worker": people[0], "secretary": people[1], "heating": people[2]}
+    g = {**row, "worker": people[0], "secretary": people[1], "heating": people[2]}
+    # The same people signed in: the grid's worker, the community's staff, heating's staff.
+    g["as"] = {
+        "worker": Principal(account_id=11, person_id=g["worker"], role=Role.GRID_WORKER,
+                            grids=frozenset({g["code"]})),
+        "community": Principal(account_id=12, person_id=g["secretary"], role=Role.COMMUNITY_STAFF,
+                               area_code=g["community_code"]),
+        "heating": Principal(account_id=13, person_id=g["heating"], role=Role.DEPARTMENT_STAFF,
+                             department_code="heating", grids=frozenset({g["code"]})),
+    }
+    return g
 
 
-def _request(g: dict, **overrides) -> cases.IntakeRequest:
-    values = {"actor_id": g["worker"], "category": "heating", "description": "暖气不热",
-              "channel": "grid_patrol", "lon": g["lon"], "lat": g["lat"]}
+def _request(g: dict, **overrides) -> tuple[dict, cases.IntakeRequest]:
+    """A request at the grid's point, with the grid (whose worker files it by default)."""
+    values = {"category": "heating", "description": "暖气不热", "channel": "grid_patrol",
+              "lon": g["lon"], "lat": g["lat"]}
     values.update(overrides)
-    return cases.IntakeRequest(**values)
+    return g, cases.IntakeRequest(**values)
 
 
 @pytest.fixture
@@ -54,9 +82,14 @@ def factory(connection: Connection) -> sessionmaker[Session]:
 
 @pytest.fixture
 def intake(factory: sessionmaker[Session],
-           tmp_path: Path) -> Callable[[cases.IntakeRequest], cases.IntakeResult]:
-    """The intake service in the test's transaction, storing photos under ``tmp_path``."""
-    return lambda request: cases.intake(factory, request, media_dir=tmp_path)
+           tmp_path: Path) -> Callable[..., cases.IntakeResult]:
+    """The intake service in the test's transaction, storing photos under ``tmp_path``:
+    ``intake(_request(g, …), who=None)`` files as ``who`` (default: the grid's worker)."""
+    def run(made: tuple[dict, cases.IntakeRequest], who: Principal | None = None):  # type: ignore[no-untyped-def]
+        g, request = made
+        return cases.intake(factory, who or g["as"]["worker"], request, media_dir=tmp_path)
+
+    return run
 
 
 def _count(session: Session) -> int:
@@ -103,17 +136,16 @@ def test_point_near_a_grid_boundary_asks_which_grid(db_session: Session, intake)
         WHERE ST_Length(s::geography) > 40 ORDER BY a.code LIMIT 1""")).mappings().one()
     g = _quiet_grid(db_session)
     before = _count(db_session)
-    asked = intake(_request(g, lon=edge["lon"], lat=edge["lat"]))
+    asked = intake(_request(g, lon=edge["lon"], lat=edge["lat"]), centre(g))
     assert asked.status == "choose_grid" and _count(db_session) == before
     assert {edge["a"], edge["b"]} <= {c["code"] for c in asked.candidates}
-    chosen = intake(_request(g, lon=edge["lon"], lat=edge["lat"],
-                                               grid_code=edge["b"]))
+    chosen = intake(_request(g, lon=edge["lon"], lat=edge["lat"], grid_code=edge["b"]), centre(g))
     assert chosen.status == "created"
     grid = db_session.execute(text('SELECT grid_code FROM "case" WHERE id = :i'),
                               {"i": chosen.case_id}).scalar_one()
     assert grid == edge["b"]
     with pytest.raises(InvalidInput, match="不在该位置附近"):
-        intake(_request(g, grid_code="210103999999999"))
+        intake(_request(g, grid_code="210103999999999"), centre(g))
 
 
 def test_outside_every_grid_saves_nothing(db_session: Session, intake) -> None:
@@ -130,7 +162,6 @@ def test_outside_every_grid_saves_nothing(db_session: Session, intake) -> None:
     ({"description": "   "}, "请填写问题描述"),
     ({"channel": "carrier_pigeon"}, "未知的来源渠道"),
     ({"reporter_phone": "call me"}, "联系电话"),
-    ({"actor_id": 999_999_999_999_999}, "未知的操作人"),
 ])
 def test_bad_input_is_refused_and_saves_nothing(db_session: Session, intake, overrides,
                                                 message) -> None:
@@ -139,6 +170,36 @@ def test_bad_input_is_refused_and_saves_nothing(db_session: Session, intake, ove
     with pytest.raises(InvalidInput, match=message):
         intake(_request(g, **overrides))
     assert _count(db_session) == before
+
+
+def test_only_reporters_in_their_territory_may_file_and_refusals_save_nothing(
+        db_session: Session, intake) -> None:
+    g, other = _quiet_grid(db_session), _quiet_grid(db_session, offset=5)
+    before = _count(db_session)
+    refusals = [(PUBLIC, Unauthorized), (g["as"]["heating"], Forbidden), (ADMIN, Forbidden),
+                (other["as"]["worker"], Forbidden)]
+    if other["community_code"] != g["community_code"]:
+        refusals.append((other["as"]["community"], Forbidden))
+    for who, error in refusals:
+        with pytest.raises(error):
+            intake(_request(g), who)
+        with pytest.raises(error):
+            intake(_request(g, grid_code=g["code"]), who)
+    assert _count(db_session) == before
+    assert intake(_request(g), g["as"]["community"]).status == "created"
+
+
+def test_acting_on_a_case_out_of_scope_is_not_found(db_session: Session, intake, factory,
+                                                    tmp_path) -> None:
+    g, other = _quiet_grid(db_session, offset=2), _quiet_grid(db_session, offset=6)
+    case_id = intake(_request(g)).case_id
+    for who in (other["as"]["worker"], g["as"]["heating"]):  # not their grid; not sent to them
+        with pytest.raises(NotFound):
+            cases.act(factory, who, case_id, "cancel", version=1, params={"reason": "invalid"},
+                      media_dir=tmp_path)
+    with pytest.raises(Forbidden):  # reads every case, works none
+        cases.act(factory, ADMIN, case_id, "cancel", version=1, params={"reason": "invalid"},
+                  media_dir=tmp_path)
 
 
 def test_possible_duplicates_then_link_or_file_anyway(db_session: Session, intake) -> None:
@@ -200,7 +261,7 @@ def test_events_cannot_be_changed_even_by_the_owner(owner_session: Session,
     factory = sessionmaker(bind=owner_session.connection(), join_transaction_mode="create_savepoint",
                            expire_on_commit=False)
     g = _quiet_grid(owner_session)
-    result = cases.intake(factory, _request(g), media_dir=tmp_path)
+    result = cases.intake(factory, g["as"]["worker"], _request(g)[1], media_dir=tmp_path)
     savepoint = owner_session.begin_nested()
     with pytest.raises(DBAPIError, match="immutable"):
         owner_session.execute(text("UPDATE case_event SET note = 'x' WHERE case_id = :i"),
@@ -211,14 +272,15 @@ def test_events_cannot_be_changed_even_by_the_owner(owner_session: Session,
 def test_full_loop_through_the_service(db_session: Session, intake, factory, tmp_path) -> None:
     g = _quiet_grid(db_session)
     case_id = intake(_request(g)).case_id
-    steps = [(g["worker"], "dispatch", {"department": "heating"}, "dispatched"),
-             (g["heating"], "start", {}, "in_progress"),
-             (g["heating"], "resolve", {"note": "已修复"}, "resolved"),
-             (g["secretary"], "verify", {}, "verified"),
-             (g["worker"], "rate", {"rating": "satisfied"}, "rated"),
-             (g["secretary"], "close", {}, "closed")]
+    who = g["as"]
+    steps = [(who["worker"], "dispatch", {"department": "heating"}, "dispatched"),
+             (who["heating"], "start", {}, "in_progress"),
+             (who["heating"], "resolve", {"note": "已修复"}, "resolved"),
+             (who["community"], "verify", {}, "verified"),
+             (who["worker"], "rate", {"rating": "satisfied"}, "rated"),
+             (who["community"], "close", {}, "closed")]
     for version, (person, action, params, state) in enumerate(steps, start=1):
-        transition = cases.act(factory, case_id, person, action, version=version,
+        transition = cases.act(factory, person, case_id, action, version=version,
                                params=params, media_dir=tmp_path)
         assert transition.case.state.value == state
     row = db_session.execute(text('SELECT state, version, rating, responded_at IS NOT NULL, '
@@ -230,10 +292,10 @@ def test_full_loop_through_the_service(db_session: Session, intake, factory, tmp
 def test_stale_version_is_a_conflict(db_session: Session, intake, factory, tmp_path) -> None:
     g = _quiet_grid(db_session)
     case_id = intake(_request(g)).case_id
-    cases.act(factory, case_id, g["worker"], "dispatch", version=1,
+    cases.act(factory, g["as"]["worker"], case_id, "dispatch", version=1,
               params={"department": "heating"}, media_dir=tmp_path)
     with pytest.raises(Conflict, match="已被他人更新"):
-        cases.act(factory, case_id, g["secretary"], "cancel", version=1,
+        cases.act(factory, g["as"]["community"], case_id, "cancel", version=1,
                   params={"reason": "duplicate"}, media_dir=tmp_path)
 
 
@@ -242,7 +304,8 @@ def committed_case(engine: Engine, tmp_path) -> Iterator[tuple[int, dict]]:
     """A case committed for real, so two concurrent sessions can both see it."""
     with Session(engine) as session:
         g = _quiet_grid(session, offset=7)
-    result = cases.intake(sessionmaker(engine), _request(g, confirm_new=True), media_dir=tmp_path)
+    result = cases.intake(sessionmaker(engine), g["as"]["worker"], _request(g, confirm_new=True)[1],
+                          media_dir=tmp_path)
     yield result.case_id, g
 
 
@@ -251,18 +314,18 @@ def test_two_people_acting_at_once_one_wins(engine: Engine, committed_case, tmp_
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
-    def attempt(person: int, action: str, params: dict) -> None:
+    def attempt(person: Principal, action: str, params: dict) -> None:
         barrier.wait(timeout=10)
         try:
-            cases.act(sessionmaker(engine), case_id, person, action, version=1, params=params,
+            cases.act(sessionmaker(engine), person, case_id, action, version=1, params=params,
                       media_dir=tmp_path)
             outcomes.append(action)
         except Conflict:
             outcomes.append("conflict")
 
-    threads = [threading.Thread(target=attempt, args=(g["worker"], "dispatch",
+    threads = [threading.Thread(target=attempt, args=(g["as"]["worker"], "dispatch",
                                                       {"department": "heating"})),
-               threading.Thread(target=attempt, args=(g["secretary"], "cancel",
+               threading.Thread(target=attempt, args=(g["as"]["community"], "cancel",
                                                       {"reason": "invalid"}))]
     for t in threads:
         t.start()
@@ -284,7 +347,7 @@ def test_board_lists_overdue_first_and_pages_without_gaps(db_session: Session, i
     filters = case_board.parse_filter({"grid": g["code"]})
     seen, cursor = [], None
     while True:
-        body = case_board.page(db_session, filters, cursor=cursor, limit=3, lang="zh")
+        body = case_board.page(db_session, ADMIN, filters, cursor=cursor, limit=3, lang="zh")
         seen += body["cases"]
         cursor = body["next_cursor"]
         if cursor is None:
@@ -294,7 +357,7 @@ def test_board_lists_overdue_first_and_pages_without_gaps(db_session: Session, i
         c["overdue"] for c in seen[2:])
     newest_first = [c["id"] for c in seen[2:]]
     assert newest_first == sorted(newest_first, reverse=True)
-    only = case_board.page(db_session, case_board.parse_filter(
+    only = case_board.page(db_session, ADMIN, case_board.parse_filter(
         {"grid": g["code"], "overdue": "1"}), cursor=None, limit=50, lang="zh")
     assert {c["id"] for c in only["cases"]} == set(ids[2:4])
 
@@ -302,11 +365,12 @@ def test_board_lists_overdue_first_and_pages_without_gaps(db_session: Session, i
 def _rated_case(intake, factory, g: dict, tmp_path: Path) -> int:  # type: ignore[no-untyped-def]
     """A case taken through the workflow until the resident has rated it (satisfied)."""
     case_id = intake(_request(g, confirm_new=True)).case_id
-    steps = [(g["worker"], "dispatch", {"department": "heating"}), (g["heating"], "start", {}),
-             (g["heating"], "resolve", {"note": "已修复"}), (g["secretary"], "verify", {}),
-             (g["worker"], "rate", {"rating": "satisfied"})]
+    who = g["as"]
+    steps = [(who["worker"], "dispatch", {"department": "heating"}), (who["heating"], "start", {}),
+             (who["heating"], "resolve", {"note": "已修复"}), (who["community"], "verify", {}),
+             (who["worker"], "rate", {"rating": "satisfied"})]
     for version, (person, action, params) in enumerate(steps, start=1):
-        cases.act(factory, case_id, person, action, version=version, params=params,
+        cases.act(factory, person, case_id, action, version=version, params=params,
                   media_dir=tmp_path)
     return int(case_id)
 
@@ -367,7 +431,7 @@ def test_after_photos_are_removed_when_the_action_fails(db_session: Session, int
     g = _quiet_grid(db_session, offset=13)
     case_id = intake(_request(g, confirm_new=True)).case_id
     with pytest.raises(Conflict, match="late failure"):
-        cases.act(factory, case_id, g["worker"], "dispatch", version=1, params={},
+        cases.act(factory, g["as"]["worker"], case_id, "dispatch", version=1, params={},
                   after_photos=(UploadedPhoto.from_bytes("a.png", _png()),), media_dir=tmp_path)
     state = db_session.execute(text('SELECT state FROM "case" WHERE id = :i'),
                                {"i": case_id}).scalar_one()

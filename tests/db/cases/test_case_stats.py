@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gridmap.access import Principal, Role
 from gridmap.cases.services import stats as case_stats
-from gridmap.errors import InvalidInput, NotFound
+from gridmap.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 
 LOCAL = timedelta(hours=8)
 AS_OF = datetime(2020, 3, 20, tzinfo=UTC)  # 2020-03-20 08:00 in Shenyang
@@ -127,9 +128,12 @@ def insert(session: Session, p: Place) -> None:
                                      "at": s.created + (50 + i) * H})
 
 
-def run(session: Session, **args: str) -> dict[str, Any]:
+CITY = Principal(account_id=1, person_id=1, role=Role.PLANNER)  # a city planner sees all
+
+
+def run(session: Session, who: Principal = CITY, **args: str) -> dict[str, Any]:
     query, months = case_stats.parse_query(args, now=AS_OF)
-    return case_stats.stats(session, query, months, lang="zh")
+    return case_stats.stats(session, who, query, months, lang="zh")
 
 
 def residents(session: Session, where: str, **params: str) -> int:
@@ -235,23 +239,35 @@ def test_invalid_input(args: dict[str, str], fragment: str) -> None:
 def test_unknown_unit_is_not_found(db_session: Session) -> None:
     query, months = case_stats.parse_query({"level": "subdistrict", "code": "210103999"}, now=AS_OF)
     with pytest.raises(NotFound):
-        case_stats.stats(db_session, query, months, lang="zh")
+        case_stats.stats(db_session, CITY, query, months, lang="zh")
 
 
-@pytest.mark.parametrize("qs", ["level=x&code=1", "level=district&code=abc",
-                                "level=district&code=210103&from=2020-1", "level=grid&code=210103"])
-def test_api_rejects_bad_parameters(client: Any, qs: str) -> None:
-    response = client.get(f"/api/cases/stats?{qs}")
-    assert response.status_code == 400
-    assert response.get_json()["error"]["code"] == "invalid_input"
+def test_a_department_seen_from_a_community_counts_only_inside_it(db_session: Session,
+                                                                 place: Place) -> None:
+    insert(db_session, place)
+    community = place.grid_a[:12]
+    staff = Principal(account_id=2, person_id=1, role=Role.COMMUNITY_STAFF, area_code=community)
+    got = run(db_session, staff, level="department", code="housing",
+              **{"from": "2020-01", "to": "2020-03"})
+    assert got["total"]["cases"] == 2  # A and B; F (another sub-district) is not theirs
+    assert {c["code"] for c in got["children"]} == {place.grid_a[:9]}
+    enrolled = residents(db_session, "b.grid_code IN (SELECT grid_code FROM grid_enrollment "
+                                     "WHERE department_code = 'housing') AND b.grid_code LIKE :c",
+                         c=community + "%")
+    assert got["total"]["residents"] == enrolled
+    assert run(db_session, staff, level="grid", code=place.grid_a,
+               **{"from": "2020-01", "to": "2020-03"})["total"]["cases"] == 6
 
 
-def test_api_and_page(client: Any) -> None:
-    response = client.get("/api/cases/stats?level=district&code=210103&from=2020-01&to=2020-02")
-    assert response.status_code == 200
-    body = response.get_json()
-    assert body["unit"]["name"] == "沈河区" and [m["month"] for m in body["months"]] == ["2020-01", "2020-02"]
-    assert client.get("/api/cases/stats?level=district&code=999999").status_code == 404
-    page = client.get("/cases/dashboard")
-    assert page.status_code == 200 and "统计分析" in page.get_data(as_text=True)
-    assert client.get("/cases/dashboard?lang=en").get_data(as_text=True).count("Statistics") >= 1
+@pytest.mark.parametrize(("who", "error"), [
+    (Principal(), Unauthorized),
+    (Principal(account_id=3, person_id=1, role=Role.GRID_WORKER, grids=frozenset({"x"})), Forbidden),
+    (Principal(account_id=3, person_id=1, role=Role.DATA_OFFICER), Forbidden),
+    (Principal(account_id=3, person_id=1, role=Role.PLANNER, area_code="210104"), Forbidden),
+    (Principal(account_id=3, person_id=1, role=Role.SUBDISTRICT_STAFF, area_code="210103001"),
+     Forbidden),
+])
+def test_statistics_outside_one_s_area_or_role_are_refused(db_session: Session, who: Principal,
+                                                           error: type[Exception]) -> None:
+    with pytest.raises(error):
+        run(db_session, who, level="district", code="210103")

@@ -1,6 +1,6 @@
 """Demo cases on a real PostGIS: loaded rows agree with their histories, and every history is one
-the workflow allows (replayed through workflow.apply with the recorded actors, as the service
-would load them)."""
+the workflow allows (replayed through workflow.apply with the recorded actors, each as they
+would be signed in with their post's account)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridmap.access import Principal, Role
 from gridmap.cases import workflow
 from gridmap.cases.repositories import cases as case_repo
-from gridmap.cases.services import cases as case_service
 from gridmap.demo.generator.cases import generate_cases
 from gridmap.demo.services.cases import load_demo_cases, read_case_inputs
 
@@ -117,7 +117,7 @@ def test_points_lie_in_their_grid_near_a_building(db_session: Session,
 
 def test_every_history_replays_through_the_workflow(db_session: Session,
                                                     loaded: dict[str, int]) -> None:
-    actors: dict[int, workflow.Actor] = {}
+    actors: dict[int, Principal] = {}
     events = pd.DataFrame(_rows(db_session, "SELECT * FROM new_event ORDER BY case_id, id"))
     parts = pd.DataFrame(_rows(db_session, "SELECT * FROM new_cohandler"))
     for case_id, history in events.groupby("case_id"):
@@ -135,8 +135,27 @@ def test_every_history_replays_through_the_workflow(db_session: Session,
         assert case.owner_person_id == (worker if case.owner_kind != "department" else None)
 
 
+def _signed_in(session: Session, person_id: int) -> Principal:
+    """The person as an account of their post would sign in (the scope principal.sql gives)."""
+    row = session.execute(text("""
+        SELECT p.role, p.community_code, p.department_code,
+               ARRAY(SELECT grid_code FROM grid_member WHERE person_id = p.id
+                       AND role = 'grid_worker') AS member,
+               ARRAY(SELECT grid_code FROM grid_enrollment WHERE person_id = p.id
+                       AND department_code = p.department_code) AS enrolled
+        FROM person p WHERE p.id = :id"""), {"id": person_id}).one()
+    if row.role == "grid_worker":
+        return Principal(person_id=person_id, role=Role.GRID_WORKER, grids=frozenset(row.member))
+    if row.role == "community_secretary":
+        return Principal(person_id=person_id, role=Role.COMMUNITY_STAFF,
+                         area_code=row.community_code)
+    assert row.role == "department_staff", row.role
+    return Principal(person_id=person_id, role=Role.DEPARTMENT_STAFF,
+                     department_code=row.department_code, grids=frozenset(row.enrolled))
+
+
 def _replay(session: Session, case: Any, history: pd.DataFrame,
-            actors: dict[int, workflow.Actor]) -> workflow.CaseView:
+            actors: dict[int, Principal]) -> workflow.CaseView:
     view = workflow.CaseView(
         state=workflow.State.REPORTED, grid_code=case.grid_code, community_code=case.community_code,
         owner_kind=None, owner_department=None,
@@ -144,7 +163,7 @@ def _replay(session: Session, case: Any, history: pd.DataFrame,
         cohandlers=(), suspended_from=None, reopen_count=0, rating=None)
     for ev in history.iloc[1:].itertuples():
         if ev.actor_id not in actors:
-            actors[ev.actor_id] = case_service.actor(session, ev.actor_id)
+            actors[ev.actor_id] = _signed_in(session, ev.actor_id)
         p = ev.payload
         tr = workflow.apply(view, actors[ev.actor_id], ev.action, note=ev.note,
                             department=p.get("department"), departments=p.get("departments", ()),

@@ -1,5 +1,6 @@
 """The case API over HTTP: intake's status codes, workflow actions, the board's CSV and GeoJSON
-exports, and the /media path guard.
+exports, and the /media path guard, each as a signed-in person (bearer headers from ``crew`` in
+tests/web/cases/conftest.py). Scope, privacy and refusals by role are in test_case_scope.py.
 
 Each test runs the app's sessions in one rolled-back transaction (``api``/``tx`` in
 tests/web/conftest.py); photos go to a temporary media folder (``media``), so nothing outlives a
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
 from gridmap.cases.services.board import CSV_COLUMNS
 
@@ -31,24 +32,13 @@ def media(app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # type
     return tmp_path
 
 
-def _people(tx: Connection, grid_code: str) -> dict[str, int]:
-    row = tx.execute(text("""
-        SELECT (SELECT person_id FROM grid_member WHERE grid_code = :g AND role = 'grid_worker'),
-               (SELECT id FROM person WHERE role = 'community_secretary'
-                  AND community_code = left(:g, 12)),
-               (SELECT person_id FROM grid_enrollment WHERE grid_code = :g
-                  AND department_code = 'heating')
-    """), {"g": grid_code}).one()
-    return {"worker": row[0], "secretary": row[1], "heating": row[2]}
+def _form(grid: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"category": "heating", "description": "暖气不热", "lon": grid["lon"], "lat": grid["lat"],
+            "grid_code": grid["code"], **extra}
 
 
-def _form(grid: dict[str, Any], people: dict[str, int], **extra: Any) -> dict[str, Any]:
-    return {"actor_id": people["worker"], "category": "heating", "description": "暖气不热",
-            "lon": grid["lon"], "lat": grid["lat"], "grid_code": grid["code"], **extra}
-
-
-def _post(api: Any, body: dict[str, Any]) -> Any:
-    return api.post("/api/cases", json=body)
+def _post(api: Any, who: dict[str, str], body: dict[str, Any]) -> Any:
+    return api.post("/api/cases", json=body, headers=who)
 
 
 def _error(response: Any, status: int, code: str) -> str:
@@ -64,14 +54,14 @@ def grid(grids: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def people(tx: Connection, grid: dict[str, Any]) -> dict[str, int]:
-    found = _people(tx, grid["code"])
-    assert all(found.values()), found
-    return found
+def people(crew, grid: dict[str, Any]) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """Headers of the grid's worker, its heating staff and the staff over it."""
+    return dict(crew(grid["code"]))
 
 
-def _created(api: Any, grid: dict[str, Any], people: dict[str, int], **extra: Any) -> int:
-    response = _post(api, _form(grid, people, confirm_new=True, **extra))
+def _created(api: Any, grid: dict[str, Any], people: dict[str, dict[str, str]], *,
+             by: str = "worker", **extra: Any) -> int:
+    response = _post(api, people[by], _form(grid, confirm_new=True, **extra))
     assert response.status_code == 201, response.data[:400]
     body = response.get_json()
     assert body["status"] == "created" and isinstance(body["case_id"], int)
@@ -83,37 +73,58 @@ def _created(api: Any, grid: dict[str, Any], people: dict[str, int], **extra: An
 def test_created_is_201_and_a_repeated_token_200_with_the_same_case(api, grid, people) -> None:
     token = str(uuid.uuid4())
     case_id = _created(api, grid, people, client_token=token)
-    again = _post(api, _form(grid, people, confirm_new=True, client_token=token))
+    again = _post(api, people["worker"], _form(grid, confirm_new=True, client_token=token))
     assert again.status_code == 200
     assert again.get_json() == {"status": "existing", "case_id": case_id}
 
 
-def test_a_point_between_grids_is_409_choose_grid(api, tx, people) -> None:
-    edge = tx.execute(text("""
-        SELECT a.code AS a, b.code AS b,
-               ST_X(ST_LineInterpolatePoint(s, 0.5)) AS lon,
-               ST_Y(ST_LineInterpolatePoint(s, 0.5)) AS lat
-        FROM grid a JOIN grid b ON a.code < b.code AND a.geom && b.geom,
-             LATERAL (SELECT (ST_Dump(ST_LineMerge(ST_CollectionExtract(
-                 ST_Intersection(a.geom, b.geom), 2)))).geom AS s) seg
-        WHERE ST_Length(s::geography) > 40 ORDER BY a.code LIMIT 1""")).mappings().one()
-    worker = _people(tx, edge["a"])["worker"]
-    response = _post(api, {"actor_id": worker, "category": "heating", "description": "暖气不热",
-                           "lon": edge["lon"], "lat": edge["lat"]})
+def test_the_reporter_is_the_signed_in_person(api, tx, grid, people) -> None:
+    case_id = _created(api, grid, people, by="community")
+    created_by, actor = tx.execute(text("""
+        SELECT c.created_by, e.actor_id FROM "case" c JOIN case_event e ON e.case_id = c.id
+        WHERE c.id = :id"""), {"id": case_id}).one()
+    account_person = tx.execute(text(
+        "SELECT person_id FROM account WHERE area_code = :a AND role = 'community_staff'"),
+        {"a": grid["code"][:12]}).scalar_one()
+    assert created_by == actor == account_person
+
+
+def test_a_point_between_grids_is_409_choose_grid_for_staff_over_both(api, crew, edge) -> None:
+    response = _post(api, crew(edge["a"])["centre"], {
+        "category": "heating", "description": "暖气不热", "lon": edge["lon"], "lat": edge["lat"]})
     assert response.status_code == 409, response.data[:400]
     body = response.get_json()
     assert body["status"] == "choose_grid" and body["case_id"] is None
     assert {edge["a"], edge["b"]} <= {c["code"] for c in body["candidates"]}
 
 
+def test_a_grid_worker_at_the_edge_is_offered_only_their_own_grid(api, tx, crew, edge) -> None:
+    """On the boundary each worker is asked to confirm their own grid (never offered the
+    neighbour's), and the case is filed there."""
+    body = {"category": "heating", "description": "暖气不热", "lon": edge["lon"],
+            "lat": edge["lat"], "confirm_new": True}
+    for mine in (edge["a"], edge["b"]):
+        worker = crew(mine)["worker"]
+        response = _post(api, worker, body)
+        if response.status_code == 409:  # the point is not exactly inside their grid: confirm
+            assert [c["code"] for c in response.get_json()["candidates"]] == [mine]
+            response = _post(api, worker, {**body, "grid_code": mine})
+        assert response.status_code == 201, response.data[:400]
+        grid = tx.execute(text('SELECT grid_code FROM "case" WHERE id = :i'),
+                          {"i": response.get_json()["case_id"]}).scalar_one()
+        assert grid == mine
+    refused = _post(api, crew(edge["a"])["worker"], {**body, "grid_code": edge["b"]})
+    assert "do not work in that grid" in _error(refused, 403, "forbidden")
+
+
 def test_possible_duplicates_409_then_linked_200(api, grid, people) -> None:
     first = _created(api, grid, people)
-    shown = _post(api, _form(grid, people))
+    shown = _post(api, people["worker"], _form(grid))
     assert shown.status_code == 409, shown.data[:400]
     body = shown.get_json()
     assert body["status"] == "possible_duplicates" and body["case_id"] is None
     assert first in [c["id"] for c in body["candidates"]]
-    linked = _post(api, _form(grid, people, link_to=first, description="楼上也不热"))
+    linked = _post(api, people["worker"], _form(grid, link_to=first, description="楼上也不热"))
     assert linked.status_code == 200
     assert linked.get_json() == {"status": "linked", "case_id": first}
 
@@ -122,15 +133,16 @@ def test_linking_into_a_rated_case_is_400_and_it_is_not_offered(api, grid, peopl
     case_id = _created(api, grid, people)
     for person, action, params in [("worker", "dispatch", {"department": "heating"}),
                                    ("heating", "start", {}), ("heating", "resolve", {"note": "修好"}),
-                                   ("secretary", "verify", {}),
+                                   ("community", "verify", {}),
                                    ("worker", "rate", {"rating": "satisfied"})]:
         _act(api, case_id, people[person], action, **params)
-    shown = _post(api, _form(grid, people))
+    shown = _post(api, people["worker"], _form(grid))
     offered = shown.get_json().get("candidates", []) if shown.status_code == 409 else []
     assert case_id not in [c["id"] for c in offered]
     if shown.status_code == 201:  # nothing else nearby: filed as a case of its own
         assert shown.get_json()["status"] == "created"
-    message = _error(_post(api, _form(grid, people, link_to=case_id)), 400, "invalid_input")
+    message = _error(_post(api, people["worker"], _form(grid, link_to=case_id)), 400,
+                     "invalid_input")
     assert "已评价" in message and "file a new case" in message
 
 
@@ -141,32 +153,36 @@ def test_linking_into_a_rated_case_is_400_and_it_is_not_offered(api, grid, peopl
     ({"crs": "mars"}, "坐标系"),
 ])
 def test_bad_input_is_400_with_a_message(api, grid, people, change, words) -> None:
-    message = _error(_post(api, _form(grid, people, confirm_new=True, **change)), 400,
+    message = _error(_post(api, people["worker"], _form(grid, confirm_new=True, **change)), 400,
                      "invalid_input")
     assert words in message
 
 
-def test_no_actor_is_403(api, grid, people) -> None:
-    body = _form(grid, people, confirm_new=True)
-    del body["actor_id"]
-    assert "actor_id" in _error(_post(api, body), 403, "forbidden")
+def test_actor_id_is_ignored_the_signed_in_person_acts(api, tx, grid, people, grids) -> None:
+    """An ``actor_id`` naming someone else changes nothing: the account is the reporter."""
+    other = tx.execute(text("SELECT person_id FROM grid_member WHERE grid_code = :g"),
+                       {"g": grids[0]["code"]}).scalar_one()
+    case_id = _created(api, grid, people, actor_id=other)
+    created_by = tx.execute(text('SELECT created_by FROM "case" WHERE id = :i'),
+                            {"i": case_id}).scalar_one()
+    assert created_by != other
 
 
 # --- POST /api/cases/<id>/actions ------------------------------------------------------------
 
-def _act(api: Any, case_id: int, person: int, action: str, *, version: int | None = None,
+def _act(api: Any, case_id: int, who: dict[str, str], action: str, *, version: int | None = None,
          **params: Any) -> dict[str, Any]:
-    response = _try(api, case_id, person, action, version=version, **params)
+    response = _try(api, case_id, who, action, version=version, **params)
     assert response.status_code == 200, response.data[:400]
     return dict(response.get_json())
 
 
-def _try(api: Any, case_id: int, person: int, action: str, *, version: int | None = None,
+def _try(api: Any, case_id: int, who: dict[str, str], action: str, *, version: int | None = None,
          **params: Any) -> Any:
     if version is None:
-        version = api.get(f"/api/cases/{case_id}").get_json()["version"]
-    return api.post(f"/api/cases/{case_id}/actions",
-                    json={"actor_id": person, "action": action, "version": version, **params})
+        version = api.get(f"/api/cases/{case_id}", headers=who).get_json()["version"]
+    return api.post(f"/api/cases/{case_id}/actions", headers=who,
+                    json={"action": action, "version": version, **params})
 
 
 def test_an_action_answers_200_with_the_new_state(api, grid, people) -> None:
@@ -174,28 +190,32 @@ def test_an_action_answers_200_with_the_new_state(api, grid, people) -> None:
     body = _act(api, case_id, people["worker"], "dispatch", version=1, department="heating")
     assert (body["id"], body["state"], body["version"]) == (case_id, "dispatched", 2)
     assert body["owner_department"] == "heating" and "start" not in body["allowed_actions"]
+    assert "start" in api.get(f"/api/cases/{case_id}",
+                              headers=people["heating"]).get_json()["allowed_actions"]
 
 
 def test_a_stale_version_is_409(api, grid, people) -> None:
     case_id = _created(api, grid, people)
     _act(api, case_id, people["worker"], "dispatch", version=1, department="heating")
-    stale = _try(api, case_id, people["secretary"], "cancel", version=1, reason="invalid")
+    stale = _try(api, case_id, people["community"], "cancel", version=1, reason="invalid")
     assert "已被他人更新" in _error(stale, 409, "conflict")
-    assert api.get(f"/api/cases/{case_id}").get_json()["state"] == "dispatched"
+    assert api.get(f"/api/cases/{case_id}", headers=people["worker"]).get_json()["state"] == \
+        "dispatched"
 
 
 def test_a_person_who_may_not_act_is_403(api, grid, people) -> None:
     case_id = _created(api, grid, people)
-    refused = _try(api, case_id, people["heating"], "dispatch", version=1, department="heating")
-    assert "may dispatch" in _error(refused, 403, "forbidden")
+    _act(api, case_id, people["worker"], "dispatch", version=1, department="heating")
+    refused = _try(api, case_id, people["heating"], "cancel", reason="invalid")
+    assert "may cancel" in _error(refused, 403, "forbidden")
 
 
 def test_an_unknown_action_or_a_missing_version_is_400(api, grid, people) -> None:
     case_id = _created(api, grid, people)
     assert "unknown action" in _error(_try(api, case_id, people["worker"], "teleport", version=1),
                                       400, "invalid_input")
-    missing = api.post(f"/api/cases/{case_id}/actions",
-                       json={"actor_id": people["worker"], "action": "dispatch"})
+    missing = api.post(f"/api/cases/{case_id}/actions", headers=people["worker"],
+                       json={"action": "dispatch"})
     assert "version" in _error(missing, 400, "invalid_input")
 
 
@@ -204,10 +224,11 @@ def test_an_unknown_action_or_a_missing_version_is_400(api, grid, people) -> Non
 FORMULA = "=HYPERLINK(\"http://example.invalid\",\"点我\")"
 
 
-def test_csv_export_is_filtered_masked_and_formula_safe(api, tx, grid, people, grids) -> None:
+def test_csv_export_is_filtered_masked_and_formula_safe(api, crew, grid, people, grids) -> None:
     ours = _created(api, grid, people, description=FORMULA, reporter_phone="13812345678")
-    _created(api, grids[0], _people(tx, grids[0]["code"]))  # another grid: filtered out
-    response = api.get("/api/cases.csv", query_string={"grid": grid["code"]})
+    _created(api, grids[0], crew(grids[0]["code"]))  # another grid: filtered out
+    response = api.get("/api/cases.csv", query_string={"grid": grid["code"]},
+                       headers=people["centre"])
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     raw = response.get_data(as_text=True)
@@ -219,11 +240,13 @@ def test_csv_export_is_filtered_masked_and_formula_safe(api, tx, grid, people, g
     assert mine["description"] == "'" + FORMULA  # shown as text, never run as a formula
     assert mine["reporter_phone"] == "138****5678"
     assert "13812345678" not in raw
+    assert response.headers["Cache-Control"] == "private, no-store"
 
 
 def test_geojson_export_is_valid_filtered_and_masked(api, grid, people) -> None:
     ours = _created(api, grid, people, reporter_phone="13812345678")
-    response = api.get("/api/cases.geojson", query_string={"grid": grid["code"]})
+    response = api.get("/api/cases.geojson", query_string={"grid": grid["code"]},
+                       headers=people["worker"])
     assert response.status_code == 200 and response.mimetype == "application/geo+json"
     body = json.loads(response.get_data(as_text=True))
     assert body["type"] == "FeatureCollection"
@@ -239,9 +262,10 @@ def test_geojson_export_is_valid_filtered_and_masked(api, grid, people) -> None:
     assert mine["properties"]["state"] == "reported" and mine["properties"]["overdue"] is False
 
 
-def test_exports_refuse_bad_filters(api) -> None:
+def test_exports_refuse_bad_filters(api, people) -> None:
     for url in ("/api/cases.csv", "/api/cases.geojson"):
-        assert "grid" in _error(api.get(url, query_string={"grid": "123"}), 400, "invalid_input")
+        answer = api.get(url, query_string={"grid": "123"}, headers=people["centre"])
+        assert "grid" in _error(answer, 400, "invalid_input")
 
 
 # --- /media ----------------------------------------------------------------------------------
@@ -253,14 +277,16 @@ def _png() -> bytes:
 
 
 def test_a_stored_photo_is_served(api, grid, people, media) -> None:
-    form = {k: str(v) for k, v in _form(grid, people, confirm_new="true").items()}
+    form = {k: str(v) for k, v in _form(grid, confirm_new="true").items()}
     form["photos"] = (io.BytesIO(_png()), "a.png")  # type: ignore[assignment]
-    response = api.post("/api/cases", data=form, content_type="multipart/form-data")
+    response = api.post("/api/cases", data=form, content_type="multipart/form-data",
+                        headers=people["worker"])
     assert response.status_code == 201, response.data[:400]
-    photo = api.get(f"/api/cases/{response.get_json()['case_id']}").get_json()["photos"][0]
+    photo = api.get(f"/api/cases/{response.get_json()['case_id']}",
+                    headers=people["worker"]).get_json()["photos"][0]
     served = {}
     for url in (photo["url"], photo["thumb_url"]):
-        answer = api.get(url)
+        answer = api.get(url, headers=people["worker"])
         served[url] = (answer.status_code, answer.mimetype, answer.get_data())
         answer.close()  # a file response holds the file open until closed
     assert served[photo["url"]][:2] == (200, "image/png")
@@ -274,11 +300,11 @@ def test_a_stored_photo_is_served(api, grid, people, media) -> None:
     "cases/../secret.txt", "cases/1/../../secret.txt", "secret.txt", "other/secret.txt",
     "%2Fetc%2Fpasswd", "cases/%2E%2E/secret.txt",
 ])
-def test_media_serves_nothing_outside_its_cases_folder(api, media, path) -> None:
+def test_media_serves_nothing_outside_its_cases_folder(api, login, media, path) -> None:
     (media / "secret.txt").write_text("not for you")
     (media / "other").mkdir()
     (media / "other" / "secret.txt").write_text("not for you")
-    response = api.get(f"/media/{path}", follow_redirects=True)
+    response = api.get(f"/media/{path}", follow_redirects=True, headers=login("admin"))
     status, data = response.status_code, response.get_data()
     response.close()
     assert status == 404 and b"not for you" not in data

@@ -16,6 +16,13 @@ from gridmap.cases.services import cases, photos
 PAGES = ["/cases", "/cases/new", "/cases/1", "/cases/map", "/cases/dashboard"]
 
 
+@pytest.fixture
+def staff(api, login):  # type: ignore[no-untyped-def]
+    """The test client signed in as a district centre, who may open every case page."""
+    api.environ_base["HTTP_AUTHORIZATION"] = login("district_centre", area="210103")["Authorization"]
+    return api
+
+
 def _script_json(html: str, element_id: str) -> dict[str, Any]:
     found = re.search(rf'id="{element_id}">(.*?)</script>', html, re.S)
     assert found, element_id
@@ -23,8 +30,8 @@ def _script_json(html: str, element_id: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("url", PAGES)
-def test_every_case_page_gets_the_states_groups_and_limits(client, url) -> None:  # type: ignore[no-untyped-def]
-    response = client.get(url)
+def test_every_case_page_gets_the_states_groups_and_limits(staff, url) -> None:  # type: ignore[no-untyped-def]
+    response = staff.get(url)
     assert response.status_code == 200
     config = _script_json(response.get_data(as_text=True), "gm-page-config")
     assert config["states"] == [s.value for s in workflow.STATE_ORDER]
@@ -40,18 +47,18 @@ def test_every_case_page_gets_the_states_groups_and_limits(client, url) -> None:
 
 
 @pytest.mark.parametrize(("lang", "rated"), [("zh", "已评价"), ("en", "Rated")])
-def test_every_state_has_a_label_in_both_languages(client, lang, rated) -> None:  # type: ignore[no-untyped-def]
-    html = client.get(f"/cases?lang={lang}").get_data(as_text=True)
+def test_every_state_has_a_label_in_both_languages(staff, lang, rated) -> None:  # type: ignore[no-untyped-def]
+    html = staff.get(f"/cases?lang={lang}").get_data(as_text=True)
     labels = _script_json(html, "gm-case-strings")["states"]
     assert set(labels) == {s.value for s in workflow.State}
     assert labels["rated"] == rated and all(labels.values())
 
 
-def test_limits_reach_the_page_text(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_limits_reach_the_page_text(staff, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A changed server limit changes what the intake page says and enforces."""
     monkeypatch.setattr(cases, "MAX_PHOTOS", 3)
     monkeypatch.setattr(cases, "MAX_DESCRIPTION", 1234)
-    html = client.get("/cases/new?lang=zh").get_data(as_text=True)
+    html = staff.get("/cases/new?lang=zh").get_data(as_text=True)
     assert 'maxlength="1234"' in html and "0/1234" in html
     assert "照片（最多 3 张，每张不超过 8 MB）" in html
     strings = _script_json(html, "gm-page-config")["strings"]
@@ -59,17 +66,17 @@ def test_limits_reach_the_page_text(client, monkeypatch) -> None:  # type: ignor
     assert strings["descriptionTooLong"] == "问题描述不能超过 1234 字"
 
 
-def test_board_area_input_takes_the_code_widths(client) -> None:  # type: ignore[no-untyped-def]
-    html = client.get("/cases").get_data(as_text=True)
+def test_board_area_input_takes_the_code_widths(staff) -> None:  # type: ignore[no-untyped-def]
+    html = staff.get("/cases").get_data(as_text=True)
     widths = sorted(codes.WIDTHS.values())
     pattern = "|".join(rf"\d{{{w}}}" for w in widths)
     assert f'maxlength="{widths[-1]}"' in html and f'pattern="{pattern}"' in html
 
 
-def test_dashboard_gets_the_rates_as_the_api_computes_them(client) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_gets_the_rates_as_the_api_computes_them(staff) -> None:  # type: ignore[no-untyped-def]
     """The KPI notes ("responded / valid") read the rate definitions the server divides by."""
     from gridmap.cases.services import stats
 
-    config = _script_json(client.get("/cases/dashboard").get_data(as_text=True), "gm-page-config")
+    config = _script_json(staff.get("/cases/dashboard").get_data(as_text=True), "gm-page-config")
     assert [r[0] for r in config["rates"]] == list(stats.RATES)
     assert {r[0]: tuple(r[1:]) for r in config["rates"]} == stats.RATES

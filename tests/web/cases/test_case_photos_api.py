@@ -1,6 +1,6 @@
 """Case photos over HTTP: what /media/ gives back (no EXIF, upright, typed as stored, never
-cached), and the order of refusals: request size from the headers, then the acting person and
-their right to act, then count and size, and only then any decoding.
+cached), and the order of refusals: request size from the headers, then the signed-in person's
+right to report there or to act, then count and size, and only then any decoding.
 
 Runs in the rolled-back transaction of ``api`` (tests/web/conftest.py), with the media folder in
 a temporary directory; samples are built in code.
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from PIL import ExifTags, Image
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
 from gridmap.cases.services import cases
 
@@ -46,15 +46,10 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 @pytest.fixture
-def people(tx: Connection, grids: list[dict[str, Any]]) -> dict[str, Any]:
+def people(crew, grids: list[dict[str, Any]]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """The grid, and the headers of its worker and its heating department's staff."""
     grid = grids[1]
-    row = tx.execute(text("""
-        SELECT (SELECT person_id FROM grid_member WHERE grid_code = :g AND role = 'grid_worker'),
-               (SELECT person_id FROM grid_enrollment WHERE grid_code = :g
-                  AND department_code = 'heating')
-    """), {"g": grid["code"]}).one()
-    assert all(row)
-    return {"grid": grid, "worker": row[0], "heating": row[1]}
+    return {"grid": grid, **crew(grid["code"])}
 
 
 def _gps_jpeg() -> bytes:
@@ -89,23 +84,23 @@ def _bomb() -> bytes:
 def _intake(api: Any, people: dict[str, Any], files: list[tuple[bytes, str]],
             **extra: Any) -> Any:
     grid = people["grid"]
-    form: dict[str, Any] = {"actor_id": str(people["worker"]), "category": "heating",
-                            "description": "暖气不热", "lon": str(grid["lon"]),
-                            "lat": str(grid["lat"]), "grid_code": grid["code"],
-                            "confirm_new": "true", **extra}
+    who = extra.pop("who", people["worker"])
+    form: dict[str, Any] = {"category": "heating", "description": "暖气不热",
+                            "lon": str(grid["lon"]), "lat": str(grid["lat"]),
+                            "grid_code": grid["code"], "confirm_new": "true", **extra}
     form["photos"] = [(io.BytesIO(data), name) for data, name in files]
-    return api.post("/api/cases", data=form, content_type="multipart/form-data")
+    return api.post("/api/cases", data=form, content_type="multipart/form-data", headers=who)
 
 
-def _get(api: Any, url: str) -> Any:
-    response = api.get(url)
+def _get(api: Any, url: str, who: dict[str, str]) -> Any:
+    response = api.get(url, headers=who)
     response.get_data()
     response.close()  # a file response holds the file open until closed
     return response
 
 
-def _case_photos(api: Any, case_id: int) -> list[dict[str, Any]]:
-    return list(api.get(f"/api/cases/{case_id}").get_json()["photos"])
+def _case_photos(api: Any, case_id: int, who: dict[str, str]) -> list[dict[str, Any]]:
+    return list(api.get(f"/api/cases/{case_id}", headers=who).get_json()["photos"])
 
 
 def _message(response: Any, status: int) -> str:
@@ -120,8 +115,8 @@ def _message(response: Any, status: int) -> str:
 def test_a_served_photo_has_no_exif_and_is_upright(api, people, media) -> None:
     response = _intake(api, people, [(_gps_jpeg(), "home.jpg")])
     assert response.status_code == 201, response.data[:400]
-    photo = _case_photos(api, response.get_json()["case_id"])[0]
-    served = _get(api, photo["url"])
+    photo = _case_photos(api, response.get_json()["case_id"], people["worker"])[0]
+    served = _get(api, photo["url"], people["worker"])
     assert served.status_code == 200 and served.mimetype == "image/jpeg"
     with Image.open(io.BytesIO(served.get_data())) as image:
         exif = image.getexif()
@@ -134,25 +129,26 @@ def test_a_served_photo_has_no_exif_and_is_upright(api, people, media) -> None:
 def test_media_is_private_no_store_nosniff_and_typed_as_stored(api, people, media) -> None:
     """A PNG sent as "x.html" with a text/html part type is served as the PNG it is."""
     grid = people["grid"]
-    form = {"actor_id": str(people["worker"]), "category": "heating", "description": "暖气不热",
+    form = {"category": "heating", "description": "暖气不热",
             "lon": str(grid["lon"]), "lat": str(grid["lat"]), "grid_code": grid["code"],
             "confirm_new": "true",
             "photos": (io.BytesIO(_png()), "x.html", "text/html")}
-    response = api.post("/api/cases", data=form, content_type="multipart/form-data")
+    response = api.post("/api/cases", data=form, content_type="multipart/form-data",
+                        headers=people["worker"])
     assert response.status_code == 201, response.data[:400]
-    photo = _case_photos(api, response.get_json()["case_id"])[0]
+    photo = _case_photos(api, response.get_json()["case_id"], people["worker"])[0]
     for url, mimetype in ((photo["url"], "image/png"), (photo["thumb_url"], "image/jpeg")):
-        served = _get(api, url)
+        served = _get(api, url, people["worker"])
         assert (served.status_code, served.mimetype) == (200, mimetype)
         assert served.headers["Cache-Control"] == "private, no-store"
         assert served.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_a_file_no_photo_row_names_is_not_served(api, media) -> None:
+def test_a_file_no_photo_row_names_is_not_served(api, login, media) -> None:
     stray = media / "cases" / "1" / ("0" * 32 + ".jpg")
     stray.parent.mkdir(parents=True)
     stray.write_bytes(_png())
-    response = _get(api, "/media/cases/1/" + stray.name)
+    response = _get(api, "/media/cases/1/" + stray.name, login("admin"))
     assert response.status_code == 404 and response.get_data() != _png()
 
 
@@ -179,7 +175,7 @@ def test_a_request_too_large_is_refused_from_its_content_length(api, people, med
             return super().read(*args)
 
     response = api.post("/api/cases", input_stream=Body(b"--x--\r\n"),
-                        content_type="multipart/form-data; boundary=x",
+                        content_type="multipart/form-data; boundary=x", headers=people["worker"],
                         environ_overrides={
                             "CONTENT_LENGTH": str(cases.max_request_bytes() + 1)})
     assert "MB" in _message(response, 413)
@@ -191,16 +187,23 @@ def test_a_request_as_large_as_its_photos_allow_is_not_refused_for_size(api, peo
     """The limit is the photos' rule (5 × 8 MB and the fields), not the app's general cap."""
     body = b"--x\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nx\r\n--x--\r\n"
     response = api.post("/api/cases", input_stream=io.BytesIO(body),
-                        content_type="multipart/form-data; boundary=x",
+                        content_type="multipart/form-data; boundary=x", headers=people["worker"],
                         environ_overrides={"CONTENT_LENGTH": str(cases.max_request_bytes())})
     assert response.status_code != 413, response.data[:400]
 
 
-def test_an_unknown_person_is_refused_before_any_photo_is_decoded(api, people, media,
-                                                                  opened) -> None:
-    response = _intake(api, people, [(_png(), "a.png")], actor_id="999999999")
-    assert "unknown acting person" in _message(response, 400)
-    assert opened == []
+def test_a_role_that_reports_nothing_is_refused_before_any_photo_is_decoded(
+        api, people, media, opened) -> None:
+    response = _intake(api, people, [(_png(), "a.png")], who=people["heating"])
+    assert "may not" in _message(response, 403)
+    assert opened == [] and not list(media.rglob("*.*"))
+
+
+def test_a_worker_outside_their_grids_is_refused_before_any_photo_is_decoded(
+        api, crew, grids, people, media, opened) -> None:
+    response = _intake(api, people, [(_png(), "a.png")], who=crew(grids[0]["code"])["worker"])
+    assert "outside your grids" in _message(response, 403)
+    assert opened == [] and not list(media.rglob("*.*"))
 
 
 def test_too_many_photos_are_refused_before_any_is_decoded(api, people, media, opened) -> None:
@@ -209,21 +212,22 @@ def test_too_many_photos_are_refused_before_any_is_decoded(api, people, media, o
     assert opened == []
 
 
-def _act(api: Any, case_id: int, person: int, files: list[tuple[bytes, str]]) -> Any:
-    version = api.get(f"/api/cases/{case_id}").get_json()["version"]
-    form = {"actor_id": str(person), "action": "dispatch", "version": str(version),
-            "department": "heating",
+def _act(api: Any, case_id: int, who: dict[str, str], files: list[tuple[bytes, str]]) -> Any:
+    form = {"action": "dispatch", "version": "1", "department": "heating",
             "after_photos": [(io.BytesIO(data), name) for data, name in files]}
     return api.post(f"/api/cases/{case_id}/actions", data=form,
-                    content_type="multipart/form-data")
+                    content_type="multipart/form-data", headers=who)
 
 
+@pytest.mark.parametrize(("who", "status"), [("admin", 403), ("heating", 404)])
 def test_a_person_who_may_not_act_is_refused_before_any_photo_is_decoded(
-        api, people, media, opened) -> None:
-    """A department's staff may not dispatch a case still with the grid: 403, nothing opened."""
+        api, login, people, media, opened, who, status) -> None:
+    """An administrator reads every case but works none (403); a department's staff does not
+    see a case not sent to it (404): either way nothing is opened or stored."""
     case_id = _intake(api, people, []).get_json()["case_id"]
-    response = _act(api, case_id, people["heating"], [(_png(), "after.png")])
-    assert response.status_code == 403, response.data[:400]
+    headers = login("admin") if who == "admin" else people[who]
+    response = _act(api, case_id, headers, [(_png(), "after.png")])
+    assert response.status_code == status, response.data[:400]
     assert opened == [] and not list(media.rglob("*.*"))
 
 
@@ -233,4 +237,5 @@ def test_too_many_after_photos_are_refused_before_any_is_decoded(api, people, me
     files = [(_png(), f"{i}.png") for i in range(cases.MAX_PHOTOS + 1)]
     response = _act(api, case_id, people["worker"], files)
     assert f"at most {cases.MAX_PHOTOS}" in _message(response, 400)
-    assert opened == [] and api.get(f"/api/cases/{case_id}").get_json()["state"] == "reported"
+    state = api.get(f"/api/cases/{case_id}", headers=people["worker"]).get_json()["state"]
+    assert opened == [] and state == "reported"

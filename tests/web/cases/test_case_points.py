@@ -18,16 +18,18 @@ from gridmap.cases.repositories import points as case_points
 URL = "/api/cases/points"
 
 
-def _worker(api: Any, grid_code: str) -> int:
-    people = api.get(f"/api/people?grid={grid_code}").get_json()
-    return int(next(p["id"] for p in people if p["role"] == "grid_worker"))
+@pytest.fixture
+def api(api, login):  # type: ignore[no-untyped-def]
+    """The test client signed in as the district centre over every test grid (沈河区)."""
+    api.environ_base["HTTP_AUTHORIZATION"] = login("district_centre", area="210103")["Authorization"]
+    return api
 
 
 def _file(api: Any, grid: dict[str, Any], category: str = "heating") -> int:
     response = api.post("/api/cases", json={
-        "actor_id": _worker(api, grid["code"]), "category": category,
-        "description": "案件地图测试", "lon": grid["lon"], "lat": grid["lat"],
-        "grid_code": grid["code"], "confirm_new": True, "client_token": str(uuid.uuid4())})
+        "category": category, "description": "案件地图测试", "lon": grid["lon"],
+        "lat": grid["lat"], "grid_code": grid["code"], "confirm_new": True,
+        "client_token": str(uuid.uuid4())})
     assert response.status_code == 201, response.data[:400]
     return int(response.get_json()["case_id"])
 
