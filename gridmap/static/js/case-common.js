@@ -3,8 +3,8 @@
  *
  * Exposes window.GridmapCases: the case-specific parts (states, the signed-in person, the case
  * map) plus, under the names the case and coverage scripts use, the generic helpers of
- * window.Gridmap (common.js). The case pages need an account (`requireAccount`); the coverage
- * pages share these helpers without that rule.
+ * window.Gridmap (common.js). The case pages need an account (`requireAccount`, from common.js);
+ * the coverage pages share these helpers without that rule.
  * All user-visible text comes from the page: the strings shared by every case page
  * (#gm-case-strings) merged with the page's own (#gm-page-config).
  */
@@ -44,7 +44,9 @@
   var debounce = G.debounce;
   var isAbort = G.isAbort;
   var apiUrl = G.apiUrl;
+  var request = G.request;
   var errorFrom = G.errorFrom;
+  var getJSON = G.getJSON;
 
   /** The API's message for a failed request, else the case pages' own network-error text. */
   function reasonOf(err) { return G.reasonOf(err, S.networkError); }
@@ -75,44 +77,6 @@
   }
 
   function roleText(role) { return (S.roles && S.roles[role]) || role || ""; }
-
-  // ---------------------------------------------------------------- who is signed in
-
-  var accountRequired = false;
-
-  /** Off to the sign-in page, which brings the browser back here once signed in. */
-  function toSignIn() {
-    var here = window.location.pathname + window.location.search;
-    window.location.assign((config.signInUrl || "/login") + "?next=" + encodeURIComponent(here));
-  }
-
-  /**
-   * For the pages that need an account: the public goes to the sign-in page now (before typing
-   * anything), and from then on any 401 from the API (the session ended) does the same.
-   * Returns whether someone is signed in.
-   */
-  function requireAccount() {
-    accountRequired = true;
-    if (!config.me) { toSignIn(); return false; }
-    return true;
-  }
-
-  /** common.js's request, except that on an account page a 401 means "sign in again". */
-  function request(path, options, params) {
-    return G.request(path, options, params).then(function (result) {
-      // The page is leaving: settle nothing, so no error flashes up before it goes.
-      if (result.status === 401 && accountRequired) { toSignIn(); return new Promise(function () {}); }
-      return result;
-    });
-  }
-
-  /** GET JSON through `request`; non-2xx answers throw with the API's own message. */
-  function getJSON(path, params, signal) {
-    return request(path, { signal: signal }, params).then(function (result) {
-      if (result.ok && result.body) return result.body;
-      throw errorFrom(result);
-    });
-  }
 
   // ---------------------------------------------------------------- the map
 
@@ -219,9 +183,9 @@
     stateBadge: stateBadge,
     dueBadge: dueBadge,
     roleText: roleText,
-    me: config.me || null,
-    requireAccount: requireAccount,
-    toSignIn: toSignIn,
+    me: G.me,
+    requireAccount: G.requireAccount,
+    toSignIn: G.toSignIn,
     createMap: createMap,
     fitExtent: fitExtent,
     pageUrl: G.pageUrl,
