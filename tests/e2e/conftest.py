@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from e2e_support import CHROMIUM, CHROMIUM_ARGS, PageProbe, browser_unavailable, open_probe, serve
+from e2e_support import CHROMIUM, CHROMIUM_ARGS, Accounts, PageProbe, browser_unavailable, open_probe, serve
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +53,15 @@ def phone_probe(browser: Any, live_server: str) -> Iterator[PageProbe]:
     with open_probe(browser, live_server, viewport={"width": 390, "height": 844},
                     is_mobile=True, has_touch=True, device_scale_factor=2) as page_probe:
         yield page_probe
+
+
+@pytest.fixture(scope="module")
+def accounts(engine: Any, owner_engine: Any) -> Iterator[Accounts]:
+    """Makes committed accounts for demo people; removes them when the module is done."""
+    from gridmap.db import make_session_factory
+
+    made = Accounts(make_session_factory(engine))
+    try:
+        yield made
+    finally:
+        made.remove_all(owner_engine)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -129,3 +130,94 @@ def open_probe(browser: Any, base_url: str, **context_options: Any) -> Iterator[
     assert probe.console_errors == [], f"console errors: {probe.console_errors}"
 
 
+
+
+# ------------------------------------------------------------------ accounts and signing in
+
+@dataclass(frozen=True)
+class TestAccount:
+    """An account the e2e tests made (committed: the live server must see it) and its password."""
+
+    __test__ = False                # not a test class, whatever pytest thinks of its name
+
+    id: int
+    username: str
+    password: str
+    role: str
+    person_id: int
+
+
+class Accounts:
+    """Makes accounts for real demo people through the accounts service, and removes them again.
+
+    Accounts are committed, because the live server reads them from its own connections; a person
+    may hold one account only, so :meth:`remove_all` deletes them when the module is done (as the
+    schema's owner), leaving the people free for later tests.
+    """
+
+    def __init__(self, factory: Any) -> None:
+        self.factory = factory
+        self.made: list[TestAccount] = []
+
+    def create(self, role: str, *, person_id: int | None = None, name: str = "",
+               area_code: str | None = None, department_code: str | None = None) -> TestAccount:
+        """A new account of ``role`` for person ``person_id`` (or a new person called ``name``,
+        as for an office post), with a known password."""
+        from gridmap.access import Principal
+        from gridmap.accounts.services import accounts
+
+        username = f"e2e-{role.replace('_', '-')}-{uuid.uuid4().hex[:8]}"
+        password = f"Pw!{uuid.uuid4().hex[:16]}"
+        made = accounts.create(self.factory, Principal(username="test"), accounts.NewAccount(
+            username=username, role=role, person_id=person_id, name=name, area_code=area_code,
+            department_code=department_code, password=password))
+        account = TestAccount(int(made["id"]), username, password, role, int(made["person_id"]))
+        self.made.append(account)
+        return account
+
+    def headers(self, account: TestAccount) -> dict[str, str]:
+        """Request headers that act as ``account`` (a personal API token, as a script's)."""
+        from gridmap.accounts.services import principals, tokens
+
+        with self.factory() as session:
+            found = principals.load(session, account.id, address=None)
+        assert found is not None, account
+        issued = tokens.issue_token(self.factory, found.principal, "e2e")
+        return {"Authorization": f"Bearer {issued['token']}", "Accept": "application/json"}
+
+    def remove_all(self, owner_engine: Any) -> None:
+        """Delete every account made here, with its tokens."""
+        from sqlalchemy import text
+
+        ids = [a.id for a in self.made]
+        if ids:
+            with owner_engine.begin() as conn:
+                conn.execute(text("DELETE FROM api_token WHERE account_id = ANY(:ids)"), {"ids": ids})
+                conn.execute(text("DELETE FROM account WHERE id = ANY(:ids)"), {"ids": ids})
+        self.made.clear()
+
+
+SIGN_IN_TIMEOUT_MS = 15_000
+
+
+def sign_in(page: Any, account: TestAccount, *, next_path: str | None = None) -> None:
+    """Sign ``page`` in through the real /login form, as a person would."""
+    page.goto("/login" + (f"?next={quote(next_path, safe='/')}" if next_path else ""))
+    submit_sign_in(page, account)
+
+
+def submit_sign_in(page: Any, account: TestAccount) -> None:
+    """Fill and send the sign-in form ``page`` shows; waits until it has gone elsewhere."""
+    page.fill("#gm-username", account.username)
+    page.fill("#gm-password", account.password)
+    with page.expect_navigation(timeout=SIGN_IN_TIMEOUT_MS):
+        page.click("#gm-sign-in")
+    assert urlsplit(page.url).path != "/login", page.locator(".gm-flash").all_inner_texts()
+
+
+def sign_out(page: Any) -> None:
+    """Sign out with the header menu's button (a POST with the CSRF token); lands on /login."""
+    page.click("#gm-user-menu")
+    with page.expect_navigation(timeout=SIGN_IN_TIMEOUT_MS):
+        page.click("#gm-sign-out")
+    assert urlsplit(page.url).path == "/login", page.url

@@ -8,6 +8,7 @@
   "use strict";
 
   var C = window.GridmapCases;
+  if (!C.requireAccount()) return;
   var S = C.S;
   var el = C.el;
   var PAGE_SIZE = 50;

@@ -1,15 +1,16 @@
 /*
  * gridmap — helpers shared by the case pages (intake, detail, board).
  *
- * Exposes window.GridmapCases: the case-specific parts (states, people, the case map) plus, under
- * the names the case and coverage scripts use, the generic helpers of window.Gridmap (common.js).
+ * Exposes window.GridmapCases: the case-specific parts (states, the signed-in person, the case
+ * map) plus, under the names the case and coverage scripts use, the generic helpers of
+ * window.Gridmap (common.js). The case pages need an account (`requireAccount`, from common.js);
+ * the coverage pages share these helpers without that rule.
  * All user-visible text comes from the page: the strings shared by every case page
  * (#gm-case-strings) merged with the page's own (#gm-page-config).
  */
 (function () {
   "use strict";
 
-  var ACTOR_KEY = "gridmap.actorId";
   var BASEMAP_MINZOOM = 15;          // our streets and grids are drawn from this zoom on
   var REFRESH_DELAY_MS = 200;
 
@@ -76,48 +77,6 @@
   }
 
   function roleText(role) { return (S.roles && S.roles[role]) || role || ""; }
-
-  function personLabel(person) {
-    var parts = [person.name, roleText(person.role)];
-    if (person.department) parts.push(person.department);
-    return parts.filter(Boolean).join(" · ");
-  }
-
-  // ---------------------------------------------------------------- who is acting
-
-  function storedActor() {
-    try { return window.localStorage.getItem(ACTOR_KEY) || ""; } catch (e) { return ""; }
-  }
-
-  function storeActor(id) {
-    try {
-      if (id) window.localStorage.setItem(ACTOR_KEY, String(id));
-      else window.localStorage.removeItem(ACTOR_KEY);
-    } catch (e) { /* private mode: the choice simply is not remembered */ }
-  }
-
-  /**
-   * Fill `select` with the people of `grid` (from /api/people), preselecting the remembered
-   * person when they belong to this grid. Resolves the list.
-   */
-  function loadPeople(select, grid, emptyText) {
-    select.disabled = true;
-    return getJSON("/people", { grid: grid }).then(function (people) {
-      var remembered = storedActor();
-      var options = [el("option", null, people.length ? S.chooseActor : emptyText)];
-      options[0].value = "";
-      people.forEach(function (person) {
-        var option = el("option", null, personLabel(person));
-        option.value = String(person.id);
-        option.dataset.role = person.role;
-        options.push(option);
-      });
-      select.replaceChildren.apply(select, options);
-      select.value = people.some(function (p) { return String(p.id) === remembered; }) ? remembered : "";
-      select.disabled = !people.length;
-      return people;
-    });
-  }
 
   // ---------------------------------------------------------------- the map
 
@@ -224,10 +183,9 @@
     stateBadge: stateBadge,
     dueBadge: dueBadge,
     roleText: roleText,
-    personLabel: personLabel,
-    storedActor: storedActor,
-    storeActor: storeActor,
-    loadPeople: loadPeople,
+    me: G.me,
+    requireAccount: G.requireAccount,
+    toSignIn: G.toSignIn,
     createMap: createMap,
     fitExtent: fitExtent,
     pageUrl: G.pageUrl,

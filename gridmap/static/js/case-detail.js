@@ -1,13 +1,15 @@
 /*
  * gridmap — case detail page (案件详情): facts, photos, timeline, co-handlers and the actions the
- * chosen person may take now. The server says which actions are allowed (`allowed_actions`) and
- * checks them again; every action carries the case's `version`, so a stale page gets a conflict
- * instead of overwriting someone else's work.
+ * signed-in person may take now. The server says which actions are allowed (`allowed_actions`)
+ * and checks them again; every action carries the case's `version`, so a stale page gets a
+ * conflict instead of overwriting someone else's work. The reporter's phone arrives masked; a
+ * handler may reveal it with "show number", which the server records.
  */
 (function () {
   "use strict";
 
   var C = window.GridmapCases;
+  if (!C.requireAccount()) return;
   var S = C.S;
   var el = C.el;
   var fmt = C.fmt;
@@ -18,11 +20,10 @@
   var NOTE_REQUIRED = C.config.noteRequired || [];
 
   var $ = function (id) { return document.getElementById(id); };
-  var actorSelect = $("gc-actor");
   var actionForm = $("gc-action-form");
   var messageEl = $("gc-action-message");
 
-  var state = { detail: null, actorId: C.storedActor(), categories: null, loading: null, sending: false };
+  var state = { detail: null, categories: null, loading: null, sending: false, phone: null };
 
   function showMessage(text, kind) {
     messageEl.replaceChildren();
@@ -37,7 +38,7 @@
     var controller = new AbortController();
     if (state.loading) state.loading.abort();
     state.loading = controller;
-    return C.getJSON("/cases/" + caseId, { actor_id: state.actorId }, controller.signal)
+    return C.getJSON("/cases/" + caseId, {}, controller.signal)
       .then(function (detail) {
         if (controller !== state.loading) return detail;
         state.loading = null;
@@ -50,6 +51,8 @@
         var box = $("gc-load-error");
         box.textContent = fmt(S.loadFailed, { reason: C.reasonOf(err) });
         box.hidden = false;
+        // Nothing to show or do (not found, or out of this person's scope): say so only once.
+        if (!state.detail) document.body.dataset.caseState = "unavailable";
         return null;
       });
   }
@@ -78,12 +81,49 @@
     return el("span", "gc-deadline", [C.localTime(iso), " ", C.dueBadge(status)]);
   }
 
-  function renderFacts(d) {
-    var phone = null;
-    if (d.reporter_phone) {
-      phone = /\*/.test(d.reporter_phone) ? d.reporter_phone : el("a", "gc-tel", d.reporter_phone);
-      if (phone instanceof Node) phone.href = "tel:" + d.reporter_phone.replace(/[^\d+]/g, "");
+  function telLink(number) {
+    var link = el("a", "gc-tel", number);
+    link.href = "tel:" + number.replace(/[^\d+]/g, "");
+    return link;
+  }
+
+  /** The reporter's phone: masked, with "show number" for a handler; the number once revealed. */
+  function phoneFact(d) {
+    if (!d.reporter_phone) return null;
+    if (state.phone) {
+      return el("span", "gc-phone", [telLink(state.phone), " ",
+        el("small", "gc-hint gc-phone-note", S.phoneRecorded)]);
     }
+    if (!d.may_reveal_phone) return el("span", "gc-phone", d.reporter_phone);
+    var button = el("button", "gc-button gc-button-small gc-reveal", S.showNumber);
+    button.type = "button";
+    button.id = "gc-reveal-phone";
+    var note = el("small", "gc-hint gc-phone-note", S.revealRecorded);
+    button.addEventListener("click", function () { revealPhone(button, note); });
+    return el("span", "gc-phone", [el("span", "gc-phone-masked", d.reporter_phone), " ", button, " ", note]);
+  }
+
+  function revealPhone(button, note) {
+    button.disabled = true;
+    C.request("/cases/" + caseId + "/reporter-phone", { method: "POST" }).then(function (result) {
+      if (result.ok && result.body && result.body.reporter_phone) {
+        state.phone = result.body.reporter_phone;
+        renderFacts(state.detail);
+        var shown = document.querySelector("#gc-facts .gc-tel");
+        if (shown) shown.focus();
+        return;
+      }
+      button.disabled = false;
+      note.textContent = fmt(S.revealFailed, { reason: C.errorFrom(result).message });
+      note.classList.add("gc-error");
+    }).catch(function () {
+      button.disabled = false;
+      note.textContent = fmt(S.revealFailed, { reason: S.networkError });
+      note.classList.add("gc-error");
+    });
+  }
+
+  function renderFacts(d) {
     var rows = [].concat(
       fact(S.category, d.category_name),
       fact(S.state, C.stateBadge(d.state)),
@@ -94,7 +134,7 @@
       fact(S.owner, d.owner_kind === "department" ? d.owner_department_name
         : d.owner_kind === "grid" ? S.keptByGrid : S.roles.grid_worker),
       fact(S.reporter, d.reporter_name),
-      fact(S.phone, phone),
+      fact(S.phone, phoneFact(d)),
       fact(S.createdAt, C.localTime(d.created_at)),
       fact(S.respondBy, deadline(d.respond_by, d.response_status)),
       fact(S.resolveBy, deadline(d.resolve_by, d.resolution_status)));
@@ -137,8 +177,14 @@
   function payloadText(event) {
     var p = event.payload || {};
     var parts = [];
-    if (event.action === "dispatch") parts.push(fmt(S.ownerIs, { department: p.department ? departmentName(p.department) : S.keptByGrid }));
-    else if (p.department) parts.push(departmentName(p.department));
+    var owner = function (code) { return code ? departmentName(code) : S.keptByGrid; };
+    if (event.action === "reassign") {
+      parts.push(fmt(S.reassigned, { from: owner(p.from_department), to: owner(p.department) }));
+    } else if (event.action === "dispatch") {
+      parts.push(fmt(S.ownerIs, { department: owner(p.department) }));
+    } else if (p.department) {
+      parts.push(departmentName(p.department));
+    }
     if (p.departments && p.departments.length) parts.push(p.departments.map(departmentName).join(S.listSeparator));
     if (p.rating) parts.push(S.ratings[p.rating] || p.rating);
     if (p.reason) parts.push(S.reasons[p.reason] || p.reason);
@@ -193,12 +239,8 @@
     var allowed = d.allowed_actions || [];
     var open = actionForm.dataset.action;
     if (open && allowed.indexOf(open) < 0) closeForm();
-    if (!actorSelect.value) {
-      box.replaceChildren(el("p", "gc-hint", S.chooseActorFirst));
-      return;
-    }
     if (!allowed.length) {
-      box.replaceChildren(el("p", "gc-hint", S.noActions));
+      box.replaceChildren(el("p", "gc-hint gc-no-actions", S.noActions));
       return;
     }
     box.replaceChildren.apply(box, allowed.map(function (action) {
@@ -244,13 +286,17 @@
   function openForm(action) {
     var d = state.detail;
     var parts = [el("h3", null, S.actions[action] || action)];
-    if (action === "dispatch") {
+    if (action === "dispatch" || action === "reassign") {
+      // Reassigning offers the same choice as dispatching, minus the current owner.
+      var reassigning = action === "reassign";
       var dept = el("select", "gc-input");
       dept.name = "department";
       var preferred = defaultDepartment(d);
-      dept.append(option("", S.keptByGrid, false));
-      d.enrolled_departments.forEach(function (e) { dept.append(option(e.code, e.name, e.code === preferred)); });
-      parts.push(field(S.department, dept));
+      if (!reassigning || d.owner_kind !== "grid") dept.append(option("", S.keptByGrid, false));
+      d.enrolled_departments.forEach(function (e) {
+        if (!reassigning || e.code !== d.owner_department) dept.append(option(e.code, e.name, e.code === preferred));
+      });
+      parts.push(field(reassigning ? S.newOwner : S.department, dept));
     } else if (action === "whistle") {
       var taken = d.cohandlers.map(function (c) { return c.department; }).concat([d.owner_department]);
       var boxes = d.enrolled_departments.filter(function (e) { return taken.indexOf(e.code) < 0; }).map(function (e) {
@@ -337,11 +383,10 @@
     formError.hidden = !problem;
     if (problem) return;
     var data = new FormData();
-    data.append("actor_id", actorSelect.value);
     data.append("action", action);
     data.append("version", String(state.detail.version));
     data.append("note", String(fields.get("note") || "").trim());
-    if (action === "dispatch") data.append("department", fields.get("department") || "");
+    if (action === "dispatch" || action === "reassign") data.append("department", fields.get("department") || "");
     if (action === "whistle") data.append("departments", fields.getAll("departments").join(","));
     if (action === "cancel") data.append("reason", fields.get("reason") || "");
     if (action === "rate" && e.submitter) data.append("rating", e.submitter.value);
@@ -385,29 +430,11 @@
     });
   }
 
-  actorSelect.addEventListener("change", function () {
-    C.storeActor(actorSelect.value);
-    state.actorId = actorSelect.value;
-    showMessage("", "");
-    closeForm();
-    load();
-  });
-
   // ---------------------------------------------------------------- start
 
   window.gridmap = { map: null, isIdle: function () { return true; }, state: state, reload: load };
 
   C.getJSON("/case-categories", {}).then(function (categories) { state.categories = categories; })
     .catch(function () { state.categories = []; });
-  load().then(function (detail) {
-    if (!detail) return;
-    C.loadPeople(actorSelect, detail.grid_code, S.none).then(function () {
-      if (actorSelect.value !== (state.actorId || "")) {
-        state.actorId = actorSelect.value;
-        load();
-      } else {
-        renderActions(state.detail);
-      }
-    });
-  });
+  load();
 })();

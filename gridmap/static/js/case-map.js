@@ -9,6 +9,7 @@
   "use strict";
 
   var C = window.GridmapCases;
+  if (!C.requireAccount()) return;
   var S = C.S;
   var el = C.el;
   var $ = function (id) { return document.getElementById(id); };

@@ -1,5 +1,6 @@
 /*
- * gridmap — intake page (上报案件): place the case, say who is acting, fill the form, submit.
+ * gridmap — intake page (上报案件): place the case, fill the form, submit. The reporter is the
+ * signed-in person; a grid worker's map opens on their own grids.
  *
  * The server decides everything that matters (grid, owner, deadlines, duplicates); this page
  * collects input, checks what it can before sending, and answers the server's questions
@@ -9,6 +10,7 @@
   "use strict";
 
   var C = window.GridmapCases;
+  if (!C.requireAccount()) return;
   var S = C.S;
   var el = C.el;
   var fmt = C.fmt;
@@ -18,10 +20,10 @@
   var MAX_DESCRIPTION = C.LIMITS.maxDescription;
   var CLICK_DELAY_MS = 260;          // wait for a possible double-click (zoom) before placing
   var PLACE_ZOOM = 17;
+  var MAX_HOME_GRIDS = 6;            // a worker with more grids than this starts on the whole extent
 
   var $ = function (id) { return document.getElementById(id); };
   var form = $("gc-case-form");
-  var actorSelect = $("gc-actor");
   var categorySelect = $("gc-category");
   var description = $("gc-description");
   var submitButton = $("gc-submit");
@@ -104,7 +106,7 @@
     ]));
   }
 
-  /** Put the case at (lon, lat) in `crs`, ask the server where that is, and who may act there. */
+  /** Put the case at (lon, lat) in `crs` and ask the server where that is. */
   function placeAt(lon, lat, crs, options) {
     state.point = { lon: lon, lat: lat, crs: crs };
     state.located = null;
@@ -114,7 +116,6 @@
     var controller = new AbortController();
     locateController = controller;
     placeResult.replaceChildren(el("p", "gc-hint", S.locating));
-    actorSelect.disabled = true;
     return C.getJSON("/locate", { lon: lon.toFixed(7), lat: lat.toFixed(7), crs: crs }, controller.signal)
       .then(function (data) {
         if (controller !== locateController) return;
@@ -125,9 +126,6 @@
         renderPlace(data);
         fillAddress(data);
         updateCategoryHint();
-        return C.loadPeople(actorSelect, data.grid.code, S.noPeople).catch(function (err) {
-          placeResult.append(el("p", "gc-error", fmt(S.peopleFailed, { reason: C.reasonOf(err) })));
-        });
       })
       .catch(function (err) {
         if (C.isAbort(err) || controller !== locateController) return;
@@ -227,8 +225,6 @@
 
   // ---------------------------------------------------------------- the form
 
-  actorSelect.addEventListener("change", function () { C.storeActor(actorSelect.value); });
-
   var departmentNames = function () {
     var names = {};
     ((state.located && state.located.departments) || []).forEach(function (d) { names[d.code] = d.name; });
@@ -308,7 +304,6 @@
 
   function validate() {
     if (!state.point || !state.located) return S.placeFirst;
-    if (!actorSelect.value) return S.chooseActor;
     if (!categorySelect.value) return S.needCategory;
     if (!description.value.trim()) return S.needDescription;
     if (description.value.length > MAX_DESCRIPTION) return S.descriptionTooLong;
@@ -318,7 +313,7 @@
   function formData() {
     var data = new FormData();
     var fields = {
-      actor_id: actorSelect.value, category: categorySelect.value, description: description.value,
+      category: categorySelect.value, description: description.value,
       channel: $("gc-channel").value, lon: String(state.point.lon), lat: String(state.point.lat),
       crs: state.point.crs, address: $("gc-address").value.trim(),
       reporter_name: $("gc-reporter-name").value.trim(), reporter_phone: $("gc-reporter-phone").value.trim(),
@@ -412,6 +407,29 @@
 
   // ---------------------------------------------------------------- start
 
+  /**
+   * A grid worker's map opens on their own grids (found by code through /api/search), where
+   * they report; null for everyone else, whose map opens on the loaded extent.
+   */
+  function homeGrids() {
+    var grids = (C.me && C.me.role === "grid_worker" && C.me.grids) || [];
+    if (!grids.length || grids.length > MAX_HOME_GRIDS) return null;
+    return Promise.all(grids.map(function (code) {
+      return C.getJSON("/search", { q: code, limit: 5 }).then(function (body) {
+        return (body.results || []).find(function (r) { return r.kind === "grid" && r.code === code; });
+      });
+    })).then(function (found) {
+      var bounds = null;
+      found.filter(Boolean).forEach(function (r) {
+        var box = L.latLngBounds([r.bbox[1], r.bbox[0]], [r.bbox[3], r.bbox[2]]);
+        bounds = bounds ? bounds.extend(box) : box;
+      });
+      if (!bounds) return C.fitExtent(map);
+      map.fitBounds(bounds, { animate: false, padding: [12, 12], maxZoom: PLACE_ZOOM + 1 });
+      return null;
+    });
+  }
+
   // A debugging and testing handle; nothing in the page depends on it.
   window.gridmap = {
     map: map,
@@ -420,7 +438,7 @@
     ready: false,                  // true once the map shows the loaded extent
     isIdle: function () { return basemap.isIdle(); },
   };
-  C.fitExtent(map)
+  (homeGrids() || C.fitExtent(map))
     .catch(function (err) { showMapStatus(C.reasonOf(err), "error"); })
     .finally(function () { window.gridmap.ready = true; });
 })();

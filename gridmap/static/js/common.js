@@ -1,6 +1,7 @@
 /*
  * gridmap — the helpers every page script shares: the page config, text formatting, building
- * elements, debouncing and the JSON API client.
+ * elements, debouncing, the JSON API client and, for pages that need an account, the way to
+ * the sign-in page.
  *
  * Exposes window.Gridmap. Loaded by base.html before any page script. It holds no user-visible
  * text: a page's strings arrive translated in its config (#gm-page-config, see _page.html).
@@ -72,13 +73,39 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
-  /** Fetch and parse; resolves {ok, status, body}; rejects only when the network fails. */
+  // ---------------------------------------------------------------- who is signed in
+
+  var accountRequired = false;
+
+  /** Off to the sign-in page (config.signInUrl), which brings the browser back here after. */
+  function toSignIn() {
+    var here = window.location.pathname + window.location.search;
+    window.location.assign((config.signInUrl || "/login") + "?next=" + encodeURIComponent(here));
+  }
+
+  /**
+   * For a page that needs an account: the public goes to the sign-in page now (before typing
+   * anything), and from then on a 401 from the API (the session ended) does the same.
+   * Returns whether someone is signed in (config.me).
+   */
+  function requireAccount() {
+    accountRequired = true;
+    if (!config.me) { toSignIn(); return false; }
+    return true;
+  }
+
+  /**
+   * Fetch and parse; resolves {ok, status, body}; rejects only when the network fails. On a page
+   * that requires an account a 401 leaves for the sign-in page and never settles, so no error
+   * flashes up on the way out.
+   */
   function request(path, options, params) {
     var init = Object.assign({ credentials: "same-origin" }, options || {});
     var method = (init.method || "GET").toUpperCase();
     init.headers = Object.assign({ Accept: "application/json" },
       method === "GET" || method === "HEAD" ? {} : { "X-CSRFToken": csrfToken() }, init.headers || {});
     return fetch(apiUrl(path, params), init).then(function (response) {
+      if (response.status === 401 && accountRequired) { toSignIn(); return new Promise(function () {}); }
       return response.json().catch(function () { return null; }).then(function (body) {
         return { ok: response.ok, status: response.status, body: body };
       });
@@ -117,6 +144,9 @@
     request: request,
     errorFrom: errorFrom,
     getJSON: getJSON,
+    me: config.me || null,
+    requireAccount: requireAccount,
+    toSignIn: toSignIn,
     pageUrl: function (path) { return (config.root || "") + path; },
   };
 })();

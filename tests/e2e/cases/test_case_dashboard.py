@@ -1,8 +1,9 @@
 """The statistics dashboard (统计分析) in a real browser, offline: KPI cards, ECharts charts from
 /vendor, the children ranking.
 
-The live server commits, so the test files its own cases through the API in a grid that had
-none, and looks at that grid (and its community) only. Screenshots go to test-artifacts/
+The live server commits, so the test files its own cases through the API (as the grid's worker)
+in a grid that had none, and looks at that grid (and its community) only, signed in as the
+district command centre of 沈河区. Screenshots go to test-artifacts/
 (dashboard-*.png); look at them, passing is not enough.
 """
 
@@ -14,13 +15,14 @@ from typing import Any
 from urllib.request import Request, urlopen
 
 import pytest
-from e2e_support import PageProbe
+from e2e_support import Accounts, PageProbe, TestAccount, sign_in
 from sqlalchemy import Engine, text
 
 pytestmark = pytest.mark.e2e
 
 TIMEOUT_MS = 15_000
 CATEGORIES = ("heating", "heating", "water_supply", "gas")
+TEST_DISTRICT = "210103"
 
 # A grid with a worker and no case yet, and a point ≥ 25 m inside it and away from other grids.
 _GRID_SQL = text("""
@@ -37,9 +39,9 @@ _GRID_SQL = text("""
 """)
 
 
-def post_case(base_url: str, body: dict[str, Any]) -> dict[str, Any]:
+def post_case(base_url: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
     request = Request(f"{base_url}/api/cases", data=json.dumps(body).encode(), method="POST",
-                      headers={"Content-Type": "application/json", "Accept": "application/json"})
+                      headers={"Content-Type": "application/json", **headers})
     with urlopen(request, timeout=30) as response:
         assert response.status == 201, response.status
         result: dict[str, Any] = json.load(response)
@@ -47,23 +49,30 @@ def post_case(base_url: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def grid_with_cases(engine: Engine, live_server: str) -> str:
+def grid_with_cases(engine: Engine, live_server: str, accounts: Accounts) -> str:
     """A grid in which this test filed four cases (two of one category) just now."""
     with engine.connect() as conn:
         row = conn.execute(_GRID_SQL).mappings().first()
     assert row is not None, "no empty grid in the test data"
+    worker = accounts.headers(accounts.create("grid_worker", person_id=int(row["worker_id"])))
     for i, category in enumerate(CATEGORIES):
         post_case(live_server, {
-            "actor_id": int(row["worker_id"]), "category": category, "channel": "grid_patrol",
+            "category": category, "channel": "grid_patrol",
             "description": f"统计分析测试案件 {i}", "lon": float(row["lon"]) + i * 1e-5,
             "lat": float(row["lat"]), "crs": "wgs84", "grid_code": row["code"], "confirm_new": True,
-            "client_token": f"dashboard-e2e-{uuid.uuid4()}"})
+            "client_token": f"dashboard-e2e-{uuid.uuid4()}"}, worker)
     return str(row["code"])
 
 
-def open_dashboard(probe: PageProbe, query: str) -> Any:
+@pytest.fixture(scope="module")
+def centre(accounts: Accounts) -> TestAccount:
+    """The district command centre of 沈河区 (statistics for the whole district)."""
+    return accounts.create("district_centre", name="区指挥中心值班员", area_code=TEST_DISTRICT)
+
+
+def open_dashboard(probe: PageProbe, query: str, account: TestAccount) -> Any:
     page = probe.page
-    page.goto(f"/cases/dashboard?{query}")
+    sign_in(page, account, next_path=f"/cases/dashboard?{query}")
     page.wait_for_function("() => window.gridmap && window.gridmap.isIdle()", timeout=TIMEOUT_MS)
     return page
 
@@ -76,8 +85,9 @@ def chart_total(page: Any, element_id: str) -> float:
     }""", element_id))
 
 
-def test_grid_dashboard_draws_kpis_and_charts(probe: PageProbe, grid_with_cases: str) -> None:
-    page = open_dashboard(probe, f"level=grid&code={grid_with_cases}")
+def test_grid_dashboard_draws_kpis_and_charts(probe: PageProbe, grid_with_cases: str,
+                                              centre: TestAccount) -> None:
+    page = open_dashboard(probe, f"level=grid&code={grid_with_cases}", centre)
     cards = page.locator("#gd-kpis .gd-kpi")
     assert cards.count() == 8
     assert page.locator('.gd-kpi[data-metric="cases"] .gd-kpi-value').inner_text() == "4"
@@ -94,8 +104,9 @@ def test_grid_dashboard_draws_kpis_and_charts(probe: PageProbe, grid_with_cases:
     probe.screenshot("dashboard-grid")
 
 
-def test_community_ranking_sorts_and_drills_down(probe: PageProbe, grid_with_cases: str) -> None:
-    page = open_dashboard(probe, f"level=community&code={grid_with_cases[:12]}")
+def test_community_ranking_sorts_and_drills_down(probe: PageProbe, grid_with_cases: str,
+                                                 centre: TestAccount) -> None:
+    page = open_dashboard(probe, f"level=community&code={grid_with_cases[:12]}", centre)
     row = page.locator(f'#gd-children-rows tr[data-code="{grid_with_cases}"]')
     assert row.locator('td[data-metric="cases"]').inner_text() == "4"
     page.locator("#gd-children-head button", has_text="上报量").click()   # toggles to ascending
@@ -109,8 +120,9 @@ def test_community_ranking_sorts_and_drills_down(probe: PageProbe, grid_with_cas
     assert page.locator('.gd-kpi[data-metric="cases"] .gd-kpi-value').inner_text() == "4"
 
 
-def test_english_district_dashboard(probe: PageProbe, grid_with_cases: str) -> None:
-    page = open_dashboard(probe, "level=district&code=210103&lang=en")
+def test_english_district_dashboard(probe: PageProbe, grid_with_cases: str,
+                                    centre: TestAccount) -> None:
+    page = open_dashboard(probe, "level=district&code=210103&lang=en", centre)
     assert page.locator("h1").inner_text() == "Statistics"
     assert page.locator('.gd-kpi[data-metric="satisfaction_rate"] .gd-kpi-label').inner_text() == \
         "Satisfaction rate"

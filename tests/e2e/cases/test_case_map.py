@@ -1,7 +1,8 @@
 """The case map in a real browser: clusters, state-coloured points, heatmap, popup → detail.
 
 Runs against the live test app (real PostGIS, 沈河区), offline-guarded. Cases are filed through
-the JSON API like the other case e2e tests (the test database is rebuilt each session). Every
+the JSON API like the other case e2e tests (the test database is rebuilt each session), by the
+staff of the sub-district they lie in, who is also the one signed in to look at the map. Every
 step is photographed into test-artifacts/ (case-map-*.png); look at them, passing is not enough.
 """
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from e2e_support import PageProbe
+from e2e_support import Accounts, PageProbe, TestAccount, sign_in
 from sqlalchemy import Engine, text
 
 pytestmark = pytest.mark.e2e
@@ -32,39 +33,52 @@ class Filed:
     overdue: bool
 
 
-# Eight grids of one sub-district, each with a point well inside it and its grid worker.
+# Eight grids of one sub-district, each with a point well inside it.
 _GRIDS_SQL = text("""
     WITH s AS (SELECT subdistrict_code FROM grid g JOIN community c ON c.code = g.community_code
                GROUP BY subdistrict_code HAVING count(*) >= 8 ORDER BY subdistrict_code LIMIT 1)
-    SELECT g.code, ST_X(ST_PointOnSurface(g.geom)) AS lon, ST_Y(ST_PointOnSurface(g.geom)) AS lat,
-           w.person_id AS worker_id
+    SELECT g.code, s.subdistrict_code, ST_X(ST_PointOnSurface(g.geom)) AS lon,
+           ST_Y(ST_PointOnSurface(g.geom)) AS lat
     FROM grid g JOIN community c ON c.code = g.community_code
     JOIN s ON s.subdistrict_code = c.subdistrict_code
-    JOIN grid_member w ON w.grid_code = g.code AND w.role = 'grid_worker'
     ORDER BY g.code LIMIT 8
 """)
 
 
 @pytest.fixture(scope="module")
-def filed(engine: Engine, app: Any) -> list[Filed]:
+def grids(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        found = conn.execute(_GRIDS_SQL).mappings().all()
+    assert len(found) == 8, "no sub-district of the test data has eight grids"
+    return list(found)
+
+
+@pytest.fixture(scope="module")
+def staff(accounts: Accounts, grids: list[Any]) -> TestAccount:
+    """Staff of the sub-district that holds the eight grids."""
+    return accounts.create("subdistrict_staff", name="街道网格中心值班员",
+                           area_code=grids[0]["subdistrict_code"])
+
+
+@pytest.fixture(scope="module")
+def filed(engine: Engine, app: Any, grids: list[Any], staff: TestAccount,
+          accounts: Accounts) -> list[Filed]:
     """Eight cases close together: six reported, one dispatched, one overdue."""
     client = app.test_client()
-    with engine.connect() as conn:
-        grids = conn.execute(_GRIDS_SQL).mappings().all()
-    assert len(grids) == 8, "no sub-district of the test data has eight grids with workers"
+    headers = accounts.headers(staff)
     out: list[Filed] = []
     for i, grid in enumerate(grids):
-        response = client.post("/api/cases", json={
-            "actor_id": grid["worker_id"], "category": "cityscape" if i % 2 else "heating",
+        response = client.post("/api/cases", headers=headers, json={
+            "category": "cityscape" if i % 2 else "heating",
             "description": DESCRIPTION, "lon": grid["lon"], "lat": grid["lat"],
             "grid_code": grid["code"], "confirm_new": True, "client_token": str(uuid.uuid4())})
         assert response.status_code == 201, response.get_json()
         out.append(Filed(int(response.get_json()["case_id"]), float(grid["lon"]),
                          float(grid["lat"]), "reported", False))
     first = out[0]
-    version = client.get(f"/api/cases/{first.id}").get_json()["version"]
-    response = client.post(f"/api/cases/{first.id}/actions", json={
-        "actor_id": grids[0]["worker_id"], "action": "dispatch", "version": version})
+    version = client.get(f"/api/cases/{first.id}", headers=headers).get_json()["version"]
+    response = client.post(f"/api/cases/{first.id}/actions", headers=headers, json={
+        "action": "dispatch", "version": version})
     assert response.status_code == 200, response.get_json()
     out[0] = Filed(first.id, first.lon, first.lat, response.get_json()["state"], False)
     with engine.begin() as conn:
@@ -74,9 +88,9 @@ def filed(engine: Engine, app: Any) -> list[Filed]:
     return out
 
 
-def open_map(probe: PageProbe, query: str = "") -> Any:
+def open_map(probe: PageProbe, staff: TestAccount, query: str = "") -> Any:
     page = probe.page
-    page.goto("/cases/map" + query)
+    sign_in(page, staff, next_path="/cases/map" + query)
     page.wait_for_function("() => window.gridmap && window.gridmap.isIdle()", timeout=TIMEOUT_MS)
     return page
 
@@ -91,9 +105,9 @@ def centre(cases: list[Filed]) -> tuple[float, float]:
     return (sum(c.lon for c in cases) / len(cases), sum(c.lat for c in cases) / len(cases))
 
 
-def test_clusters_at_low_zoom_and_coloured_points_up_close(probe: PageProbe,
-                                                           filed: list[Filed]) -> None:
-    page = open_map(probe)
+def test_clusters_at_low_zoom_and_coloured_points_up_close(probe: PageProbe, filed: list[Filed],
+                                                           staff: TestAccount) -> None:
+    page = open_map(probe, staff)
     assert page.title().startswith("案件地图")
     probe.screenshot("case-map-start")
     lon, lat = centre(filed)
@@ -121,9 +135,9 @@ def test_clusters_at_low_zoom_and_coloured_points_up_close(probe: PageProbe,
     probe.screenshot("case-map-points")
 
 
-def test_click_a_point_opens_a_popup_that_links_to_the_detail(probe: PageProbe,
-                                                              filed: list[Filed]) -> None:
-    page = open_map(probe)
+def test_click_a_point_opens_a_popup_that_links_to_the_detail(probe: PageProbe, filed: list[Filed],
+                                                              staff: TestAccount) -> None:
+    page = open_map(probe, staff)
     case = filed[3]
     go_to(page, case.lon, case.lat, 18)
     box = page.locator("#gc-cmap-map").bounding_box()
@@ -144,8 +158,9 @@ def test_click_a_point_opens_a_popup_that_links_to_the_detail(probe: PageProbe,
     assert page.url.endswith(f"/cases/{case.id}")
 
 
-def test_heatmap_toggle_and_filters(probe: PageProbe, filed: list[Filed]) -> None:
-    page = open_map(probe)
+def test_heatmap_toggle_and_filters(probe: PageProbe, filed: list[Filed],
+                                    staff: TestAccount) -> None:
+    page = open_map(probe, staff)
     lon, lat = centre(filed)
     go_to(page, lon, lat, 13)
     page.wait_for_selector(".marker-cluster", timeout=TIMEOUT_MS)
@@ -173,8 +188,8 @@ def test_heatmap_toggle_and_filters(probe: PageProbe, filed: list[Filed]) -> Non
 
 
 def test_english_and_phone(browser: Any, live_server: str, phone_probe: PageProbe,
-                           filed: list[Filed]) -> None:
-    page = open_map(phone_probe, "?lang=en")
+                           filed: list[Filed], staff: TestAccount) -> None:
+    page = open_map(phone_probe, staff, "?lang=en")
     assert page.title().startswith("Case map")
     assert page.locator("#gc-cmap-heat").inner_text() == "Heatmap"
     assert page.locator("#gc-cmap-count").inner_text().startswith("Showing ")
