@@ -47,7 +47,8 @@ def settings() -> Settings:
         env["GRIDMAP_OWNER_DATABASE_URL"] = os.environ["GRIDMAP_TEST_OWNER_DATABASE_URL"]
     if os.environ.get("GRIDMAP_RATELIMIT_STORAGE_URL"):
         env["GRIDMAP_RATELIMIT_STORAGE_URL"] = os.environ["GRIDMAP_RATELIMIT_STORAGE_URL"]
-    for budget in ("INTAKE", "CASE_ACTIONS", "OPEN311", "PLANNING", "SIGN_IN"):
+    for budget in ("INTAKE", "CASE_ACTIONS", "OPEN311", "PLANNING", "SIGN_IN",
+                   "SIGN_IN_FAILURES_ACCOUNT", "SIGN_IN_FAILURES_ADDRESS"):
         env[f"GRIDMAP_RATELIMIT_{budget}"] = _SUITE_RATE
     return Settings.from_env(env)
 

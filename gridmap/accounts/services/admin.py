@@ -10,7 +10,7 @@ go back to the community to reassign, each with a ``return`` event by the admini
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,7 +22,7 @@ from gridmap.accounts.repositories import assignments as assignment_repo
 from gridmap.accounts.repositories import cases as case_repo
 from gridmap.accounts.repositories import people as people_repo
 from gridmap.accounts.repositories import tokens as token_repo
-from gridmap.accounts.services import rights
+from gridmap.accounts.services import principals, rights
 from gridmap.accounts.services.accounts import PERSON_ROLE, check_scope, parse_role
 from gridmap.accounts.services.audit import Event, record
 from gridmap.accounts.services.paging import PAGE_SIZE, Page, cut, query_text
@@ -71,6 +71,19 @@ def account_id(session: Session, principal: Principal, username: str) -> int:
     if account is None:
         raise NotFound(f"账号 {username[:64]} 不存在 (no such account)")
     return account.id
+
+
+def acting_admin(session: Session, principal: Principal, username: str) -> Principal:
+    """The active administrator account ``username`` as the principal a command acts as
+    (``gridmap user deactivate --by``); the audit log names both it and the operator."""
+    rights.admin(principal)
+    account = repo.by_username(session, username.strip().lower())
+    signed = principals.load(session, account.id, address=None) if account else None
+    if signed is None or not signed.principal.has(Role.ADMIN):
+        raise InvalidInput(f"{username[:64]} 不是有效的系统管理员账号 "
+                           "(not an active administrator account)")
+    label = f"{signed.principal.username}/{principal.username}"[:64]
+    return replace(signed.principal, username=label)
 
 
 def detail(session: Session, principal: Principal, account_id: int) -> dict[str, Any]:

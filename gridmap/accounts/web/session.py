@@ -195,6 +195,7 @@ def throttle() -> SignInThrottle:
     rates = settings().rate_limits
     made = SignInThrottle.build(current_app.extensions["gridmap.limiter"].limiter,
                                 per_account=rates.sign_in_failures_account,
-                                per_address=rates.sign_in_failures_address)
+                                per_address=rates.sign_in_failures_address,
+                                prefix=rates.key_prefix)
     current_app.extensions["gridmap.sign_in_throttle"] = made
     return made
