@@ -8,6 +8,7 @@ Case actions are recorded by their case events, which are append-only too.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict
 from datetime import date, datetime, timedelta, timezone
@@ -80,7 +81,8 @@ def page(session: Session, f: AuditFilter, *, after: tuple[datetime, int] | None
 
 def csv_lines(session: Session, f: AuditFilter) -> Iterator[str]:
     """Every matching entry as CSV (formula-safe), streamed."""
-    rows = ({**row, "address": str(row["address"] or ""), "at": row["at"].isoformat()}
+    rows = ({**row, "address": str(row["address"] or ""), "at": row["at"].isoformat(),
+             "detail": json.dumps(row["detail"], ensure_ascii=False, sort_keys=True)}
             for row in repo.stream(session, f))
     return writers.csv_rows(CSV_COLUMNS, rows)
 
