@@ -417,3 +417,10 @@ def test_open311_clients_are_made_used_and_revoked(admin_client, app, grids, tx)
     assert _audit(tx, "open311_client_created", client_id)
     assert _audit(tx, "open311_client_revoked", client_id)
     assert post_form(admin_client, "/admin/open311", {"name": ""}).status_code == 400
+
+
+def test_pages_in_english(admin_client) -> None:
+    body = admin_client.get("/admin/?lang=en").get_data(as_text=True)
+    assert "Grid assignments" in body and "Audit log" in body and "网格分配" not in body
+    form = admin_client.get("/admin/accounts/new?lang=en").get_data(as_text=True)
+    assert "New person and account" in form and "Water" in form  # departments in English
