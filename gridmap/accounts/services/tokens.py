@@ -21,6 +21,7 @@ CLIENT_KIND = "gmk"
 MAX_NAME = 80
 MAX_SECRET = 200
 """Longer than any token or key we issue: a longer one is not looked up at all."""
+_REVOKED = {"before": {"revoked": False}, "after": {"revoked": True}}
 
 
 def _name(raw: str, what_zh: str) -> str:
@@ -60,7 +61,8 @@ def _issue(factory: sessionmaker[Session], principal: Principal, account_id: int
         token_id = repo.add_token(session, account_id=account_id, name=label, digest=digest,
                                   prefix=prefix)
         record(session, principal, Event.TOKEN_CREATED, target_kind="api_token",
-               target_id=token_id, detail={"name": label, "account_id": account_id})
+               target_id=token_id, detail={"before": None, "after": {
+                   "name": label, "account_id": account_id, "prefix": prefix}})
     return {"id": token_id, "name": label, "prefix": prefix, "token": secret}
 
 
@@ -76,7 +78,7 @@ def revoke_token(factory: sessionmaker[Session], principal: Principal, token_id:
         if not repo.revoke_token(session, token_id, account_id=owner):
             raise NotFound("令牌不存在或已吊销 (no such live token)")
         record(session, principal, Event.TOKEN_REVOKED, target_kind="api_token",
-               target_id=token_id)
+               target_id=token_id, detail=_REVOKED)
 
 
 def issue_client_key(factory: sessionmaker[Session], principal: Principal, name: str,
@@ -90,7 +92,8 @@ def issue_client_key(factory: sessionmaker[Session], principal: Principal, name:
                                     digest=digest, prefix=prefix,
                                     created_by=principal.account_id)
         record(session, principal, Event.CLIENT_CREATED, target_kind="open311_client",
-               target_id=client_id, detail={"name": label})
+               target_id=client_id, detail={"before": None, "after": {
+                   "name": label, "contact": contact.strip()[:200], "prefix": prefix}})
     return {"id": client_id, "name": label, "prefix": prefix, "api_key": secret}
 
 
@@ -106,7 +109,7 @@ def revoke_client_key(factory: sessionmaker[Session], principal: Principal, clie
         if not repo.revoke_client(session, client_id):
             raise NotFound("客户端不存在或已吊销 (no such live client)")
         record(session, principal, Event.CLIENT_REVOKED, target_kind="open311_client",
-               target_id=client_id)
+               target_id=client_id, detail=_REVOKED)
 
 
 def open311_client(factory: sessionmaker[Session], api_key: str) -> dict[str, Any] | None:

@@ -340,7 +340,8 @@ def test_an_administrator_revokes_someones_token(admin_client, make_account, tx)
     assert answer.status_code == 303
     assert admin_client.application.test_client().get(
         "/account", headers=headers).status_code == 401
-    assert _audit(tx, "token_revoked", token_id)
+    (entry,) = _audit(tx, "token_revoked", token_id)
+    assert entry["detail"] == {"before": {"revoked": False}, "after": {"revoked": True}}
 
 
 def test_unknown_account_is_404(admin_client) -> None:
@@ -414,8 +415,11 @@ def test_open311_clients_are_made_used_and_revoked(admin_client, app, grids, tx)
     assert revoked.status_code == 303
     assert app.test_client().post("/open311/v2/requests.json", data=form).status_code == 403
     assert post_form(admin_client, f"/admin/open311/{client_id}/revoke").status_code == 404
-    assert _audit(tx, "open311_client_created", client_id)
-    assert _audit(tx, "open311_client_revoked", client_id)
+    (made,) = _audit(tx, "open311_client_created", client_id)
+    assert made["detail"]["before"] is None and made["detail"]["after"]["name"] == "12345 热线"
+    assert key not in json.dumps(made["detail"])
+    (gone,) = _audit(tx, "open311_client_revoked", client_id)
+    assert gone["detail"] == {"before": {"revoked": False}, "after": {"revoked": True}}
     assert post_form(admin_client, "/admin/open311", {"name": ""}).status_code == 400
 
 
