@@ -50,8 +50,12 @@ def search(session: Session, principal: Principal, *, query: str = "", role: str
     return cut(rows, limit, lambda row: row["username"])
 
 
+PEOPLE_PAGE_SIZE = 20
+"""People per page when looking someone up (short, to scroll on a phone)."""
+
+
 def people(session: Session, principal: Principal, *, query: str = "", after: str | None = None,
-           limit: int = PAGE_SIZE) -> Page:
+           limit: int = PEOPLE_PAGE_SIZE) -> Page:
     """People by id whose name contains ``query`` (or whose id it is), with their accounts."""
     rights.admin(principal)
     start = int(after) if after and after.isdigit() and len(after) <= 18 else None

@@ -29,7 +29,13 @@ from flask_babel import gettext
 from gridmap.access import Role
 from gridmap.accounts.services import accounts as account_service
 from gridmap.accounts.services import admin, audit, tokens
-from gridmap.accounts.web.forms import ClientForm, ConfirmForm, NewAccountForm, ScopeForm
+from gridmap.accounts.web.forms import (
+    ClientForm,
+    ConfirmForm,
+    DeactivateForm,
+    NewAccountForm,
+    ScopeForm,
+)
 from gridmap.errors import Conflict, GridmapError, InvalidInput
 from gridmap.web.auth import current_principal, require
 from gridmap.web.db import session_factory
@@ -153,7 +159,7 @@ def _done_scope(changed: bool) -> str:
 @require(Role.ADMIN)
 def deactivate(account_id: int) -> ResponseReturnValue:
     """Deactivate: sessions end, tokens are revoked, a grid worker's cases go back."""
-    return _change(account_id, ConfirmForm(),
+    return _change(account_id, DeactivateForm(),
                    lambda: admin.deactivate(session_factory(), current_principal(), account_id),
                    _done_deactivate)
 

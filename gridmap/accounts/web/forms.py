@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, PasswordField, StringField
+from wtforms import BooleanField, IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from gridmap.accounts.credentials import MAX_PASSWORD_CHARS
@@ -33,6 +33,12 @@ class TokenForm(FlaskForm):  # type: ignore[misc]
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]
     """A button that changes something (deactivate, reset, revoke): only its CSRF token."""
+
+
+class DeactivateForm(FlaskForm):  # type: ignore[misc]
+    """Deactivate an account: the box must be ticked (sessions end, tokens go, cases go back)."""
+
+    confirm = BooleanField("confirm", validators=[DataRequired()])
 
 
 class NewAccountForm(FlaskForm):  # type: ignore[misc]

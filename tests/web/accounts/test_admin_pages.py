@@ -20,6 +20,7 @@ from tests.web.accounts.conftest import PASSWORD, form_token, post_form, sign_in
 
 _ONE_TIME = re.compile(r'id="gm-one-time-password">([^<]+)<')
 _CLIENT_KEY = re.compile(r'id="gm-new-client-key">([^<]+)<')
+CONFIRM = {"confirm": "y"}
 _FLASH = re.compile(r'class="gm-flash gm-flash-(?:error|ok)"[^>]*>([^<]+)<')
 
 
@@ -206,7 +207,7 @@ def test_the_last_administrator_stays(admin_client, tx) -> None:
     me = admin_client.admin
     tx.execute(text("UPDATE account SET active = false WHERE role = 'admin' AND id <> :id"),
                {"id": me.account_id})
-    other = post_form(admin_client, f"/admin/accounts/{me.account_id}/deactivate",
+    other = post_form(admin_client, f"/admin/accounts/{me.account_id}/deactivate", CONFIRM,
                       page="/admin/")
     assert other.status_code == 409  # not one's own account
     answer = post_form(admin_client, f"/admin/accounts/{me.account_id}/scope",
@@ -255,7 +256,7 @@ def test_deactivating_a_grid_worker_returns_their_grids_cases(admin_client, app,
     page = f"/admin/accounts/{target.account_id}"
     assert "2 件未办结案件" in admin_client.get(page).get_data(as_text=True)
 
-    answer = post_form(admin_client, f"{page}/deactivate", page=page)
+    answer = post_form(admin_client, f"{page}/deactivate", CONFIRM, page=page)
     assert answer.status_code == 303
     assert "2 件案件已退回社区" in _flash(admin_client.get(answer.headers["Location"]))
     rows = tx.execute(text('SELECT id, state, owner_kind, owner_person_id, version FROM "case" '
@@ -300,8 +301,11 @@ def _token_for(tx, account_id: int) -> dict[str, str]:  # type: ignore[no-untype
 def test_reactivate(admin_client, app, make_account, tx) -> None:
     target = make_account("planner")
     page = f"/admin/accounts/{target.account_id}"
-    assert post_form(admin_client, f"{page}/deactivate", page=page).status_code == 303
-    assert post_form(admin_client, f"{page}/deactivate", page=page).status_code == 409
+    unconfirmed = post_form(admin_client, f"{page}/deactivate", page=page)
+    assert unconfirmed.status_code == 400
+    assert sign_in(app.test_client(), target.username, PASSWORD).status_code == 302
+    assert post_form(admin_client, f"{page}/deactivate", CONFIRM, page=page).status_code == 303
+    assert post_form(admin_client, f"{page}/deactivate", CONFIRM, page=page).status_code == 409
     assert sign_in(app.test_client(), target.username, PASSWORD).status_code == 401
     assert post_form(admin_client, f"{page}/reactivate", page=page).status_code == 303
     assert sign_in(app.test_client(), target.username, PASSWORD).status_code == 302
@@ -346,7 +350,8 @@ def test_an_administrator_revokes_someones_token(admin_client, make_account, tx)
 
 def test_unknown_account_is_404(admin_client) -> None:
     assert admin_client.get("/admin/accounts/999999999").status_code == 404
-    assert post_form(admin_client, "/admin/accounts/999999999/deactivate").status_code == 404
+    assert post_form(admin_client, "/admin/accounts/999999999/deactivate",
+                     CONFIRM).status_code == 404
 
 
 def test_audit_log_filters_and_pages(admin_client, make_account, tx) -> None:
