@@ -221,17 +221,15 @@ def user_list(role: str | None, search: str) -> None:
     from gridmap.accounts.services import admin
 
     with _sessions(_settings()) as factory, _user_errors(), factory() as session:
-        after: str | None = None
-        while True:
+        after: str | None = ""
+        while after is not None:
             page = admin.search(session, _cli_principal(), query=search, role=role or "",
-                                after=after, limit=500)
+                                after=after or None, limit=500)
             for a in page.rows:
                 scope = a["department_code"] or a["area_code"] or "-"
                 state = "active" if a["active"] else "deactivated"
                 click.echo(f"{a['username']}\t{a['role']}\t{scope}\t{state}\t"
                            f"person {a['person_id']}\t{a['name']}")
-            if page.next_after is None:
-                break
             after = page.next_after
 
 
@@ -248,11 +246,9 @@ def user_role(username: str, role: str, area_code: str | None,
     with _sessions(_settings()) as factory, _user_errors():
         result = admin.change(factory, _cli_principal(), _account_id(factory, username),
                               admin.ScopeChange(role, area_code, department_code))
-    if not result["changed"]:
-        click.echo(f"{username}: no change")
-        return
     before, after = (" ".join(v for v in result[k].values() if v) for k in ("before", "after"))
-    click.echo(f"{username}: {before} -> {after} (its sessions have ended)")
+    click.echo(f"{username}: {before} -> {after} (its sessions have ended)" if result["changed"]
+               else f"{username}: no change")
 
 
 @user.command("deactivate")

@@ -69,7 +69,7 @@ def search(session: Session, *, query: str, posts: tuple[str, ...] = (),
            limit: int) -> list[dict[str, Any]]:
     """People whose name contains ``query`` (or whose id it is), by id after ``after``, with
     their account's user name when they have one; optionally only these posts or department."""
-    stmt = (select(Person.id, Person.name, Person.phone, Person.role, Person.department_code,
+    stmt = (select(Person.id, Person.name, Person.role, Person.department_code,
                    Person.community_code, Account.id.label("account_id"),
                    Account.username, Account.active)
             .outerjoin(Account, Account.person_id == Person.id))
