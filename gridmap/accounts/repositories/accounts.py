@@ -95,10 +95,11 @@ def listed(session: Session, account_id: int) -> dict[str, Any] | None:
 
 
 def active_admins(session: Session) -> int:
-    """How many active administrator accounts there are."""
-    count: int = session.execute(select(func.count()).select_from(Account).where(
-        Account.role == "admin", Account.active)).scalar_one()
-    return count
+    """How many active administrator accounts there are, their rows locked until the end of the
+    transaction (two administrators demoting each other at once cannot leave none)."""
+    ids = session.execute(select(Account.id).where(Account.role == "admin", Account.active)
+                          .order_by(Account.id).with_for_update()).scalars().all()
+    return len(ids)
 
 
 def change_scope(session: Session, account_id: int, *, role: str, area_code: str | None,

@@ -59,13 +59,6 @@ def revoke_all(session: Session, account_id: int) -> int:
     return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
-def token_owner(session: Session, token_id: int) -> int | None:
-    """The account a token belongs to, or None."""
-    owner: int | None = session.execute(
-        select(ApiToken.account_id).where(ApiToken.id == token_id)).scalar_one_or_none()
-    return owner
-
-
 def add_client(session: Session, *, name: str, contact: str, digest: str, prefix: str,
                created_by: int | None) -> int:
     """Store a new Open311 client key; its id."""
