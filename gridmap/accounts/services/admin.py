@@ -146,6 +146,7 @@ def change(factory: sessionmaker[Session], principal: Principal, account_id: int
     area = (new.area_code or "").strip() or None
     department = (new.department_code or "").strip() or None
     with unit_of_work(factory) as session:
+        admins = repo.active_admins(session)  # locked first, always in one order
         account = _locked(session, account_id)
         problems: list[str] = []
         role = parse_role(new.role, problems)
@@ -159,7 +160,7 @@ def change(factory: sessionmaker[Session], principal: Principal, account_id: int
         if before == after:
             return {"before": before, "after": after, "changed": False}
         if account.role == Role.ADMIN and role is not Role.ADMIN and account.active \
-                and repo.active_admins(session) <= 1:
+                and admins <= 1:
             raise Conflict(_LAST_ADMIN)
         repo.change_scope(session, account.id, role=role.value, area_code=area,
                           department_code=department)
@@ -209,10 +210,11 @@ def deactivate(factory: sessionmaker[Session], principal: Principal,
     if account_id == principal.account_id:
         raise Conflict("不能停用自己的账号 (you cannot deactivate your own account)")
     with unit_of_work(factory) as session:
+        admins = repo.active_admins(session)  # locked first, always in one order
         account = _locked(session, account_id)
         if not account.active:
             raise Conflict("账号已是停用状态 (the account is already deactivated)")
-        if account.role == Role.ADMIN and repo.active_admins(session) <= 1:
+        if account.role == Role.ADMIN and admins <= 1:
             raise Conflict(_LAST_ADMIN)
         repo.set_active(session, account.id, False)
         revoked = token_repo.revoke_all(session, account.id)
