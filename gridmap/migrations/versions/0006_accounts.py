@@ -121,6 +121,8 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_at", "audit_log", [sa.text("at DESC"), sa.text("id DESC")])
     op.create_index("ix_audit_log_action_at", "audit_log", ["action", sa.text("at DESC")])
     op.create_index("ix_audit_log_account_at", "audit_log", ["account_id", sa.text("at DESC")])
+    # The audit page filters by user name (failed sign-ins have no account id, only the name).
+    op.create_index("ix_audit_log_username_at", "audit_log", ["username", sa.text("at DESC")])
     op.create_index("ix_audit_log_target", "audit_log", ["target_kind", "target_id"])
     # A department's board: the cases whistled to it, by department (the owner has its own index).
     op.create_index("ix_case_cohandler_department", "case_cohandler",
