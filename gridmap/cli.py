@@ -162,10 +162,29 @@ def user() -> None:
 
 
 def _cli_principal() -> Principal:
-    """Who runs the command, for the audit log (the operating-system user at the server)."""
+    """Who runs the command: the operator at the server, an administrator by being there; the
+    audit log names the operating-system user."""
     import getpass
 
-    return Principal(username=f"cli:{getpass.getuser()}"[:64])
+    return Principal(role=Role.ADMIN, username=f"cli:{getpass.getuser()}"[:64])
+
+
+def _acting(factory: sessionmaker[Session], by: str | None) -> Principal:
+    """The operator, or the administrator account ``--by`` names (whose person is then the
+    actor of the case events a change writes)."""
+    if not by:
+        return _cli_principal()
+    from gridmap.accounts.services import admin
+
+    with factory() as session:
+        return admin.acting_admin(session, _cli_principal(), by)
+
+
+def _account_id(factory: sessionmaker[Session], username: str) -> int:
+    from gridmap.accounts.services import admin
+
+    with factory() as session:
+        return admin.account_id(session, _cli_principal(), username)
 
 
 @user.command("add")
@@ -192,6 +211,151 @@ def user_add(username: str, role: str, area_code: str | None, department_code: s
     click.echo(f"account {made['username']} (id {made['id']}, person {made['person_id']})")
     if made["password"]:
         click.echo(f"one-time password: {made['password']}  (to be changed at first sign-in)")
+
+
+@user.command("list")
+@click.option("--role", type=click.Choice([r.value for r in Role]), help="Only this role.")
+@click.option("--search", default="", help="Part of the user name or the person's name.")
+def user_list(role: str | None, search: str) -> None:
+    """List accounts by user name: name, role, scope, state, person."""
+    from gridmap.accounts.services import admin
+
+    with _sessions(_settings()) as factory, _user_errors(), factory() as session:
+        after: str | None = ""
+        while after is not None:
+            page = admin.search(session, _cli_principal(), query=search, role=role or "",
+                                after=after or None, limit=500)
+            for a in page.rows:
+                scope = a["department_code"] or a["area_code"] or "-"
+                state = "active" if a["active"] else "deactivated"
+                click.echo(f"{a['username']}\t{a['role']}\t{scope}\t{state}\t"
+                           f"person {a['person_id']}\t{a['name']}")
+            after = page.next_after
+
+
+@user.command("role")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--area", "area_code", help="District, sub-district or community code of the scope.")
+@click.option("--department", "department_code", help="Department code (department staff).")
+def user_role(username: str, role: str, area_code: str | None,
+              department_code: str | None) -> None:
+    """Change an account's role and scope; its sessions end."""
+    from gridmap.accounts.services import admin
+
+    with _sessions(_settings()) as factory, _user_errors():
+        result = admin.change(factory, _cli_principal(), _account_id(factory, username),
+                              admin.ScopeChange(role, area_code, department_code))
+    before, after = (" ".join(v for v in result[k].values() if v) for k in ("before", "after"))
+    click.echo(f"{username}: {before} -> {after} (its sessions have ended)" if result["changed"]
+               else f"{username}: no change")
+
+
+@user.command("deactivate")
+@click.argument("username")
+@click.option("--by", metavar="ADMIN",
+              help="The administrator account acting (needed when a grid worker's cases go "
+                   "back to the community: it is recorded as their actor).")
+def user_deactivate(username: str, by: str | None) -> None:
+    """Deactivate an account: sessions end, tokens are revoked, a grid worker's open cases
+    owned by their grids go back to the community."""
+    from gridmap.accounts.services import admin
+
+    with _sessions(_settings()) as factory, _user_errors():
+        result = admin.deactivate(factory, _acting(factory, by), _account_id(factory, username))
+    returned = result["returned_cases"]
+    click.echo(f"{username} deactivated: {result['tokens_revoked']} tokens revoked, "
+               f"{len(returned)} cases returned to the community"
+               + (f" ({', '.join(map(str, returned))})" if returned else ""))
+
+
+@user.command("reactivate")
+@click.argument("username")
+def user_reactivate(username: str) -> None:
+    """Let a deactivated account sign in again (its tokens stay revoked)."""
+    from gridmap.accounts.services import admin
+
+    with _sessions(_settings()) as factory, _user_errors():
+        admin.reactivate(factory, _cli_principal(), _account_id(factory, username))
+    click.echo(f"{username} reactivated")
+
+
+@user.command("reset-password")
+@click.argument("username")
+def user_reset_password(username: str) -> None:
+    """Give an account a new one-time password (printed once); its sessions end."""
+    from gridmap.accounts.services import admin
+
+    with _sessions(_settings()) as factory, _user_errors():
+        password = admin.reset_password(factory, _cli_principal(), _account_id(factory, username))
+    click.echo(f"one-time password: {password}  (to be changed at next sign-in)")
+
+
+@user.command("token")
+@click.argument("username")
+@click.option("--name", required=True, help="What the token is for, e.g. 月报脚本.")
+def user_token(username: str, name: str) -> None:
+    """Create a personal API token for an account; prints it once (send it as
+    'Authorization: Bearer <token>')."""
+    from gridmap.accounts.services import tokens
+
+    with _sessions(_settings()) as factory, _user_errors():
+        made = tokens.issue_token_for(factory, _cli_principal(), _account_id(factory, username),
+                                      name)
+    click.echo(f"token {made['id']} ({made['name']}) for {username}: {made['token']}")
+    click.echo("it is shown this once; store it now", err=True)
+
+
+@user.command("revoke-token")
+@click.argument("token_id", type=int)
+def user_revoke_token(token_id: int) -> None:
+    """Revoke an API token by its id: its next request is refused (401)."""
+    from gridmap.accounts.services import tokens
+
+    with _sessions(_settings()) as factory, _user_errors():
+        tokens.revoke_token(factory, _cli_principal(), token_id)
+    click.echo(f"token {token_id} revoked")
+
+
+@main.group()
+def open311() -> None:
+    """Open311 clients: the systems that may file requests (POST needs their api_key)."""
+
+
+@open311.command("add-client")
+@click.argument("name")
+@click.option("--contact", default="", help="Who to call about this client.")
+def open311_add_client(name: str, contact: str) -> None:
+    """Create a client; prints its api_key once."""
+    from gridmap.accounts.services import tokens
+
+    with _sessions(_settings()) as factory, _user_errors():
+        made = tokens.issue_client_key(factory, _cli_principal(), name, contact)
+    click.echo(f"client {made['id']} ({made['name']}) api_key: {made['api_key']}")
+    click.echo("it is shown this once; give it to the client now", err=True)
+
+
+@open311.command("revoke-client")
+@click.argument("client_id", type=int)
+def open311_revoke_client(client_id: int) -> None:
+    """Revoke a client's api_key: its next POST is refused (403)."""
+    from gridmap.accounts.services import tokens
+
+    with _sessions(_settings()) as factory, _user_errors():
+        tokens.revoke_client_key(factory, _cli_principal(), client_id)
+    click.echo(f"client {client_id} revoked")
+
+
+@open311.command("clients")
+def open311_clients() -> None:
+    """List the clients: id, name, key prefix, state, last use."""
+    from gridmap.accounts.services import tokens
+
+    with _sessions(_settings()) as factory, _user_errors(), factory() as session:
+        for c in tokens.clients(session):
+            state = "revoked" if c["revoked_at"] else "live"
+            used = c["last_used_at"].isoformat(timespec="seconds") if c["last_used_at"] else "never"
+            click.echo(f"{c['id']}\t{c['name']}\t{c['prefix']}…\t{state}\tlast used {used}")
 
 
 @main.command("export")

@@ -1,14 +1,16 @@
-"""SQL for accounts: the principal row, look-up by user name, sign-in bookkeeping."""
+"""SQL for accounts: the principal row, look-up by user name, sign-in bookkeeping, the
+administrators' list (keyset pages, search) and changes of role, scope and state."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, union, update
 from sqlalchemy.orm import Session
 
-from gridmap.models import Account
+from gridmap.accounts.repositories import like
+from gridmap.models import Account, Person
 from gridmap.sqlfiles import sql
 
 
@@ -54,3 +56,64 @@ def now(session: Session) -> datetime:
     """The database's clock (one clock for every timestamp of a request)."""
     value: datetime = session.execute(select(func.now())).scalar_one()
     return value
+
+
+
+def _listed() -> Select[Any]:
+    columns: list[Any] = [
+        Account.id, Account.username, Account.role, Account.area_code, Account.department_code,
+        Account.active, Account.must_change_password, Account.created_at,
+        Account.last_sign_in_at, Account.deactivated_at, Account.person_id,
+        Person.name, Person.phone, Person.role.label("post")]
+    return select(*columns).join(Person, Person.id == Account.person_id)
+
+
+def page(session: Session, *, query: str, role: str | None, after: str | None,
+         limit: int) -> list[dict[str, Any]]:
+    """Accounts by user name after the keyset ``after``, matching ``query`` in the user name or
+    the person's name (substring; trigram indexes on both), up to ``limit``."""
+    stmt = _listed()
+    if query:
+        pattern = like.contains(query)
+        # Two index-driven look-ups united, not one OR across a join (which scans every account).
+        by_name = select(Account.id).join(Person, Person.id == Account.person_id).where(
+            Person.name.ilike(pattern, escape=like.ESCAPE))
+        by_username = select(Account.id).where(Account.username.ilike(pattern, escape=like.ESCAPE))
+        stmt = stmt.where(Account.id.in_(union(by_username, by_name).scalar_subquery()))
+    if role:
+        stmt = stmt.where(Account.role == role)
+    if after:
+        stmt = stmt.where(Account.username > after)
+    stmt = stmt.order_by(Account.username).limit(limit)
+    return [dict(r) for r in session.execute(stmt).mappings()]
+
+
+def listed(session: Session, account_id: int) -> dict[str, Any] | None:
+    """One account as the administration pages show it, or None."""
+    row = session.execute(_listed().where(Account.id == account_id)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def active_admins(session: Session) -> int:
+    """How many active administrator accounts there are, their rows locked until the end of the
+    transaction (two administrators demoting each other at once cannot leave none)."""
+    ids = session.execute(select(Account.id).where(Account.role == "admin", Account.active)
+                          .order_by(Account.id).with_for_update()).scalars().all()
+    return len(ids)
+
+
+def change_scope(session: Session, account_id: int, *, role: str, area_code: str | None,
+                 department_code: str | None) -> None:
+    """Set an account's role and scope and end its sessions (raise the session epoch)."""
+    session.execute(update(Account).where(Account.id == account_id).values(
+        role=role, area_code=area_code, department_code=department_code,
+        session_epoch=Account.session_epoch + 1))
+
+
+def set_active(session: Session, account_id: int, active: bool) -> None:
+    """Deactivate (ending every session) or reactivate an account."""
+    values: dict[str, Any] = {"active": active,
+                              "deactivated_at": None if active else func.now()}
+    if not active:
+        values["session_epoch"] = Account.session_epoch + 1
+    session.execute(update(Account).where(Account.id == account_id).values(**values))

@@ -51,6 +51,14 @@ def revoke_token(session: Session, token_id: int, *, account_id: int | None) -> 
     return bool(session.execute(stmt.values(revoked_at=func.now())).rowcount)  # type: ignore[attr-defined]
 
 
+def revoke_all(session: Session, account_id: int) -> int:
+    """Revoke every live token of an account; how many."""
+    stmt = (update(ApiToken)
+            .where(ApiToken.account_id == account_id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=func.now()))
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
 def add_client(session: Session, *, name: str, contact: str, digest: str, prefix: str,
                created_by: int | None) -> int:
     """Store a new Open311 client key; its id."""
@@ -61,15 +69,25 @@ def add_client(session: Session, *, name: str, contact: str, digest: str, prefix
 
 
 def client_of_key(session: Session, digest: str) -> dict[str, Any] | None:
-    """The live client holding this key (marked used), or None."""
-    row = session.execute(select(Open311Client.id, Open311Client.name)
+    """The live client holding this key (row-locked and marked used), or None.
+
+    The lock makes concurrent first uses wait for each other, so a client gets one person.
+    """
+    row = session.execute(select(Open311Client.id, Open311Client.name, Open311Client.person_id)
                           .where(Open311Client.digest == digest,
-                                 Open311Client.revoked_at.is_(None))).mappings().first()
+                                 Open311Client.revoked_at.is_(None))
+                          .with_for_update()).mappings().first()
     if row is None:
         return None
     session.execute(update(Open311Client).where(Open311Client.id == row["id"])
                     .values(last_used_at=func.now()))
     return dict(row)
+
+
+def set_client_person(session: Session, client_id: int, person_id: int) -> None:
+    """Record the person a client's cases are created by."""
+    session.execute(update(Open311Client).where(Open311Client.id == client_id)
+                    .values(person_id=person_id))
 
 
 def clients(session: Session) -> list[dict[str, Any]]:

@@ -38,7 +38,8 @@ class NewAccount:
     """None: a one-time password is generated and must be changed at first sign-in."""
 
 
-def _role(raw: str, problems: list[str]) -> Role | None:
+def parse_role(raw: str, problems: list[str]) -> Role | None:
+    """The role named ``raw``, or None with the problem appended."""
     try:
         return Role(raw)
     except ValueError:
@@ -62,6 +63,17 @@ def _check_area(session: Session, role: Role, area: str | None, problems: list[s
         problems.append(f"辖区 {area} 不存在 (no {level} {area} in the territory)")
 
 
+def check_scope(session: Session, role: Role, area: str | None, department: str | None,
+                problems: list[str]) -> None:
+    """Append what is wrong with ``area`` and ``department`` for an account of ``role``."""
+    _check_area(session, role, area, problems)
+    if (role is Role.DEPARTMENT_STAFF) != bool(department):
+        problems.append("部门工作人员须指定部门，其他岗位不指定 "
+                        "(department staff, and only they, name a department)")
+    elif department and not repo.department_exists(session, department):
+        problems.append(f"部门 {department} 不存在 (unknown department)")
+
+
 def _problems(session: Session, new: NewAccount, role: Role | None) -> list[str]:
     problems: list[str] = []
     if not USERNAME.fullmatch(new.username):
@@ -70,12 +82,7 @@ def _problems(session: Session, new: NewAccount, role: Role | None) -> list[str]
     elif repo.username_taken(session, new.username):
         problems.append(f"用户名 {new.username} 已被使用 (user name taken)")
     if role is not None:
-        _check_area(session, role, new.area_code, problems)
-        if (role is Role.DEPARTMENT_STAFF) != bool(new.department_code):
-            problems.append("部门工作人员须指定部门，其他岗位不指定 "
-                            "(department staff, and only they, name a department)")
-        elif new.department_code and not repo.department_exists(session, new.department_code):
-            problems.append(f"部门 {new.department_code} 不存在 (unknown department)")
+        check_scope(session, role, new.area_code, new.department_code, problems)
     if new.person_id is not None:
         if repo.person(session, new.person_id) is None:
             problems.append(f"人员 {new.person_id} 不存在 (no such person)")
@@ -99,7 +106,7 @@ def create(factory: sessionmaker[Session], principal: Principal, new: NewAccount
         Listing every problem with the request.
     """
     with unit_of_work(factory) as session:
-        role = _role(new.role, problems := [])
+        role = parse_role(new.role, problems := [])
         problems += _problems(session, new, role)
         if problems or role is None:
             raise InvalidInput("；".join(problems))
@@ -116,9 +123,9 @@ def create(factory: sessionmaker[Session], principal: Principal, new: NewAccount
             area_code=new.area_code or None, department_code=new.department_code,
             password_hash=credentials.hash_password(password), must_change=new.password is None)
         record(session, principal, Event.ACCOUNT_CREATED, target_kind="account",
-               target_id=account_id, detail={"username": new.username, "role": role.value,
-                                             "area_code": new.area_code,
-                                             "department_code": new.department_code,
-                                             "person_id": person_id})
+               target_id=account_id, detail={"before": None, "after": {
+                   "username": new.username, "role": role.value,
+                   "area_code": new.area_code or None, "department_code": new.department_code,
+                   "person_id": person_id, "new_person": new.person_id is None}})
     return {"id": account_id, "username": new.username, "person_id": person_id,
             "password": password if new.password is None else None}

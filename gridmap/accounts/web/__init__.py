@@ -7,8 +7,8 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Install authentication (sessions, tokens, CSRF) and the account blueprints on ``app``."""
-    from gridmap.accounts.web import admin, pages, session
+    from gridmap.accounts.web import admin, assignments, pages, session
 
     session.install(app)
-    for module in (pages, admin):
+    for module in (pages, admin, assignments):
         app.register_blueprint(module.bp)

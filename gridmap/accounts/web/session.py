@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
@@ -23,6 +23,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from gridmap.access import PUBLIC, Principal
 from gridmap.accounts.services import principals
+from gridmap.accounts.services.audit import CITY_TZ
 from gridmap.accounts.services.principals import SignedIn
 from gridmap.accounts.throttle import SignInThrottle
 from gridmap.config import Settings
@@ -38,7 +39,6 @@ PASSWORD_ENDPOINTS = frozenset({"accounts.password", "accounts.sign_out", "stati
 SEEN_KEY = "gm_seen"
 SINCE_KEY = "gm_since"
 _SEEN_RESOLUTION_S = 60
-CITY_TZ = timezone(timedelta(hours=8))
 BAD_TOKEN = "API 令牌无效或已吊销 (the API token is invalid or revoked)"
 
 
@@ -195,6 +195,7 @@ def throttle() -> SignInThrottle:
     rates = settings().rate_limits
     made = SignInThrottle.build(current_app.extensions["gridmap.limiter"].limiter,
                                 per_account=rates.sign_in_failures_account,
-                                per_address=rates.sign_in_failures_address)
+                                per_address=rates.sign_in_failures_address,
+                                prefix=rates.key_prefix)
     current_app.extensions["gridmap.sign_in_throttle"] = made
     return made

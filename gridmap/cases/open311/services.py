@@ -22,13 +22,14 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridmap.accounts.services import tokens
 from gridmap.cases import workflow
 from gridmap.cases.open311 import repositories as open311_repo
 from gridmap.cases.privacy import mask_phones_in, public_point, street_only
 from gridmap.cases.repositories import cases as repo
 from gridmap.cases.services import cases
 from gridmap.crs import InputCRS, parse_crs, to_wgs84, validate_lonlat
-from gridmap.errors import ConfigurationError, GridmapError, InvalidInput, NotFound
+from gridmap.errors import ConfigurationError, Forbidden, GridmapError, InvalidInput, NotFound
 
 CLOSED_STATES = workflow.TERMINAL_STATES
 """Our states reported as Open311 ``closed``; every other state is ``open``."""
@@ -117,8 +118,9 @@ def service_definition(session: Session, code: str) -> dict[str, Any]:
 def parse_new_request(form: Mapping[str, str]) -> NewRequest:
     """Validate a form-encoded POST (all problems reported at once).
 
-    ``api_key``, ``jurisdiction_id``, ``account_id``, ``email`` and ``address_id`` are accepted
-    and ignored: there are no accounts yet and we store no e-mail. ``lat``/``long`` are required
+    ``api_key`` is checked apart (:func:`client_person`); ``jurisdiction_id``, ``account_id``,
+    ``email`` and ``address_id`` are accepted and ignored: there are no resident accounts and we
+    store no e-mail. ``lat``/``long`` are required
     (we do not geocode ``address_string``). Extensions: ``crs`` (wgs84|cgcs2000|gcj02|bd09) and
     ``token``, which with ``device_id`` makes a repeated POST return the first request's id.
     """
@@ -180,24 +182,42 @@ def _client_token(device_id: str, token: str) -> str | None:
     return TOKEN_PREFIX + digest[: 64 - len(TOKEN_PREFIX)]
 
 
-def submit(factory: sessionmaker[Session], new: NewRequest, *, media_dir: Path, lang: str,
-           texts: Texts) -> list[dict[str, Any]]:
-    """File a request on behalf of a resident; the spec's one-element response list.
+def client_person(factory: sessionmaker[Session], api_key: str) -> int:
+    """The person a client's requests are filed as, for its ``api_key`` (GeoReport v2 asks
+    every POST for one; administrators issue them, see ``gridmap open311 add-client``).
 
-    The located grid's worker records the case (there are no resident accounts yet), the
-    covering grid is chosen automatically and possible duplicates do not stop it: an Open311
-    client cannot answer either question. A token used twice returns the first case's id, also
-    when two identical POSTs race (intake serialises them on the token, see
-    :func:`gridmap.cases.repositories.cases.by_token`).
+    Raises
+    ------
+    Forbidden
+        The key is missing, unknown or revoked (the spec's 403).
     """
-    with factory() as session:  # read-only: where the case goes and who records it
-        grid, worker, service_name = _route(session, new)
+    client = tokens.open311_client(factory, api_key.strip())
+    if client is None:
+        raise Forbidden("api_key 缺失、无效或已吊销，请向管理员申请 "
+                        "(api_key is missing, invalid or revoked: ask the administrator for one)")
+    return int(client["person_id"])
+
+
+def submit(factory: sessionmaker[Session], new: NewRequest, *, client_person_id: int,
+           media_dir: Path, lang: str, texts: Texts) -> list[dict[str, Any]]:
+    """File a request on behalf of a resident, as the client's person; the spec's one-element
+    response list.
+
+    The case is created by the client's person (:func:`client_person`) and owned, like every
+    new case, by the located grid's worker; the covering grid is chosen automatically and
+    possible duplicates do not stop it: an Open311 client cannot answer either question. A
+    token used twice returns the first case's id, also when two identical POSTs race (intake
+    serialises them on the token, see :func:`gridmap.cases.repositories.cases.by_token`).
+    """
+    with factory() as session:  # read-only: where the case goes
+        grid, _worker, service_name = _route(session, new)
     result = cases.intake_for_resident(factory, cases.IntakeRequest(
         category=new.service_code, description=new.description or service_name,
         channel="resident", lon=new.lon, lat=new.lat, crs=new.crs, address=new.address,
         reporter_name=new.reporter_name, reporter_phone=new.reporter_phone,
         client_token=new.client_token, grid_code=grid, confirm_new=True,
-        choose_grid_automatically=True), grid_code=grid, recorder_id=worker, media_dir=media_dir)
+        choose_grid_automatically=True), grid_code=grid, recorder_id=client_person_id,
+        media_dir=media_dir)
     if result.case_id is None:  # cannot happen with a grid given and confirm_new
         raise GridmapError(f"intake returned {result.status} without a case")
     with factory() as session:  # the token may have named an earlier case of another category

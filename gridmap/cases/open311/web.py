@@ -2,8 +2,10 @@
 
 Every resource is served as ``.json`` or ``.xml`` (the spec's required format); errors come in
 the spec's format (``[{"code", "description"}]`` / ``<errors><error>…``) with the HTTP status.
-``api_key`` and ``jurisdiction_id`` are accepted and ignored: there is one jurisdiction and no
-accounts yet. The language is ``?locale=en|zh`` (e.g. ``en_US``), else the app's language.
+POST ``requests`` needs a client's ``api_key`` (issued by administrators, stored hashed); the GET
+resources are public (they show the public view only). ``jurisdiction_id`` is accepted and
+ignored: there is one jurisdiction. The language is ``?locale=en|zh`` (e.g. ``en_US``), else the
+app's language.
 """
 
 from __future__ import annotations
@@ -79,11 +81,13 @@ def service_definition(code: str, fmt: str) -> Response:
 @bp.post("/requests.<fmt>")
 @limited("open311")
 def create_request(fmt: str) -> Response:
-    """POST Service Request (form-encoded), filed on behalf of a resident."""
+    """POST Service Request (form-encoded), filed on behalf of a resident by a client holding
+    an ``api_key`` (403 without a live one, before the request is looked at)."""
     fmt, lang = _format(fmt), _lang()
+    person_id = open311.client_person(session_factory(), request.form.get("api_key", ""))
     new = open311.parse_new_request(request.form.to_dict())
-    body = open311.submit(session_factory(), new, media_dir=settings().media_dir, lang=lang,
-                          texts=_texts(lang))
+    body = open311.submit(session_factory(), new, client_person_id=person_id,
+                          media_dir=settings().media_dir, lang=lang, texts=_texts(lang))
     return _respond(fmt, body, root="service_requests", item="request")
 
 

@@ -142,10 +142,10 @@ def intake(factory: sessionmaker[Session], principal: Principal, request: Intake
 
 def intake_for_resident(factory: sessionmaker[Session], request: IntakeRequest, *,
                         grid_code: str, recorder_id: int, media_dir: Path) -> IntakeResult:
-    """A resident's request (Open311), recorded by the worker of the grid it was routed to.
+    """A resident's request (Open311), recorded by ``recorder_id`` in the grid it was routed to.
 
-    The caller has chosen ``grid_code`` and its worker ``recorder_id``; intake runs as that
-    worker would, limited to that one grid.
+    The caller has chosen ``grid_code`` and the person who records the case (the Open311
+    client's own person); intake runs as a grid worker limited to that one grid would.
     """
     recorder = Principal(person_id=recorder_id, role=Role.GRID_WORKER,
                          grids=frozenset({grid_code}))

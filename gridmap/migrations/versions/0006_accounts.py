@@ -73,6 +73,10 @@ def upgrade() -> None:
     )
     op.create_index("ux_account_username", "account", ["username"], unique=True)
     op.create_index("ix_account_role_area", "account", ["role", "area_code"])
+    # The administration pages search accounts by user name and people by name (substrings, at
+    # city scale: tens of thousands of people); trigram indexes keep ILIKE '%…%' off a full scan.
+    op.execute("CREATE INDEX ix_account_username_trgm ON account USING gin (username gin_trgm_ops)")
+    op.execute("CREATE INDEX ix_person_name_trgm ON person USING gin (name gin_trgm_ops)")
 
     op.create_table(
         "api_token",
@@ -94,6 +98,8 @@ def upgrade() -> None:
         sa.Column("digest", sa.String(64), nullable=False, unique=True),
         sa.Column("prefix", sa.String(12), nullable=False),
         sa.Column("created_by", sa.BigInteger),  # an account id; clients outlive accounts
+        # The person its cases are recorded as created by ("Open311: <name>", made at first use).
+        sa.Column("person_id", sa.BigInteger, sa.ForeignKey("person.id")),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_NOW),
         sa.Column("last_used_at", sa.DateTime(timezone=True)),
         sa.Column("revoked_at", sa.DateTime(timezone=True)),
@@ -115,6 +121,8 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_at", "audit_log", [sa.text("at DESC"), sa.text("id DESC")])
     op.create_index("ix_audit_log_action_at", "audit_log", ["action", sa.text("at DESC")])
     op.create_index("ix_audit_log_account_at", "audit_log", ["account_id", sa.text("at DESC")])
+    # The audit page filters by user name (failed sign-ins have no account id, only the name).
+    op.create_index("ix_audit_log_username_at", "audit_log", ["username", sa.text("at DESC")])
     op.create_index("ix_audit_log_target", "audit_log", ["target_kind", "target_id"])
     # A department's board: the cases whistled to it, by department (the owner has its own index).
     op.create_index("ix_case_cohandler_department", "case_cohandler",
@@ -127,5 +135,6 @@ def downgrade() -> None:
     op.drop_table("open311_client")
     op.drop_table("api_token")
     op.drop_table("account")
+    op.drop_index("ix_person_name_trgm", "person")
     op.execute("DELETE FROM person WHERE role = 'staff'")
     _person_roles(OLD_PERSON_ROLES)

@@ -33,8 +33,34 @@ REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name"
                   "lat", "long", "media_url"}
 
 
+CLIENT_NAME = "测试客户端"
+_KEY: dict[str, str] = {}
+"""The API key of this test's client (made in the test's transaction by :func:`_client_key`)."""
+
+
+@pytest.fixture(autouse=True)
+def _client_key(request: pytest.FixtureRequest) -> None:
+    """Every test posts as a client holding a live key, unless it passes ``api_key`` itself."""
+    _KEY.clear()
+    if "tx" not in request.fixturenames and "api" not in request.fixturenames:
+        return
+    tx = request.getfixturevalue("tx")
+    _KEY["key"] = _new_client(tx)
+
+
+def _new_client(tx, name: str = CLIENT_NAME) -> str:  # type: ignore[no-untyped-def]
+    from gridmap.accounts import credentials
+
+    secret, digest, prefix = credentials.new_secret("gmk")
+    tx.execute(text("INSERT INTO open311_client (name, digest, prefix) VALUES (:n, :d, :p)"),
+               {"n": name, "d": digest, "p": prefix})
+    return secret
+
+
 def _post(api, fmt: str = "json", **form: Any):  # type: ignore[no-untyped-def]
-    return api.post(f"{BASE}/requests.{fmt}", data={k: str(v) for k, v in form.items()})
+    form.setdefault("api_key", _KEY.get("key"))
+    return api.post(f"{BASE}/requests.{fmt}",
+                    data={k: str(v) for k, v in form.items() if v is not None})
 
 
 def _file(api, grid: dict[str, Any], code: str = "stairwell_lighting", **extra: Any) -> str:  # type: ignore[no-untyped-def]
@@ -142,21 +168,77 @@ def test_service_definition(api) -> None:
 
 # --- POST service request ------------------------------------------------------------------------
 
-def test_post_files_a_case_in_the_right_grid(api, tx, grids, staff) -> None:
+def test_post_files_a_case_in_the_right_grid(api, grids, tx, staff) -> None:
     grid = grids[0]
     request_id = _file(api, grid, first_name="三", last_name="张", phone="13812345678",
-                       address_string="和平北大街 1 号", api_key="ignored", email="a@b.cn")
+                       address_string="和平北大街 1 号", email="a@b.cn")
     case = api.get(f"/api/cases/{request_id}", headers=staff).get_json()
     assert case["grid_code"] == grid["code"] and case["category"] == "stairwell_lighting"
     assert case["channel"] == "resident" and case["state"] == "reported"
     assert case["reporter_name"] == "张三" and case["reporter_phone"] == "138****5678"
     assert case["address"] == "和平北大街 1 号"
     assert case["lon"] == pytest.approx(grid["lon"], abs=1e-9)
-    worker = tx.execute(text("""SELECT p.name FROM grid_member m JOIN person p ON p.id = m.person_id
-                                WHERE m.grid_code = :g AND m.role = 'grid_worker'"""),
-                        {"g": grid["code"]}).scalar_one()
     assert case["events"][0]["action"] == "report"
-    assert case["events"][0]["actor_name"] == worker  # recorded by the grid's worker
+    # Filed by the client's own person, owned (like every new case) by the grid's worker.
+    assert case["events"][0]["actor_name"] == f"Open311: {CLIENT_NAME}"
+    owner = tx.execute(text('SELECT owner_person_id FROM "case" WHERE id = :id'),
+                       {"id": int(request_id)}).scalar_one()
+    worker = tx.execute(text("SELECT person_id FROM grid_member WHERE grid_code = :g "
+                             "AND role = 'grid_worker'"), {"g": grid["code"]}).scalar_one()
+    assert owner == worker
+
+
+def test_a_client_files_as_one_person_made_at_first_use(api, grids, tx) -> None:
+    assert tx.execute(text("SELECT person_id FROM open311_client WHERE name = :n"),
+                      {"n": CLIENT_NAME}).scalar_one() is None
+    first, second = _file(api, grids[0]), _file(api, grids[1], code="heating")
+    client = tx.execute(text("SELECT person_id, last_used_at FROM open311_client WHERE name = :n"),
+                        {"n": CLIENT_NAME}).one()
+    assert client.person_id is not None and client.last_used_at is not None
+    person = tx.execute(text("SELECT name, role FROM person WHERE id = :p"),
+                        {"p": client.person_id}).one()
+    assert tuple(person) == (f"Open311: {CLIENT_NAME}", "staff")
+    created_by = tx.execute(text('SELECT DISTINCT created_by FROM "case" WHERE id IN (:a, :b)'),
+                            {"a": int(first), "b": int(second)}).scalars().all()
+    assert created_by == [client.person_id]
+
+
+@pytest.mark.parametrize("key", [None, "", "gmk_not-a-key", "x" * 500])
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_post_without_a_live_key_is_403_in_the_spec_format(api, grids, tx, key, fmt) -> None:
+    before = tx.execute(text('SELECT count(*) FROM "case"')).scalar_one()
+    response = _post(api, fmt, service_code="gas", lat=grids[0]["lat"], long=grids[0]["lon"],
+                     api_key=key)
+    assert response.status_code == 403
+    if fmt == "json":
+        (error,) = response.get_json()
+        assert error["code"] == 403 and "api_key" in error["description"]
+    else:
+        error = _xml(response).find("error")
+        assert error.findtext("code") == "403" and "api_key" in error.findtext("description")
+    assert tx.execute(text('SELECT count(*) FROM "case"')).scalar_one() == before
+
+
+def test_a_revoked_key_is_refused_and_others_still_work(api, grids, tx) -> None:
+    other = _new_client(tx, "另一个客户端")
+    form = {"service_code": "gas", "lat": grids[0]["lat"], "long": grids[0]["lon"]}
+    assert _post(api, **form).status_code == 200
+    tx.execute(text("UPDATE open311_client SET revoked_at = now() WHERE name = :n"),
+               {"n": CLIENT_NAME})
+    assert _post(api, **form).status_code == 403
+    assert _post(api, **form, api_key=other).status_code == 200
+
+
+def test_the_key_is_checked_before_the_request(api) -> None:
+    assert _post(api, service_code="gas", api_key=None).status_code == 403
+    assert _post(api, service_code="gas").status_code == 400  # with a key: the spec's 400
+
+
+def test_get_needs_no_key(api, grids) -> None:
+    request_id = _file(api, grids[0])
+    _KEY.clear()
+    assert api.get(f"{BASE}/requests/{request_id}.json").status_code == 200
+    assert api.get(f"{BASE}/services.json").status_code == 200
 
 
 def test_post_converts_gcj02_with_the_crs_extension(api, grids, staff) -> None:
@@ -209,11 +291,18 @@ def test_two_identical_posts_at_once_make_one_case(app, engine, grids, monkeypat
     before the first commits: without the lock both would insert and one would fail on the
     unique token (a 500).
     """
+    from gridmap.accounts import credentials
     from gridmap.cases.open311.services import _client_token
     from gridmap.cases.repositories import cases as repo
 
     device, token = "race-device", f"race-{uuid.uuid4().hex}"
     stored = _client_token(device, token)
+    # The requests commit for real, so their client must exist outside any test transaction.
+    key, digest, prefix = credentials.new_secret("gmk")
+    with engine.begin() as conn:
+        client_id = conn.execute(text(
+            "INSERT INTO open311_client (name, digest, prefix) VALUES ('race', :d, :p) "
+            "RETURNING id"), {"d": digest, "p": prefix}).scalar_one()
     real_insert = repo.insert_case
 
     def slow_insert(session, values, lon, lat):  # type: ignore[no-untyped-def]
@@ -223,7 +312,7 @@ def test_two_identical_posts_at_once_make_one_case(app, engine, grids, monkeypat
 
     monkeypatch.setattr(repo, "insert_case", slow_insert)
     form = {"service_code": "heating", "lat": str(grids[1]["lat"]), "long": str(grids[1]["lon"]),
-            "description": "暖气不热", "device_id": device, "token": token}
+            "description": "暖气不热", "device_id": device, "token": token, "api_key": key}
     barrier, answers = threading.Barrier(2), []
 
     def post() -> None:
@@ -247,6 +336,10 @@ def test_two_identical_posts_at_once_make_one_case(app, engine, grids, monkeypat
         with engine.connect() as conn:
             delete_cases(conn.execute(text(
                 'SELECT id FROM "case" WHERE client_token = :t'), {"t": stored}).scalars().all())
+        with engine.begin() as conn:
+            person = conn.execute(text("DELETE FROM open311_client WHERE id = :c "
+                                       "RETURNING person_id"), {"c": client_id}).scalar_one()
+            conn.execute(text("DELETE FROM person WHERE id = :p"), {"p": person})
 
 
 # --- GET service requests ------------------------------------------------------------------------
