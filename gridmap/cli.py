@@ -284,12 +284,13 @@ def coverage_site(facility_type: str, circle: str, area_code: str, k: int,
     """Choose K new sites that cover the most uncovered elderly (nothing is stored)."""
     import time
 
+    from gridmap.coverage.services.readers import OPERATOR
     from gridmap.coverage.services.siting import site
 
     start = time.perf_counter()
     try:
         with _sessions(_settings()) as factory, factory() as session:
-            report = site(session, facility_type, circle, area_code=area_code, k=k,
+            report = site(session, OPERATOR, facility_type, circle, area_code=area_code, k=k,
                           max_candidates=max_candidates)
     except GridmapError as exc:
         raise click.ClickException(exc.message) from None
@@ -319,6 +320,7 @@ def coverage_audit(level: str, prefix: str, min_share: float, csv_file: Path | N
     from collections import Counter
 
     from gridmap.coverage.services import audit
+    from gridmap.coverage.services.readers import OPERATOR
 
     counts: Counter[tuple[str, str, str]] = Counter()
     try:
@@ -328,7 +330,7 @@ def coverage_audit(level: str, prefix: str, min_share: float, csv_file: Path | N
             for path, geo in ((csv_file, False), (geojson_file, True)):
                 if path is None:
                     continue
-                rows = audit.rows(session, level=level, prefix=prefix, min_share=min_share,
+                rows = audit.rows(session, OPERATOR, level=level, prefix=prefix, min_share=min_share,
                                   with_geometry=geo)
                 chunks = audit.to_geojson(rows) if geo else audit.to_csv(rows)
                 if str(path) == "-":
@@ -336,7 +338,7 @@ def coverage_audit(level: str, prefix: str, min_share: float, csv_file: Path | N
                 else:
                     with path.open("w", encoding="utf-8") as out:
                         out.writelines(chunks)
-            for row in audit.rows(session, level=level, prefix=prefix, min_share=min_share):
+            for row in audit.rows(session, OPERATOR, level=level, prefix=prefix, min_share=min_share):
                 counts[(row["circle"], row["facility_type"], row["status"])] += 1
     except GridmapError as exc:
         raise click.ClickException(exc.message) from None
