@@ -25,9 +25,14 @@ def _config(html: str) -> dict:
     return json.loads(blobs[0])
 
 
+SIGNED_IN = {"/coverage": "planner", "/coverage/audit": "planner"}
+"""Pages for signed-in roles only, and a role that may open them."""
+
+
 @pytest.mark.parametrize("path", PAGES)
-def test_every_page_has_one_config_and_loads_the_helpers_first(client, path: str) -> None:
-    html = client.get(path).get_data(as_text=True)
+def test_every_page_has_one_config_and_loads_the_helpers_first(api, login, path: str) -> None:
+    headers = login(SIGNED_IN[path]) if path in SIGNED_IN else {}
+    html = api.get(path, headers=headers).get_data(as_text=True)
     config = _config(html)
     assert config["apiBase"] == "/api" and config["root"] == "" and config["lang"] == "zh"
     scripts = re.findall(r'<script src="/static/js/([\w.-]+\.js)', html)
