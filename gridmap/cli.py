@@ -111,6 +111,27 @@ def demo_load(scale: Scale, seed: int, districts: tuple[str, ...], cases: int,
     click.echo(f"demo data {state}: " + json.dumps(report.counts, ensure_ascii=False))
 
 
+@demo.command("accounts")
+@click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path(".gridmap") / "demo-accounts.txt", show_default=True,
+              envvar="GRIDMAP_DEMO_ACCOUNTS_FILE",
+              help="Where to write the accounts and passwords (mode 600).")
+@click.option("--reset", is_flag=True, help="New passwords for every demo account.")
+def demo_accounts(path: Path, reset: bool) -> None:
+    """Create a demo account per role in 沈河区 and 大东区 (where loaded) and an administrator;
+    passwords go to a private file (kept on later runs while the file lists them)."""
+    from gridmap.demo.services.accounts import make_demo_accounts
+
+    with _sessions(_settings()) as factory, _user_errors():
+        made = make_demo_accounts(factory, path, reset=reset)
+    if not made:
+        click.echo("no demo district is loaded: run `gridmap demo load` first", err=True)
+        return
+    for account in made:
+        click.echo(f"{account.state:8} {account.role:17} {account.username:22} {account.scope}")
+    click.echo(f"demo accounts and passwords: {path.resolve()} (readable by you only)")
+
+
 @main.group()
 def coverage() -> None:
     """Walking coverage of facilities (life circles, GB 50180-2018)."""

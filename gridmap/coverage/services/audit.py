@@ -94,8 +94,8 @@ def _checked(principal: Principal, level: codes.Level | str, prefix: str,
     return lvl, readers.area(principal, prefix) or ""
 
 
-def _judged(found: Generator[dict[str, Any]], level: codes.Level, min_share: float, *,
-            with_geometry: bool) -> Iterator[dict[str, Any]]:
+def _judged(found: Generator[dict[str, Any], None, None], level: codes.Level,
+            min_share: float, *, with_geometry: bool) -> Iterator[dict[str, Any]]:
     try:
         for raw in found:
             yield _judge(raw, level, min_share, with_geometry=with_geometry)
