@@ -14,7 +14,7 @@ import click
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.access import Principal, Role
-from gridmap.config import Settings
+from gridmap.config import PROJECT_ROOT, Settings
 from gridmap.errors import GridmapError
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def demo_load(scale: Scale, seed: int, districts: tuple[str, ...], cases: int,
 
 @demo.command("accounts")
 @click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path(".gridmap") / "demo-accounts.txt", show_default=True,
+              default=PROJECT_ROOT / ".gridmap" / "demo-accounts.txt", show_default=True,
               envvar="GRIDMAP_DEMO_ACCOUNTS_FILE",
               help="Where to write the accounts and passwords (mode 600).")
 @click.option("--reset", is_flag=True, help="New passwords for every demo account.")
