@@ -74,6 +74,7 @@ migrate: db venv
 
 demo-data: setup
 	@set -a; source $(ENVFILE); set +a; $(BIN)/gridmap demo load --scale $${SCALE:-districts}
+	@set -a; source $(ENVFILE); set +a; $(BIN)/gridmap demo accounts
 	@set -a; source $(ENVFILE); set +a; $(BIN)/gridmap coverage compute \
 		--type elder_care_station --circle 15min --if-missing
 

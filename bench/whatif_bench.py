@@ -33,7 +33,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 bounded = sys.argv[1] == "after"
 if bounded:
-    from gridmap.coverage.services.what_if import what_if
+    from gridmap.coverage.services.what_if import what_if as scoped_what_if
+    from gridmap.coverage.services.readers import OPERATOR
+
+    def what_if(session, *args, **kwargs):  # the city-wide operator (since issue 8)
+        return scoped_what_if(session, OPERATOR, *args, **kwargs)
 else:
     from gridmap.coverage.services.siting import what_if
 from gridmap.errors import GridmapError

@@ -14,7 +14,7 @@ import click
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.access import Principal, Role
-from gridmap.config import Settings
+from gridmap.config import PROJECT_ROOT, Settings
 from gridmap.errors import GridmapError
 
 if TYPE_CHECKING:
@@ -109,6 +109,27 @@ def demo_load(scale: Scale, seed: int, districts: tuple[str, ...], cases: int,
                            geodata_dir=settings.geodata_dir, cases=cases)
     state = "already loaded" if report.skipped else "loaded"
     click.echo(f"demo data {state}: " + json.dumps(report.counts, ensure_ascii=False))
+
+
+@demo.command("accounts")
+@click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path),
+              default=PROJECT_ROOT / ".gridmap" / "demo-accounts.txt", show_default=True,
+              envvar="GRIDMAP_DEMO_ACCOUNTS_FILE",
+              help="Where to write the accounts and passwords (mode 600).")
+@click.option("--reset", is_flag=True, help="New passwords for every demo account.")
+def demo_accounts(path: Path, reset: bool) -> None:
+    """Create a demo account per role in 沈河区 and 大东区 (where loaded) and an administrator;
+    passwords go to a private file (kept on later runs while the file lists them)."""
+    from gridmap.demo.services.accounts import make_demo_accounts
+
+    with _sessions(_settings()) as factory, _user_errors():
+        made = make_demo_accounts(factory, path, reset=reset)
+    if not made:
+        click.echo("no demo district is loaded: run `gridmap demo load` first", err=True)
+        return
+    for account in made:
+        click.echo(f"{account.state:8} {account.role:17} {account.username:22} {account.scope}")
+    click.echo(f"demo accounts and passwords: {path.resolve()} (readable by you only)")
 
 
 @main.group()
@@ -448,12 +469,13 @@ def coverage_site(facility_type: str, circle: str, area_code: str, k: int,
     """Choose K new sites that cover the most uncovered elderly (nothing is stored)."""
     import time
 
+    from gridmap.coverage.services.readers import OPERATOR
     from gridmap.coverage.services.siting import site
 
     start = time.perf_counter()
     try:
         with _sessions(_settings()) as factory, factory() as session:
-            report = site(session, facility_type, circle, area_code=area_code, k=k,
+            report = site(session, OPERATOR, facility_type, circle, area_code=area_code, k=k,
                           max_candidates=max_candidates)
     except GridmapError as exc:
         raise click.ClickException(exc.message) from None
@@ -483,6 +505,7 @@ def coverage_audit(level: str, prefix: str, min_share: float, csv_file: Path | N
     from collections import Counter
 
     from gridmap.coverage.services import audit
+    from gridmap.coverage.services.readers import OPERATOR
 
     counts: Counter[tuple[str, str, str]] = Counter()
     try:
@@ -492,7 +515,7 @@ def coverage_audit(level: str, prefix: str, min_share: float, csv_file: Path | N
             for path, geo in ((csv_file, False), (geojson_file, True)):
                 if path is None:
                     continue
-                rows = audit.rows(session, level=level, prefix=prefix, min_share=min_share,
+                rows = audit.rows(session, OPERATOR, level=level, prefix=prefix, min_share=min_share,
                                   with_geometry=geo)
                 chunks = audit.to_geojson(rows) if geo else audit.to_csv(rows)
                 if str(path) == "-":
@@ -500,7 +523,7 @@ def coverage_audit(level: str, prefix: str, min_share: float, csv_file: Path | N
                 else:
                     with path.open("w", encoding="utf-8") as out:
                         out.writelines(chunks)
-            for row in audit.rows(session, level=level, prefix=prefix, min_share=min_share):
+            for row in audit.rows(session, OPERATOR, level=level, prefix=prefix, min_share=min_share):
                 counts[(row["circle"], row["facility_type"], row["status"])] += 1
     except GridmapError as exc:
         raise click.ClickException(exc.message) from None

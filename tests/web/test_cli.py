@@ -17,7 +17,7 @@ def env(settings) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("args", [[], ["db"], ["db", "upgrade"], ["db", "downgrade"], ["demo"],
-                                  ["demo", "load"], ["export"], ["locate"], ["serve"],
+                                  ["demo", "load"], ["demo", "accounts"], ["export"], ["locate"], ["serve"],
                                   ["coverage"], ["coverage", "compute"], ["coverage", "site"],
                                   ["coverage", "audit"]])
 def test_every_command_has_help(args) -> None:

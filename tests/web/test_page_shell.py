@@ -25,10 +25,15 @@ def _config(html: str) -> dict:
     return json.loads(blobs[0])
 
 
+SIGNED_IN = {"/coverage": "planner", "/coverage/audit": "planner"}
+"""Pages for signed-in roles only, and a role that may open them."""
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_has_one_config_and_loads_the_helpers_first(api, login, path: str) -> None:
-    # Case pages need an account; a district centre may open every one of them.
-    headers = login("district_centre", area="210103") if path.startswith("/cases") else {}
+    # Case pages need an account (a district centre may open every one), coverage a reader.
+    role = "district_centre" if path.startswith("/cases") else SIGNED_IN.get(path)
+    headers = login(role, area="210103") if role else {}
     html = api.get(path, headers=headers).get_data(as_text=True)
     config = _config(html)
     assert config["apiBase"] == "/api" and config["root"] == "" and config["lang"] == "zh"

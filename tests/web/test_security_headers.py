@@ -41,7 +41,7 @@ def _assert_secured(response, img_src: str = CSP_DIRECTIVES["img-src"]) -> None:
 
 
 @pytest.mark.parametrize(("path", "status"), [
-    ("/", 200), ("/cases/new", 302), ("/cases/map", 302), ("/coverage", 200),
+    ("/", 200), ("/cases/new", 302), ("/cases/map", 302), ("/coverage", 302),
     ("/api/case-categories", 200), ("/open311/v2/services.json", 200),
     ("/open311/v2/services.xml", 200), ("/static/js/common.js", 200),
     ("/vendor/leaflet/dist/leaflet.css", 200),

@@ -5,7 +5,7 @@ The audit reads stored *current* coverage runs only; nothing is recomputed here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 import geopandas as gpd
@@ -65,7 +65,7 @@ def required_pairs(session: Session) -> list[tuple[str, str, int | None]]:
 
 
 def audit_rows(session: Session, *, level: Level, prefix: str = "",
-               with_geometry: bool = False) -> Iterator[dict[str, Any]]:
+               with_geometry: bool = False) -> Generator[dict[str, Any], None, None]:
     """Stream one row per area of ``level`` and required (facility type, circle) pair.
 
     Stored totals are NULL when the pair has no current run, or the area had no building in it;

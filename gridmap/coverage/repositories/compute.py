@@ -118,12 +118,13 @@ def known_facilities(session: Session, facility_type: str, ids: Sequence[int]) -
 
 
 def stored_area_totals(session: Session, run_id: int, *, width: int,
-                       leave_out: Sequence[int]) -> pd.DataFrame:
+                       leave_out: Sequence[int], area: str | None = None) -> pd.DataFrame:
     """Residents and elderly per area code of ``width`` digits, covered as the stored run says,
-    over every building except ``leave_out``; indexed by code (a building the run does not
-    know counts as uncovered)."""
+    over every building within ``area`` (a code prefix; None: all) except ``leave_out``;
+    indexed by code (a building the run does not know counts as uncovered)."""
     rows = session.execute(sql("coverage/stored_area_totals"), {
-        "run": int(run_id), "width": int(width), "leave_out": [int(i) for i in leave_out]}).all()
+        "run": int(run_id), "width": int(width), "leave_out": [int(i) for i in leave_out],
+        "area": area or ""}).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=list(AREA_TOTALS)).set_index("code")
 
 

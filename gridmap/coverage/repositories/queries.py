@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Session
 
 from gridmap import viewport
-from gridmap.codes import Level
+from gridmap.codes import Level, level_of
 from gridmap.crs import SRID
 from gridmap.db import stream_texts as stream_texts  # re-exported: services stream through here
 from gridmap.models import Building, Facility
@@ -80,9 +80,12 @@ def circles(session: Session, *, lang: str) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def current_runs(session: Session, *, lang: str) -> list[dict[str, Any]]:
-    """Every current run with its facility type, circle and district-level totals."""
-    rows = session.execute(sql("coverage/runs"), {"en": lang == "en"}).mappings().all()
+def current_runs(session: Session, *, lang: str, area: str | None) -> list[dict[str, Any]]:
+    """Every current run with its facility type, circle and the totals of ``area`` (a
+    district, sub-district or community code; None: every district)."""
+    level = (level_of(area) if area else None) or Level.DISTRICT
+    rows = session.execute(sql("coverage/runs"), {"en": lang == "en", "level": str(level),
+                                                  "area": area or ""}).mappings().all()
     return [dict(r) for r in rows]
 
 
@@ -106,9 +109,10 @@ def _band(run: Run) -> Any:
                 else_=literal("far"))
 
 
-def building_features(run: Run, *, bbox: BBox | None, zoom: int | None,
+def building_features(run: Run, *, area: str | None, bbox: BBox | None, zoom: int | None,
                       limit: int | None) -> Select[str]:
-    """One GeoJSON Feature (JSON text) per building of the run, with distance, band, facility."""
+    """One GeoJSON Feature (JSON text) per building of the run within ``area`` (a code prefix;
+    None: all), with distance, band, facility."""
     geom: Any = Building.geom
     if zoom is not None and zoom < 17:
         geom = func.ST_SimplifyPreserveTopology(geom, viewport.tolerance_deg(zoom))
@@ -127,16 +131,21 @@ def building_features(run: Run, *, bbox: BBox | None, zoom: int | None,
             .select_from(_cb.join(Building, Building.id == _cb.c.building_id)
                          .outerjoin(Facility, Facility.id == _cb.c.facility_id))
             .where(_cb.c.run_id == run.id))
+    if area:
+        stmt = stmt.where(Building.grid_code.startswith(area, autoescape=True))
     if bbox is not None:
         stmt = stmt.where(Building.geom.op("&&")(func.ST_MakeEnvelope(*bbox, SRID)))
     stmt = stmt.order_by(Building.id)
     return stmt.limit(limit) if limit is not None else stmt
 
 
-def building_rows(session: Session, run: Run, *, batch: int = 1000) -> Iterator[dict[str, Any]]:
-    """Every building of the run as a flat row for CSV export, streamed."""
+def building_rows(session: Session, run: Run, *, area: str | None,
+                  batch: int = 1000) -> Iterator[dict[str, Any]]:
+    """Every building of the run within ``area`` (a code prefix; None: all) as a flat row for
+    CSV export, streamed."""
     result = session.execute(sql("coverage/building_rows").execution_options(yield_per=batch),
-                             {"run": run.id, "d": run.max_distance_m, "near": run.near_miss_m})
+                             {"run": run.id, "d": run.max_distance_m, "near": run.near_miss_m,
+                              "area": area or ""})
     try:
         for row in result.mappings():
             yield dict(row)
@@ -167,11 +176,12 @@ def area_features(session: Session, run: Run, level: Level, *, parent: str | Non
         result.close()
 
 
-def distance_histogram(session: Session, run: Run, *, bin_m: float,
+def distance_histogram(session: Session, run: Run, *, area: str | None, bin_m: float,
                        bins: int) -> list[dict[str, Any]]:
-    """Buildings, residents and elderly per walking-distance bin; ``bin`` -1 = none reached."""
+    """Buildings, residents and elderly within ``area`` (a code prefix; None: all) per
+    walking-distance bin; ``bin`` -1 = none reached."""
     rows = session.execute(sql("coverage/distances"),
-                           {"run": run.id, "bin_m": bin_m, "bins": bins})
+                           {"run": run.id, "bin_m": bin_m, "bins": bins, "area": area or ""})
     return [dict(r) for r in rows.mappings()]
 
 

@@ -9,13 +9,15 @@ area without residents is "no_residents". Rows stream; CSV and GeoJSON writers s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap import codes
+from gridmap.access import Principal
 from gridmap.coverage.repositories import audit as repo
+from gridmap.coverage.services import readers
 from gridmap.coverage.services.queries import compute_command
 from gridmap.errors import InvalidInput
 from gridmap.writers import csv_rows, feature, feature_collection
@@ -32,18 +34,24 @@ LEVELS = repo.LEVELS
 """Levels an audit can be run at (community, grid)."""
 
 
-def rows(session: Session, *, level: codes.Level | str = codes.Level.COMMUNITY, prefix: str = "",
+def rows(session: Session, principal: Principal, *,
+         level: codes.Level | str = codes.Level.COMMUNITY, prefix: str = "",
          min_share: float = MIN_SHARE, with_geometry: bool = False) -> Iterator[dict[str, Any]]:
     """Audit rows, one per area of ``level`` ('community' or 'grid') and required pair.
+
+    Everything is checked before the first row, so a refusal is never a broken stream.
 
     Parameters
     ----------
     session : Session
         Reads stored current runs only.
+    principal : Principal
+        Who reads: the rows stay inside their area (:mod:`.readers`).
     level : {'community', 'grid'}
         Areas to audit.
     prefix : str, default ''
-        Keep areas within this district, sub-district, community or grid code ('' = all).
+        Keep areas within this district, sub-district, community or grid code ('' = the
+        principal's whole area); outside the principal's area: Forbidden.
     min_share : float, default 0.9
         Share of residents within distance for 'covered' (0 < min_share <= 1).
     with_geometry : bool, default False
@@ -55,12 +63,44 @@ def rows(session: Session, *, level: codes.Level | str = codes.Level.COMMUNITY, 
         The keys of :data:`COLUMNS` (plus ``geometry``); ``status`` is one of 'covered', 'gap',
         'no_residents', 'not_computed'.
     """
+    lvl, area = _checked(principal, level, prefix, min_share)
+    found = repo.audit_rows(session, level=lvl, prefix=area, with_geometry=with_geometry)
+    return _judged(found, lvl, min_share, with_geometry=with_geometry)
+
+
+def export(factory: sessionmaker[Session], principal: Principal, *, level: codes.Level | str,
+           prefix: str, min_share: float, geojson: bool) -> Iterator[str]:
+    """The audit as CSV (UTF-8 with BOM) or, with ``geojson``, as GeoJSON text: checked now,
+    streamed later from a session of its own that lives as long as the stream."""
+    lvl, area = _checked(principal, level, prefix, min_share)
+    return _export(factory, lvl, area, min_share, geojson=geojson)
+
+
+def _export(factory: sessionmaker[Session], level: codes.Level, area: str, min_share: float, *,
+            geojson: bool) -> Iterator[str]:
+    with factory() as session:
+        found = _judged(repo.audit_rows(session, level=level, prefix=area, with_geometry=geojson),
+                        level, min_share, with_geometry=geojson)
+        yield from (to_geojson(found) if geojson else to_csv(found))
+
+
+def _checked(principal: Principal, level: codes.Level | str, prefix: str,
+             min_share: float) -> tuple[codes.Level, str]:
+    """The level and the area code prefix ('' = the city) an audit request may read."""
     lvl = codes.parse_level(level, allowed=LEVELS)
     check_share(min_share)
     if prefix:
         codes.parse_area(prefix, allowed=codes.LEVELS)
-    for raw in repo.audit_rows(session, level=lvl, prefix=prefix, with_geometry=with_geometry):
-        yield _judge(raw, lvl, min_share, with_geometry=with_geometry)
+    return lvl, readers.area(principal, prefix) or ""
+
+
+def _judged(found: Generator[dict[str, Any], None, None], level: codes.Level,
+            min_share: float, *, with_geometry: bool) -> Iterator[dict[str, Any]]:
+    try:
+        for raw in found:
+            yield _judge(raw, level, min_share, with_geometry=with_geometry)
+    finally:  # a consumer that stops early releases the server-side cursor at once
+        found.close()
 
 
 def check_share(min_share: float) -> float:

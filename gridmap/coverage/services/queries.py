@@ -13,12 +13,15 @@ from typing import Any
 import numpy as np
 import pyproj
 import shapely
+from sqlalchemy import Select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridmap.access import Principal
 from gridmap.analysis import network
 from gridmap.codes import Level
 from gridmap.coverage.repositories import queries as repo
 from gridmap.coverage.repositories.queries import BBox, Run
+from gridmap.coverage.services import readers
 from gridmap.coverage.services.compute import MAX_SNAP_M, NEAR_MISS_FACTOR
 from gridmap.crs import SRID
 from gridmap.errors import InvalidInput, NotFound
@@ -72,10 +75,10 @@ def _rate(covered: int, total: int) -> float | None:
     return covered / total if total else None
 
 
-def runs(session: Session, *, lang: str) -> list[dict[str, Any]]:
-    """Current runs with their totals and rates, JSON-ready."""
+def runs(session: Session, principal: Principal, *, lang: str) -> list[dict[str, Any]]:
+    """Current runs with the totals and rates of the principal's area, JSON-ready."""
     out = []
-    for row in repo.current_runs(session, lang=lang):
+    for row in repo.current_runs(session, lang=lang, area=readers.scope(principal)):
         out.append({**row, "computed_at": row["computed_at"].isoformat(),
                     "seconds": round(float(row["seconds"]), 3),
                     "residents_rate": _rate(row["residents_covered"], row["residents"]),
@@ -86,40 +89,64 @@ def runs(session: Session, *, lang: str) -> list[dict[str, Any]]:
     return out
 
 
-def choices(session: Session, *, lang: str) -> dict[str, Any]:
-    """Facility types with rules and the life circles, for the page's pickers."""
-    return {"types": repo.facility_types(session, lang=lang),
+def choices(session: Session, principal: Principal, *, lang: str) -> dict[str, Any]:
+    """Facility types with rules and the life circles, for the page's pickers, and the area the
+    principal reads (``area``: None for the whole city) and whether they may plan."""
+    return {"area": readers.scope(principal), "planner": principal.has(*readers.PLANNERS),
+            "types": repo.facility_types(session, lang=lang),
             "circles": repo.circles(session, lang=lang)}
 
 
-def buildings_geojson(factory: sessionmaker[Session], run: Run, *, bbox: BBox | None,
-                      zoom: int | None, cap: int | None) -> Iterator[str]:
-    """The run's buildings as a streamed FeatureCollection (at most ``cap`` with ``zoom``)."""
-    stmt = repo.building_features(run, bbox=bbox, zoom=zoom,
+def buildings_geojson(factory: sessionmaker[Session], principal: Principal, run: Run, *,
+                      area: str | None, bbox: BBox | None, zoom: int | None,
+                      cap: int | None) -> Iterator[str]:
+    """The run's buildings within ``area`` (default: the principal's) as a streamed
+    FeatureCollection (at most ``cap`` with ``zoom``); access is checked before streaming."""
+    stmt = repo.building_features(run, area=readers.area(principal, area), bbox=bbox, zoom=zoom,
                                   limit=cap + 1 if cap is not None else None)
+    return _stream_features(factory, stmt, cap)
+
+
+def _stream_features(factory: sessionmaker[Session], stmt: Select[str],
+                     cap: int | None) -> Iterator[str]:
     with factory() as session:
         yield from feature_collection(repo.stream_texts(session, stmt), cap=cap)
 
 
-def buildings_csv(factory: sessionmaker[Session], run: Run) -> Iterator[str]:
-    """Every building of the run as CSV (UTF-8 with BOM, so spreadsheet programs read Chinese)."""
+def buildings_csv(factory: sessionmaker[Session], principal: Principal, run: Run, *,
+                  area: str | None) -> Iterator[str]:
+    """The run's buildings within ``area`` (default: the principal's) as CSV (UTF-8 with BOM,
+    so spreadsheet programs read Chinese); access is checked before streaming."""
+    return _stream_buildings_csv(factory, run, readers.area(principal, area))
+
+
+def _stream_buildings_csv(factory: sessionmaker[Session], run: Run,
+                          area: str | None) -> Iterator[str]:
     with factory() as session:
-        yield from csv_rows(BUILDING_CSV_COLUMNS, repo.building_rows(session, run))
+        yield from csv_rows(BUILDING_CSV_COLUMNS, repo.building_rows(session, run, area=area))
 
 
-def areas(session: Session, run: Run, level: Level, *, parent: str | None) -> list[dict[str, Any]]:
-    """Rows of one level, worst first, each with its bbox ``[minx, miny, maxx, maxy]``."""
+def areas(session: Session, principal: Principal, run: Run, level: Level, *,
+          parent: str | None) -> list[dict[str, Any]]:
+    """Rows of one level within ``parent`` (default: the principal's area), worst first, each
+    with its bbox ``[minx, miny, maxx, maxy]``."""
     out = []
-    for row in repo.areas(session, run, level, parent=parent):
+    for row in repo.areas(session, run, level, parent=readers.area(principal, parent)):
         box = [row.pop(k) for k in ("minx", "miny", "maxx", "maxy")]
         row["bbox"] = None if box[0] is None else [round(float(v), 6) for v in box]
         out.append(row)
     return out
 
 
-def areas_geojson(factory: sessionmaker[Session], run: Run, level: Level, *, parent: str | None,
+def areas_geojson(factory: sessionmaker[Session], principal: Principal, run: Run, level: Level,
+                  *, parent: str | None, bbox: BBox | None, zoom: int | None) -> Iterator[str]:
+    """Area polygons within ``parent`` (default: the principal's area) with rates as a streamed
+    FeatureCollection; access is checked before streaming."""
+    return _stream_areas(factory, run, level, readers.area(principal, parent), bbox, zoom)
+
+
+def _stream_areas(factory: sessionmaker[Session], run: Run, level: Level, parent: str | None,
                   bbox: BBox | None, zoom: int | None) -> Iterator[str]:
-    """Area polygons with rates as a streamed FeatureCollection."""
     with factory() as session:
         yield from feature_collection(
             repo.area_features(session, run, level, parent=parent, bbox=bbox, zoom=zoom))
@@ -130,9 +157,12 @@ def areas_csv(rows: list[dict[str, Any]]) -> Iterator[str]:
     return csv_rows(AREA_CSV_COLUMNS, rows)
 
 
-def distances(session: Session, run: Run) -> dict[str, Any]:
-    """Histogram of walking distances (100 m bins to 2 km) plus the buildings not reached."""
-    rows = repo.distance_histogram(session, run, bin_m=HISTOGRAM_BIN_M, bins=HISTOGRAM_BINS)
+def distances(session: Session, principal: Principal, run: Run, *,
+              area: str | None) -> dict[str, Any]:
+    """Histogram of walking distances (100 m bins to 2 km) plus the buildings not reached,
+    within ``area`` (default: the principal's)."""
+    rows = repo.distance_histogram(session, run, area=readers.area(principal, area),
+                                   bin_m=HISTOGRAM_BIN_M, bins=HISTOGRAM_BINS)
     return {"bin_m": HISTOGRAM_BIN_M, "max_distance_m": run.max_distance_m,
             "near_miss_m": run.near_miss_m,
             "bins": [r for r in rows if r["bin"] >= 0],
@@ -153,13 +183,15 @@ def catchment_bbox(bbox: BBox | None) -> BBox:
     return bbox
 
 
-def catchments_geojson(session: Session, run: Run, bbox: BBox) -> str:
+def catchments_geojson(session: Session, principal: Principal, run: Run, bbox: BBox) -> str:
     """Street pieces within the run's walking limit of its facilities, clipped to ``bbox``.
 
     Only the streets and facilities within the limit of the bbox are loaded: any walk of at
     most the limit that ends inside the bbox stays within that margin. Measured in the run's
-    own metric CRS, so the pieces agree with the run's stored distances.
+    own metric CRS, so the pieces agree with the run's stored distances. Any coverage reader
+    may draw them anywhere: they are made of the public street and facility layers only.
     """
+    readers.scope(principal)
     area = _expand(bbox, run.max_distance_m)
     nodes, edges, facilities = repo.catchment_inputs(session, run, area)
     if edges.empty or facilities.empty:

@@ -15,9 +15,11 @@ import shapely
 from sqlalchemy.orm import Session
 
 from gridmap import codes
+from gridmap.access import Principal
 from gridmap.analysis import network, siting
 from gridmap.coverage.repositories import audit as audit_repo
 from gridmap.coverage.repositories import compute as coverage_repo
+from gridmap.coverage.services import readers
 from gridmap.coverage.services import scene as scenes
 from gridmap.coverage.services.compute import MAX_SNAP_M, metric_srid
 from gridmap.coverage.services.queries import compute_command
@@ -51,7 +53,8 @@ class SitingReport:
     seconds: dict[str, float]
 
 
-def site(session: Session, facility_type: str, circle: str, *, area_code: str, k: int = 10,
+def site(session: Session, principal: Principal, facility_type: str, circle: str, *,
+         area_code: str, k: int = 10,
          candidates: Sequence[tuple[float, float]] | None = None,
          max_candidates: int = 2000) -> SitingReport:
     """Choose up to ``k`` new sites for ``facility_type`` maximising newly covered elderly.
@@ -60,6 +63,8 @@ def site(session: Session, facility_type: str, circle: str, *, area_code: str, k
     ----------
     session : Session
         Read-only use; nothing is written.
+    principal : Principal
+        Who asks: ``area_code`` must lie in their area (:mod:`.readers`; Forbidden otherwise).
     facility_type, circle : str
         The coverage rule (its distance comes from ``coverage_rule``).
     area_code : str
@@ -74,6 +79,7 @@ def site(session: Session, facility_type: str, circle: str, *, area_code: str, k
     if k < 0:
         raise InvalidInput(f"k 须 >= 0：{k} (k must be >= 0)")
     codes.parse_area(area_code)
+    readers.area(principal, area_code)
     clock = time.perf_counter()
     scene = _scene(session, facility_type, circle, area_code)
     loaded = time.perf_counter()

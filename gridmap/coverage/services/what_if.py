@@ -21,8 +21,10 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from gridmap import codes
+from gridmap.access import Principal
 from gridmap.coverage.repositories import audit as audit_repo
 from gridmap.coverage.repositories import compute as coverage_repo
+from gridmap.coverage.services import readers
 from gridmap.coverage.services import scene as scenes
 from gridmap.coverage.services.compute import metric_srid
 from gridmap.coverage.services.queries import resolve_run
@@ -61,16 +63,19 @@ class WhatIfReport:
         return self.buildings_gained + self.buildings_lost
 
 
-def what_if(session: Session, facility_type: str, circle: str, *,
+def what_if(session: Session, principal: Principal, facility_type: str, circle: str, *,
             add: Sequence[tuple[float, float]] = (), remove: Sequence[int | str] = (),
             level: codes.Level | str = codes.Level.DISTRICT) -> WhatIfReport:
     """Coverage if facilities at ``add`` (WGS84 lon, lat) were opened and ``remove`` (facility
-    ids, or codes) closed, per area of ``level``; computed in memory, nothing stored.
+    ids, or codes) closed, per area of ``level`` within the principal's area (every area of
+    the city for a city-wide principal); computed in memory, nothing stored.
 
     Needs the current run of the rule (404 naming the command otherwise): buildings out of the
     edits' reach keep the coverage it stored. Edits whose neighbourhood would hold more than
-    :data:`MAX_NEIGHBOURHOOD_ROWS` buildings and streets are refused (400).
+    :data:`MAX_NEIGHBOURHOOD_ROWS` buildings and streets are refused (400). Edits may lie
+    anywhere (facilities are public); only the answer is kept to the principal's area.
     """
+    area = readers.scope(principal) or ""
     width = codes.width(level)
     run = resolve_run(session, facility_type, circle)
     limit = scenes.rule_limit(session, facility_type, circle)
@@ -79,10 +84,12 @@ def what_if(session: Session, facility_type: str, circle: str, *,
     scene = _neighbourhood(session, facility_type, add, removed, limit=limit,
                            srid=metric_srid(session))
     if scene is None:  # nothing edited: nothing to recompute
-        rest = coverage_repo.stored_area_totals(session, run.id, width=width, leave_out=[])
+        rest = coverage_repo.stored_area_totals(session, run.id, width=width, leave_out=[],
+                                                area=area)
         return WhatIfReport(buildings_gained=0, buildings_lost=0,
                             areas=_combine(pd.DataFrame(columns=_SUMS), rest))
     b = scene.buildings
+    inside = b["grid_code"].str.startswith(area).to_numpy()
     kept = scene.facilities[~scene.facilities["facility_id"].isin(removed)]
     changed = gpd.GeoSeries(pd.concat([kept.geometry, added], ignore_index=True),
                             crs=f"EPSG:{SRID}")
@@ -92,11 +99,12 @@ def what_if(session: Session, facility_type: str, circle: str, *,
         "residents_covered_before": b["residents"].where(before, 0),
         "residents_covered_after": b["residents"].where(after, 0),
         "elderly_covered_before": b["elderly"].where(before, 0),
-        "elderly_covered_after": b["elderly"].where(after, 0)}).groupby("code").sum()
+        "elderly_covered_after": b["elderly"].where(after, 0)})[inside].groupby("code").sum()
     rest = coverage_repo.stored_area_totals(session, run.id, width=width,
-                                            leave_out=b["building_id"].tolist())
-    return WhatIfReport(buildings_gained=int((after & ~before).sum()),
-                        buildings_lost=int((before & ~after).sum()), areas=_combine(near, rest))
+                                            leave_out=b["building_id"].tolist(), area=area)
+    return WhatIfReport(buildings_gained=int((inside & after & ~before).sum()),
+                        buildings_lost=int((inside & before & ~after).sum()),
+                        areas=_combine(near, rest))
 
 
 def _neighbourhood(session: Session, facility_type: str, add: Sequence[tuple[float, float]],

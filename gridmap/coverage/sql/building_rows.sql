@@ -1,4 +1,5 @@
--- Every building of a run as a flat row (for CSV export): walking distance, band, facility.
+-- Every building of a run within :area (a code prefix, '' = all) as a flat row (for CSV
+-- export): walking distance, band, facility.
 SELECT bl.code AS building_code, bl.name AS building_name, bl.address, bl.grid_code,
        bl.residents, bl.aged_60_plus AS elderly,
        round(cb.distance_m::numeric, 1)::float AS distance_m,
@@ -10,5 +11,5 @@ SELECT bl.code AS building_code, bl.name AS building_name, bl.address, bl.grid_c
 FROM coverage_building cb
 JOIN building bl ON bl.id = cb.building_id
 LEFT JOIN facility f ON f.id = cb.facility_id
-WHERE cb.run_id = :run
+WHERE cb.run_id = :run AND starts_with(bl.grid_code, :area)
 ORDER BY bl.id

@@ -1,4 +1,5 @@
--- Histogram of the walking distances of a run: :bins bins of :bin_m metres (the last one open),
+-- Histogram of the walking distances of a run's buildings within :area (a code prefix, '' =
+-- all): :bins bins of :bin_m metres (the last one open),
 -- and bin -1 for buildings with no facility within reach (beyond the stored limit or
 -- unreachable). Every bin is returned, empty ones with zeros.
 WITH b AS (
@@ -7,7 +8,7 @@ WITH b AS (
          END AS bin,
          bl.residents, bl.aged_60_plus
   FROM coverage_building cb JOIN building bl ON bl.id = cb.building_id
-  WHERE cb.run_id = :run
+  WHERE cb.run_id = :run AND starts_with(bl.grid_code, :area)
 ), counts AS (
   SELECT bin, count(*) AS buildings, sum(residents) AS residents, sum(aged_60_plus) AS elderly
   FROM b GROUP BY bin

@@ -1,9 +1,13 @@
--- Current coverage runs: facility type, life circle, parameters and district-level totals.
+-- Current coverage runs: facility type, life circle, parameters and the totals of one area
+-- (:level, :area: a district, sub-district or community) or of every district (:level
+-- 'district', :area ''), with the facilities of the type inside it.
 SELECT r.id AS run_id, r.facility_type,
        CASE WHEN :en THEN ft.name_en ELSE ft.name_zh END AS facility_type_name,
        r.circle, CASE WHEN :en THEN lc.name_en ELSE lc.name_zh END AS circle_name,
        r.max_distance_m, r.metric_srid, r.computed_at, r.seconds,
-       (SELECT count(*) FROM facility f WHERE f.type = r.facility_type) AS facilities,
+       (SELECT count(*) FROM facility f
+        WHERE f.type = r.facility_type
+          AND starts_with(coalesce(f.community_code, ''), :area)) AS facilities,
        coalesce(t.buildings, 0) AS buildings, coalesce(t.buildings_covered, 0) AS buildings_covered,
        coalesce(t.residents, 0) AS residents, coalesce(t.residents_covered, 0) AS residents_covered,
        coalesce(t.elderly, 0) AS elderly, coalesce(t.elderly_covered, 0) AS elderly_covered
@@ -14,7 +18,8 @@ LEFT JOIN LATERAL (
   SELECT sum(a.buildings)::bigint AS buildings, sum(a.buildings_covered)::bigint AS buildings_covered,
          sum(a.residents)::bigint AS residents, sum(a.residents_covered)::bigint AS residents_covered,
          sum(a.elderly)::bigint AS elderly, sum(a.elderly_covered)::bigint AS elderly_covered
-  FROM coverage_area a WHERE a.run_id = r.id AND a.level = 'district'
+  FROM coverage_area a
+  WHERE a.run_id = r.id AND a.level = :level AND starts_with(a.code, :area)
 ) t ON true
 WHERE r.current
 ORDER BY ft.sort_order, ft.code, lc.walk_minutes

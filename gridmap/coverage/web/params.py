@@ -54,6 +54,13 @@ def parent(args: Mapping[str, str]) -> str | None:
     return codes.parse_area(raw, field="parent")[1] if raw else None
 
 
+def area_arg(args: Mapping[str, str]) -> str | None:
+    """``area`` of a query string: a district, sub-district or community code, or None (the
+    reader's whole area)."""
+    raw = (args.get("area") or "").strip()
+    return codes.parse_area(raw)[1] if raw else None
+
+
 def zoom(args: Mapping[str, str]) -> int | None:
     """``zoom`` 0-24 when the map asks (features then capped and simplified), else None."""
     value = params.integer(args, "zoom", default=-1, lo=0, hi=24)

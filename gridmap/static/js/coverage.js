@@ -237,7 +237,7 @@
     fetchOnce("areas", "/coverage/areas", { level: "community" }).then(function (b) { if (b) showTable(b.areas); });
     fetchOnce("distances", "/coverage/distances").then(function (h) { if (h) showHistogram(h); });
     refreshView();
-    loadPlanAreas();
+    if (planning) planning.loadAreas();
   }
 
   function refreshView() { loadBuildings(); loadCatchments(); loadAreas(); }
@@ -262,186 +262,204 @@
 
   // ------------------------------------------------------------------ planning: siting and what-if
   // 选址建议 / 假设分析: computed on request by /api/coverage/siting and /what-if; nothing stored.
+  // One runs at a time per planner (the server answers 409 to a second one).
 
-  map.createPane("gcv-plan").style.zIndex = "620";
-  var plan = { sites: L.layerGroup().addTo(map), added: L.layerGroup().addTo(map), removed: {}, adding: false,
-    areasLoaded: false };
+  // Planners only: the page leaves the section out for everyone else (the API refuses them).
+  var planning = config.planner && $("gcv-plan") ? setupPlanning() : null;
 
-  function planStatus(text, kind) {
-    $("gcv-plan-status").textContent = text || "";
-    $("gcv-plan-status").dataset.kind = kind || "";
-  }
+  function setupPlanning() {
+    map.createPane("gcv-plan").style.zIndex = "620";
+    var plan = { sites: L.layerGroup().addTo(map), added: L.layerGroup().addTo(map), removed: {}, adding: false,
+      areasLoaded: false };
 
-  function postJSON(path, body) {
-    pending += 1;
-    return C.request(path, { method: "POST", body: JSON.stringify(body),
-      headers: { Accept: "application/json", "Content-Type": "application/json" } })
-      .then(function (result) {
-        if (result.ok && result.body) return result.body;
-        throw C.errorFrom(result);
-      })
-      .catch(function (err) { planStatus(C.fmt(S.loadFailed, { reason: C.reasonOf(err) }), "error"); return null; })
-      .finally(function () { pending -= 1; });
-  }
-
-  function loadPlanAreas() {
-    if (plan.areasLoaded) return;
-    Promise.all([fetchOnce("plan-d", "/coverage/areas", { level: "district" }),
-      fetchOnce("plan-s", "/coverage/areas", { level: "subdistrict" })]).then(function (out) {
-      if (!out[0] || !out[1]) return;
-      var select = $("gcv-site-area");
-      var byName = function (a, b) { return a.code < b.code ? -1 : 1; };
-      out[0].areas.sort(byName).forEach(function (a) {
-        var option = el("option", "", C.fmt(S.districtOption, { name: a.name }));
-        option.value = a.code;
-        select.appendChild(option);
-      });
-      out[1].areas.sort(byName).forEach(function (a) {
-        var option = el("option", "", a.name);
-        option.value = a.code;
-        select.appendChild(option);
-      });
-      plan.areasLoaded = true;
-    });
-  }
-
-  function siteIcon(rank) {
-    return L.divIcon({ className: "gcv-site", html: "<span>" + rank + "</span>", iconSize: [26, 26], iconAnchor: [13, 13] });
-  }
-
-  // The planner's own candidate layer (a GeoJSON file), read in the browser and sent as is.
-  function candidateLayer() {
-    var file = $("gcv-site-candidates").files[0];
-    if (!file) return Promise.resolve(undefined);
-    return file.text().then(function (text) {
-      try { return JSON.parse(text); } catch (e) { throw new Error(S.candidatesInvalid); }
-    });
-  }
-
-  function runSiting() {
-    var k = Number($("gcv-site-k").value);
-    plan.sites.clearLayers();
-    $("gcv-sites").replaceChildren();
-    planStatus(S.computing, "");
-    candidateLayer()
-      .then(function (candidates) {
-        return postJSON("/coverage/siting", Object.assign(selection(),
-          { area: $("gcv-site-area").value, k: k, candidates: candidates }));
-      }, function (err) { planStatus(err.message, "error"); return null; })
-      .then(function (report) {
-        if (!report) return;
-        var items = report.sites.map(function (site, i) {
-          var lines = [C.fmt(S.siteRank, { rank: i + 1 }), C.fmt(S.siteGain, { gain: num(site.elderly_gain) }),
-            C.fmt(S.siteCumulative, { total: num(site.elderly_cumulative) })];
-          var marker = L.marker([site.lat, site.lon], { icon: siteIcon(i + 1), pane: "gcv-plan", title: lines[0] })
-            .bindPopup(el("div", "gcv-pop", lines.map(function (t) { return el("div", "", t); })));
-          plan.sites.addLayer(marker);
-          var li = el("li", "gcv-site-item", lines[1] + " · " + lines[2]);
-          li.tabIndex = 0;
-          li.addEventListener("click", function () { map.setView(marker.getLatLng(), Math.max(map.getZoom(), 15)); marker.openPopup(); });
-          return li;
-        });
-        $("gcv-sites").replaceChildren.apply($("gcv-sites"), items);
-        var total = report.sites.length ? report.sites[report.sites.length - 1].elderly_cumulative : 0;
-        planStatus(report.sites.length ? C.fmt(S.siteSummary, { elderly: num(report.elderly),
-          covered: num(report.elderly_covered), n: report.sites.length, total: num(total),
-          s: (report.seconds.load + report.seconds.site).toFixed(1) }) : S.siteNone, "");
-        if (report.sites.length) map.fitBounds(L.featureGroup(plan.sites.getLayers()).getBounds().pad(0.3), { animate: false, maxZoom: 15 });
-      });
-  }
-
-  function showEdits() {
-    $("gcv-wi-edits").textContent = C.fmt(S.wiEdits, { add: plan.added.getLayers().length,
-      remove: Object.keys(plan.removed).length });
-  }
-
-  function setAdding(on) {
-    plan.adding = on;
-    $("gcv-wi-add").setAttribute("aria-pressed", on ? "true" : "false");
-    map.getContainer().classList.toggle("gcv-adding", on);
-    if (on) planStatus(S.wiAddHint, "");
-  }
-
-  map.on("click", function (e) {
-    if (!plan.adding) return;
-    var marker = L.marker(e.latlng, { draggable: true, pane: "gcv-plan", title: S.wiNew,
-      icon: L.divIcon({ className: "gcv-wi-new", html: "<span>+</span>", iconSize: [24, 24], iconAnchor: [12, 12] }) });
-    marker.bindTooltip(S.wiNew);
-    plan.added.addLayer(marker);
-    showEdits();
-  });
-
-  function markRemoved(layer) {
-    var code = layer.feature.properties.code;
-    var node = layer.getElement && layer.getElement();
-    if (node) node.classList.toggle("gcv-removed", !!plan.removed[code]);
-    layer.setStyle({ fillColor: plan.removed[code] ? "#9aa0a6" : layer.feature.properties.color || "#6a3d9a" });
-  }
-
-  facilities.on("click", function (e) {
-    var p = e.layer.feature.properties;
-    if (p.type !== selection().type) return;
-    if (plan.removed[p.code]) delete plan.removed[p.code]; else plan.removed[p.code] = true;
-    markRemoved(e.layer);
-    e.layer.setTooltipContent(p.name + " · " + (plan.removed[p.code] ? S.wiRemoved : S.wiRemove));
-    showEdits();
-  });
-  facilities.on("layeradd", function (e) {
-    var p = e.layer.feature && e.layer.feature.properties;
-    if (p && p.type === selection().type) {
-      e.layer.setTooltipContent(p.name + " · " + (plan.removed[p.code] ? S.wiRemoved : S.wiRemove));
-      if (plan.removed[p.code]) markRemoved(e.layer);
+    function planStatus(text, kind) {
+      $("gcv-plan-status").textContent = text || "";
+      $("gcv-plan-status").dataset.kind = kind || "";
     }
-  });
 
-  function runWhatIf() {
-    var add = plan.added.getLayers().map(function (m) {
-      var ll = m.getLatLng();
-      return [Number(ll.lng.toFixed(6)), Number(ll.lat.toFixed(6))];
-    });
-    var remove = Object.keys(plan.removed);
-    if (!add.length && !remove.length) { planStatus(S.wiNothing, ""); return; }
-    setAdding(false);
-    planStatus(S.computing, "");
-    postJSON("/coverage/what-if", Object.assign(selection(), { add: add, remove: remove, level: "district" }))
-      .then(function (report) {
-        if (!report) return;
-        var t = report.totals;
-        var rate = function (covered, total) { return pct(total ? covered / total : null); };
-        $("gcv-wi-residents").textContent = C.fmt(S.wiChange, { before: rate(t.residents_covered_before, t.residents),
-          after: rate(t.residents_covered_after, t.residents) });
-        $("gcv-wi-elderly").textContent = C.fmt(S.wiChange, { before: rate(t.elderly_covered_before, t.elderly),
-          after: rate(t.elderly_covered_after, t.elderly) });
-        $("gcv-wi-buildings").textContent = C.fmt(S.wiBuildings, { n: num(report.changed_buildings),
-          gained: num(report.buildings_gained), lost: num(report.buildings_lost) });
-        $("gcv-wi-result").hidden = false;
-        planStatus("", "");
+    function postJSON(path, body) {
+      pending += 1;
+      return C.request(path, { method: "POST", body: JSON.stringify(body),
+        headers: { Accept: "application/json", "Content-Type": "application/json" } })
+        .then(function (result) {
+          if (result.ok && result.body) return result.body;
+          throw C.errorFrom(result);
+        })
+        .catch(function (err) { planStatus(C.fmt(S.loadFailed, { reason: C.reasonOf(err) }), "error"); return null; })
+        .finally(function () { pending -= 1; });
+    }
+
+    function loadPlanAreas() {
+      if (plan.areasLoaded) return;
+      Promise.all([fetchOnce("plan-d", "/coverage/areas", { level: "district" }),
+        fetchOnce("plan-s", "/coverage/areas", { level: "subdistrict" })]).then(function (out) {
+        if (!out[0] || !out[1]) return;
+        var select = $("gcv-site-area");
+        var byName = function (a, b) { return a.code < b.code ? -1 : 1; };
+        out[0].areas.sort(byName).forEach(function (a) {
+          var option = el("option", "", C.fmt(S.districtOption, { name: a.name }));
+          option.value = a.code;
+          select.appendChild(option);
+        });
+        out[1].areas.sort(byName).forEach(function (a) {
+          var option = el("option", "", a.name);
+          option.value = a.code;
+          select.appendChild(option);
+        });
+        plan.areasLoaded = true;
       });
-  }
+    }
 
-  function clearPlan() {
-    setAdding(false);
-    plan.sites.clearLayers();
-    plan.added.clearLayers();
-    var removed = plan.removed;
-    plan.removed = {};
-    facilities.eachLayer(function (layer) { if (removed[layer.feature.properties.code]) markRemoved(layer); });
-    $("gcv-sites").replaceChildren();
-    $("gcv-wi-result").hidden = true;
-    planStatus("", "");
+    function siteIcon(rank) {
+      return L.divIcon({ className: "gcv-site", html: "<span>" + rank + "</span>", iconSize: [26, 26], iconAnchor: [13, 13] });
+    }
+
+    // The planner's own candidate layer (a GeoJSON file), read in the browser and sent as is.
+    function candidateLayer() {
+      var file = $("gcv-site-candidates").files[0];
+      if (!file) return Promise.resolve(undefined);
+      return file.text().then(function (text) {
+        try { return JSON.parse(text); } catch (e) { throw new Error(S.candidatesInvalid); }
+      });
+    }
+
+    function runSiting() {
+      var k = Number($("gcv-site-k").value);
+      plan.sites.clearLayers();
+      $("gcv-sites").replaceChildren();
+      planStatus(S.computing, "");
+      candidateLayer()
+        .then(function (candidates) {
+          return postJSON("/coverage/siting", Object.assign(selection(),
+            { area: $("gcv-site-area").value, k: k, candidates: candidates }));
+        }, function (err) { planStatus(err.message, "error"); return null; })
+        .then(function (report) {
+          if (!report) return;
+          var items = report.sites.map(function (site, i) {
+            var lines = [C.fmt(S.siteRank, { rank: i + 1 }), C.fmt(S.siteGain, { gain: num(site.elderly_gain) }),
+              C.fmt(S.siteCumulative, { total: num(site.elderly_cumulative) })];
+            var marker = L.marker([site.lat, site.lon], { icon: siteIcon(i + 1), pane: "gcv-plan", title: lines[0] })
+              .bindPopup(el("div", "gcv-pop", lines.map(function (t) { return el("div", "", t); })));
+            plan.sites.addLayer(marker);
+            var li = el("li", "gcv-site-item", lines[1] + " · " + lines[2]);
+            li.tabIndex = 0;
+            li.addEventListener("click", function () { map.setView(marker.getLatLng(), Math.max(map.getZoom(), 15)); marker.openPopup(); });
+            return li;
+          });
+          $("gcv-sites").replaceChildren.apply($("gcv-sites"), items);
+          var total = report.sites.length ? report.sites[report.sites.length - 1].elderly_cumulative : 0;
+          planStatus(report.sites.length ? C.fmt(S.siteSummary, { elderly: num(report.elderly),
+            covered: num(report.elderly_covered), n: report.sites.length, total: num(total),
+            s: (report.seconds.load + report.seconds.site).toFixed(1) }) : S.siteNone, "");
+          if (report.sites.length) map.fitBounds(L.featureGroup(plan.sites.getLayers()).getBounds().pad(0.3), { animate: false, maxZoom: 15 });
+        });
+    }
+
+    function showEdits() {
+      $("gcv-wi-edits").textContent = C.fmt(S.wiEdits, { add: plan.added.getLayers().length,
+        remove: Object.keys(plan.removed).length });
+    }
+
+    function setAdding(on) {
+      plan.adding = on;
+      $("gcv-wi-add").setAttribute("aria-pressed", on ? "true" : "false");
+      map.getContainer().classList.toggle("gcv-adding", on);
+      if (on) planStatus(S.wiAddHint, "");
+    }
+
+    map.on("click", function (e) {
+      if (!plan.adding) return;
+      var marker = L.marker(e.latlng, { draggable: true, pane: "gcv-plan", title: S.wiNew,
+        icon: L.divIcon({ className: "gcv-wi-new", html: "<span>+</span>", iconSize: [24, 24], iconAnchor: [12, 12] }) });
+      marker.bindTooltip(S.wiNew);
+      plan.added.addLayer(marker);
+      showEdits();
+    });
+
+    function markRemoved(layer) {
+      var code = layer.feature.properties.code;
+      var node = layer.getElement && layer.getElement();
+      if (node) node.classList.toggle("gcv-removed", !!plan.removed[code]);
+      layer.setStyle({ fillColor: plan.removed[code] ? "#9aa0a6" : layer.feature.properties.color || "#6a3d9a" });
+    }
+
+    facilities.on("click", function (e) {
+      var p = e.layer.feature.properties;
+      if (p.type !== selection().type) return;
+      if (plan.removed[p.code]) delete plan.removed[p.code]; else plan.removed[p.code] = true;
+      markRemoved(e.layer);
+      e.layer.setTooltipContent(p.name + " · " + (plan.removed[p.code] ? S.wiRemoved : S.wiRemove));
+      showEdits();
+    });
+    facilities.on("layeradd", function (e) {
+      var p = e.layer.feature && e.layer.feature.properties;
+      if (p && p.type === selection().type) {
+        e.layer.setTooltipContent(p.name + " · " + (plan.removed[p.code] ? S.wiRemoved : S.wiRemove));
+        if (plan.removed[p.code]) markRemoved(e.layer);
+      }
+    });
+
+    function runWhatIf() {
+      var add = plan.added.getLayers().map(function (m) {
+        var ll = m.getLatLng();
+        return [Number(ll.lng.toFixed(6)), Number(ll.lat.toFixed(6))];
+      });
+      var remove = Object.keys(plan.removed);
+      if (!add.length && !remove.length) { planStatus(S.wiNothing, ""); return; }
+      setAdding(false);
+      planStatus(S.computing, "");
+      postJSON("/coverage/what-if", Object.assign(selection(), { add: add, remove: remove, level: "district" }))
+        .then(function (report) {
+          if (!report) return;
+          var t = report.totals;
+          var rate = function (covered, total) { return pct(total ? covered / total : null); };
+          $("gcv-wi-residents").textContent = C.fmt(S.wiChange, { before: rate(t.residents_covered_before, t.residents),
+            after: rate(t.residents_covered_after, t.residents) });
+          $("gcv-wi-elderly").textContent = C.fmt(S.wiChange, { before: rate(t.elderly_covered_before, t.elderly),
+            after: rate(t.elderly_covered_after, t.elderly) });
+          $("gcv-wi-buildings").textContent = C.fmt(S.wiBuildings, { n: num(report.changed_buildings),
+            gained: num(report.buildings_gained), lost: num(report.buildings_lost) });
+          $("gcv-wi-result").hidden = false;
+          planStatus("", "");
+        });
+    }
+
+    function clearPlan() {
+      setAdding(false);
+      plan.sites.clearLayers();
+      plan.added.clearLayers();
+      var removed = plan.removed;
+      plan.removed = {};
+      facilities.eachLayer(function (layer) { if (removed[layer.feature.properties.code]) markRemoved(layer); });
+      $("gcv-sites").replaceChildren();
+      $("gcv-wi-result").hidden = true;
+      planStatus("", "");
+      showEdits();
+    }
+
+    $("gcv-site-run").addEventListener("click", runSiting);
+    $("gcv-wi-add").addEventListener("click", function () { setAdding(!plan.adding); });
+    $("gcv-wi-run").addEventListener("click", runWhatIf);
+    $("gcv-wi-clear").addEventListener("click", clearPlan);
+    $("gcv-form").addEventListener("change", clearPlan);
     showEdits();
+    window.gridmap.plan = plan;
+    return { loadAreas: loadPlanAreas };
   }
 
-  $("gcv-site-run").addEventListener("click", runSiting);
-  $("gcv-wi-add").addEventListener("click", function () { setAdding(!plan.adding); });
-  $("gcv-wi-run").addEventListener("click", runWhatIf);
-  $("gcv-wi-clear").addEventListener("click", clearPlan);
-  $("gcv-form").addEventListener("change", clearPlan);
-  showEdits();
-  window.gridmap.plan = plan;
+  /** Zoom to the reader's area (a district account) or else to the loaded extent. */
+  function fitScope() {
+    if (!config.area) return C.fitExtent(map);
+    return C.getJSON("/search", { q: config.area, limit: 1 }).then(function (found) {
+      var hit = found.results.filter(function (r) { return r.code === config.area; })[0];
+      if (!hit) return C.fitExtent(map);
+      map.fitBounds([[hit.bbox[1], hit.bbox[0]], [hit.bbox[3], hit.bbox[2]]], { animate: false });
+      return hit;
+    });
+  }
 
   pending += 1;
-  Promise.all([C.fitExtent(map), C.getJSON("/coverage/runs", {})]).then(function (out) {
+  Promise.all([fitScope(), C.getJSON("/coverage/runs", {})]).then(function (out) {
     state.runs = out[1].runs;
     choose();
   }).catch(function (err) { handle.onError(C.reasonOf(err)); }).finally(function () { pending -= 1; });

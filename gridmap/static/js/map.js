@@ -258,6 +258,16 @@
     return staff || "";
   }
 
+  /**
+   * A building's counts of vulnerable residents: the API sends them only to staff whose
+   * territory holds the building (the public and planners never get them).
+   */
+  function vulnerableNode(building) {
+    if (typeof building.aged_80_plus !== "number") return null;
+    return el("small", "gm-vulnerable", [fmt(S.aged80, { n: building.aged_80_plus }), " · ",
+      fmt(S.livingAlone, { n: building.elderly_living_alone })]);
+  }
+
   /** The whole hierarchy at a point, from /api/locate. */
   function renderLocation(data) {
     var grid = data.grid || {};
@@ -277,6 +287,7 @@
       el("small", "gm-muted", [building.address,
         building.address && building.distance_m !== null && building.distance_m !== undefined ? " · " : "",
         building.distance_m === null || building.distance_m === undefined ? "" : fmt(S.meters, { n: Math.round(building.distance_m) })]),
+      vulnerableNode(building),
     ]) : null;
     var dl = el("dl", "gm-kv", [].concat(
       row(S.community, data.community && data.community.name),

@@ -19,14 +19,17 @@ from sqlalchemy import (
     String,
     case,
     cast,
+    false,
     func,
     literal,
     select,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import QueryableAttribute
 
 from gridmap import viewport
+from gridmap.access import Principal, Role
 from gridmap.codes import AreaFilter, Level
 from gridmap.db import stream_texts as stream_texts  # re-exported: the layer service streams here
 from gridmap.models import (
@@ -49,9 +52,16 @@ LayerModel = (
 )
 
 
+# Given "this row lies in the principal's territory" as SQL, the properties that replace or join
+# the public ones for that principal.
+ScopedProps = Callable[[ColumnElement[bool]], list[tuple[str, Expr]]]
+
+
 @dataclass(frozen=True)
 class LayerSpec:
-    """How one layer is read: model, id column, properties, display zoom, area-filter column."""
+    """How one layer is read: model, id column, properties, display zoom, area-filter column;
+    and for layers with residents' counts, the scoped properties and the grid-code column that
+    decides whose territory a row lies in."""
 
     name: str
     title_zh: str
@@ -62,6 +72,8 @@ class LayerSpec:
     minzoom: int
     geometry: str
     area_column: Expr | None
+    scoped: ScopedProps | None = None
+    grid_column: Expr | None = None
 
 
 def _territory_props(*cols: tuple[str, Expr]) -> Props:
@@ -83,6 +95,16 @@ SMALL_COUNT = 5
 can point at one household (statistical disclosure control, as census tables do)."""
 
 
+VULNERABLE = (("aged_80_plus", Building.aged_80_plus),
+              ("elderly_living_alone", Building.elderly_living_alone))
+"""Counts of vulnerable residents: per building only for staff whose territory holds it."""
+
+
+def _grid_sum(column: QueryableAttribute[int]) -> ScalarSelect[int]:
+    return (select(func.coalesce(func.sum(column), 0)).where(Building.grid_code == Grid.code)
+            .correlate(Grid).scalar_subquery())
+
+
 def _grid_total(column: QueryableAttribute[int]) -> Expr:
     """A grid's total of a vulnerable-resident count over its buildings; null when under 5.
 
@@ -90,9 +112,33 @@ def _grid_total(column: QueryableAttribute[int]) -> Expr:
     layers carry only these grid totals. A hidden count is null, not the text "<5", so the
     property keeps one numeric type for GIS tools (pages show null as "<5").
     """
-    total = (select(func.coalesce(func.sum(column), 0)).where(Building.grid_code == Grid.code)
-             .correlate(Grid).scalar_subquery())
+    total = _grid_sum(column)
     return case((total >= SMALL_COUNT, total), else_=None)
+
+
+def _scoped_grid_totals(inside: ColumnElement[bool]) -> list[tuple[str, Expr]]:
+    """Grid totals for staff: exact in their own grids (they see each building's count there),
+    small ones hidden elsewhere as for the public."""
+    return [(name, case((inside, _grid_sum(col)), else_=_grid_total(col)))
+            for name, col in VULNERABLE]
+
+
+def _scoped_building_counts(inside: ColumnElement[bool]) -> list[tuple[str, Expr]]:
+    """Per-building counts for staff: in buildings of their territory; null elsewhere."""
+    return [(name, case((inside, col), else_=None)) for name, col in VULNERABLE]
+
+
+def covers(principal: Principal, grid_code: Expr) -> ColumnElement[bool]:
+    """SQL for :meth:`Principal.covers` of a grid-code column: whether the row lies in the
+    principal's territory (grid workers and departments: their grids; territorial roles: their
+    area, or everything without one; the public: nothing)."""
+    if principal.role is None:
+        return false()
+    if principal.role in (Role.GRID_WORKER, Role.DEPARTMENT_STAFF):
+        return grid_code.in_(sorted(principal.grids)) if principal.grids else false()
+    if principal.area_code is None:
+        return true()
+    return grid_code.startswith(principal.area_code, autoescape=True)
 
 
 LAYERS: dict[str, LayerSpec] = {
@@ -116,7 +162,7 @@ LAYERS: dict[str, LayerSpec] = {
                                    ("elderly_living_alone",
                                     _grid_total(Building.elderly_living_alone)),
                                    ("synthetic", Grid.synthetic)),
-                  15, "polygon", Grid.code),
+                  15, "polygon", Grid.code, scoped=_scoped_grid_totals, grid_column=Grid.code),
         LayerSpec("buildings", "楼院", "Buildings", Building, Building.code,
                   _territory_props(("code", Building.code), ("name", Building.name),
                                    ("address", Building.address),
@@ -125,7 +171,8 @@ LAYERS: dict[str, LayerSpec] = {
                                    ("residents", Building.residents),
                                    ("aged_60_plus", Building.aged_60_plus),
                                    ("synthetic", Building.synthetic)),
-                  16, "polygon", Building.grid_code),
+                  16, "polygon", Building.grid_code, scoped=_scoped_building_counts,
+                  grid_column=Building.grid_code),
         LayerSpec("streets", "街巷", "Streets", StreetEdge, cast(StreetEdge.id, String),
                   _territory_props(("kind", StreetEdge.kind), ("name", StreetEdge.name),
                                    ("length_m", func.round(cast(StreetEdge.length_m, Numeric()), 1))),
@@ -147,8 +194,14 @@ def layer_query(
     facility_type: str | None,
     lang: str,
     limit: int | None,
+    scoped_for: Principal | None = None,
 ) -> Select[str]:
-    """A SELECT yielding one GeoJSON Feature (as JSON text) per row, ordered by id."""
+    """A SELECT yielding one GeoJSON Feature (as JSON text) per row, ordered by id.
+
+    ``scoped_for``: a staff member allowed to see residents' counts in their own territory;
+    layers that hold such counts then carry them for the rows that territory covers (decided in
+    SQL, row by row). None: the public view.
+    """
     geom: Expr = spec.model.geom
     if zoom is not None and bbox is not None and spec.geometry == "polygon":
         # For display, a district or community much larger than the view is cut to the view
@@ -160,7 +213,10 @@ def layer_query(
             minx - dx, miny - dy, maxx + dx, maxy + dy, 4326))
     if zoom is not None and zoom < 17 and spec.geometry != "point":
         geom = func.ST_SimplifyPreserveTopology(geom, viewport.tolerance_deg(zoom))
-    props = func.json_build_object(*[x for name, col in spec.properties(lang)
+    columns = dict(spec.properties(lang))
+    if scoped_for is not None and spec.scoped is not None and spec.grid_column is not None:
+        columns.update(spec.scoped(covers(scoped_for, spec.grid_column)))
+    props = func.json_build_object(*[x for name, col in columns.items()
                                      for x in (literal(name), col)])
     feature = func.json_build_object(
         literal("type"), literal("Feature"),
@@ -204,6 +260,3 @@ _AREA_MODELS: dict[Level, type[District] | type[Subdistrict] | type[Community]] 
 def _area_outline(level: Level, code: str) -> ScalarSelect[object]:
     model = _AREA_MODELS[level]
     return select(model.geom).where(model.code == code).scalar_subquery()
-
-
-

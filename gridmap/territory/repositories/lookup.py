@@ -8,8 +8,10 @@ import psycopg
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from gridmap.models import District, FacilityType, Grid
+from gridmap.access import Principal
+from gridmap.models import Building, District, FacilityType, Grid
 from gridmap.sqlfiles import pyformat, sql
+from gridmap.territory.repositories.layers import VULNERABLE, covers
 
 
 def locate_json(conn: psycopg.Connection, lon: float, lat: float, *, crs: str,
@@ -72,3 +74,12 @@ def facility_types(session: Session | Connection, *, lang: str) -> list[dict[str
     rows = session.execute(select(FacilityType.code, name.label("name"), FacilityType.color)
                            .order_by(FacilityType.sort_order)).mappings()
     return [dict(r) for r in rows]
+
+
+def building_counts(session: Session, code: str, principal: Principal) -> dict[str, int] | None:
+    """Counts of vulnerable residents of building ``code`` if the principal's territory holds
+    it (filtered in SQL, as the layers are), else None."""
+    row = session.execute(
+        select(*[col.label(name) for name, col in VULNERABLE])
+        .where(Building.code == code, covers(principal, Building.grid_code))).mappings().first()
+    return None if row is None else {k: int(v) for k, v in row.items()}

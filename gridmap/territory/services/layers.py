@@ -10,6 +10,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap import viewport, writers
+from gridmap.access import CASE_ROLES, PUBLIC, Principal, Role
 from gridmap.codes import AreaFilter
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.territory.repositories import layers
@@ -18,6 +19,15 @@ from gridmap.territory.repositories.layers import LayerSpec
 
 FACILITY_TYPE_MAX_LENGTH = 40
 NO_AREA = AreaFilter()
+RESIDENT_COUNT_READERS = frozenset(CASE_ROLES | {Role.DATA_OFFICER, Role.ADMIN})
+"""Roles that see counts of vulnerable residents per building inside their own territory (a
+grid worker: their grids). Planners plan from grid totals: they keep the public view."""
+
+
+def resident_counts_for(principal: Principal) -> Principal | None:
+    """``principal`` if the layers may show them per-building counts of vulnerable residents
+    (in their territory only), else None: the public view."""
+    return principal if principal.has(*RESIDENT_COUNT_READERS) else None
 
 
 def layer_spec(name: str) -> LayerSpec:
@@ -30,20 +40,29 @@ def layer_spec(name: str) -> LayerSpec:
 
 def layer_collection(factory: sessionmaker[Session], name: str, *, bbox: viewport.BBox | None,
                      zoom: int | None, area: AreaFilter, facility_type: str | None, lang: str,
-                     cap: int | None) -> Iterator[str]:
+                     cap: int | None, principal: Principal = PUBLIC) -> Iterator[str]:
     """Layer ``name`` for a map view as a FeatureCollection, streamed in text chunks.
 
     Everything is checked before the first chunk (so a bad request is a clean 4xx, never a
     broken stream); with ``cap``, at most ``cap`` features and ``"truncated": true`` past it.
     The features are read in a session of their own, held while the chunks are consumed.
+    Staff who may (:func:`resident_counts_for`) also get the per-building counts of vulnerable
+    residents (and exact grid totals) where their territory covers the building or grid.
     """
     spec = layer_spec(name)
     if facility_type:
         with factory() as session:
             _check_facility_type(session, facility_type)
     stmt = layers.layer_query(spec, bbox=bbox, zoom=zoom, area=area, facility_type=facility_type,
-                              lang=lang, limit=cap + 1 if cap is not None else None)
+                              lang=lang, limit=cap + 1 if cap is not None else None,
+                              scoped_for=resident_counts_for(principal))
     return _stream(factory, stmt, cap)
+
+
+def is_scoped(name: str, principal: Principal) -> bool:
+    """Whether layer ``name`` answers ``principal`` with more than the public sees (so the
+    answer must not be cached for anyone else)."""
+    return layer_spec(name).scoped is not None and resident_counts_for(principal) is not None
 
 
 def export_layer(factory: sessionmaker[Session], name: str, out: TextIO, *,

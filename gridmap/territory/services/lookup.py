@@ -9,9 +9,11 @@ import psycopg
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridmap.access import Principal
 from gridmap.errors import OutsideTerritory
 from gridmap.territory.repositories import lookup as territory
 from gridmap.territory.repositories.layers import LAYERS
+from gridmap.territory.services.layers import resident_counts_for
 
 
 def locate_json(conn: psycopg.Connection, lon: float, lat: float, *, crs: str = "wgs84",
@@ -34,6 +36,22 @@ def locate(session: Session | Connection, lon: float, lat: float, *, crs: str = 
     """:func:`locate_json` as a dict, in a SQLAlchemy session's transaction (CLI, tests)."""
     conn = territory.driver_connection(session)
     found: dict[str, Any] = json.loads(locate_json(conn, lon, lat, crs=crs, lang=lang))
+    return found
+
+
+def locate_for(factory: sessionmaker[Session], principal: Principal, lon: float, lat: float, *,
+               crs: str = "wgs84", lang: str = "zh") -> dict[str, Any]:
+    """:func:`locate` for a signed-in staff member: the nearest building also carries its counts
+    of vulnerable residents (aged 80+, elderly living alone) when they may see them and their
+    territory holds it (:func:`~gridmap.territory.services.layers.resident_counts_for`)."""
+    with factory() as session:
+        found = locate(session, lon, lat, crs=crs, lang=lang)
+        building = found.get("building")
+        staff = resident_counts_for(principal)
+        if staff is not None and isinstance(building, dict):
+            counts = territory.building_counts(session, str(building["code"]), staff)
+            if counts is not None:
+                building.update(counts)
     return found
 
 

@@ -8,6 +8,7 @@ from gridmap.errors import InvalidInput
 from gridmap.territory.services import layers
 from gridmap.territory.services import lookup as territory
 from gridmap.web import params
+from gridmap.web.auth import current_principal
 from gridmap.web.db import hot_connection, read_connection, session_factory, settings
 from gridmap.web.i18n import current_lang
 
@@ -35,7 +36,14 @@ def meta() -> Response:
 def locate() -> Response:
     """Grid, hierarchy, nearest building, worker and departments at a point."""
     lon, lat, crs = params.point(request.args)
-    with hot_connection() as conn:
+    principal = current_principal()
+    if layers.resident_counts_for(principal) is not None:  # staff: their buildings' counts too
+        found = territory.locate_for(session_factory(), principal, lon, lat, crs=crs.value,
+                                     lang=_lang())
+        response = jsonify(found)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+    with hot_connection() as conn:  # the public's hot path: the document as PostgreSQL built it
         body = territory.locate_json(conn, lon, lat, crs=crs.value, lang=_lang())
     return Response(body, mimetype="application/json")
 
@@ -58,11 +66,14 @@ def layer(name: str) -> Response:
     """A layer as a streamed RFC 7946 FeatureCollection, filtered by bbox and area."""
     layers.layer_spec(name)  # an unknown layer is a 404 before any parameter is looked at
     zoom = params.integer(request.args, "zoom", default=-1, lo=0, hi=24)
+    principal = current_principal()
     body = layers.layer_collection(
         session_factory(), name, bbox=params.bbox(request.args),
         zoom=zoom if zoom >= 0 else None, area=params.area(request.args),
         facility_type=request.args.get("type") or None, lang=_lang(),
-        cap=settings().layer_feature_limit if zoom >= 0 else None,
+        cap=settings().layer_feature_limit if zoom >= 0 else None, principal=principal,
     )
-    return Response(stream_with_context(body), mimetype="application/geo+json",
-                    headers={"Content-Disposition": f'inline; filename="{name}.geojson"'})
+    headers = {"Content-Disposition": f'inline; filename="{name}.geojson"'}
+    if layers.is_scoped(name, principal):  # residents' counts: for this person only
+        headers["Cache-Control"] = "private, no-store"
+    return Response(stream_with_context(body), mimetype="application/geo+json", headers=headers)

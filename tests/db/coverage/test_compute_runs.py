@@ -19,6 +19,7 @@ from gridmap.codes import Level
 from gridmap.coverage.repositories import compute as compute_repo
 from gridmap.coverage.services import compute as coverage
 from gridmap.coverage.services import queries
+from gridmap.coverage.services.readers import OPERATOR
 from gridmap.db import make_session_factory
 from gridmap.errors import NotFound
 
@@ -46,7 +47,7 @@ def test_a_run_records_its_crs_and_the_api_shows_it(db_session: Session,
     stored = db_session.execute(text("SELECT metric_srid, params->>'crs' FROM coverage_run "
                                      "WHERE id = :r"), {"r": report.run_id}).one()
     assert tuple(stored) == (4550, "EPSG:4550")
-    listed = next(r for r in queries.runs(db_session, lang="zh") if r["run_id"] == report.run_id)
+    listed = next(r for r in queries.runs(db_session, OPERATOR, lang="zh") if r["run_id"] == report.run_id)
     assert listed["metric_srid"] == 4550 and listed["metric_crs"] == "EPSG:4550"
     run = queries.resolve_run(db_session, "elder_care_station", "10min")
     assert run.metric_srid == 4550

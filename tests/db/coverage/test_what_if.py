@@ -22,6 +22,7 @@ from gridmap.coverage.repositories import compute as compute_repo
 from gridmap.coverage.services import compute as coverage
 from gridmap.coverage.services import scene as scenes
 from gridmap.coverage.services import what_if
+from gridmap.coverage.services.readers import OPERATOR
 from gridmap.crs import SRID
 from gridmap.errors import InvalidInput, NotFound
 
@@ -108,13 +109,13 @@ def _edits(session: Session) -> dict[str, tuple[list[tuple[float, float]], list[
 def test_bounded_what_if_equals_the_whole_city(db_session: Session, run: int, level: str) -> None:
     changed = {}
     for name, (add, remove) in _edits(db_session).items():
-        report = what_if.what_if(db_session, TYPE, CIRCLE, add=add, remove=remove, level=level)
+        report = what_if.what_if(db_session, OPERATOR, TYPE, CIRCLE, add=add, remove=remove, level=level)
         assert report == _whole_city(db_session, add, remove, level), name
         changed[name] = report.changed_buildings
     # Two overlapping stations may go unmissed; every other case changes something.
     assert all(n > 0 for name, n in changed.items() if name != "remove"), changed
     cluster = _edits(db_session)["remove a sub-district's stations"]
-    left = what_if.what_if(db_session, TYPE, CIRCLE, remove=cluster[1], level=level)
+    left = what_if.what_if(db_session, OPERATOR, TYPE, CIRCLE, remove=cluster[1], level=level)
     assert left.buildings_lost > 0 and any(
         a.elderly_covered_after < a.elderly_covered_before for a in left.areas)
 
@@ -130,18 +131,18 @@ def test_only_the_neighbourhood_of_the_edits_is_loaded(
         return scene
 
     monkeypatch.setattr(scenes, "load", spy)
-    what_if.what_if(db_session, TYPE, CIRCLE, add=_edits(db_session)["add"][0][:1])
+    what_if.what_if(db_session, OPERATOR, TYPE, CIRCLE, add=_edits(db_session)["add"][0][:1])
     buildings, edges = db_session.execute(text(
         "SELECT (SELECT count(*) FROM building), (SELECT count(*) FROM street_edge)")).one()
     assert len(loaded) == 1
     assert 0 < loaded[0][0] < buildings / 4 and 0 < loaded[0][1] < edges / 2
-    what_if.what_if(db_session, TYPE, CIRCLE)
+    what_if.what_if(db_session, OPERATOR, TYPE, CIRCLE)
     assert len(loaded) == 1  # no edit: nothing loaded, everything read from the stored run
 
 
 def test_buildings_out_of_reach_keep_the_stored_coverage(db_session: Session, run: int) -> None:
     add, remove = _edits(db_session)["move"]
-    honest = what_if.what_if(db_session, TYPE, CIRCLE, add=add, remove=remove)
+    honest = what_if.what_if(db_session, OPERATOR, TYPE, CIRCLE, add=add, remove=remove)
     # Mark one far-away covered building uncovered in the run: the totals must follow the run.
     far = db_session.execute(text(
         "SELECT b.id, b.residents FROM building b JOIN coverage_building cb "
@@ -150,7 +151,7 @@ def test_buildings_out_of_reach_keep_the_stored_coverage(db_session: Session, ru
         {"r": run, "x": add[0][0], "y": add[0][1]}).one()
     db_session.execute(text("UPDATE coverage_building SET covered = false "
                             "WHERE run_id = :r AND building_id = :b"), {"r": run, "b": far[0]})
-    stale = what_if.what_if(db_session, TYPE, CIRCLE, add=add, remove=remove)
+    stale = what_if.what_if(db_session, OPERATOR, TYPE, CIRCLE, add=add, remove=remove)
 
     def total(report: what_if.WhatIfReport, key: str) -> int:
         return sum(getattr(a, key) for a in report.areas)
@@ -164,17 +165,17 @@ def test_edits_too_far_apart_are_refused(db_session: Session, run: int,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     stations = _stations(db_session)
     west, east = min(stations, key=lambda s: s[1]), max(stations, key=lambda s: s[1])
-    near = what_if.what_if(db_session, TYPE, CIRCLE, remove=[west[0]])
+    near = what_if.what_if(db_session, OPERATOR, TYPE, CIRCLE, remove=[west[0]])
     needed = db_session.execute(text("SELECT count(*) FROM street_edge")).scalar_one()
     monkeypatch.setattr(what_if, "MAX_NEIGHBOURHOOD_ROWS", needed // 2)
-    assert what_if.what_if(db_session, TYPE, CIRCLE, remove=[west[0]]) == near
+    assert what_if.what_if(db_session, OPERATOR, TYPE, CIRCLE, remove=[west[0]]) == near
     with pytest.raises(InvalidInput) as refused:
-        what_if.what_if(db_session, TYPE, CIRCLE, remove=[west[0], east[0]])
+        what_if.what_if(db_session, OPERATOR, TYPE, CIRCLE, remove=[west[0], east[0]])
     assert "相距太远" in str(refused.value) and "too far apart" in str(refused.value)
 
 
 def test_what_if_needs_the_stored_run(db_session: Session) -> None:
     db_session.execute(text("UPDATE coverage_run SET current = false"))
     with pytest.raises(NotFound) as missing:
-        what_if.what_if(db_session, TYPE, CIRCLE, add=[(123.45, 41.79)])
+        what_if.what_if(db_session, OPERATOR, TYPE, CIRCLE, add=[(123.45, 41.79)])
     assert "gridmap coverage compute --type elder_care_station --circle 15min" in str(missing.value)

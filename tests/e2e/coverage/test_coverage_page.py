@@ -113,3 +113,19 @@ def test_english(probe: PageProbe, facility: tuple[float, float]) -> None:
     assert page.title().startswith("Coverage")
     page.locator("#gcv-table tbody tr").first.wait_for(timeout=TIMEOUT_MS)
     probe.screenshot("coverage-en")
+
+
+def test_the_public_is_sent_to_sign_in_and_back(browser: Any, live_server: str,
+                                                planner_account: Any) -> None:
+    from e2e_support import open_probe
+
+    with open_probe(browser, live_server) as public:
+        page = public.page
+        page.goto(f"/coverage?type={TYPE}&circle={CIRCLE}")
+        assert "/login" in page.url and page.locator("#gm-sign-in").count() == 1
+        page.locator("#gm-username").fill(planner_account.username)
+        page.locator("#gm-password").fill(planner_account.password)
+        with page.expect_navigation(timeout=TIMEOUT_MS):
+            page.locator("#gm-sign-in").click()
+        assert "/coverage" in page.url and page.title().startswith("覆盖分析")
+        assert page.locator("#gcv-plan").count() == 1  # a planner's page has the planning tools

@@ -113,7 +113,10 @@ def test_audit_page_lists_communities(probe: PageProbe, subdistrict: str) -> Non
     ours = page.locator(f"#gca-table thead th[data-pair='{TYPE}|{CIRCLE}']")
     assert ours.count() == 1
     assert page.locator("td.gca-covered, td.gca-gap").count() > 0
-    assert page.locator("#gca-x-csv").get_attribute("href").endswith(".csv?level=community&min_share=0.9")
+    # The planner's district is where the audit starts (and all it may read).
+    assert page.locator("#gca-area").input_value() == "210103"
+    assert page.locator("#gca-x-csv").get_attribute("href").endswith(
+        ".csv?level=community&area=210103&min_share=0.9")
     rows.nth(12).scroll_into_view_if_needed()
     probe.screenshot("coverage-plan-audit")
     page.locator("#gca-area").fill(subdistrict)

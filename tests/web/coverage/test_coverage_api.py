@@ -49,8 +49,8 @@ def _collection(body: bytes) -> gpd.GeoDataFrame:
     return frame
 
 
-def test_runs_lists_the_current_run(client: Any, run: dict[str, Any]) -> None:
-    body = client.get("/api/coverage/runs").get_json()
+def test_runs_lists_the_current_run(planner: Any, run: dict[str, Any]) -> None:
+    body = planner.get("/api/coverage/runs").get_json()
     found = [r for r in body["runs"] if r["run_id"] == run["id"]]
     assert len(found) == 1
     r = found[0]
@@ -63,11 +63,11 @@ def test_runs_lists_the_current_run(client: Any, run: dict[str, Any]) -> None:
     assert r["elderly_uncovered"] == r["elderly"] - r["elderly_covered"]
 
 
-def test_buildings_bands_follow_distance_and_rule(client: Any, run: dict[str, Any],
+def test_buildings_bands_follow_distance_and_rule(planner: Any, run: dict[str, Any],
                                                   engine: Engine) -> None:
     lon, lat = _facility_point(engine)
     bbox = f"{lon - 0.012},{lat - 0.01},{lon + 0.012},{lat + 0.01}"
-    response = client.get(f"/api/coverage/buildings.geojson?{Q}&bbox={bbox}&zoom=16")
+    response = planner.get(f"/api/coverage/buildings.geojson?{Q}&bbox={bbox}&zoom=16")
     assert response.status_code == 200
     assert response.mimetype == "application/geo+json"
     frame = _collection(response.data)
@@ -84,16 +84,16 @@ def test_buildings_bands_follow_distance_and_rule(client: Any, run: dict[str, An
     assert "covered" in set(frame["band"])
 
 
-def test_buildings_capped(client: Any, run: dict[str, Any], app: Any) -> None:
+def test_buildings_capped(planner: Any, run: dict[str, Any], app: Any) -> None:
     cap = app.extensions["gridmap.settings"].layer_feature_limit
-    body = json.loads(client.get(f"/api/coverage/buildings.geojson?{Q}&zoom=12").data)
+    body = json.loads(planner.get(f"/api/coverage/buildings.geojson?{Q}&zoom=12").data)
     assert body["numberReturned"] <= cap
     if run["report"].buildings > cap:
         assert body["truncated"] is True
 
 
-def test_areas_rates_and_worst_first(client: Any, run: dict[str, Any]) -> None:
-    body = client.get(f"/api/coverage/areas?{Q}&level=community").get_json()
+def test_areas_rates_and_worst_first(planner: Any, run: dict[str, Any]) -> None:
+    body = planner.get(f"/api/coverage/areas?{Q}&level=community").get_json()
     rows = body["areas"]
     assert len(rows) > 10
     for row in rows:
@@ -108,19 +108,19 @@ def test_areas_rates_and_worst_first(client: Any, run: dict[str, Any]) -> None:
     assert keys == sorted(keys)
     assert rows[: len(rated)] == rated  # areas without elderly come last
     parent = rows[0]["code"]
-    grids = client.get(f"/api/coverage/areas?{Q}&level=grid&parent={parent}").get_json()["areas"]
+    grids = planner.get(f"/api/coverage/areas?{Q}&level=grid&parent={parent}").get_json()["areas"]
     assert grids and all(g["code"].startswith(parent) for g in grids)
     assert sum(g["elderly"] for g in grids) == rows[0]["elderly"]
 
 
-def test_areas_geojson(client: Any, run: dict[str, Any]) -> None:
-    frame = _collection(client.get(f"/api/coverage/areas.geojson?{Q}&level=community&zoom=13").data)
+def test_areas_geojson(planner: Any, run: dict[str, Any]) -> None:
+    frame = _collection(planner.get(f"/api/coverage/areas.geojson?{Q}&level=community&zoom=13").data)
     assert len(frame) > 10 and {"elderly_rate", "name", "code"} <= set(frame.columns)
     assert frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
 
 
-def test_distances_histogram(client: Any, run: dict[str, Any]) -> None:
-    body = client.get(f"/api/coverage/distances?{Q}").get_json()
+def test_distances_histogram(planner: Any, run: dict[str, Any]) -> None:
+    body = planner.get(f"/api/coverage/distances?{Q}").get_json()
     bins = body["bins"]
     assert len(bins) == 20 and bins[0]["from_m"] == 0 and bins[1]["from_m"] == 100
     assert bins[-1]["to_m"] is None
@@ -130,10 +130,10 @@ def test_distances_histogram(client: Any, run: dict[str, Any]) -> None:
     assert covered <= run["report"].buildings_covered
 
 
-def test_catchments(client: Any, run: dict[str, Any], engine: Engine) -> None:
+def test_catchments(planner: Any, run: dict[str, Any], engine: Engine) -> None:
     lon, lat = _facility_point(engine)
     bbox = f"{lon - 0.01},{lat - 0.008},{lon + 0.01},{lat + 0.008}"
-    response = client.get(f"/api/coverage/catchments.geojson?{Q}&bbox={bbox}")
+    response = planner.get(f"/api/coverage/catchments.geojson?{Q}&bbox={bbox}")
     assert response.status_code == 200
     frame = _collection(response.data)
     assert len(frame) > 0
@@ -141,11 +141,11 @@ def test_catchments(client: Any, run: dict[str, Any], engine: Engine) -> None:
     minx, miny, maxx, maxy = frame.total_bounds
     assert minx >= lon - 0.0101 and maxx <= lon + 0.0101
     too_big = f"{lon - 0.1},{lat - 0.1},{lon + 0.1},{lat + 0.1}"
-    assert client.get(f"/api/coverage/catchments.geojson?{Q}&bbox={too_big}").status_code == 400
+    assert planner.get(f"/api/coverage/catchments.geojson?{Q}&bbox={too_big}").status_code == 400
 
 
-def test_building_csv(client: Any, run: dict[str, Any]) -> None:
-    response = client.get(f"/api/coverage/buildings.csv?{Q}")
+def test_building_csv(planner: Any, run: dict[str, Any]) -> None:
+    response = planner.get(f"/api/coverage/buildings.csv?{Q}")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
@@ -154,27 +154,27 @@ def test_building_csv(client: Any, run: dict[str, Any]) -> None:
     assert sum(r["band"] == "covered" for r in rows) == run["report"].buildings_covered
 
 
-def test_area_csv_and_full_geojson(client: Any, run: dict[str, Any]) -> None:
-    response = client.get(f"/api/coverage/areas.csv?{Q}&level=subdistrict")
+def test_area_csv_and_full_geojson(planner: Any, run: dict[str, Any]) -> None:
+    response = planner.get(f"/api/coverage/areas.csv?{Q}&level=subdistrict")
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert len(rows) == 11 and all(r["name"] for r in rows)
-    full = _collection(client.get(f"/api/coverage/buildings.geojson?{Q}").data)
+    full = _collection(planner.get(f"/api/coverage/buildings.geojson?{Q}").data)
     assert len(full) == run["report"].buildings
 
 
 @pytest.mark.parametrize("query", [
     "type=nope&circle=15min", "type=elder_care_station&circle=7min",
     f"{Q}&level=street", f"{Q}&parent=12ab", f"{Q}&bbox=1,2,3"])
-def test_bad_parameters_are_400(client: Any, run: dict[str, Any], query: str) -> None:
+def test_bad_parameters_are_400(planner: Any, run: dict[str, Any], query: str) -> None:
     for path in ("areas.geojson",) if "bbox" in query else ("areas.geojson", "areas"):
-        response = client.get(f"/api/coverage/{path}?{query}")
+        response = planner.get(f"/api/coverage/{path}?{query}")
         assert response.status_code == 400, path
     assert response.get_json()["error"]["message"]
 
 
-def test_no_run_is_404_naming_the_command(client: Any, run: dict[str, Any]) -> None:
+def test_no_run_is_404_naming_the_command(planner: Any, run: dict[str, Any]) -> None:
     for path in ("areas", "distances", "buildings.geojson", "buildings.csv"):
-        response = client.get(f"/api/coverage/{path}?type=pocket_park&circle=5min")
+        response = planner.get(f"/api/coverage/{path}?type=pocket_park&circle=5min")
         assert response.status_code == 404
         message = response.get_json()["error"]["message"]
         assert "gridmap coverage compute --type pocket_park --circle 5min" in message

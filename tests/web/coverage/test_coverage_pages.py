@@ -23,8 +23,8 @@ def _config(html: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("path", ["/coverage", "/coverage/audit"])
-def test_pages_carry_the_limits(client: Any, path: str) -> None:
-    response = client.get(path)
+def test_pages_carry_the_limits(planner: Any, path: str) -> None:
+    response = planner.get(path)
     assert response.status_code == 200
     limits = _config(response.data.decode())["limits"]
     assert limits["catchmentMaxM"] == CATCHMENT_MAX_BBOX_M
@@ -33,10 +33,10 @@ def test_pages_carry_the_limits(client: Any, path: str) -> None:
     assert limits["areaCodeMaxLength"] == 15 and limits["minShare"] == 0.9
 
 
-def test_templates_render_the_limits_they_are_given(client: Any) -> None:
-    page = client.get("/coverage").data.decode()
+def test_templates_render_the_limits_they_are_given(planner: Any) -> None:
+    page = planner.get("/coverage").data.decode()
     assert re.search(r'id="gcv-site-k"[^>]*min="1"\s+max="30"', page)
-    audit = client.get("/coverage/audit").data.decode()
+    audit = planner.get("/coverage/audit").data.decode()
     assert 'maxlength="15"' in audit and 'value="0.9"' in audit
 
 
@@ -44,3 +44,17 @@ def test_scripts_copy_no_server_number() -> None:
     script = (STATIC / "coverage.js").read_text(encoding="utf-8")
     assert "5000" not in script and not re.search(r"\*\s*1\.5\b", script)
     assert "LIMITS.catchmentMaxM" in script and "LIMITS.nearMissFactor" in script
+
+
+def test_planning_tools_show_for_planners_only(planner: Any, client_as: Any) -> None:
+    page = planner.get("/coverage").data.decode()
+    config = _config(page)
+    assert 'id="gcv-plan"' in page and config["planner"] is True and config["area"] == "210103"
+    officer = client_as("data_officer").get("/coverage").data.decode()
+    assert 'id="gcv-plan"' not in officer and "GB 50180" in officer
+    assert _config(officer)["planner"] is False and _config(officer)["area"] is None
+
+
+def test_the_audit_page_starts_in_the_readers_area(planner: Any) -> None:
+    page = planner.get("/coverage/audit").data.decode()
+    assert re.search(r'id="gca-area"[^>]*value="210103"', page)

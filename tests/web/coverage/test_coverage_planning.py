@@ -46,8 +46,8 @@ def _counts(engine: Engine) -> tuple[int, int]:
                 conn.execute(text("SELECT count(*) FROM coverage_building")).scalar_one())
 
 
-def test_siting_shape(client: Any, community: str) -> None:
-    response = client.post("/api/coverage/siting", json={**BASE, "area": community, "k": 3})
+def test_siting_shape(planner: Any, community: str) -> None:
+    response = planner.post("/api/coverage/siting", json={**BASE, "area": community, "k": 3})
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["area_code"] == community and body["max_distance_m"] > 0
@@ -65,18 +65,19 @@ def test_siting_shape(client: Any, community: str) -> None:
 @pytest.mark.parametrize("change, status", [
     ({"type": "nope"}, 400), ({"circle": "7min"}, 400), ({"k": 0}, 400), ({"k": 31}, 400),
     ({"k": "many"}, 400), ({"area": "12ab"}, 400), ({"area": "2101"}, 400),
-    ({"area": "210199"}, 404), ({"max_candidates": 1}, 400)])
-def test_siting_bad_input(client: Any, community: str, change: dict[str, Any],
+    ({"area": "210103999"}, 404), ({"max_candidates": 1}, 400),
+    ({"area": "210199"}, 403)])  # another district than the planner's
+def test_siting_bad_input(planner: Any, community: str, change: dict[str, Any],
                           status: int) -> None:
     body = {**BASE, "area": community, "k": 2, **change}
-    response = client.post("/api/coverage/siting", json=body)
+    response = planner.post("/api/coverage/siting", json=body)
     assert response.status_code == status
     assert response.get_json()["error"]["message"]
 
 
-def test_siting_needs_a_json_object(client: Any) -> None:
+def test_siting_needs_a_json_object(planner: Any) -> None:
     for data in ("[1, 2]", "not json"):
-        response = client.post("/api/coverage/siting", data=data,
+        response = planner.post("/api/coverage/siting", data=data,
                                content_type="application/json")
         assert response.status_code == 400
 
@@ -86,18 +87,18 @@ def test_siting_needs_a_json_object(client: Any) -> None:
     {"add": "123,41"}, {"add": [[True, 41.8]]}, {"remove": list(range(201))},
     {"remove": [999_999_999]}, {"remove": ["NO-SUCH-CODE"]}, {"remove": [1.5]},
     {"level": "street"}, {"type": "nope"}])
-def test_what_if_bad_input(client: Any, run: int, change: dict[str, Any]) -> None:
-    response = client.post("/api/coverage/what-if", json={**BASE, "level": "community", **change})
+def test_what_if_bad_input(planner: Any, run: int, change: dict[str, Any]) -> None:
+    response = planner.post("/api/coverage/what-if", json={**BASE, "level": "community", **change})
     assert response.status_code == 400, change
     assert response.get_json()["error"]["message"]
 
 
 def test_siting_gain_confirmed_by_what_if_and_nothing_stored(
-        client: Any, engine: Engine, community: str) -> None:
-    site = client.post("/api/coverage/siting",
+        planner: Any, engine: Engine, community: str) -> None:
+    site = planner.post("/api/coverage/siting",
                        json={**BASE, "area": community, "k": 1}).get_json()["sites"][0]
     before = _counts(engine)
-    response = client.post("/api/coverage/what-if", json={
+    response = planner.post("/api/coverage/what-if", json={
         **BASE, "level": "community", "add": [[site["lon"], site["lat"]]]})
     assert response.status_code == 200
     body = response.get_json()
@@ -112,27 +113,27 @@ def test_siting_gain_confirmed_by_what_if_and_nothing_stored(
     assert body["changed_buildings"] == body["buildings_gained"]
 
 
-def test_what_if_remove_by_id_and_code(client: Any, engine: Engine, run: int) -> None:
+def test_what_if_remove_by_id_and_code(planner: Any, engine: Engine, run: int) -> None:
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT id, code FROM facility WHERE type = :t ORDER BY id "
                                  "LIMIT 200"), {"t": TYPE}).all()
     before = _counts(engine)
     one = {**BASE, "level": "district"}
-    by_id = client.post("/api/coverage/what-if", json={**one, "remove": [rows[0][0]]}).get_json()
-    by_code = client.post("/api/coverage/what-if", json={**one, "remove": [rows[0][1]]}).get_json()
+    by_id = planner.post("/api/coverage/what-if", json={**one, "remove": [rows[0][0]]}).get_json()
+    by_code = planner.post("/api/coverage/what-if", json={**one, "remove": [rows[0][1]]}).get_json()
     assert by_id == by_code and by_id["buildings_gained"] == 0
-    all_gone = client.post("/api/coverage/what-if",
+    all_gone = planner.post("/api/coverage/what-if",
                            json={**one, "remove": [r[0] for r in rows]}).get_json()
     assert _counts(engine) == before
     assert all_gone["buildings_lost"] > 0 and all_gone["buildings_gained"] == 0
     t = all_gone["totals"]
     assert t["elderly_covered_after"] < t["elderly_covered_before"] <= t["elderly"]
-    empty = client.post("/api/coverage/what-if", json=one).get_json()
+    empty = planner.post("/api/coverage/what-if", json=one).get_json()
     assert empty["areas"] == [] and empty["changed_buildings"] == 0
 
 
-def test_audit_json(client: Any, run: int) -> None:
-    body = client.get("/api/coverage/audit?level=community").get_json()
+def test_audit_json(planner: Any, run: int) -> None:
+    body = planner.get("/api/coverage/audit?level=community").get_json()
     rows = body["rows"]
     assert rows and {r["status"] for r in rows} <= {"covered", "gap", "no_residents",
                                                   "not_computed"}
@@ -141,12 +142,12 @@ def test_audit_json(client: Any, run: int) -> None:
     assert all(len(r["code"]) == 12 for r in rows)
     assert all(c.startswith("gridmap coverage compute --type ") for c in body["missing"])
     prefix = rows[0]["code"][:9]
-    some = client.get(f"/api/coverage/audit?level=grid&area={prefix}").get_json()["rows"]
+    some = planner.get(f"/api/coverage/audit?level=grid&area={prefix}").get_json()["rows"]
     assert some and all(r["code"].startswith(prefix) and len(r["code"]) == 15 for r in some)
 
 
-def test_audit_csv_and_geojson(client: Any, run: int) -> None:
-    response = client.get("/api/coverage/audit.csv?level=community&min_share=0.5")
+def test_audit_csv_and_geojson(planner: Any, run: int) -> None:
+    response = planner.get("/api/coverage/audit.csv?level=community&min_share=0.5")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
@@ -154,7 +155,7 @@ def test_audit_csv_and_geojson(client: Any, run: int) -> None:
     for row in rows:
         if row["status"] in ("covered", "gap") and row["facility_type"] == TYPE:
             assert (float(row["residents_share"]) >= 0.5) == (row["status"] == "covered")
-    geo = client.get("/api/coverage/audit.geojson?level=community")
+    geo = planner.get("/api/coverage/audit.geojson?level=community")
     assert geo.status_code == 200 and geo.mimetype == "application/geo+json"
     frame = gpd.read_file(io.BytesIO(geo.data))
     assert frame.crs is not None and frame.crs.to_epsg() == 4326
@@ -164,30 +165,30 @@ def test_audit_csv_and_geojson(client: Any, run: int) -> None:
 
 @pytest.mark.parametrize("query", ["level=district", "area=21ab", "min_share=0",
                                    "min_share=1.5", "min_share=x"])
-def test_audit_bad_input(client: Any, query: str) -> None:
+def test_audit_bad_input(planner: Any, query: str) -> None:
     for path in ("audit", "audit.csv", "audit.geojson"):
-        response = client.get(f"/api/coverage/{path}?{query}")
+        response = planner.get(f"/api/coverage/{path}?{query}")
         assert response.status_code == 400, (path, query)
         assert response.get_json()["error"]["message"]
 
 
-def test_audit_page(client: Any, run: int) -> None:
-    response = client.get("/coverage/audit")
+def test_audit_page(planner: Any, run: int) -> None:
+    response = planner.get("/coverage/audit")
     assert response.status_code == 200
     html = response.data.decode()
     assert "GB 50180" in html and "coverage-audit.js" in html
-    english = client.get("/coverage/audit?lang=en").data.decode()
+    english = planner.get("/coverage/audit?lang=en").data.decode()
     assert "GB 50180 audit" in english
 
 
-def test_siting_takes_the_planners_candidate_layer(client) -> None:
+def test_siting_takes_the_planners_candidate_layer(planner: Any) -> None:
     """Only the uploaded points can be chosen: every site returned is one of them."""
     lon, lat = 123.445, 41.790
     layer = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"name": f"候选{i}"},
          "geometry": {"type": "Point", "coordinates": [lon + i * 0.004, lat + (i % 3) * 0.003]}}
         for i in range(6)]}
-    response = client.post("/api/coverage/siting", json={
+    response = planner.post("/api/coverage/siting", json={
         "type": "elder_care_station", "circle": "15min", "area": "210103", "k": 3,
         "candidates": layer})
     assert response.status_code == 200, response.get_json()
@@ -205,15 +206,15 @@ def test_siting_takes_the_planners_candidate_layer(client) -> None:
         "type": "Point", "coordinates": [500, 41.8]}}]},
     [[123.4, 41.8]],
 ])
-def test_bad_candidate_layers_are_400(client, candidates) -> None:
-    response = client.post("/api/coverage/siting", json={
+def test_bad_candidate_layers_are_400(planner: Any, candidates: Any) -> None:
+    response = planner.post("/api/coverage/siting", json={
         "type": "elder_care_station", "circle": "15min", "area": "210103", "k": 3,
         "candidates": candidates})
     assert response.status_code == 400
     assert response.get_json()["error"]["message"]
 
 
-def test_what_if_refuses_edits_too_far_apart(client: Any, engine: Engine, run: int,
+def test_what_if_refuses_edits_too_far_apart(planner: Any, engine: Engine, run: int,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     from gridmap.coverage.services import what_if
 
@@ -223,9 +224,9 @@ def test_what_if_refuses_edits_too_far_apart(client: Any, engine: Engine, run: i
             "DESC))[1] FROM facility WHERE type = :t"), {"t": TYPE}).one()
         edges = conn.execute(text("SELECT count(*) FROM street_edge")).scalar_one()
     monkeypatch.setattr(what_if, "MAX_NEIGHBOURHOOD_ROWS", edges // 2)
-    one = client.post("/api/coverage/what-if", json={**BASE, "remove": [west]})
+    one = planner.post("/api/coverage/what-if", json={**BASE, "remove": [west]})
     assert one.status_code == 200
-    both = client.post("/api/coverage/what-if", json={**BASE, "remove": [west, east]})
+    both = planner.post("/api/coverage/what-if", json={**BASE, "remove": [west, east]})
     assert both.status_code == 400
     message = both.get_json()["error"]["message"]
     assert "相距太远" in message and "too far apart" in message
