@@ -33,6 +33,8 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import Connection, text
 
+from gridmap.accounts.credentials import digest
+
 PUBLIC, WORKER, COMMUNITY, SUBDISTRICT, DISTRICT, DEPARTMENT = (
     "public", "grid_worker", "community_staff", "subdistrict_staff", "district_centre",
     "department_staff")
@@ -67,6 +69,7 @@ class World:
     phones: dict[str, str] = field(default_factory=dict)
     photos: dict[str, str] = field(default_factory=dict)
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    accounts: dict[str, int] = field(default_factory=dict)
     grids: dict[str, dict[str, Any]] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
 
@@ -143,6 +146,28 @@ def _planning(world: World, target: str) -> dict[str, Any]:
     return {"json": {}}
 
 
+def _coverage(world: World, target: str) -> dict[str, Any]:
+    lon, lat = world.grids[target]["lon"], world.grids[target]["lat"]
+    return {"type": "elder_care_station", "circle": "15min", "level": "community",
+            "bbox": f"{lon - 0.01},{lat - 0.01},{lon + 0.01},{lat + 0.01}"}
+
+
+def _grid_stats(world: World, target: str) -> dict[str, Any]:
+    return {"level": "grid", "code": world.grids[target]["code"]}
+
+
+def stats(who: str, target: str) -> set[int]:
+    """A grid's statistics: for statistics roles whose area holds the grid (both grids lie in
+    the planner's and the centre's district; community and sub-district staff hold only A)."""
+    if who == PUBLIC:
+        return {401}
+    if who not in STATISTICS:
+        return {403}
+    inside = {COMMUNITY: {"A"}, SUBDISTRICT: {"A"}, DISTRICT: {"A", "B"}, PLANNER: {"A", "B"},
+              ADMIN: {"A", "B"}, OTHER_DISTRICT: set()}
+    return {200} if target in inside[who] else {403}
+
+
 def _form(world: World, target: str) -> dict[str, Any]:
     return {"data": {}}
 
@@ -151,69 +176,100 @@ def _open311_post(world: World, target: str) -> dict[str, Any]:
     return {"data": {"service_code": "heating", "description": "x", "lat": 0, "long": 0}}
 
 
+ADMIN_FORM = {200, 302, 400, 404}
+"""An administrator's POST without the form's own token (a script's bearer request): refused as
+a bad form, or the thing named does not exist; never a change (the world stays as it was)."""
+
 SPECS: dict[str, Spec] = {
     # The public's map, territory and reference data.
-    "pages.map_page": Spec("GET", anyone(200)),
-    "api.health": Spec("GET", anyone(200)),
-    "api.meta": Spec("GET", anyone(200)),
-    "api.layer": Spec("GET", anyone(200)),
-    "api.locate": Spec("GET", anyone(200), query=lambda w, t: {"lon": w.grids[t]["lon"],
-                                                               "lat": w.grids[t]["lat"]}),
-    "api.search": Spec("GET", anyone(200), query=lambda w, t: {"q": "沈河"}),
-    "static": Spec("GET", anyone(200)),
-    "assets.vendor_file": Spec("GET", anyone(200)),
-    "open311.services": Spec("GET", anyone(200)),
-    "open311.service_definition": Spec("GET", anyone(200, 400, 404)),
-    "open311.list_requests": Spec("GET", anyone(200)),
-    "open311.get_request": Spec("GET", anyone(200)),
-    "open311.create_request": Spec("POST", anyone(403), body=_open311_post),  # no API key
+    "GET pages.map_page": Spec("GET", anyone(200)),
+    "GET api.health": Spec("GET", anyone(200)),
+    "GET api.meta": Spec("GET", anyone(200)),
+    "GET api.layer": Spec("GET", anyone(200)),
+    "GET api.locate": Spec("GET", anyone(200), query=lambda w, t: {"lon": w.grids[t]["lon"],
+                                                                   "lat": w.grids[t]["lat"]}),
+    "GET api.search": Spec("GET", anyone(200), query=lambda w, t: {"q": "沈河"}),
+    "GET static": Spec("GET", anyone(200)),
+    "GET assets.vendor_file": Spec("GET", anyone(200)),
+    "GET open311.services": Spec("GET", anyone(200)),
+    "GET open311.service_definition": Spec("GET", anyone(200, 400, 404)),
+    "GET open311.list_requests": Spec("GET", anyone(200)),
+    "GET open311.get_request": Spec("GET", anyone(200)),
+    "POST open311.create_request": Spec("POST", anyone(403), body=_open311_post),  # no API key
     # Signing in and one's own account.
-    "accounts.sign_in": Spec("GET", anyone(200)),
-    "accounts.sign_out": Spec("POST", signed_in(302), body=_form),
-    "accounts.account": Spec("GET", signed_in(200, page=True)),
-    "accounts.password": Spec("GET", signed_in(200, page=True)),
-    "accounts.create_token": Spec("POST", signed_in(201, 302), body=_form),
-    "accounts.revoke_token": Spec("POST", signed_in(404), body=_form),
+    "GET accounts.sign_in": Spec("GET", anyone(200)),
+    "POST accounts.sign_in": Spec("POST", signed_in(400), body=_form),  # the form's own token
+    "POST accounts.sign_out": Spec("POST", signed_in(302), body=_form),
+    "GET accounts.account": Spec("GET", signed_in(200, page=True)),
+    "GET accounts.password": Spec("GET", signed_in(200, page=True)),
+    "POST accounts.password": Spec("POST", signed_in(200), body=_form),
+    "POST accounts.create_token": Spec("POST", signed_in(201, 302), body=_form),
+    "POST accounts.revoke_token": Spec("POST", signed_in(404), body=_form),
     # Cases.
-    "cases.categories": Spec("GET", signed_in(200)),
-    "cases.create": Spec("POST", lambda who, t: (
+    "GET cases.categories": Spec("GET", anyone(200)),  # reference data, as Open311's services
+    "POST cases.create": Spec("POST", lambda who, t: (
         {401} if who == PUBLIC else
         {201, 409} if (who, t) in {(WORKER, "A"), (COMMUNITY, "A"), (SUBDISTRICT, "A"),
                                    (DISTRICT, "A"), (DISTRICT, "B"), (OTHER_WORKER, "B")}
         else {403}), body=_intake),
-    "cases.board": Spec("GET", roles(CASE_READERS, 200)),
-    "cases.board_csv": Spec("GET", roles(CASE_READERS, 200)),
-    "cases.board_geojson": Spec("GET", roles(CASE_READERS, 200)),
-    "case_map.points": Spec("GET", roles(CASE_READERS, 200)),
-    "case_dashboard.stats": Spec("GET", roles(STATISTICS, 200)),
-    "cases.detail": Spec("GET", case_object(200)),
-    "cases.act": Spec("POST", case_object(400), body=_bad_action),
-    "cases.reveal_phone": Spec("POST", reveal, body=_form, reveals_phone=True),
-    "cases.media": Spec("GET", case_object(200)),
-    "case_pages.board": Spec("GET", roles(CASE_READERS, 200, page=True)),
-    "case_pages.case_detail": Spec("GET", roles(CASE_READERS, 200, page=True)),
-    "case_pages.new_case": Spec("GET", roles(SUPERVISORS | {WORKER, OTHER_WORKER}, 200,
-                                             page=True)),
-    "case_map.map_page": Spec("GET", roles(CASE_READERS, 200, page=True)),
-    "case_dashboard.dashboard": Spec("GET", roles(STATISTICS, 200, page=True)),
+    "GET cases.board": Spec("GET", roles(CASE_READERS, 200)),
+    "GET cases.board_csv": Spec("GET", roles(CASE_READERS, 200)),
+    "GET cases.board_geojson": Spec("GET", roles(CASE_READERS, 200)),
+    "GET case_map.points": Spec("GET", roles(CASE_READERS, 200)),
+    "GET case_dashboard.stats": Spec("GET", stats, query=_grid_stats),
+    "GET cases.detail": Spec("GET", case_object(200)),
+    "POST cases.act": Spec("POST", case_object(400), body=_bad_action),
+    "POST cases.reporter_phone": Spec("POST", reveal, body=_form, reveals_phone=True),
+    "GET cases.media": Spec("GET", case_object(200)),
+    "GET case_pages.board": Spec("GET", roles(CASE_READERS, 200, page=True)),
+    "GET case_pages.case_detail": Spec("GET", roles(CASE_READERS, 200, page=True)),
+    "GET case_pages.new_case": Spec("GET", roles(SUPERVISORS | {WORKER, OTHER_WORKER}, 200,
+                                                 page=True)),
+    "GET case_map.map_page": Spec("GET", roles(CASE_READERS, 200, page=True)),
+    "GET case_dashboard.dashboard": Spec("GET", roles(STATISTICS, 200, page=True)),
     # Coverage and planning.
-    "coverage.page": Spec("GET", roles(COVERAGE_READERS, 200, page=True)),
-    "coverage.audit_page": Spec("GET", roles(COVERAGE_READERS, 200, page=True)),
-    "coverage.runs": Spec("GET", roles(COVERAGE_READERS, 200)),
-    "coverage.areas": Spec("GET", roles(COVERAGE_READERS, 200, 404)),
-    "coverage.areas_csv": Spec("GET", roles(COVERAGE_READERS, 200, 404)),
-    "coverage.areas_geojson": Spec("GET", roles(COVERAGE_READERS, 200, 404)),
-    "coverage.audit_json": Spec("GET", roles(COVERAGE_READERS, 200, 404)),
-    "coverage.audit_csv": Spec("GET", roles(COVERAGE_READERS, 200, 404)),
-    "coverage.audit_geojson": Spec("GET", roles(COVERAGE_READERS, 200, 404)),
-    "coverage.buildings_csv": Spec("GET", roles(COVERAGE_READERS, 200, 404)),
-    "coverage.buildings_geojson": Spec("GET", roles(COVERAGE_READERS, 200, 404)),
-    "coverage.catchments": Spec("GET", roles(COVERAGE_READERS, 200, 404)),
-    "coverage.distances": Spec("GET", roles(COVERAGE_READERS, 200, 404)),
-    "coverage.siting_sites": Spec("POST", roles({PLANNER}, 400), body=_planning),
-    "coverage.what_if": Spec("POST", roles({PLANNER}, 400), body=_planning),
-    # Administration.
-    "admin.index": Spec("GET", roles({ADMIN}, 200, page=True)),
+    "GET coverage.page": Spec("GET", roles(COVERAGE_READERS, 200, page=True)),
+    "GET coverage.audit_page": Spec("GET", roles(COVERAGE_READERS, 200, page=True)),
+    "GET coverage.runs": Spec("GET", roles(COVERAGE_READERS, 200)),
+    "GET coverage.areas": Spec("GET", roles(COVERAGE_READERS, 200, 404), query=_coverage),
+    "GET coverage.areas_csv": Spec("GET", roles(COVERAGE_READERS, 200, 404), query=_coverage),
+    "GET coverage.areas_geojson": Spec("GET", roles(COVERAGE_READERS, 200, 404), query=_coverage),
+    "GET coverage.audit_json": Spec("GET", roles(COVERAGE_READERS, 200, 404), query=_coverage),
+    "GET coverage.audit_csv": Spec("GET", roles(COVERAGE_READERS, 200, 404), query=_coverage),
+    "GET coverage.audit_geojson": Spec("GET", roles(COVERAGE_READERS, 200, 404), query=_coverage),
+    "GET coverage.buildings_csv": Spec("GET", roles(COVERAGE_READERS, 200, 404), query=_coverage),
+    "GET coverage.buildings_geojson": Spec("GET", roles(COVERAGE_READERS, 200, 404), query=_coverage),
+    "GET coverage.catchments": Spec("GET", roles(COVERAGE_READERS, 200, 404), query=_coverage),
+    "GET coverage.distances": Spec("GET", roles(COVERAGE_READERS, 200, 404), query=_coverage),
+    "POST coverage.siting_sites": Spec("POST", roles({PLANNER}, 400), body=_planning),
+    "POST coverage.what_if": Spec("POST", roles({PLANNER}, 400), body=_planning),
+    # Administration: accounts and the audit log for administrators; grid workers and
+    # enrolments also for data officers (in their district, which holds both grids here).
+    "GET admin.index": Spec("GET", roles({ADMIN, DATA_OFFICER}, 200, page=True)),
+    "GET admin.accounts": Spec("GET", roles({ADMIN}, 200, page=True)),
+    "GET admin.new_account": Spec("GET", roles({ADMIN}, 200, page=True)),
+    "POST admin.create_account": Spec("POST", roles({ADMIN}, *ADMIN_FORM), body=_form),
+    "GET admin.account": Spec("GET", roles({ADMIN}, 200, page=True)),
+    "POST admin.change_scope": Spec("POST", roles({ADMIN}, *ADMIN_FORM), body=_form),
+    "POST admin.deactivate": Spec("POST", roles({ADMIN}, *ADMIN_FORM), body=_form),
+    "POST admin.reactivate": Spec("POST", roles({ADMIN}, *ADMIN_FORM), body=_form),
+    "POST admin.reset_password": Spec("POST", roles({ADMIN}, *ADMIN_FORM), body=_form),
+    "POST admin.revoke_token": Spec("POST", roles({ADMIN}, *ADMIN_FORM), body=_form),
+    "GET admin.audit_log": Spec("GET", roles({ADMIN}, 200, page=True)),
+    "GET admin.audit_csv": Spec("GET", roles({ADMIN}, 200, page=True)),
+    "GET admin.clients": Spec("GET", roles({ADMIN}, 200, page=True)),
+    "POST admin.create_client": Spec("POST", roles({ADMIN}, *ADMIN_FORM), body=_form),
+    "POST admin.revoke_client": Spec("POST", roles({ADMIN}, *ADMIN_FORM), body=_form),
+    "GET assignments.grids": Spec("GET", roles({ADMIN, DATA_OFFICER}, 200, page=True)),
+    "GET assignments.grid": Spec("GET", roles({ADMIN, DATA_OFFICER}, 200, page=True)),
+    "POST assignments.set_worker": Spec("POST", roles({ADMIN, DATA_OFFICER}, *ADMIN_FORM),
+                                        body=_form),
+    "POST assignments.remove_worker": Spec("POST", roles({ADMIN, DATA_OFFICER}, *ADMIN_FORM),
+                                           body=_form),
+    "POST assignments.set_enrolment": Spec("POST", roles({ADMIN, DATA_OFFICER}, *ADMIN_FORM),
+                                           body=_form),
+    "POST assignments.remove_enrolment": Spec(
+        "POST", roles({ADMIN, DATA_OFFICER}, *ADMIN_FORM), body=_form),
 }
 
 
@@ -275,7 +331,7 @@ def world(api: FlaskClient, tx: Connection, login: Callable[..., dict[str, str]]
     picked = _pick(tx)
     w = World()
     w.grids = {"A": _grid(tx, picked["a"]), "B": _grid(tx, picked["b"])}
-    a, b = w.grids["A"]["code"], w.grids["B"]["code"]
+    a = w.grids["A"]["code"]
     w.headers = {
         PUBLIC: {},
         WORKER: login("grid_worker", person_id=w.grids["A"]["worker"]),
@@ -304,7 +360,12 @@ def world(api: FlaskClient, tx: Connection, login: Callable[..., dict[str, str]]
                           {"i": case_id}).scalar_one()
         w.photos[tag] = path
         w.markers[tag] = [description, name, w.phones[tag], path]
-    w.values = {"layer": "grids", "category": "heating", "vendor": ("leaflet", "dist/leaflet.css")}
+    w.values = {"layer": "grids", "category": "heating", "department": picked["dep"],
+                "vendor": ("leaflet", "dist/leaflet.css")}
+    for tag, who in (("A", WORKER), ("B", OTHER_WORKER)):
+        secret = w.headers[who]["Authorization"].removeprefix("Bearer ")
+        w.accounts[tag] = tx.execute(text("SELECT account_id FROM api_token WHERE digest = :d"),
+                                     {"d": digest(secret)}).scalar_one()
     return w
 
 
@@ -314,7 +375,10 @@ def _url(app: Flask, endpoint: str, world: World, target: str) -> str:
     fill = {"case_id": world.cases[target], "request_id": world.cases[target], "fmt": "json",
             "path": world.photos[target], "name": world.values["layer"],
             "code": world.values["category"], "package": world.values["vendor"][0],
-            "filename": "css/app.css", "token_id": 2**40}
+            "filename": "css/app.css", "token_id": 2**40, "client_id": 2**40,
+            "account_id": world.accounts[target], "department": world.values["department"]}
+    if endpoint.startswith("assignments."):
+        fill["code"] = world.grids[target]["code"]
     if endpoint == "assets.vendor_file":
         fill["path"] = world.values["vendor"][1]
     args = {name: fill[name] for name in rule.arguments}
@@ -324,15 +388,15 @@ def _url(app: Flask, endpoint: str, world: World, target: str) -> str:
         return url_for(endpoint, **args)
 
 
-def _routes(app: Flask) -> set[tuple[str, str]]:
-    return {(r.endpoint, m) for r in app.url_map.iter_rules()
+def _routes(app: Flask) -> set[str]:
+    return {f"{m} {r.endpoint}" for r in app.url_map.iter_rules()
             for m in (r.methods or set()) - {"HEAD", "OPTIONS"}}
 
 
 def test_every_endpoint_has_an_access_rule(app: Flask) -> None:
-    missing = sorted(f"{m} {e}" for e, m in _routes(app) if e not in SPECS)
+    missing = sorted(_routes(app) - set(SPECS))
     assert not missing, f"endpoints without an access rule in SPECS: {missing}"
-    stale = sorted(e for e in SPECS if e not in {e for e, _ in _routes(app)})
+    stale = sorted(set(SPECS) - _routes(app))
     assert not stale, f"SPECS names endpoints the app no longer has: {stale}"
 
 
@@ -346,9 +410,10 @@ def _leaks(body: str, world: World, who: str, spec: Spec, target: str) -> list[s
     return found
 
 
-@pytest.mark.parametrize("endpoint", sorted(SPECS))
-def test_access(endpoint: str, app: Flask, api: FlaskClient, world: World) -> None:
-    spec = SPECS[endpoint]
+@pytest.mark.parametrize("route", sorted(SPECS))
+def test_access(route: str, app: Flask, api: FlaskClient, world: World) -> None:
+    spec = SPECS[route]
+    endpoint = route.split(" ", 1)[1]
     failures: list[str] = []
     for target in ("A", "B"):
         url = _url(app, endpoint, world, target)

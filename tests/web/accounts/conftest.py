@@ -6,13 +6,12 @@ Every account lives in the test's rolled-back transaction (``tx``), so nothing o
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any
 
 import pytest
+from account_forms import PASSWORD, sign_in
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, text
@@ -21,8 +20,6 @@ from sqlalchemy.orm import sessionmaker
 from gridmap.accounts import credentials
 from gridmap.config import Settings
 
-PASSWORD = "correct-horse-battery-42"
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 _POST = {"grid_worker": "grid_worker", "department_staff": "department_staff",
          "community_staff": "community_secretary"}
 
@@ -59,34 +56,6 @@ def make_account(tx: Connection) -> Callable[..., Made]:
         return Made(account_id, person_id, username, password)
 
     return make
-
-
-def csrf_token(html: str) -> str:
-    """The CSRF token of the first form on a page."""
-    found = _CSRF.search(html)
-    assert found, "no csrf_token on the page"
-    return found.group(1) or found.group(2)
-
-
-def form_token(client: FlaskClient, path: str = "/login") -> str:
-    """Open a page as a browser would and take its form's CSRF token."""
-    page = client.get(path)
-    assert page.status_code == 200, (path, page.status_code)
-    return csrf_token(page.get_data(as_text=True))
-
-
-def sign_in(client: FlaskClient, username: str, password: str, **extra: str) -> Any:
-    """Submit the sign-in form (with its CSRF token) and return the answer."""
-    token = form_token(client)
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": token, **extra})
-
-
-def post_form(client: FlaskClient, path: str, data: dict[str, Any] | None = None,
-              *, page: str | None = None) -> Any:
-    """POST a form from a page (``page``, else the admin index) with that page's CSRF token."""
-    token = form_token(client, page or "/admin/")
-    return client.post(path, data={"csrf_token": token, **(data or {})})
 
 
 @pytest.fixture

@@ -14,9 +14,8 @@ import re
 from typing import Any
 
 import pytest
+from account_forms import PASSWORD, form_token, post_form, sign_in
 from sqlalchemy import text
-
-from tests.web.accounts.conftest import PASSWORD, form_token, post_form, sign_in
 
 _ONE_TIME = re.compile(r'id="gm-one-time-password">([^<]+)<')
 _CLIENT_KEY = re.compile(r'id="gm-new-client-key">([^<]+)<')

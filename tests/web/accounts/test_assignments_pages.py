@@ -9,9 +9,8 @@ import re
 from typing import Any
 
 import pytest
+from account_forms import PASSWORD, post_form, sign_in
 from sqlalchemy import text
-
-from tests.web.accounts.conftest import PASSWORD, post_form, sign_in
 
 _FLASH = re.compile(r'class="gm-flash gm-flash-(?:error|ok)"[^>]*>([^<]+)<')
 

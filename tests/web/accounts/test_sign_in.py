@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 import time
 
+from account_forms import PASSWORD, csrf_token, form_token, sign_in
 from sqlalchemy import text
 
 from gridmap.accounts.services.sign_in import WRONG
-from tests.web.accounts.conftest import PASSWORD, csrf_token, form_token, sign_in
 
 _FLASH = re.compile(r'class="gm-flash gm-flash-error"[^>]*>([^<]+)<')
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 
+from account_forms import PASSWORD, form_token, sign_in
 from sqlalchemy import text
-
-from tests.web.accounts.conftest import PASSWORD, form_token, sign_in
 
 _SECRET = re.compile(r'id="gm-new-token">(gmt_[^<]+)<')
 
