@@ -57,7 +57,7 @@ def password_problem(password: str, *, username: str) -> str | None:
                 f"(the password needs at least {MIN_PASSWORD_CHARS} characters)")
     if len(password) > MAX_PASSWORD_CHARS:
         return f"密码不能超过 {MAX_PASSWORD_CHARS} 个字符 (the password is too long)"
-    if username and username.lower() in password.lower():
+    if len(username) >= 3 and username.lower() in password.lower():  # "x" is not a word
         return "密码不能包含用户名 (the password must not contain the user name)"
     if len(set(password)) < 4:
         return "密码过于简单 (the password is too simple)"

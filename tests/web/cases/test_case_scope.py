@@ -406,9 +406,11 @@ def test_intake_outside_the_reporter_s_territory_is_403_and_writes_nothing(
 def test_possible_duplicates_are_only_cases_the_reporter_may_see(api, crew, edge) -> None:
     """A case just across the boundary in the neighbour's grid is not shown to this grid's
     worker as a possible duplicate; staff over both grids are shown it."""
-    point = {"category": "heating", "description": "暖气不热", "lon": edge["lon"],
+    # A category no other test files here: cases other tests committed nearby are not candidates.
+    point = {"category": "market_order", "description": "占道经营", "lon": edge["lon"],
              "lat": edge["lat"]}
-    theirs = _file(api, crew(edge["b"])["worker"], {**point, "code": edge["b"]})
+    theirs = _file(api, crew(edge["b"])["worker"], {**point, "code": edge["b"]},
+                   category=point["category"], description=point["description"])
     mine = api.post("/api/cases", json={**point, "grid_code": edge["a"]},
                     headers=crew(edge["a"])["worker"])
     assert mine.status_code == 201, mine.data[:400]  # nothing of theirs offered
