@@ -93,9 +93,10 @@ class Settings:
     pool_size: int = 5
     layer_feature_limit: int = 5000
     public_base_url: str = ""
-    """The app's address as the public reaches it (``https://gridmap.example.cn``), used for
-    links in answers to other systems (Open311 ``media_url``); empty: such links are omitted.
-    Never taken from a request's Host header, which the client chooses."""
+    """The app's address as the public reaches it (``https://gridmap.example.cn``): its origin is
+    accepted as a form's ``Origin`` besides the request's own, and an https address makes the
+    session cookie ``Secure`` by default. Never taken from a request's Host header, which the
+    client chooses."""
     rate_limits: RateLimits = RateLimits()
     trusted_proxies: int = 0
     """How many reverse proxies in front of the app set ``X-Forwarded-For``/``-Proto``; 0: the

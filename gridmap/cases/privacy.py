@@ -1,9 +1,9 @@
 """What of a resident's report may be shown: masked phones, a snapped location, the street only.
 
 Pure functions (no Flask, no database), the one copy of these rules: the case pages mask the
-reporter's phone with :func:`mask_phone`, and the public faces of a case (Open311 today) also
-mask phone-like text anywhere with :func:`mask_phones_in`, snap the point with
-:func:`public_point` and cut the address with :func:`street_only`.
+reporter's phone with :func:`mask_phone` (phone-like text anywhere: :func:`mask_phones_in`), and
+the public faces of a case (Open311 today) snap the point with :func:`public_point` and cut the
+address with :func:`street_only`; they show none of the resident's own text.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""SQL of the Open311 GeoReport v2 API: the service-request listing."""
+"""SQL of the Open311 GeoReport v2 API: the service-request listing (the columns of the public
+view only: no description, reporter or photos)."""
 
 from __future__ import annotations
 
@@ -10,22 +11,18 @@ from sqlalchemy import RowMapping, Select, func, select
 from sqlalchemy.orm import Session
 
 from gridmap.cases.workflow import TERMINAL_STATES, state_values
-from gridmap.models import Case, CaseCategory, CasePhoto, Department, Grid
+from gridmap.models import Case, CaseCategory, Department, Grid
 
 
 def _base(lang: str) -> Select[Any]:
     english = lang == "en"
-    photo = (select(CasePhoto.path)
-             .where(CasePhoto.case_id == Case.id, CasePhoto.kind == "report")
-             .order_by(CasePhoto.id).limit(1).correlate(Case).scalar_subquery())
     columns = [
         Case.id, Case.state, Case.category,
         (CaseCategory.name_en if english else CaseCategory.name_zh).label("service_name"),
-        CaseCategory.respond_hours, CaseCategory.resolve_hours, Case.description, Case.owner_kind,
+        CaseCategory.respond_hours, CaseCategory.resolve_hours, Case.owner_kind,
         (Department.name_en if english else Department.name_zh).label("department"),
         Grid.name.label("grid_name"), Case.created_at, Case.updated_at, Case.resolve_by,
         Case.address, func.ST_X(Case.geom).label("lon"), func.ST_Y(Case.geom).label("lat"),
-        photo.label("photo_path"),
     ]
     return (
         select(*columns)

@@ -5,6 +5,12 @@ hands over the message texts (``Texts``); this module validates parameters, file
 behalf of residents through :func:`gridmap.cases.services.cases.intake`, reads requests back and
 turns them into the spec's dictionaries and XML.
 
+What a client posts (description, ``media_url``, name, phone, address) is stored with the case
+for the staff who handle it; what anyone reads back is the public view of a case only: category,
+status, a location snapped to about 50 m and the street without its house number, the state's
+label as the only note; never the resident's text, name, phone or photos (``description`` and
+``media_url`` are always null, keys the spec marks optional).
+
 Spec: https://wiki.open311.org/GeoReport_v2. Deliberate choices are noted where they are made.
 """
 
@@ -17,7 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridmap.accounts.services import tokens
 from gridmap.cases import workflow
 from gridmap.cases.open311 import repositories as open311_repo
-from gridmap.cases.privacy import mask_phones_in, public_point, street_only
+from gridmap.cases.privacy import public_point, street_only
 from gridmap.cases.repositories import cases as repo
 from gridmap.cases.services import cases
 from gridmap.crs import InputCRS, parse_crs, to_wgs84, validate_lonlat
@@ -141,7 +146,9 @@ def parse_new_request(form: Mapping[str, str]) -> NewRequest:
     if problems:
         raise InvalidInput("；".join(problems))
     description = form.get("description", "").strip()
-    if media_url:  # there is no column for a remote photo; keep the link with the description
+    # There is no column for a remote photo: staff find the link with the description (the
+    # public view shows neither).
+    if media_url:
         description = f"{description}\n\nmedia_url: {media_url}".strip()
     return NewRequest(
         service_code=code, lon=lon, lat=lat, crs=crs, description=description,
@@ -307,29 +314,22 @@ def _window(query: RequestQuery, now: datetime) -> tuple[datetime, datetime | No
     return now - WINDOW, None
 
 
-
-
-def requests(session: Session, query: RequestQuery, *, lang: str, texts: Texts,
-             public_base_url: str) -> list[dict[str, Any]]:
-    """Service requests matching ``query``, newest first, at most 1,000, as the public sees them.
-
-    ``public_base_url`` is the app's configured public address (``Settings.public_base_url``),
-    under which ``media_url`` points at a case's first photo; empty, ``media_url`` is null (a
-    relative link is no URL to another system, and the request's Host header is the client's
-    word, so neither is used).
-    """
+def requests(session: Session, query: RequestQuery, *, lang: str,
+             texts: Texts) -> list[dict[str, Any]]:
+    """Service requests matching ``query``, newest first, at most 1,000, as the public sees them
+    (:func:`_request`)."""
     start, end = (None, None) if query.ids else _window(query, datetime.now(UTC))
     rows = open311_repo.requests(session, ids=query.ids, start=start, end=end,
                                  service_codes=query.service_codes, statuses=query.statuses,
                                  lang=lang, limit=MAX_RESULTS)
-    return [_request(row, texts, public_base_url) for row in rows]
+    return [_request(row, texts) for row in rows]
 
 
-def request(session: Session, request_id: str, *, lang: str, texts: Texts,
-            public_base_url: str) -> list[dict[str, Any]]:
+def request(session: Session, request_id: str, *, lang: str,
+            texts: Texts) -> list[dict[str, Any]]:
     """One service request as the spec's one-element list; NotFound if there is none."""
-    found = (requests(session, RequestQuery(ids=(int(request_id),)), lang=lang, texts=texts,
-                      public_base_url=public_base_url) if _ID.match(request_id) else [])
+    found = (requests(session, RequestQuery(ids=(int(request_id),)), lang=lang, texts=texts)
+             if _ID.match(request_id) else [])
     if not found:
         raise NotFound(f"服务请求 {request_id[:20]} 不存在 "
                        "(service_request_id provided was not found)")
@@ -340,16 +340,13 @@ def _w3c(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat(timespec="seconds") if value else None
 
 
-def _media_url(public_base_url: str, photo_path: str | None) -> str | None:
-    if not public_base_url or not photo_path:
-        return None
-    return f"{public_base_url}/media/{quote(photo_path)}"
-
-
-def _request(row: Mapping[Any, Any], texts: Texts, public_base_url: str) -> dict[str, Any]:
-    """One request as the public may see it: the state's label as the only note (handlers'
-    notes are internal), phones masked, the street without its house number, the point
-    snapped to about 50 m (:mod:`gridmap.cases.privacy`)."""
+def _request(row: Mapping[Any, Any], texts: Texts) -> dict[str, Any]:
+    """One request as the public may see it (issue 8: category, status, a location rounded to
+    about 50 m, public notes only): the state's label as the only note (handlers' notes are
+    internal), the street without its house number, the point snapped to about 50 m
+    (:mod:`gridmap.cases.privacy`). ``description`` is null: the resident's own words carry
+    names, phones, house numbers and family details no masking removes reliably. ``media_url``
+    is null: photos are shown only to signed-in staff whose scope holds the case."""
     kept_by_grid = row["owner_kind"] != "department"
     lon, lat = public_point(float(row["lon"]), float(row["lat"]))
     return {
@@ -357,7 +354,7 @@ def _request(row: Mapping[Any, Any], texts: Texts, public_base_url: str) -> dict
         "status": "closed" if row["state"] in CLOSED_STATES else "open",
         "status_notes": texts.states.get(row["state"], row["state"]),
         "service_name": row["service_name"], "service_code": row["category"],
-        "description": mask_phones_in(row["description"]),
+        "description": None,
         "agency_responsible": row["grid_name"] if kept_by_grid else row["department"],
         "service_notice": _notice(texts, row["respond_hours"], row["resolve_hours"]),
         "requested_datetime": _w3c(row["created_at"]),
@@ -365,7 +362,7 @@ def _request(row: Mapping[Any, Any], texts: Texts, public_base_url: str) -> dict
         "expected_datetime": _w3c(row["resolve_by"]),
         "address": street_only(row["address"] or "") or None, "address_id": None,
         "zipcode": None, "lat": lat, "long": lon,
-        "media_url": _media_url(public_base_url, row["photo_path"]),
+        "media_url": None,
     }
 
 

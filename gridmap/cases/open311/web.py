@@ -3,9 +3,10 @@
 Every resource is served as ``.json`` or ``.xml`` (the spec's required format); errors come in
 the spec's format (``[{"code", "description"}]`` / ``<errors><error>…``) with the HTTP status.
 POST ``requests`` needs a client's ``api_key`` (issued by administrators, stored hashed); the GET
-resources are public (they show the public view only). ``jurisdiction_id`` is accepted and
-ignored: there is one jurisdiction. The language is ``?locale=en|zh`` (e.g. ``en_US``), else the
-app's language.
+resources are public and show the public view of a case only (no resident's description, name,
+phone, house number or photo: ``description`` and ``media_url`` are null). ``jurisdiction_id``
+is accepted and ignored: there is one jurisdiction. The language is ``?locale=en|zh`` (e.g.
+``en_US``), else the app's language.
 """
 
 from __future__ import annotations
@@ -97,8 +98,7 @@ def list_requests(fmt: str) -> Response:
     fmt, lang = _format(fmt), _lang()
     query = open311.parse_query(request.args.to_dict())
     with session_factory()() as session:
-        body = open311.requests(session, query, lang=lang, texts=_texts(lang),
-                                public_base_url=settings().public_base_url)
+        body = open311.requests(session, query, lang=lang, texts=_texts(lang))
     return _respond(fmt, body, root="service_requests", item="request")
 
 
@@ -107,8 +107,7 @@ def get_request(request_id: str, fmt: str) -> Response:
     """GET Service Request: a one-element list."""
     fmt, lang = _format(fmt), _lang()
     with session_factory()() as session:
-        body = open311.request(session, request_id, lang=lang, texts=_texts(lang),
-                               public_base_url=settings().public_base_url)
+        body = open311.request(session, request_id, lang=lang, texts=_texts(lang))
     return _respond(fmt, body, root="service_requests", item="request")
 
 

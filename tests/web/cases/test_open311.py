@@ -254,14 +254,15 @@ def test_post_converts_gcj02_with_the_crs_extension(api, grids, staff) -> None:
     assert found["lat"] == pytest.approx(grid["lat"], abs=HALF_CELL)
 
 
-def test_post_without_description_uses_the_service_name(api, grids) -> None:
+def test_post_without_description_uses_the_service_name(api, grids, staff) -> None:
     response = _post(api, service_code="gas", lat=grids[0]["lat"], long=grids[0]["lon"])
     assert response.status_code == 200
-    found = _one(api, response.get_json()[0]["service_request_id"])
-    assert found["description"] == "燃气"
+    request_id = response.get_json()[0]["service_request_id"]
+    case = api.get(f"/api/cases/{request_id}", headers=staff).get_json()
+    assert case["description"] == "燃气"
 
 
-def test_post_xml_response(api, grids) -> None:
+def test_post_xml_response(api, grids, staff) -> None:
     response = _post(api, "xml", service_code="heating", lat=grids[0]["lat"],
                      long=grids[0]["lon"], description="暖气不热 <b>&</b>")
     assert response.status_code == 200
@@ -271,8 +272,11 @@ def test_post_xml_response(api, grids) -> None:
     assert item.findtext("service_request_id", "").isdigit()
     assert item.findtext("service_notice") == "4 小时内响应，48 小时内办结"
     assert item.find("account_id") is not None and item.findtext("account_id") == ""
-    found = _xml(api.get(f"{BASE}/requests/{item.findtext('service_request_id')}.xml"))
-    assert found.find("request").findtext("description") == "暖气不热 <b>&</b>"
+    request_id = item.findtext("service_request_id")
+    case = api.get(f"/api/cases/{request_id}", headers=staff).get_json()
+    assert case["description"] == "暖气不热 <b>&</b>"  # stored for staff as written
+    found = _xml(api.get(f"{BASE}/requests/{request_id}.xml")).find("request")
+    assert found.find("description") is not None and found.findtext("description") == ""
 
 
 def test_token_makes_a_repeated_post_return_the_same_id(api, grids) -> None:
@@ -381,7 +385,7 @@ def test_phones_are_never_exposed(api, grids) -> None:
                        description="楼道灯坏了，请联系 13987654321")
     found = _one(api, request_id)
     assert "13812345678" not in str(found) and "13987654321" not in str(found)
-    assert "139****4321" in found["description"]
+    assert "139****4321" not in str(found) and found["description"] is None
 
 
 @pytest.mark.parametrize(("written", "masked"), [
@@ -389,15 +393,44 @@ def test_phones_are_never_exposed(api, grids) -> None:
     ("+86 138 1234 5678", "+86 138****5678"), ("１３８１２３４５６７８", "138****5678"),
     ("024-2345-6789", "024****6789"),
 ])
-def test_phone_variants_are_masked_in_every_format(api, grids, written: str, masked: str) -> None:
+def test_phone_variants_appear_in_no_format(api, grids, written: str, masked: str) -> None:
+    """A phone in the text or the address is not shown in any form, not even masked."""
     request_id = _file(api, grids[0], description=f"请回电 {written}",
                        address_string=f"大西路 5 号 {written}")
     national = "".join(c for c in written.translate(FULL_WIDTH) if c.isdigit())[-11:]
     for fmt in ("json", "xml"):
         body = api.get(f"{BASE}/requests/{request_id}.{fmt}").data.decode()
-        assert written not in body and national not in body and masked in body
+        assert written not in body and national not in body and masked not in body
+        assert "请回电" not in body
     found = _one(api, request_id)
-    assert found["description"] == f"请回电 {masked}" and found["address"] == "大西路"
+    assert found["description"] is None and found["address"] == "大西路"
+
+
+def test_public_view_shows_none_of_the_residents_text(api, grids) -> None:
+    """Names, phones, house numbers and family details in a resident's words stay with staff:
+    neither the list nor the single view shows any of them, in JSON or XML."""
+    private = ("王秀英", "13987654321", "7号楼", "302室", "独居老人")
+    request_id = _file(api, grids[1], code="heating",
+                       description="王秀英，和平北大街7号楼3单元302室，独居老人，暖气不热，"
+                                   "电话 13987654321")
+    views = [f"{BASE}/requests/{request_id}.{fmt}" for fmt in ("json", "xml")]
+    views += [f"{BASE}/requests.{fmt}?service_request_id={request_id}" for fmt in ("json", "xml")]
+    views += [f"{BASE}/requests.{fmt}?service_code=heating" for fmt in ("json", "xml")]
+    for path in views:
+        response = api.get(path)
+        assert response.status_code == 200, path
+        body = response.data.decode()
+        assert request_id in body, path
+        for word in (*private, "7654321", "****"):
+            assert word not in body, (path, word)
+    for path in views[:4]:
+        if ".json" in path:
+            (found,) = api.get(path).get_json()
+            assert found["description"] is None and found["media_url"] is None
+        else:
+            (item,) = _xml(api.get(path)).findall("request")
+            assert item.find("description") is not None and item.findtext("description") == ""
+            assert item.find("media_url") is not None and item.findtext("media_url") == ""
 
 
 def test_public_view_has_no_reporter_and_a_snapped_point(api, grids, staff) -> None:
@@ -499,13 +532,18 @@ def test_default_window_includes_a_new_request(api, grids) -> None:
     assert len(_ids(api)) <= 1000
 
 
-def test_media_url_is_kept_with_the_description(api, grids) -> None:
+def test_a_posted_media_url_is_kept_for_staff_only(api, grids, staff) -> None:
     request_id = _file(api, grids[0], media_url="https://example.org/p/1.jpg")
-    assert "https://example.org/p/1.jpg" in _one(api, request_id)["description"]
+    case = api.get(f"/api/cases/{request_id}", headers=staff).get_json()
+    assert "https://example.org/p/1.jpg" in case["description"]
+    found = _one(api, request_id)
+    assert found["media_url"] is None and found["description"] is None
+    assert "example.org" not in str(found)
 
 
-def test_media_url_is_the_first_report_photo_under_the_public_base_url(
+def test_media_url_is_null_even_with_a_photo_and_a_public_base_url(
         api, grids, monkeypatch) -> None:
+    """Photos are for signed-in staff whose scope holds the case: the public gets no link."""
     request_id = _file(api, grids[0])
     # Photos are uploaded through the case API, not Open311; add a row as that would.
     factory = api.application.extensions["gridmap.sessions"]
@@ -515,16 +553,16 @@ def test_media_url_is_the_first_report_photo_under_the_public_base_url(
                                     width, height)
             VALUES (:id, 'report', 'cases/' || :id || '/a b.jpg', 't.jpg', 'image/jpeg', 1, 1, 1)
         """), {"id": int(request_id)})
-    assert _one(api, request_id)["media_url"] is None  # no public base URL configured
     _configure(api, monkeypatch, public_base_url="https://gridmap.example.cn/city")
-    url = _one(api, request_id)["media_url"]
-    assert url == f"https://gridmap.example.cn/city/media/cases/{request_id}/a%20b.jpg"
+    assert _one(api, request_id)["media_url"] is None
     for path in (f"{BASE}/requests/{request_id}.json", f"{BASE}/requests/{request_id}.xml",
-                 f"{BASE}/requests.json?service_request_id={request_id}"):
+                 f"{BASE}/requests.json?service_request_id={request_id}",
+                 f"{BASE}/requests.xml?service_request_id={request_id}"):
         response = api.get(path, headers={"Host": "evil.example"})
         assert response.status_code == 200
-        assert b"evil.example" not in response.data
-        assert b"https://gridmap.example.cn/city/media/" in response.data
+        assert request_id in response.data.decode()
+        for word in (b"evil.example", b"gridmap.example.cn", b"/media/", b"a b.jpg", b"t.jpg"):
+            assert word not in response.data, (path, word)
 
 
 # --- errors --------------------------------------------------------------------------------------
