@@ -7,7 +7,6 @@ it), so what a command writes never outlives the test, and the test sees it at o
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
