@@ -15,13 +15,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def gunicorn(port: int, env: dict[str, str], *, workers: int = 2) -> Iterator[str]:
-    """Serve the app on 127.0.0.1:port with ``workers`` sync workers; yields the base URL."""
+def gunicorn(port: int, env: dict[str, str], *, workers: int = 2,
+             threads: int = 1) -> Iterator[str]:
+    """Serve the app on 127.0.0.1:port with ``workers`` workers of ``threads`` threads (1: sync
+    workers); yields the base URL."""
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", port)) == 0:
             raise SystemExit(f"port {port} is taken by another server: stop it first")
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(workers),
+         "--threads", str(threads),
          "--access-logfile", os.environ.get("GRIDMAP_BENCH_ACCESS_LOG", "/dev/null"),
          "gridmap.app:create_app()"], env=env, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
