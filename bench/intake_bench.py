@@ -83,7 +83,7 @@ def bench_token(url: str, district: str, run: str) -> str:
 
 def client(base: str, bodies_: list[str], run: str, index: int, until: float,
            partner: threading.Barrier | None, log: list[tuple[str, int, int | None, float]],
-           token: str) -> None:
+           api_token: str) -> None:
     """One client: POST until ``until``; log (token, status, case id, seconds) per answer."""
     host, port = base.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
@@ -104,7 +104,7 @@ def client(base: str, bodies_: list[str], run: str, index: int, until: float,
         t0 = time.perf_counter()
         conn.request("POST", "/api/cases", body,
                      {"Content-Type": "application/x-www-form-urlencoded",
-                      "Authorization": f"Bearer {token}"})
+                      "Authorization": f"Bearer {api_token}"})
         response = conn.getresponse()
         data = json.loads(response.read() or b"{}")
         log.append((token, response.status, data.get("case_id"), time.perf_counter() - t0))
@@ -123,7 +123,11 @@ def main() -> None:
     district = busiest_district(url)
     bodies_ = bodies(url, district)
     token = bench_token(url, district, run)
-    env = {**os.environ, "GRIDMAP_DATABASE_URL": url, "GRIDMAP_MEDIA_DIR": str(tmp / "media")}
+    # 50 clients from one address: the per-address intake budget would answer nearly all with
+    # 429; this measures intake itself (the limiter has tests of its own).
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": url, "GRIDMAP_MEDIA_DIR": str(tmp / "media"),
+           "GRIDMAP_RATELIMIT_INTAKE": "1000000/minute",
+           "GRIDMAP_RATELIMIT_KEY_PREFIX": f"bench-{run}"}
     log: list[tuple[str, int, int | None, float]] = []
     barriers = [threading.Barrier(2) for _ in range(args.clients // 2)]
     with gunicorn(5092, env, workers=args.workers) as base:
