@@ -23,6 +23,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from gridmap.access import PUBLIC, Principal
 from gridmap.accounts.services import principals
+from gridmap.accounts.services.rights import ASSIGNERS
 from gridmap.accounts.services.audit import CITY_TZ
 from gridmap.accounts.services.principals import SignedIn
 from gridmap.accounts.throttle import SignInThrottle
@@ -160,7 +161,8 @@ def install(app: Flask) -> None:
     CSRFProtect(app)
     app.before_request(_authenticate)
     app.extensions[LOADER] = _principal
-    app.context_processor(lambda: {"me": current_principal()})
+    app.context_processor(lambda: {"me": current_principal(),
+                                   "may_administer": current_principal().has(*ASSIGNERS)})
     app.add_template_filter(_localtime, "localtime")
 
 

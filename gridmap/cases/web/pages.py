@@ -8,19 +8,23 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from gridmap.access import STATISTICS_ROLES
 from gridmap.cases.labels import state_labels
 from gridmap.cases.services.cases import INTAKE_ROLES
 from gridmap.cases.services.queries import READERS
 from gridmap.cases.web.page import render_case_page
-from gridmap.web.auth import require
+from gridmap.web.auth import current_principal, require
 
 bp = Blueprint("case_pages", __name__)
 
 
 @bp.app_context_processor
 def _labels() -> dict[str, object]:
-    # Every page that includes the case strings (coverage pages do too) gets the one table.
-    return {"state_labels": state_labels}
+    # Every page that includes the case strings (coverage pages do too) gets the one table, and
+    # the header shows the case links to those whose role may use them (the rules of the views).
+    me = current_principal()
+    return {"state_labels": state_labels, "may_report": me.has(*INTAKE_ROLES),
+            "may_read_cases": me.has(*READERS), "may_see_statistics": me.has(*STATISTICS_ROLES)}
 
 
 @bp.get("/cases/new")
