@@ -23,9 +23,9 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from gridmap.access import PUBLIC, Principal
 from gridmap.accounts.services import principals
-from gridmap.accounts.services.rights import ASSIGNERS
 from gridmap.accounts.services.audit import CITY_TZ
 from gridmap.accounts.services.principals import SignedIn
+from gridmap.accounts.services.rights import ASSIGNERS
 from gridmap.accounts.throttle import SignInThrottle
 from gridmap.config import Settings
 from gridmap.errors import Forbidden, Unauthorized
