@@ -8,9 +8,22 @@ from flask import Flask, Response, current_app, jsonify, redirect, render_templa
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+import psycopg
+from sqlalchemy.exc import DBAPIError
+
 from gridmap.errors import GridmapError, RateLimited, Unauthorized
 
 log = logging.getLogger(__name__)
+RETRY_AFTER_S = 5
+UNAVAILABLE = "数据库暂时无法连接，请稍后重试 (the database is unavailable: please retry shortly)"
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached (down, restarting, connection lost),
+    as opposed to a statement that failed on a live connection."""
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(exc.orig, psycopg.OperationalError)
+    return isinstance(exc, psycopg.OperationalError)
 
 
 def _wants_json() -> bool:
@@ -50,6 +63,12 @@ def register_error_handlers(app: Flask) -> None:
         return _respond(RateLimited.status, RateLimited.code, RateLimited.MESSAGE)
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> tuple[Response | str, int]:
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
+        if database_unavailable(exc):
+            # A restart or an outage: say so and when to come back, never a stack or a 500.
+            # SQLAlchemy has dropped the pool's connections; the next request opens new ones.
+            log.warning("database unavailable: %s", type(exc).__name__)
+            body, status = _respond(503, "database_unavailable", UNAVAILABLE)
+            return body, status, {"Retry-After": str(RETRY_AFTER_S)}
         log.exception("unhandled error")
         return _respond(500, "internal_error", "服务器内部错误，请稍后再试 (internal error)")

@@ -23,6 +23,7 @@ from gridmap.cases.labels import state_labels
 from gridmap.cases.open311 import services as open311
 from gridmap.errors import GridmapError, NotFound, RateLimited
 from gridmap.web.db import session_factory, settings
+from gridmap.web.errors import RETRY_AFTER_S, UNAVAILABLE, database_unavailable
 from gridmap.web.i18n import LANGUAGES, current_lang
 from gridmap.web.ratelimit import limited
 
@@ -140,5 +141,10 @@ def _rate_limited(exc: HTTPException) -> Response:
 
 @bp.errorhandler(Exception)
 def _unexpected(exc: Exception) -> Response:
+    if database_unavailable(exc):  # a restart or an outage: the spec's error list, as a 503
+        log.warning("open311: database unavailable: %s", type(exc).__name__)
+        response = _error(503, UNAVAILABLE)
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
     log.exception("open311: unhandled error")
     return _error(500, "服务器内部错误，请稍后再试 (internal error)")

@@ -1,0 +1,74 @@
+"""When the database is down or has just restarted: a clear 503 with Retry-After, never a 500
+with a stack, and the app recovers by itself on the next request (issue 11, faults)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine, text
+
+from gridmap.app import create_app
+from gridmap.config import Settings
+
+UNREACHABLE = "postgresql://gridmap_app:x@127.0.0.1:1/gridmap"  # nothing listens on port 1
+
+
+@pytest.fixture
+def down_app(settings: Settings) -> Any:
+    """The app configured for a database that refuses connections."""
+    app = create_app(dataclasses.replace(settings, database_url=UNREACHABLE,
+                                         owner_database_url=""))
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["gridmap.read_pool"].close()
+    app.extensions["gridmap.engine"].dispose()
+
+
+@pytest.mark.parametrize("path", ["/api/meta", "/api/locate?lon=123.45&lat=41.79",
+                                  "/api/search?q=沈河"])
+def test_a_database_outage_is_a_503_with_retry_after(down_app: Flask, path: str) -> None:
+    response = down_app.test_client().get(path)
+    assert response.status_code == 503, response.data[:300]
+    assert response.headers["Retry-After"] == "5"
+    error = response.get_json()["error"]
+    assert error["code"] == "database_unavailable" and "稍后重试" in error["message"]
+    assert "psycopg" not in response.get_data(as_text=True)  # no driver text, no stack
+
+
+def test_open311_answers_its_own_error_list_with_503(down_app: Flask) -> None:
+    response = down_app.test_client().get("/open311/v2/services.json")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    (error,) = response.get_json()
+    assert error["code"] == 503 and "稍后重试" in error["description"]
+
+
+def test_pages_say_it_in_words(down_app: Flask) -> None:
+    response = down_app.test_client().get("/api/meta", headers={"Accept": "text/html"})
+    assert response.status_code == 503 and "application/json" in response.content_type
+    page = down_app.test_client().get("/cases/dashboard", headers={"Accept": "text/html"})
+    assert page.status_code in (302, 503)  # sign-in needs no database; a page that does: 503
+
+
+def _drop_app_connections(engine: Engine) -> int:
+    """Terminate every connection the app holds, as a database restart does."""
+    with engine.connect() as conn:
+        killed = conn.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name IN ('gridmap', 'gridmap-read') "
+            "AND usename = current_user AND pid <> pg_backend_pid()")).scalar_one()
+    return int(killed)
+
+
+@pytest.mark.parametrize("path", ["/api/meta", "/api/locate?lon=123.45&lat=41.79"])
+def test_after_a_restart_the_app_recovers_without_its_own(app: Flask, engine: Engine,
+                                                          path: str) -> None:
+    client = app.test_client()
+    assert client.get(path).status_code in (200, 404)  # open the app's connections
+    assert _drop_app_connections(engine) >= 1
+    answers = [client.get(path).status_code for _ in range(3)]
+    assert 500 not in answers, answers
+    assert answers[-1] in (200, 404), answers  # 404: the point is outside the test district
+    assert set(answers) <= {200, 404, 503}
