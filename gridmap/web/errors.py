@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
-
-import psycopg
 from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException
 
 from gridmap.errors import GridmapError, RateLimited, Unauthorized
 
