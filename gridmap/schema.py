@@ -8,6 +8,8 @@ from importlib.resources import files
 import psycopg
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from psycopg import sql
 from sqlalchemy import Connection, create_engine
 from sqlalchemy.engine import make_url
@@ -38,6 +40,18 @@ def alembic_config(settings: Settings) -> Config:
     cfg.set_main_option("script_location", str(files("gridmap").joinpath("migrations")))
     cfg.set_main_option("sqlalchemy.url", settings.sqlalchemy_url.replace("%", "%%"))
     return cfg
+
+
+def head_revision(settings: Settings) -> str | None:
+    """The newest migration this code ships (what ``gridmap db upgrade`` goes to)."""
+    head: str | None = ScriptDirectory.from_config(alembic_config(settings)).get_current_head()
+    return head
+
+
+def database_revision(connection: Connection) -> str | None:
+    """The migration the connected database is at (None before the first upgrade)."""
+    revision: str | None = MigrationContext.configure(connection).get_current_revision()
+    return revision
 
 
 def app_role(settings: Settings) -> str | None:

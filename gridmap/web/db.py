@@ -8,8 +8,10 @@ from contextlib import contextmanager
 import psycopg
 from flask import current_app
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridmap import schema
 from gridmap.config import Settings
 from gridmap.db import ReadPool
 
@@ -44,3 +46,22 @@ def hot_connection() -> Iterator[psycopg.Connection]:
     pool: ReadPool = current_app.extensions["gridmap.read_pool"]
     with pool.connection() as conn:
         yield conn
+
+
+def readiness() -> tuple[bool, dict[str, str]]:
+    """Whether the app can serve: the database answers and is at this code's migration head;
+    with a word per check for the health endpoint."""
+    head = schema.head_revision(settings())
+    for attempt in (1, 2):
+        try:
+            with read_connection() as conn:
+                current = schema.database_revision(conn)
+            break
+        except DBAPIError as exc:
+            # A connection the pool held from before a restart fails once, and the pool is
+            # invalidated: a second checkout reaches the database if it is back.
+            if attempt == 2 or not exc.connection_invalidated:
+                return False, {"database": "unreachable", "migrations": "unknown"}
+    migrated = current == head
+    return migrated, {"database": "ok",
+                      "migrations": "ok" if migrated else f"at {current or 'none'}, need {head}"}

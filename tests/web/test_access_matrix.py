@@ -187,6 +187,8 @@ SPECS: dict[str, Spec] = {
     # The public's map, territory and reference data.
     "GET pages.map_page": Spec("GET", anyone(200)),
     "GET api.health": Spec("GET", anyone(200)),
+    "GET api.health_live": Spec("GET", anyone(200)),
+    "GET api.health_ready": Spec("GET", anyone(200)),
     "GET api.meta": Spec("GET", anyone(200)),
     "GET api.layer": Spec("GET", anyone(200)),
     "GET api.locate": Spec("GET", anyone(200), query=lambda w, t: {"lon": w.grids[t]["lon"],

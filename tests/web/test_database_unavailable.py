@@ -72,3 +72,21 @@ def test_after_a_restart_the_app_recovers_without_its_own(app: Flask, engine: En
     assert 500 not in answers, answers
     assert answers[-1] in (200, 404), answers  # 404: the point is outside the test district
     assert set(answers) <= {200, 404, 503}
+
+
+def test_readiness_needs_the_database_and_the_migrations(app: Flask, down_app: Flask,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    ready = app.test_client().get("/api/health/ready")
+    assert ready.status_code == 200
+    assert ready.get_json() == {"status": "ready",
+                                "checks": {"database": "ok", "migrations": "ok"}}
+    down = down_app.test_client()
+    assert down.get("/api/health/live").status_code == 200  # the process itself is fine
+    answer = down.get("/api/health/ready")
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+    assert answer.get_json()["checks"]["database"] == "unreachable"
+    # Code newer than the database (an upgrade not yet run): not ready, and it says why.
+    monkeypatch.setattr("gridmap.schema.head_revision", lambda settings: "9999")
+    behind = app.test_client().get("/api/health/ready")
+    assert behind.status_code == 503
+    assert behind.get_json()["checks"]["migrations"].endswith("need 9999")

@@ -9,7 +9,7 @@ from gridmap.territory.services import layers
 from gridmap.territory.services import lookup as territory
 from gridmap.web import params
 from gridmap.web.auth import current_principal
-from gridmap.web.db import hot_connection, read_connection, session_factory, settings
+from gridmap.web.db import hot_connection, read_connection, readiness, session_factory, settings
 from gridmap.web.i18n import current_lang
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -20,9 +20,19 @@ def _lang() -> str:
 
 
 @bp.get("/health")
+@bp.get("/health/live", endpoint="health_live")
 def health() -> Response:
-    """Liveness: the process answers (no database round trip)."""
+    """Liveness: the process answers (no database round trip); restart it if this fails."""
     return jsonify({"status": "ok"})
+
+
+@bp.get("/health/ready")
+def health_ready() -> tuple[Response, int, dict[str, str]]:
+    """Readiness: the database answers and is migrated to this code's head; send no traffic
+    here (503) until both hold, e.g. during a restart or before ``gridmap db upgrade``."""
+    ready, checks = readiness()
+    body = jsonify({"status": "ready" if ready else "not_ready", "checks": checks})
+    return body, 200 if ready else 503, {} if ready else {"Retry-After": "5"}
 
 
 @bp.get("/meta")
