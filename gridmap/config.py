@@ -91,6 +91,9 @@ class Settings:
     media_dir: Path = PROJECT_ROOT / ".gridmap" / "media"
     default_locale: str = "zh"
     pool_size: int = 5
+    pool_timeout_s: int = 10
+    """How long a request waits for a free database connection in a burst before it is told
+    to retry (503); the pool holds ``pool_size`` connections plus as many again on demand."""
     layer_feature_limit: int = 5000
     public_base_url: str = ""
     """The app's address as the public reaches it (``https://gridmap.example.cn``): its origin is
@@ -143,6 +146,7 @@ class Settings:
             if env.get(key):
                 kwargs[name] = Path(env[key])
         for name, key in (("pool_size", "GRIDMAP_POOL_SIZE"),
+                          ("pool_timeout_s", "GRIDMAP_POOL_TIMEOUT_S"),
                           ("layer_feature_limit", "GRIDMAP_LAYER_FEATURE_LIMIT"),
                           ("trusted_proxies", "GRIDMAP_TRUSTED_PROXIES"),
                           ("session_hours", "GRIDMAP_SESSION_HOURS"),

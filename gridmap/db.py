@@ -27,6 +27,7 @@ def make_engine(settings: Settings) -> Engine:
         settings.sqlalchemy_url,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
+        pool_timeout=settings.pool_timeout_s,
         pool_recycle=3600,
         connect_args={"application_name": "gridmap"},
     )

@@ -8,6 +8,7 @@ import psycopg
 from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from gridmap.errors import GridmapError, RateLimited, Unauthorized
@@ -15,6 +16,7 @@ from gridmap.errors import GridmapError, RateLimited, Unauthorized
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = 5
 UNAVAILABLE = "数据库暂时无法连接，请稍后重试 (the database is unavailable: please retry shortly)"
+BUSY = "服务器繁忙，请稍后重试 (the server is busy: please retry shortly)"
 
 
 def database_unavailable(exc: BaseException) -> bool:
@@ -63,6 +65,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:
+        if isinstance(exc, PoolTimeout):
+            # A burst took every connection for longer than the pool waits: come back soon.
+            log.warning("database connection pool exhausted")
+            body, status = _respond(503, "busy", BUSY)
+            return body, status, {"Retry-After": str(RETRY_AFTER_S)}
         if database_unavailable(exc):
             # A restart or an outage: say so and when to come back, never a stack or a 500.
             # SQLAlchemy has dropped the pool's connections; the next request opens new ones.

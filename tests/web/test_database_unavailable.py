@@ -90,3 +90,20 @@ def test_readiness_needs_the_database_and_the_migrations(app: Flask, down_app: F
     behind = app.test_client().get("/api/health/ready")
     assert behind.status_code == 503
     assert behind.get_json()["checks"]["migrations"].endswith("need 9999")
+
+
+def test_an_exhausted_pool_waits_its_bound_then_answers_503(settings: Settings) -> None:
+    """Every connection held elsewhere (a burst): the request waits pool_timeout_s, then 503."""
+    app = create_app(dataclasses.replace(settings, pool_size=1, pool_timeout_s=1))
+    engine: Engine = app.extensions["gridmap.engine"]
+    held = [engine.connect(), engine.connect()]  # pool_size + the same again in overflow
+    try:
+        response = app.test_client().get("/api/meta")
+        assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+        assert response.get_json()["error"]["code"] == "busy"
+    finally:
+        for conn in held:
+            conn.close()
+    assert app.test_client().get("/api/meta").status_code == 200  # and recovers at once
+    app.extensions["gridmap.read_pool"].close()
+    engine.dispose()
