@@ -529,3 +529,31 @@ def coverage_audit(level: str, prefix: str, min_share: float, csv_file: Path | N
         raise click.ClickException(exc.message) from None
     for (circle, facility_type, status), n in sorted(counts.items()):
         click.echo(f"{circle:6s} {facility_type:24s} {status:13s} {n}")
+
+
+@main.command("doctor")
+@click.option("--clean", is_flag=True,
+              help="Remove orphan photo files and delete photo rows whose files are gone.")
+def doctor(clean: bool) -> None:
+    """Check that cases and their photo files agree (after a crash, a full disk, a restore).
+
+    Exits with status 1 while problems remain, so a scheduler can alert on it.
+    """
+    from gridmap.cases.services import doctor as checks
+
+    settings = _settings()
+    with _sessions(settings) as factory, _user_errors():
+        report = checks.check(factory, settings.media_dir)
+        for label, items in (("photo rows with a missing file", report.missing),
+                             ("orphan files (no row names them)", report.orphans),
+                             ("cases without any event", report.cases_without_events)):
+            click.echo(f"{label}: {len(items)}")
+            for item in items[:20]:
+                click.echo(f"  {item}")
+        if clean and not report.healthy:
+            files, rows = checks.clean(factory, settings.media_dir, report)
+            click.echo(f"cleaned: {files} orphan files removed, {rows} photo rows deleted")
+            report = checks.check(factory, settings.media_dir)
+    if not report.healthy:
+        raise SystemExit(1)
+    click.echo("cases and photo files agree")

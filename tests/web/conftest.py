@@ -3,8 +3,10 @@ grids with a point inside each to file cases at."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,6 +36,14 @@ def tx(app: Flask, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 def api(client: FlaskClient, tx: Connection) -> FlaskClient:
     """The test client, its writes rolled back after the test (see :func:`tx`)."""
     return client
+
+
+@pytest.fixture
+def media(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The app's media folder, moved to a temporary directory for this test."""
+    settings = dataclasses.replace(app.extensions["gridmap.settings"], media_dir=tmp_path)
+    monkeypatch.setitem(app.extensions, "gridmap.settings", settings)
+    return tmp_path
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ district centre of a district with no cases (an empty scope).
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import re
 import uuid
@@ -319,14 +318,6 @@ def _file(api: FlaskClient, headers: dict[str, str], grid: dict[str, Any], tag: 
         "photos": [(io.BytesIO(_png()), "p.png")]})
     assert response.status_code == 201, response.data[:400]
     return int(response.get_json()["case_id"])
-
-
-@pytest.fixture
-def media(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The app's media folder, moved to a temporary directory for this test."""
-    settings = dataclasses.replace(app.extensions["gridmap.settings"], media_dir=tmp_path)
-    monkeypatch.setitem(app.extensions, "gridmap.settings", settings)
-    return tmp_path
 
 
 @pytest.fixture

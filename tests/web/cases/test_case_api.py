@@ -10,11 +10,9 @@ test. Other cases may exist in the shared database, so assertions are about this
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,14 +20,6 @@ from PIL import Image
 from sqlalchemy import text
 
 from gridmap.cases.services.board import CSV_COLUMNS
-
-
-@pytest.fixture
-def media(app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # type: ignore[no-untyped-def]
-    """The app's media folder, moved to a temporary directory for this test."""
-    settings = dataclasses.replace(app.extensions["gridmap.settings"], media_dir=tmp_path)
-    monkeypatch.setitem(app.extensions, "gridmap.settings", settings)
-    return tmp_path
 
 
 def _form(grid: dict[str, Any], **extra: Any) -> dict[str, Any]:

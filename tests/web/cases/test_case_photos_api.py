@@ -8,11 +8,9 @@ a temporary directory; samples are built in code.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import struct
 import zlib
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,14 +18,6 @@ from PIL import ExifTags, Image
 from sqlalchemy import text
 
 from gridmap.cases.services import cases
-
-
-@pytest.fixture
-def media(app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # type: ignore[no-untyped-def]
-    """The app's media folder, moved to a temporary directory for this test."""
-    settings = dataclasses.replace(app.extensions["gridmap.settings"], media_dir=tmp_path)
-    monkeypatch.setitem(app.extensions, "gridmap.settings", settings)
-    return tmp_path
 
 
 @pytest.fixture

@@ -12,12 +12,10 @@ test's rolled-back transaction, so audit rows can be counted exactly.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,14 +24,6 @@ from sqlalchemy import Connection, text
 
 Headers = dict[str, str]
 PHONE = "13812345678"
-
-
-@pytest.fixture
-def media(app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # type: ignore[no-untyped-def]
-    """The app's media folder, moved to a temporary directory for this test."""
-    settings = dataclasses.replace(app.extensions["gridmap.settings"], media_dir=tmp_path)
-    monkeypatch.setitem(app.extensions, "gridmap.settings", settings)
-    return tmp_path
 
 
 def _file(api: Any, who: Headers, grid: dict[str, Any], **extra: Any) -> int:
