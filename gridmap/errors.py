@@ -75,6 +75,13 @@ class RateLimited(GridmapError):
     MESSAGE = "请求过于频繁，请稍后再试 (too many requests: please wait and try again)"
 
 
+class StorageFull(GridmapError):
+    """The disk that keeps uploaded files is full; nothing was saved (HTTP 507)."""
+
+    status = 507
+    code = "storage_full"
+
+
 class DataRejected(GridmapError):
     """Imported data breaks a rule; names the offending row/feature (HTTP 422)."""
 

@@ -13,6 +13,7 @@ failed intake leaves neither rows nor files behind.
 
 from __future__ import annotations
 
+import errno
 import io
 import re
 import uuid
@@ -28,7 +29,7 @@ from gridmap.access import Principal
 from gridmap.accounts.services import audit
 from gridmap.cases.repositories import cases as repo
 from gridmap.db import unit_of_work
-from gridmap.errors import InvalidInput, NotFound, PayloadTooLarge
+from gridmap.errors import InvalidInput, NotFound, PayloadTooLarge, StorageFull
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 25_000_000
@@ -176,6 +177,10 @@ def _encode(image: Image.Image, pillow_format: str) -> bytes:
     return out.getvalue()
 
 
+DISK_FULL = ("照片存储空间已满，本次提交未保存，请联系系统管理员 "
+             "(the photo storage is full: nothing was saved; tell the administrator)")
+
+
 @dataclass
 class PhotoStore:
     """Writes photos under ``media_dir``; remembers what it wrote so it can be undone."""
@@ -203,8 +208,13 @@ class PhotoStore:
         return ids
 
     def _write(self, path: Path, data: bytes) -> None:
-        path.write_bytes(data)
-        self.written.append(path)
+        self.written.append(path)  # first: a half-written file is removed with the rest
+        try:
+            path.write_bytes(data)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageFull(DISK_FULL) from exc
+            raise
 
     def discard(self) -> None:
         """Remove every file written so far (the transaction that referenced them failed)."""
