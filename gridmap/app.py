@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["gridmap.settings"] = settings
     _register_db(app, settings)
     _register_i18n(app)
+    _register_metrics(app)  # before the features: they add their collectors
     _register_blueprints(app)
     _register_rate_limits(app, settings)  # after the blueprints: it limits their marked views
     _register_proxies(app, settings)
@@ -35,6 +36,12 @@ def _register_db(app: Flask, settings: Settings) -> None:
     app.extensions["gridmap.read_engine"] = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.extensions["gridmap.sessions"] = make_session_factory(engine)
     app.extensions["gridmap.read_pool"] = ReadPool(settings)
+
+
+def _register_metrics(app: Flask) -> None:
+    from gridmap.web.metrics import register_metrics
+
+    register_metrics(app)
 
 
 def _register_i18n(app: Flask) -> None:

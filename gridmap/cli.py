@@ -433,6 +433,21 @@ def locate(lon: float, lat: float, crs: str) -> None:
     click.echo(json.dumps(found, ensure_ascii=False, indent=2, default=str))
 
 
+def _metrics_folder() -> None:
+    """An empty folder where the workers' metrics meet (prometheus-client multiprocess mode):
+    ``PROMETHEUS_MULTIPROC_DIR`` if set (emptied: old samples would count again), else a new one."""
+    import tempfile
+
+    from gridmap.web.metrics import MULTIPROC_ENV
+
+    folder = os.environ.get(MULTIPROC_ENV)
+    if folder:
+        for old in Path(folder).glob("*.db"):
+            old.unlink()
+    else:
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="gridmap-metrics-")
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -447,8 +462,10 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         click.echo("warning: GRIDMAP_RATELIMIT_STORAGE_URL is memory://, so each of the "
                    f"{workers} workers counts alone and clients get {workers}x the rate limits; "
                    "set it to a Redis that all workers share (see README, 'Settings')", err=True)
+    _metrics_folder()
     argv = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-            "--threads", str(threads), "--access-logfile", "-", "gridmap.app:create_app()"]
+            "--threads", str(threads), "--access-logfile", "-",
+            "--config", "python:gridmap.gunicorn_hooks", "gridmap.app:create_app()"]
     click.echo(f"gridmap serving on http://{host}:{port}", err=True)
     gunicorn = Path(sys.executable).with_name("gunicorn")
     os.execv(str(gunicorn), argv)

@@ -188,6 +188,7 @@ SPECS: dict[str, Spec] = {
     "GET api.health": Spec("GET", anyone(200)),
     "GET api.health_live": Spec("GET", anyone(200)),
     "GET api.health_ready": Spec("GET", anyone(200)),
+    "GET metrics.metrics_page": Spec("GET", roles({ADMIN}, 200, page=True)),
     "GET api.meta": Spec("GET", anyone(200)),
     "GET api.layer": Spec("GET", anyone(200)),
     "GET api.locate": Spec("GET", anyone(200), query=lambda w, t: {"lon": w.grids[t]["lon"],

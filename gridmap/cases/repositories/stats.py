@@ -241,3 +241,16 @@ def pickers(session: Session, *, area: str | None,
     return {"districts": [{"code": r.code, "name": r.name} for r in districts],
             "departments": [{"code": r.code, "name": r.name} for r in departments]}
 
+
+
+def cases_by_state(session: Session) -> dict[str, int]:
+    """How many cases are in each state, city-wide (for the operations metrics)."""
+    rows = session.execute(select(Case.state, func.count()).group_by(Case.state)).all()
+    return {str(state): int(n) for state, n in rows}
+
+
+def overdue_count(session: Session, *, now: datetime, states: Sequence[str]) -> int:
+    """Unresolved cases past their resolution deadline (the partial index answers it)."""
+    stmt = select(func.count()).select_from(Case).where(Case.state.in_(states),
+                                                        Case.resolve_by < now)
+    return int(session.execute(stmt).scalar_one())

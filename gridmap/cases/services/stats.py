@@ -58,6 +58,7 @@ from sqlalchemy.orm import Session
 
 from gridmap import codes
 from gridmap.access import Principal
+from gridmap.cases import workflow
 from gridmap.cases.deadlines import LOCAL_UTC_OFFSET
 from gridmap.cases.repositories import stats as repo
 from gridmap.cases.repositories.stats import COUNT_COLUMNS, DEPARTMENT, LEVELS, StatsQuery
@@ -224,3 +225,12 @@ def _top_categories(session: Session, rows: Mapping[str | None, Mapping[str, Any
     names = repo.category_names(session, [str(r["key"]) for r in top], lang=lang)
     return [{"code": r["key"], "name": names.get(str(r["key"]), r["key"]), "cases": int(r["cases"])}
             for r in top]
+
+
+def operational_counts(session: Session) -> tuple[dict[str, int], int]:
+    """Cases by state and overdue cases, city-wide: figures for operations, not for people
+    (they name no area and no resident; the metrics endpoint is for administrators)."""
+    by_state = {s.value: 0 for s in workflow.State} | repo.cases_by_state(session)
+    overdue = repo.overdue_count(session, now=datetime.now(UTC),
+                                 states=workflow.state_values(workflow.UNRESOLVED_STATES))
+    return by_state, overdue

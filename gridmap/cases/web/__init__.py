@@ -13,3 +13,7 @@ def register(app: Flask) -> None:
 
     for module in (api, open311, pages, dashboard, case_map):
         app.register_blueprint(module.bp)
+    from gridmap.cases.web.metrics import CaseCollector
+    from gridmap.web.metrics import register_collector
+
+    register_collector(app, CaseCollector())

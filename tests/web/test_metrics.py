@@ -1,0 +1,48 @@
+"""``/metrics``: Prometheus text for administrators — request latency per endpoint, cases by
+state and overdue cases from the database."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+
+def _value(body: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    pattern = rf"^{re.escape(name)}{{{re.escape(wanted)}}} (\S+)$" if labels \
+        else rf"^{re.escape(name)} (\S+)$"
+    found = re.search(pattern, body, re.M)
+    assert found, f"{name}{{{wanted}}} not in the metrics"
+    return float(found.group(1))
+
+
+def test_metrics_are_for_administrators(api: Any, login: Any) -> None:
+    assert api.get("/metrics").status_code == 302  # to the sign-in page
+    assert api.get("/metrics", headers=login("planner")).status_code == 403
+    answer = api.get("/metrics", headers=login("admin"))
+    assert answer.status_code == 200 and answer.mimetype == "text/plain"
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_requests_are_timed_per_endpoint(api: Any, login: Any) -> None:
+    admin = login("admin")
+    for _ in range(3):
+        assert api.get("/api/health").status_code == 200
+    body = api.get("/metrics", headers=admin).get_data(as_text=True)
+    count = _value(body, "gridmap_http_request_duration_seconds_count",
+                   endpoint="api.health", method="GET", status="200")
+    assert count >= 3
+    assert "/api/health" not in body  # labels are endpoint names, never paths
+
+
+def test_case_counts_come_from_the_database(api: Any, login: Any, tx: Connection) -> None:
+    admin = login("admin")
+    expected = dict(tx.execute(text('SELECT state, count(*) FROM "case" GROUP BY state')).all())
+    overdue = tx.execute(text("""SELECT count(*) FROM "case" WHERE resolve_by < now()
+        AND state NOT IN ('resolved', 'verified', 'rated', 'closed', 'cancelled')""")).scalar_one()
+    body = api.get("/metrics", headers=admin).get_data(as_text=True)
+    for state in ("reported", "dispatched", "closed"):
+        assert _value(body, "gridmap_cases", state=state) == expected.get(state, 0)
+    assert _value(body, "gridmap_cases_overdue") == overdue
