@@ -1,6 +1,7 @@
 """Case intake over HTTP with 50 concurrent clients: throughput, latency, nothing lost or doubled.
 
 Usage (after `make setup`):  .venv/bin/python bench/intake_bench.py [--seconds 20] [--workers 4]
+                             [--restart-at 10]   (restart PostgreSQL in the middle)
 gunicorn (sync workers) on the city-scale benchmark database (see locate_bench.py); 50 client
 threads on loopback, each with a keep-alive connection, POST cases at points well inside grids
 for a fixed time and record every answer. Double submits are part of the load: every 10th
@@ -19,6 +20,7 @@ import argparse
 import http.client
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -81,6 +83,17 @@ def bench_token(url: str, district: str, run: str) -> str:
     return secret
 
 
+def restart_database(after_s: float) -> None:
+    """Restart the project's PostgreSQL (fast shutdown: open transactions roll back)."""
+    time.sleep(after_s)
+    script = str(ROOT / "scripts" / "devdb.sh")
+    t0 = time.monotonic()
+    subprocess.run([script, "stop"], check=True, capture_output=True)
+    subprocess.run([script, "start"], check=True, capture_output=True)
+    print(f"PostgreSQL restarted at {after_s:.0f} s, down for {time.monotonic() - t0:.1f} s",
+          flush=True)
+
+
 def client(base: str, bodies_: list[str], run: str, index: int, until: float,
            partner: threading.Barrier | None, log: list[tuple[str, int, int | None, float]],
            api_token: str) -> None:
@@ -107,6 +120,8 @@ def client(base: str, bodies_: list[str], run: str, index: int, until: float,
                       "Authorization": f"Bearer {api_token}"})
         response = conn.getresponse()
         data = json.loads(response.read() or b"{}")
+        if response.status == 503 and not response.getheader("Retry-After"):
+            raise SystemExit("a 503 without Retry-After")
         log.append((token, response.status, data.get("case_id"), time.perf_counter() - t0))
     conn.close()
 
@@ -116,6 +131,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--restart-at", type=float, default=None, metavar="SECONDS",
+                        help="Restart PostgreSQL (scripts/devdb.sh stop + start, i.e. pg_ctl "
+                             "-m fast) this many seconds into the run.")
     args = parser.parse_args()
     url = ensure_bench_db(Settings.from_env().database_url, "city")
     run = uuid.uuid4().hex[:8]
@@ -136,6 +154,8 @@ def main() -> None:
             base, bodies_, run, i, until, barriers[i % len(barriers)], log, token))
             for i in range(args.clients)]
         started = time.monotonic()
+        if args.restart_at is not None:
+            threads.append(threading.Thread(target=restart_database, args=(args.restart_at,)))
         for t in threads:
             t.start()
         for t in threads:
@@ -162,6 +182,9 @@ def main() -> None:
     print(f"tokens acknowledged {len(acked)}, cases stored {sum(stored.values())}: "
           f"lost {len(lost)}, doubled {doubled}, same token answered with another case "
           f"{mismatched}")
+    errors = {s: n for s, n in statuses.items() if s >= 500 and s != 503}
+    if lost or doubled or mismatched or errors:
+        raise SystemExit(f"FAILED: lost {len(lost)}, doubled {doubled}, errors {errors}")
 
 
 if __name__ == "__main__":
