@@ -40,7 +40,9 @@ def _register_db(app: Flask, settings: Settings) -> None:
 
 def _register_metrics(app: Flask) -> None:
     from gridmap.web.metrics import register_metrics
+    from gridmap.web.request_log import register_request_ids
 
+    register_request_ids(app)
     register_metrics(app)
 
 

@@ -464,8 +464,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
                    "set it to a Redis that all workers share (see README, 'Settings')", err=True)
     _metrics_folder()
     argv = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-            "--threads", str(threads), "--access-logfile", "-",
-            "--config", "python:gridmap.gunicorn_hooks", "gridmap.app:create_app()"]
+            "--threads", str(threads), "--config", "python:gridmap.gunicorn_hooks",
+            "gridmap.app:create_app()"]
     click.echo(f"gridmap serving on http://{host}:{port}", err=True)
     gunicorn = Path(sys.executable).with_name("gunicorn")
     os.execv(str(gunicorn), argv)

@@ -58,7 +58,8 @@ def _drop_app_connections(engine: Engine) -> int:
         killed = conn.execute(text(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             "WHERE application_name IN ('gridmap', 'gridmap-read') "
-            "AND usename = current_user AND pid <> pg_backend_pid()")).scalar_one()
+            "AND usename = current_user AND datname = current_database() "
+            "AND pid <> pg_backend_pid()")).scalar_one()
     return int(killed)
 
 

@@ -1,0 +1,52 @@
+"""Request ids and structured logs: every request has an id, every log line is one JSON object.
+
+The id comes from the ``X-Request-ID`` header when a proxy in front set a sane one (letters,
+digits, dashes; 8–64 characters), else a new one; it goes back in the response's
+``X-Request-ID`` and into every log record written while the request runs (``request_id``),
+so a user's report ("it failed at 10:02, id 4f1c…") finds the server's lines. ``gridmap serve``
+writes the access log and the app's log as JSON lines (python-json-logger) with these ids
+(:mod:`gridmap.gunicorn_hooks`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from flask import Flask, Response, g, has_request_context, request
+
+HEADER = "X-Request-ID"
+_SANE = re.compile(r"[A-Za-z0-9-]{8,64}")
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served, or None outside a request."""
+    if not has_request_context():
+        return None
+    value = g.get("gridmap_request_id")
+    return value if isinstance(value, str) else None
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` to every record (None outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current_request_id()
+        return True
+
+
+def register_request_ids(app: Flask) -> None:
+    """Give every request an id and send it back in ``X-Request-ID``."""
+
+    @app.before_request
+    def _assign() -> None:
+        given = request.headers.get(HEADER, "")
+        g.gridmap_request_id = given if _SANE.fullmatch(given) else uuid.uuid4().hex
+
+    @app.after_request
+    def _answer(response: Response) -> Response:
+        request_id = current_request_id()
+        if request_id:
+            response.headers[HEADER] = request_id
+        return response
