@@ -53,7 +53,8 @@ def _user_errors() -> Iterator[None]:
 def main() -> None:
     """gridmap 网格地图: grid management maps and cases for Shenyang's 两邻 practice.
 
-    Settings come from GRIDMAP_* environment variables (see README).
+    Settings come from GRIDMAP_* environment variables; run inside the checkout, those not in
+    the environment are read from its .gridmap/env, which `make demo` writes (see README).
     """
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import geopandas as gpd
 import pytest
 from click.testing import CliRunner
@@ -91,3 +96,37 @@ def test_serve_warns_when_workers_would_count_rate_limits_alone(
     assert result.exit_code == 0, result.output
     assert started and started[0][started[0].index("--workers") + 1] == str(workers)
     assert ("GRIDMAP_RATELIMIT_STORAGE_URL is memory://" in result.output) is warned
+
+
+def test_the_command_finds_the_checkouts_settings_with_an_empty_environment(
+        engine, settings, tmp_path) -> None:
+    """`gridmap` as a new user runs it after `make demo`: no variable set, the file in the
+    checkout (here a copy pointing at the test database), started from a subfolder."""
+    root = Path(__file__).resolve().parents[2]
+    checkout = tmp_path / "checkout"
+    (checkout / ".gridmap").mkdir(parents=True)
+    (checkout / "pyproject.toml").write_text('[project]\nname = "gridmap"\n')
+    (checkout / ".gridmap" / "env").write_text(
+        f"GRIDMAP_DATABASE_URL={settings.database_url}\nGRIDMAP_SECRET_KEY=s\n")
+    (checkout / "docs").mkdir()
+    with engine.connect() as conn:
+        code, lon, lat = conn.execute(text(
+            "SELECT code, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
+            "FROM grid ORDER BY code LIMIT 1")).one()
+    bare = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(root),
+            "PYTHONIOENCODING": "utf-8"}
+    argv = [sys.executable, "-c", "from gridmap.cli import main; main()", "locate", str(lon), str(lat)]
+    found = subprocess.run(argv, cwd=checkout / "docs", env=bare, capture_output=True, text=True,
+                           timeout=120)
+    assert found.returncode == 0, found.stderr
+    assert code in found.stdout
+    # The environment wins over the file: a wrong URL set there is used, and fails.
+    wrong = {**bare, "GRIDMAP_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    failed = subprocess.run(argv, cwd=checkout, env=wrong, capture_output=True, text=True,
+                            timeout=120)
+    assert failed.returncode != 0 and code not in failed.stdout
+    # Outside any checkout: the old clear error.
+    outside = subprocess.run(argv, cwd=tmp_path, env=bare, capture_output=True, text=True,
+                             timeout=120)
+    assert outside.returncode == 1
+    assert "missing required setting(s): GRIDMAP_DATABASE_URL, GRIDMAP_SECRET_KEY" in outside.stderr
