@@ -130,3 +130,32 @@ def test_the_command_finds_the_checkouts_settings_with_an_empty_environment(
                              timeout=120)
     assert outside.returncode == 1
     assert "missing required setting(s): GRIDMAP_DATABASE_URL, GRIDMAP_SECRET_KEY" in outside.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--all", "--type", "pocket_park"], "leave out --type and --circle"),
+    (["--type", "pocket_park"], "give --type and --circle, or --all"),
+    ([], "give --type and --circle, or --all")])
+def test_coverage_compute_wants_one_rule_or_all(env, args, message) -> None:
+    result = CliRunner().invoke(main, ["coverage", "compute", *args], env=env)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_coverage_compute_all_prints_each_rule(engine, env, monkeypatch) -> None:
+    # Every rule is computed in tests/db/coverage/test_compute_all.py (in a rolled-back
+    # transaction); the command commits, so here it meets one rule, computed and then kept.
+    from gridmap.coverage.repositories import compute as repo
+
+    monkeypatch.setattr(repo, "rules", lambda session: [("pocket_park", "10min")])
+    try:
+        first = CliRunner().invoke(main, ["coverage", "compute", "--all", "--if-missing"], env=env)
+        assert first.exit_code == 0, first.output
+        assert "[1/1] pocket_park / 10min: run " in first.output
+        assert "1 runs computed, 0 kept" in first.output
+        second = CliRunner().invoke(main, ["coverage", "compute", "--all", "--if-missing"], env=env)
+        assert second.exit_code == 0 and "is current; kept" in second.output
+        assert "0 runs computed, 1 kept" in second.output
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM coverage_run WHERE facility_type = 'pocket_park' "
+                              "AND circle = '10min'"))
