@@ -75,8 +75,7 @@ migrate: db venv
 demo-data: setup
 	@set -a; source $(ENVFILE); set +a; $(BIN)/gridmap demo load --scale $${SCALE:-districts}
 	@set -a; source $(ENVFILE); set +a; $(BIN)/gridmap demo accounts
-	@set -a; source $(ENVFILE); set +a; $(BIN)/gridmap coverage compute \
-		--type elder_care_station --circle 15min --if-missing
+	@set -a; source $(ENVFILE); set +a; $(BIN)/gridmap coverage compute --all --if-missing
 
 demo: demo-data
 	@set -a; source $(ENVFILE); set +a; $(BIN)/gridmap serve --host 127.0.0.1 --port $(PORT)

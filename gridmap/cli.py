@@ -53,7 +53,8 @@ def _user_errors() -> Iterator[None]:
 def main() -> None:
     """gridmap 网格地图: grid management maps and cases for Shenyang's 两邻 practice.
 
-    Settings come from GRIDMAP_* environment variables (see README).
+    Settings come from GRIDMAP_* environment variables; run inside the checkout, those not in
+    the environment are read from its .gridmap/env, which `make demo` writes (see README).
     """
 
 
@@ -138,14 +139,28 @@ def coverage() -> None:
 
 
 @coverage.command("compute")
-@click.option("--type", "facility_type", required=True,
+@click.option("--type", "facility_type",
               help="Facility type, e.g. elder_care_station, pocket_park.")
-@click.option("--circle", required=True, type=click.Choice(["5min", "10min", "15min"]),
+@click.option("--circle", type=click.Choice(["5min", "10min", "15min"]),
               help="Life circle; its distance comes from the coverage_rule table.")
+@click.option("--all", "every_rule", is_flag=True,
+              help="Every rule in coverage_rule (the audit's required ones first), one run each.")
 @click.option("--if-missing", is_flag=True,
-              help="Do nothing when a current run for this type and circle exists.")
-def coverage_compute(facility_type: str, circle: str, if_missing: bool) -> None:
-    """Compute and store walking coverage for a facility type and life circle."""
+              help="Do nothing for a rule that already has a current run.")
+def coverage_compute(facility_type: str | None, circle: str | None, every_rule: bool,
+                     if_missing: bool) -> None:
+    """Compute and store walking coverage for a facility type and life circle, or --all."""
+    if every_rule:
+        if facility_type or circle:
+            raise click.UsageError("--all computes every rule: leave out --type and --circle")
+        _compute_all(if_missing)
+    elif facility_type and circle:
+        _compute_one(facility_type, circle, if_missing)
+    else:
+        raise click.UsageError("give --type and --circle, or --all")
+
+
+def _compute_one(facility_type: str, circle: str, if_missing: bool) -> None:
     from tqdm import tqdm
 
     from gridmap.coverage.services.compute import compute, current_run
@@ -164,10 +179,8 @@ def coverage_compute(facility_type: str, circle: str, if_missing: bool) -> None:
             if name != steps[0]:
                 bar.update(1)
 
-        try:
+        with _user_errors():
             report = compute(factory, facility_type, circle, step=step)
-        except GridmapError as exc:
-            raise click.ClickException(exc.message) from None
         bar.update(1)
     click.echo(f"run {report.run_id}: {report.buildings_covered}/{report.buildings} buildings "
                f"within {circle} of {report.facilities} facilities "
@@ -175,6 +188,28 @@ def coverage_compute(facility_type: str, circle: str, if_missing: bool) -> None:
                f"{report.residents_rate:.1%}, elderly {report.elderly_rate:.1%}; "
                f"measured in {report.metric_crs}; "
                + ", ".join(f"{k} {v:.2f} s" for k, v in report.seconds.items()))
+
+
+def _compute_all(if_missing: bool) -> None:
+    import time
+
+    from gridmap.coverage.services.compute import RuleOutcome, compute_all
+
+    def done(index: int, total: int, outcome: RuleOutcome) -> None:
+        rule = f"[{index:{len(str(total))}d}/{total}] {outcome.facility_type} / {outcome.circle}"
+        report = outcome.report
+        if report is None:
+            click.echo(f"{rule}: run {outcome.run_id} is current; kept")
+            return
+        click.echo(f"{rule}: run {report.run_id}, residents covered {report.residents_rate:.1%}, "
+                   f"elderly {report.elderly_rate:.1%} ({sum(report.seconds.values()):.1f} s)")
+
+    start = time.perf_counter()
+    with _sessions(_settings()) as factory, _user_errors():
+        outcomes = compute_all(factory, if_missing=if_missing, done=done)
+    made = sum(1 for o in outcomes if o.report is not None)
+    click.echo(f"{made} runs computed, {len(outcomes) - made} kept, "
+               f"in {time.perf_counter() - start:.1f} s")
 
 
 @main.group()
@@ -527,8 +562,12 @@ def coverage_audit(level: str, prefix: str, min_share: float, csv_file: Path | N
     counts: Counter[tuple[str, str, str]] = Counter()
     try:
         with _sessions(_settings()) as factory, factory() as session:
-            for command in audit.missing_runs(session):
+            missing = audit.missing_runs(session)
+            for command in missing:
                 click.echo(f"not computed: run `{command}`", err=True)
+            if missing:
+                click.echo("or all at once: `gridmap coverage compute --all --if-missing`",
+                           err=True)
             for path, geo in ((csv_file, False), (geojson_file, True)):
                 if path is None:
                     continue

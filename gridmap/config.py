@@ -8,11 +8,44 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
 from limits import parse_many
 
 from gridmap.errors import ConfigurationError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ENV_FILE = Path(".gridmap") / "env"
+"""The settings file ``make`` writes (mode 600), relative to the checkout's root."""
+
+
+def find_env_file(start: Path | None = None) -> Path | None:
+    """The checkout's settings file: ``.gridmap/env`` in the nearest folder at or above ``start``
+    (the current directory) that also holds a ``pyproject.toml``; None outside a checkout.
+
+    The rule is the one Flask uses for ``.flaskenv`` (search up from where the command runs),
+    not the package's own location: an installed package run from anywhere finds nothing, and a
+    command run in a checkout reads that checkout's file, whichever copy of the code it imports.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ENV_FILE).is_file() and (folder / "pyproject.toml").is_file():
+            return folder / ENV_FILE
+    return None
+
+
+def project_environ(environ: Mapping[str, str], *, start: Path | None = None) -> dict[str, str]:
+    """``environ`` over the ``GRIDMAP_*`` settings of the checkout's file, when there is one.
+
+    A variable in ``environ`` always wins, even when it is set to an empty value (as with
+    python-dotenv's ``load_dotenv``): the file only fills in what the environment does not name.
+    """
+    path = find_env_file(start)
+    if path is None:
+        return dict(environ)
+    found = dotenv_values(path, interpolate=False)  # literal values: no ${...} expansion
+    return {**{k: v for k, v in found.items() if k.startswith("GRIDMAP_") and v is not None},
+            **environ}
 
 
 def _public_base_url(raw: str) -> str:
@@ -120,13 +153,18 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from ``GRIDMAP_*`` variables; the database URL and secret are required."""
-        env = os.environ if environ is None else environ
+        """Build settings from ``GRIDMAP_*`` variables; the database URL and secret are required.
+
+        Without ``environ``: the process environment over the checkout's ``.gridmap/env``
+        (:func:`project_environ`); a given ``environ`` is read as it is.
+        """
+        env = project_environ(os.environ) if environ is None else environ
         missing = [k for k in ("GRIDMAP_DATABASE_URL", "GRIDMAP_SECRET_KEY") if not env.get(k)]
         if missing:
             raise ConfigurationError(
                 "missing required setting(s): " + ", ".join(missing)
-                + " (see README, 'Settings'; `make demo` writes them to .gridmap/env)"
+                + " (see README, 'Settings': set them in the environment, or run inside the "
+                "checkout, where `make demo` writes them to .gridmap/env)"
             )
         kwargs: dict[str, object] = {
             "database_url": env["GRIDMAP_DATABASE_URL"],

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import geopandas as gpd
 import pytest
 from click.testing import CliRunner
@@ -91,3 +96,66 @@ def test_serve_warns_when_workers_would_count_rate_limits_alone(
     assert result.exit_code == 0, result.output
     assert started and started[0][started[0].index("--workers") + 1] == str(workers)
     assert ("GRIDMAP_RATELIMIT_STORAGE_URL is memory://" in result.output) is warned
+
+
+def test_the_command_finds_the_checkouts_settings_with_an_empty_environment(
+        engine, settings, tmp_path) -> None:
+    """`gridmap` as a new user runs it after `make demo`: no variable set, the file in the
+    checkout (here a copy pointing at the test database), started from a subfolder."""
+    root = Path(__file__).resolve().parents[2]
+    checkout = tmp_path / "checkout"
+    (checkout / ".gridmap").mkdir(parents=True)
+    (checkout / "pyproject.toml").write_text('[project]\nname = "gridmap"\n')
+    (checkout / ".gridmap" / "env").write_text(
+        f"GRIDMAP_DATABASE_URL={settings.database_url}\nGRIDMAP_SECRET_KEY=s\n")
+    (checkout / "docs").mkdir()
+    with engine.connect() as conn:
+        code, lon, lat = conn.execute(text(
+            "SELECT code, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
+            "FROM grid ORDER BY code LIMIT 1")).one()
+    bare = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(root),
+            "PYTHONIOENCODING": "utf-8"}
+    argv = [sys.executable, "-c", "from gridmap.cli import main; main()", "locate", str(lon), str(lat)]
+    found = subprocess.run(argv, cwd=checkout / "docs", env=bare, capture_output=True, text=True,
+                           timeout=120)
+    assert found.returncode == 0, found.stderr
+    assert code in found.stdout
+    # The environment wins over the file: a wrong URL set there is used, and fails.
+    wrong = {**bare, "GRIDMAP_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    failed = subprocess.run(argv, cwd=checkout, env=wrong, capture_output=True, text=True,
+                            timeout=120)
+    assert failed.returncode != 0 and code not in failed.stdout
+    # Outside any checkout: the old clear error.
+    outside = subprocess.run(argv, cwd=tmp_path, env=bare, capture_output=True, text=True,
+                             timeout=120)
+    assert outside.returncode == 1
+    assert "missing required setting(s): GRIDMAP_DATABASE_URL, GRIDMAP_SECRET_KEY" in outside.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--all", "--type", "pocket_park"], "leave out --type and --circle"),
+    (["--type", "pocket_park"], "give --type and --circle, or --all"),
+    ([], "give --type and --circle, or --all")])
+def test_coverage_compute_wants_one_rule_or_all(env, args, message) -> None:
+    result = CliRunner().invoke(main, ["coverage", "compute", *args], env=env)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_coverage_compute_all_prints_each_rule(engine, env, monkeypatch) -> None:
+    # Every rule is computed in tests/db/coverage/test_compute_all.py (in a rolled-back
+    # transaction); the command commits, so here it meets one rule, computed and then kept.
+    from gridmap.coverage.repositories import compute as repo
+
+    monkeypatch.setattr(repo, "rules", lambda session: [("pocket_park", "10min")])
+    try:
+        first = CliRunner().invoke(main, ["coverage", "compute", "--all", "--if-missing"], env=env)
+        assert first.exit_code == 0, first.output
+        assert "[1/1] pocket_park / 10min: run " in first.output
+        assert "1 runs computed, 0 kept" in first.output
+        second = CliRunner().invoke(main, ["coverage", "compute", "--all", "--if-missing"], env=env)
+        assert second.exit_code == 0 and "is current; kept" in second.output
+        assert "0 runs computed, 1 kept" in second.output
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM coverage_run WHERE facility_type = 'pocket_park' "
+                              "AND circle = '10min'"))

@@ -32,6 +32,16 @@ def rule(session: Session, facility_type: str, circle: str) -> dict[str, Any] | 
     return dict(row) if row else None
 
 
+def rules(session: Session) -> list[tuple[str, str]]:
+    """(facility_type, circle) of every coverage rule: those the standard requires first (the
+    audit's columns), then by circle and type."""
+    rows = session.execute(text(
+        "SELECT r.facility_type, r.circle FROM coverage_rule r "
+        "JOIN life_circle c ON c.code = r.circle "
+        "ORDER BY r.required DESC, c.walk_minutes, r.facility_type")).all()
+    return [(str(t), str(c)) for t, c in rows]
+
+
 def _frame(session: Session, statement: str, columns: list[str],
            params: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
     """Rows whose last column is WKB, as a GeoDataFrame in WGS84 (vectorised decoding)."""

@@ -132,6 +132,53 @@ def compute(factory: sessionmaker[Session], facility_type: str, circle: str, *,
                      seconds=laps.times, metric_crs=crs)
 
 
+@dataclass(frozen=True)
+class RuleOutcome:
+    """One rule of :func:`compute_all`: its new run, or the current run it kept."""
+
+    facility_type: str
+    circle: str
+    run_id: int
+    report: RunReport | None
+    """None when the rule already had a current run and ``if_missing`` kept it."""
+
+
+def compute_all(factory: sessionmaker[Session], *, if_missing: bool = False,
+                done: Callable[[int, int, RuleOutcome], None] = lambda i, n, outcome: None,
+                ) -> list[RuleOutcome]:
+    """Compute every coverage rule, one run each in a transaction of its own.
+
+    The rules the GB 50180 audit requires come first, so a batch stopped half-way has filled the
+    audit before the optional ones. A failing rule stops the batch with its error; the runs
+    already stored stay current.
+
+    Parameters
+    ----------
+    factory : sessionmaker
+        Each rule opens its own sessions (as :func:`compute` does).
+    if_missing : bool, default False
+        Keep a rule's current run instead of computing a new one.
+    done : callable, optional
+        Told ``(index, total, outcome)`` after each rule (1-based), for progress output.
+    """
+    with factory() as session:
+        pairs = repo.rules(session)
+    outcomes = []
+    for index, (facility_type, circle) in enumerate(pairs, 1):
+        kept = None
+        if if_missing:
+            with factory() as session:
+                kept = current_run(session, facility_type, circle)
+        if kept is not None:
+            outcome = RuleOutcome(facility_type, circle, kept, None)
+        else:
+            report = compute(factory, facility_type, circle)
+            outcome = RuleOutcome(facility_type, circle, report.run_id, report)
+        outcomes.append(outcome)
+        done(index, len(pairs), outcome)
+    return outcomes
+
+
 def _store(session: Session, facility_type: str, circle: str, limit: float,
            params: dict[str, Any], *, srid: int, building_ids: npt.NDArray[np.int64],
            facility_ids: npt.NDArray[np.int64], result: network.Coverage) -> int:
