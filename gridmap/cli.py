@@ -468,19 +468,22 @@ def locate(lon: float, lat: float, crs: str) -> None:
     click.echo(json.dumps(found, ensure_ascii=False, indent=2, default=str))
 
 
-def _metrics_folder() -> None:
-    """An empty folder where the workers' metrics meet (prometheus-client multiprocess mode):
-    ``PROMETHEUS_MULTIPROC_DIR`` if set (emptied: old samples would count again), else a new one."""
+def _server_environment() -> dict[str, str]:
+    """gunicorn's environment: this one, plus an empty folder where the workers' metrics meet
+    (prometheus-client multiprocess mode): ``PROMETHEUS_MULTIPROC_DIR`` if set (emptied: old
+    samples would count again), else a new one."""
     import tempfile
 
     from gridmap.web.metrics import MULTIPROC_ENV
 
-    folder = os.environ.get(MULTIPROC_ENV)
+    env = dict(os.environ)
+    folder = env.get(MULTIPROC_ENV)
     if folder:
         for old in Path(folder).glob("*.db"):
             old.unlink()
     else:
-        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="gridmap-metrics-")
+        env[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="gridmap-metrics-")
+    return env
 
 
 @main.command("serve")
@@ -497,13 +500,12 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         click.echo("warning: GRIDMAP_RATELIMIT_STORAGE_URL is memory://, so each of the "
                    f"{workers} workers counts alone and clients get {workers}x the rate limits; "
                    "set it to a Redis that all workers share (see README, 'Settings')", err=True)
-    _metrics_folder()
     argv = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
             "--threads", str(threads), "--config", "python:gridmap.gunicorn_hooks",
             "gridmap.app:create_app()"]
     click.echo(f"gridmap serving on http://{host}:{port}", err=True)
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    os.execv(str(gunicorn), argv)
+    os.execve(str(gunicorn), argv, _server_environment())
 
 
 @coverage.command("site")

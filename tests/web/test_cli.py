@@ -90,11 +90,20 @@ def test_coverage_compute_if_missing_runs_once(engine, env) -> None:
 def test_serve_warns_when_workers_would_count_rate_limits_alone(
         env, monkeypatch, storage: str, workers: int, warned: bool) -> None:
     started: list[list[str]] = []
-    monkeypatch.setattr("gridmap.cli.os.execv", lambda path, argv: started.append(argv))
+    environments: list[dict[str, str]] = []
+
+    def execve(path: str, argv: list[str], environment: dict[str, str]) -> None:
+        started.append(argv)
+        environments.append(environment)
+
+    monkeypatch.setattr("gridmap.cli.os.execve", execve)
     result = CliRunner().invoke(main, ["serve", "--workers", str(workers)],
                                 env={**env, "GRIDMAP_RATELIMIT_STORAGE_URL": storage})
     assert result.exit_code == 0, result.output
     assert started and started[0][started[0].index("--workers") + 1] == str(workers)
+    # The workers' metrics folder is gunicorn's, not this process's (tests run on after it).
+    assert environments[0]["PROMETHEUS_MULTIPROC_DIR"]
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
     assert ("GRIDMAP_RATELIMIT_STORAGE_URL is memory://" in result.output) is warned
 
 
