@@ -68,14 +68,22 @@ def _run(argv: Sequence[str], env: dict[str, str]) -> str:
     return done.stdout
 
 
-def dump(url: str, path: Path, *, schema: str, snapshot: str) -> None:
+def _pattern(schema: str, name: str) -> str:
+    """A pg_dump pattern matching exactly ``schema.name`` (quoted: no wildcards, any case)."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in (schema, name))
+
+
+def dump(url: str, path: Path, *, schema: str, snapshot: str,
+         exclude_data: Sequence[str] = ()) -> None:
     """Write a custom-format dump of one schema, as of an exported snapshot.
 
     Naming the schema leaves extensions out (they are the superuser's, and the target database
-    has them already) and their tables' rows with them.
+    has them already); ``exclude_data`` names the extensions' tables in it (PostGIS's
+    spatial_ref_sys), whose rows come with the extension and only a superuser may write.
     """
     uri, env = _connection(url)
     _run([str(find("pg_dump")), "--format=custom", f"--schema={schema}",
+          *(f"--exclude-table-data={_pattern(schema, name)}" for name in exclude_data),
           f"--snapshot={snapshot}", f"--file={path}", f"--dbname={uri}"], env)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import psycopg
+from psycopg import sql
 from sqlalchemy import column, func, select, table, text
 from sqlalchemy.orm import Session
 
@@ -13,6 +15,12 @@ _TABLES = text("""
       AND NOT EXISTS (SELECT 1 FROM pg_depend d
                       WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
                         AND d.deptype = 'e')
+    ORDER BY c.relname
+""")
+_EXTENSION_TABLES = text("""
+    SELECT c.relname FROM pg_class c
+    JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+    WHERE c.relnamespace = CAST(:schema AS regnamespace) AND c.relkind IN ('r', 'p')
     ORDER BY c.relname
 """)
 _EXTENSIONS = text("""
@@ -37,6 +45,11 @@ def tables(session: Session, schema: str) -> list[str]:
     return list(session.execute(_TABLES, {"schema": schema}).scalars())
 
 
+def extension_tables(session: Session, schema: str) -> list[str]:
+    """Tables in the schema that belong to an extension (PostGIS's spatial_ref_sys)."""
+    return list(session.execute(_EXTENSION_TABLES, {"schema": schema}).scalars())
+
+
 def row_counts(session: Session, schema: str) -> dict[str, int]:
     """Exact row counts of each of the schema's own tables (names from the catalogue)."""
     return {name: int(session.execute(
@@ -48,6 +61,15 @@ def extensions(session: Session) -> dict[str, dict[str, str]]:
     """Installed extensions (plpgsql aside): version and schema of each."""
     return {name: {"version": version, "schema": schema}
             for name, version, schema in session.execute(_EXTENSIONS)}
+
+
+def create_extension(session: Session, name: str, schema: str) -> None:
+    """``CREATE EXTENSION IF NOT EXISTS`` (as the connected role: trusted extensions only)."""
+    raw = session.connection().connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        raise TypeError("creating an extension needs the psycopg 3 driver")
+    raw.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} SCHEMA {}").format(
+        sql.Identifier(name), sql.Identifier(schema)))
 
 
 def alembic_revision(session: Session, schema: str) -> str | None:

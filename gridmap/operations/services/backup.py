@@ -53,7 +53,8 @@ def _dump(session: Session, owner: Settings, work: Path) -> dict[str, Any]:
     """Dump the schema from an exported snapshot and read what the manifest says of it."""
     snapshot = catalog.begin_snapshot(session)
     pgtools.dump(owner.database_url, work / archive.DUMP, schema=schema.SCHEMA,
-                 snapshot=snapshot)
+                 snapshot=snapshot,
+                 exclude_data=catalog.extension_tables(session, schema.SCHEMA))
     return {"alembic_revision": catalog.alembic_revision(session, schema.SCHEMA),
             "row_counts": catalog.row_counts(session, schema.SCHEMA),
             "database": {"file": archive.DUMP, "schema": schema.SCHEMA,

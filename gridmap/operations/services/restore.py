@@ -1,8 +1,9 @@
 """``gridmap restore``: a backup into an empty database, checked before and after.
 
 Before anything is written: the files match the manifest's checksums, the database holds no
-tables of its own, it has the extensions the dump needs (only a superuser may create them, so
-they come with the database, e.g. from template1), and the media folder is empty. Then the dump
+tables of its own and the media folder is empty. The dump holds no extensions: those the owner
+may create (trusted ones, pg_trgm) are created, the others (PostGIS, pgRouting: superuser only)
+must come with the database, e.g. from template1. Then the dump
 is restored in one transaction as the owner, the app role granted, the media copied back, and
 the row counts compared with the manifest.
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic.script import ScriptDirectory
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap import schema
@@ -37,21 +39,34 @@ class RestoreReport:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _check_database(session: Session, manifest: dict[str, Any]) -> None:
-    """Conflict if the database has tables; ConfigurationError if it lacks an extension."""
+def _check_empty(session: Session) -> None:
+    """Conflict if the database already has tables of its own, naming them."""
     present = catalog.tables(session, schema.SCHEMA)
     if present:
         raise Conflict(f"the database is not empty: it has the tables {archive.listed(present)}; "
                        "restore into a new database (createdb -T template1 …)")
-    have = catalog.extensions(session)
+
+
+def _ensure_extensions(factory: sessionmaker[Session], manifest: dict[str, Any]) -> None:
+    """Create the extensions the owner may create (trusted ones: pg_trgm); ConfigurationError
+    naming those still missing (PostGIS and pgRouting need a superuser or template1)."""
     needed: dict[str, dict[str, str]] = manifest["database"].get("extensions", {})
-    missing = [f"{name} (in schema {ext['schema']})" for name, ext in sorted(needed.items())
-               if have.get(name, {}).get("schema") != ext["schema"]]
+    with factory() as session:
+        have = catalog.extensions(session)
+    missing: list[str] = []
+    for name, ext in sorted(needed.items()):
+        if have.get(name, {}).get("schema") == ext["schema"]:
+            continue
+        try:
+            with unit_of_work(factory) as session:
+                catalog.create_extension(session, name, ext["schema"])
+        except DBAPIError:
+            missing.append(f"{name} (in schema {ext['schema']})")
     if missing:
         raise ConfigurationError(
-            f"the database lacks the extension(s) {', '.join(missing)}; a superuser must create "
-            "them first (CREATE EXTENSION …), or create the database from a template1 that has "
-            "them (scripts/devdb.sh does)")
+            f"the database lacks the extension(s) {', '.join(missing)}, which only a superuser "
+            "may create: CREATE EXTENSION them first, or create the database from a template1 "
+            "that has them (scripts/devdb.sh does); nothing was restored")
 
 
 def _check_media(media_dir: Path, *, force: bool) -> None:
@@ -102,8 +117,9 @@ def restore(settings: Settings, source: Path, *, force_media: bool = False) -> R
     try:
         factory = make_session_factory(engine)
         with factory() as session:
-            _check_database(session, manifest)
+            _check_empty(session)
         _check_media(settings.media_dir, force=force_media)
+        _ensure_extensions(factory, manifest)
         _restore_dump(factory, settings, source)
         seconds["database"] = time.perf_counter() - start - seconds["verify"]
         archive.copy_media(source / archive.MEDIA, settings.media_dir)
