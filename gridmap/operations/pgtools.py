@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from glob import glob
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from gridmap.errors import ConfigurationError, GridmapError
 
@@ -55,7 +55,9 @@ def _connection(url: str) -> tuple[str, dict[str, str]]:
     env.pop("PGPASSWORD", None)
     if parsed.password is not None:
         env["PGPASSWORD"] = str(parsed.password)
-    uri = parsed.set(drivername="postgresql", password=None)
+    # Built anew: URL.set(password=None) keeps the password (None means "unchanged").
+    uri = URL.create("postgresql", username=parsed.username, host=parsed.host, port=parsed.port,
+                     database=parsed.database, query=parsed.query)
     return uri.render_as_string(hide_password=False), env
 
 
@@ -93,7 +95,12 @@ def restore_listing(path: Path, *, schema: str) -> str:
     The schema exists in every database (``public`` does, with the extensions in it), so
     ``CREATE SCHEMA`` would fail; nothing else is left out.
     """
-    listing = _run([str(find("pg_restore")), "--list", str(path)], dict(os.environ))
+    return without_schema_entry(_run([str(find("pg_restore")), "--list", str(path)],
+                                     dict(os.environ)), schema)
+
+
+def without_schema_entry(listing: str, schema: str) -> str:
+    """A ``pg_restore --list`` output without the schema's own CREATE and COMMENT lines."""
     own = re.compile(rf"^\d+; \d+ \d+ (SCHEMA - {re.escape(schema)}|"
                      rf"COMMENT - SCHEMA {re.escape(schema)}) ")
     return "".join(line for line in listing.splitlines(keepends=True) if not own.match(line))

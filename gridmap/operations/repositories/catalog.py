@@ -63,13 +63,21 @@ def extensions(session: Session) -> dict[str, dict[str, str]]:
             for name, version, schema in session.execute(_EXTENSIONS)}
 
 
-def create_extension(session: Session, name: str, schema: str) -> None:
-    """``CREATE EXTENSION IF NOT EXISTS`` (as the connected role: trusted extensions only)."""
+def create_extension(session: Session, name: str, schema: str) -> bool:
+    """``CREATE EXTENSION IF NOT EXISTS`` in a savepoint, as the connected role; False when it
+    may not (only trusted extensions, such as pg_trgm, are open to a database owner) or the
+    server lacks the extension."""
+    session.execute(select(1))  # in a transaction, so the block below is a savepoint
     raw = session.connection().connection.driver_connection
     if not isinstance(raw, psycopg.Connection):
         raise TypeError("creating an extension needs the psycopg 3 driver")
-    raw.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} SCHEMA {}").format(
-        sql.Identifier(name), sql.Identifier(schema)))
+    try:
+        with raw.transaction():
+            raw.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} SCHEMA {}").format(
+                sql.Identifier(name), sql.Identifier(schema)))
+    except psycopg.Error:
+        return False
+    return True
 
 
 def alembic_revision(session: Session, schema: str) -> str | None:

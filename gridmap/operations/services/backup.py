@@ -64,6 +64,7 @@ def _dump(session: Session, owner: Settings, work: Path) -> dict[str, Any]:
 
 def backup(settings: Settings, directory: Path) -> BackupReport:
     """Back up the database (as its owner) and the media folder into the new ``directory``."""
+    directory = directory.resolve()  # "." or "x/.." have no name to put a sibling beside
     archive.refuse_non_empty(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     pgtools.find("pg_dump")  # a missing program is named before any work is done

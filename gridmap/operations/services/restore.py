@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from alembic.script import ScriptDirectory
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap import schema
@@ -54,14 +53,12 @@ def _ensure_extensions(factory: sessionmaker[Session], manifest: dict[str, Any])
     with factory() as session:
         have = catalog.extensions(session)
     missing: list[str] = []
-    for name, ext in sorted(needed.items()):
-        if have.get(name, {}).get("schema") == ext["schema"]:
-            continue
-        try:
-            with unit_of_work(factory) as session:
-                catalog.create_extension(session, name, ext["schema"])
-        except DBAPIError:
-            missing.append(f"{name} (in schema {ext['schema']})")
+    with unit_of_work(factory) as session:
+        for name, ext in sorted(needed.items()):
+            if have.get(name, {}).get("schema") == ext["schema"]:
+                continue
+            if not catalog.create_extension(session, name, ext["schema"]):
+                missing.append(f"{name} (in schema {ext['schema']})")
     if missing:
         raise ConfigurationError(
             f"the database lacks the extension(s) {', '.join(missing)}, which only a superuser "

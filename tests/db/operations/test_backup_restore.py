@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +23,7 @@ from gridmap.access import Principal, Role
 from gridmap.cases.services import cases, queries
 from gridmap.cases.services.photos import UploadedPhoto
 from gridmap.config import Settings
-from gridmap.errors import Conflict, DataRejected
+from gridmap.errors import ConfigurationError, Conflict, DataRejected
 from gridmap.operations import archive, pgtools
 from gridmap.operations.services.backup import backup
 from gridmap.operations.services.restore import restore
@@ -86,10 +87,23 @@ def target(settings: Settings, scratch_settings: Settings, tmp_path: Path) -> Se
 
 @pytest.fixture
 def target_engine(target: Settings) -> Iterator[Engine]:
-    """The scratch database as the app role."""
+    """The scratch database as the app role; gone from the server before the owner drops it."""
     eng = create_engine(target.sqlalchemy_url)
     yield eng
     eng.dispose()
+    # A closed connection's server process lingers a moment, and the owner may not terminate
+    # the app role's processes (DROP DATABASE … WITH (FORCE) would fail): wait for them to end.
+    owner = create_engine(target.as_owner().sqlalchemy_url)
+    try:
+        with owner.connect() as conn:
+            for _ in range(100):
+                if not conn.execute(text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND pid <> pg_backend_pid()")).scalar_one():
+                    break
+                time.sleep(0.05)
+    finally:
+        owner.dispose()
 
 
 def test_round_trip_counts_checksums_and_queries(backed_up: dict, target: Settings,
@@ -141,6 +155,17 @@ def test_restore_refuses_a_changed_file_before_writing(backed_up: dict, target: 
     assert not target.media_dir.exists()
 
 
+def test_restore_names_an_extension_the_owner_cannot_create(backed_up: dict, target: Settings,
+                                                            tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(backed_up["dir"], copy)
+    manifest = json.loads((copy / archive.MANIFEST).read_text(encoding="utf-8"))
+    manifest["database"]["extensions"]["postgis_raster"] = {"version": "3", "schema": "public"}
+    (copy / archive.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=r"lacks the extension\(s\) postgis_raster"):
+        restore(target, copy)
+
+
 def test_restore_refuses_a_media_folder_with_files(backed_up: dict, target: Settings) -> None:
     target.media_dir.mkdir(parents=True)
     (target.media_dir / "someone-elses.jpg").write_bytes(b"x")
@@ -178,8 +203,6 @@ def test_interrupted_backup_leaves_no_directory(settings: Settings, tmp_path: Pa
 
 
 def test_a_missing_client_program_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    from gridmap.errors import ConfigurationError
-
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.setattr(pgtools, "_DEBIAN_BINS", "/nonexistent/*/bin")
     with pytest.raises(ConfigurationError, match="pg_dump not found"):
