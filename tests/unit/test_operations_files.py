@@ -80,3 +80,18 @@ def test_manifest_names_stay_inside_the_backup(tmp_path: Path, name: str) -> Non
 def test_a_directory_without_manifest_is_not_a_backup(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="no manifest.json"):
         archive.read_manifest(tmp_path)
+
+
+def test_cli_refusals_are_clean_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from gridmap.cli import main
+
+    monkeypatch.setenv("GRIDMAP_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    monkeypatch.setenv("GRIDMAP_SECRET_KEY", "test")
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "keep.txt").write_text("x")
+    result = CliRunner().invoke(main, ["backup", str(tmp_path / "old")])
+    assert result.exit_code == 1 and "not an empty directory" in result.output
+    result = CliRunner().invoke(main, ["restore", str(tmp_path / "old")])
+    assert result.exit_code == 1 and "is not a gridmap backup" in result.output
