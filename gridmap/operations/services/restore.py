@@ -80,7 +80,8 @@ def _compare(expected: dict[str, int], found: dict[str, int]) -> None:
               if expected.get(name) != found.get(name)]
     if differ:
         raise DataRejected("restored row counts differ from the backup's (manifest -> database): "
-                           + archive.listed(differ))
+                           + archive.listed(differ) + "; the database keeps what was restored: "
+                           "drop and re-create it before another attempt")
 
 
 def _restore_dump(factory: sessionmaker[Session], settings: Settings, source: Path) -> None:
