@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -87,23 +86,10 @@ def target(settings: Settings, scratch_settings: Settings, tmp_path: Path) -> Se
 
 @pytest.fixture
 def target_engine(target: Settings) -> Iterator[Engine]:
-    """The scratch database as the app role; gone from the server before the owner drops it."""
+    """The scratch database as the app role."""
     eng = create_engine(target.sqlalchemy_url)
     yield eng
     eng.dispose()
-    # A closed connection's server process lingers a moment, and the owner may not terminate
-    # the app role's processes (DROP DATABASE … WITH (FORCE) would fail): wait for them to end.
-    owner = create_engine(target.as_owner().sqlalchemy_url)
-    try:
-        with owner.connect() as conn:
-            for _ in range(100):
-                if not conn.execute(text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                        " AND pid <> pg_backend_pid()")).scalar_one():
-                    break
-                time.sleep(0.05)
-    finally:
-        owner.dispose()
 
 
 def test_round_trip_counts_checksums_and_queries(backed_up: dict, target: Settings,
