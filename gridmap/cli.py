@@ -615,3 +615,38 @@ def doctor(clean: bool) -> None:
     if not report.healthy:
         raise SystemExit(1)
     click.echo("cases and photo files agree")
+
+
+@main.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def backup(directory: Path) -> None:
+    """Back up the database (pg_dump -Fc, as the owner), the media folder and a manifest of row
+    counts and SHA-256 checksums into DIRECTORY, which must be new or empty."""
+    from gridmap.operations.services.backup import backup as run_backup
+
+    with _user_errors():
+        report = run_backup(_settings(), directory)
+    click.echo(f"backup in {report.directory}: revision {report.alembic_revision}, "
+               f"{sum(report.row_counts.values())} rows in {len(report.row_counts)} tables, "
+               f"{report.files} files, {report.bytes / 1e6:.1f} MB; "
+               + ", ".join(f"{k} {v:.2f} s" for k, v in report.seconds.items()))
+
+
+@main.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Copy the backup's photos into a media folder that already has files.")
+def restore(directory: Path, force: bool) -> None:
+    """Restore a backup made by `gridmap backup` into the configured database, which must be
+    empty (no tables; PostGIS and pgRouting already there), and the media folder."""
+    from gridmap.operations.services.restore import restore as run_restore
+
+    with _user_errors():
+        report = run_restore(_settings(), directory, force_media=force)
+    click.echo(f"restored revision {report.alembic_revision}: "
+               f"{sum(report.row_counts.values())} rows in {len(report.row_counts)} tables "
+               f"(counts equal the manifest's), {report.media_files} media files; "
+               + ", ".join(f"{k} {v:.2f} s" for k, v in report.seconds.items()))
+    if report.alembic_revision != report.head_revision:
+        click.echo(f"the schema is at {report.alembic_revision}, this gridmap's head is "
+                   f"{report.head_revision}: run `gridmap db upgrade`", err=True)

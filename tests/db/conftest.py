@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 
 from gridmap.config import Settings
+
+
+def _drop(conn: Connection, name: str) -> None:
+    """Drop the database, forcing out connections; retried while an autovacuum worker visits it.
+
+    WITH (FORCE) refuses to end a process of a role the owner is not a member of, and an
+    autovacuum worker on the new database is one such (a plain DROP would wait for it, but not
+    for our own idle connections); the worker is gone within moments.
+    """
+    for attempt in range(50):
+        try:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # noqa: S608
+            return
+        except ProgrammingError:
+            if attempt == 49:
+                raise
+            time.sleep(0.1)
 
 
 @pytest.fixture
@@ -21,11 +40,11 @@ def scratch_settings(settings: Settings, request: pytest.FixtureRequest) -> Iter
                           isolation_level="AUTOCOMMIT")
     # The name comes from our own module names (letters, digits, underscores), quoted anyway.
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # noqa: S608
+        _drop(conn, name)
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(owner.database_url).set(database=name)
     yield Settings(database_url=url.render_as_string(hide_password=False),
                    secret_key=owner.secret_key)
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # noqa: S608
+        _drop(conn, name)
     admin.dispose()

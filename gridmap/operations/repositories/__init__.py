@@ -1,0 +1,1 @@
+"""Operations repositories: the catalogue queries backup and restore need."""

@@ -1,0 +1,1 @@
+"""Operations services: backup and restore, each one call from the CLI."""
