@@ -48,7 +48,7 @@ DUPLICATE_DAYS = 14
 MAX_DESCRIPTION = 4000
 """Characters in a case's description (the database CHECK holds the same bound)."""
 MAX_ADDRESS = 200
-MAX_REPORTER_NAME = 40
+MAX_REPORTER_NAME = 50
 MAX_PHONE = 20
 """Characters in an address, a reporter's name and phone (the phone's column is 20 wide)."""
 MAX_CLIENT_TOKEN = 64
