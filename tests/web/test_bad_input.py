@@ -417,3 +417,32 @@ def test_department_empty_list_is_refused_not_kept_in_grid(api: FlaskClient, wor
                         json={"action": "reassign", "department": [], "version": state.version})
     assert response.status_code == 400, response.get_json()
     assert "department" in response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("member", "value", "names"), [
+    ("address", {"a": 1}, "address"),           # once stored as the text "{'a': 1}"
+    ("reporter_name", ["张三"], "reporter_name"),
+    ("description", "\u200b\u200e\u200f \u202a", "description"),  # only invisible marks
+    ("reporter_phone", "+86 138-0000-0000-000", "phone"),  # the form's pattern, 21 characters
+    ("address", "长" * 201, "address"),
+])
+def test_intake_refuses_what_would_have_been_stored(member: str, value: Any, names: str,
+                                                    api: FlaskClient, world: World,
+                                                    tx: Connection) -> None:
+    before = _counts(tx)
+    body = {**_duplicate_of_a(world), "confirm_new": True, member: value}
+    response = api.post("/api/cases", headers=world.headers[WORKER], json=body)
+    assert response.status_code == 400, response.get_json()
+    assert names in response.get_json()["error"]["message"]
+    assert _counts(tx) == before
+
+
+def test_a_json_body_past_its_size_is_413_before_it_is_parsed(api: FlaskClient,
+                                                              world: World) -> None:
+    from tests.web.test_access_matrix import PLANNER
+
+    big = '{"candidates": "' + "x" * (3 * 1024 * 1024) + '"}'
+    response = api.post("/api/coverage/siting", headers=world.headers[PLANNER], data=big,
+                        content_type="application/json")
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "payload_too_large"
