@@ -44,6 +44,8 @@ MAX_FREE_TEXT = 20_000
 MAX_JSON_BYTES = 2 * 1024 * 1024
 MAX_JSON_DEPTH = 20
 """A JSON body's size and nesting at most (a GeoJSON candidate layer nests 5 deep)."""
+MAX_NUMBER_CHARS = 40
+"""A number's text at most: longer is no coordinate, count or id (and costs int() dearly)."""
 TRUE, FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
@@ -100,7 +102,7 @@ def _as_str(raw: object, name: str) -> str:
         raise InvalidInput(f"参数 {name} 须为数字 ('{name}' must be a number)")
     if isinstance(raw, int | float):
         return repr(raw)
-    return clean_text(raw, name, max_chars=SHOWN * 10)
+    return clean_text(raw, name, max_chars=MAX_NUMBER_CHARS)
 
 
 def number(args: Mapping[str, Any], name: str) -> float:
