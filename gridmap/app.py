@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_db(app, settings)
     _register_i18n(app)
     _register_metrics(app)  # before the features: they add their collectors
+    _register_params(app)  # before the blueprints: their routes use its converters
     _register_blueprints(app)
     _register_rate_limits(app, settings)  # after the blueprints: it limits their marked views
     _register_proxies(app, settings)
@@ -50,6 +51,12 @@ def _register_i18n(app: Flask) -> None:
     from gridmap.web.i18n import init_i18n
 
     init_i18n(app)
+
+
+def _register_params(app: Flask) -> None:
+    from gridmap.web.params import install
+
+    install(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -46,7 +46,7 @@ def parse_level(raw: Level | str, *, allowed: tuple[Level, ...] = LEVELS) -> Lev
         level = None
     if level is None or level not in allowed:
         choices = ", ".join(allowed)
-        raise InvalidInput(f"层级须为 {choices} 之一：{raw!r} (level must be one of {choices})")
+        raise InvalidInput(f"层级须为 {choices} 之一：{str(raw)[:40]!r} (level must be one of {choices})")
     return level
 
 
@@ -65,7 +65,7 @@ def parse(raw: str, level: Level | str, *, field: str | None = None) -> str:
     lvl = parse_level(level)
     if not is_code(raw, lvl):
         name = field or lvl.value
-        raise InvalidInput(f"{name} 须为 {WIDTHS[lvl]} 位{_NAMES_ZH[lvl]}代码：{raw!r} "
+        raise InvalidInput(f"{name} 须为 {WIDTHS[lvl]} 位{_NAMES_ZH[lvl]}代码：{str(raw)[:40]!r} "
                            f"({name} must be a {WIDTHS[lvl]}-digit {lvl.value} code)")
     return raw
 
@@ -76,7 +76,7 @@ def parse_area(raw: str, *, field: str = "area",
     level = level_of(raw)
     if level is None or level not in allowed:
         widths = "/".join(str(WIDTHS[lvl]) for lvl in allowed)
-        raise InvalidInput(f"{field} 须为 {widths} 位区划代码：{raw!r} "
+        raise InvalidInput(f"{field} 须为 {widths} 位区划代码：{str(raw)[:40]!r} "
                            f"({field} must be a {widths}-digit area code)")
     return level, raw
 

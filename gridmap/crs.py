@@ -62,7 +62,7 @@ def parse_crs(value: str | None) -> InputCRS:
         return InputCRS(key)
     except ValueError:
         names = ", ".join(c.value for c in InputCRS)
-        raise InvalidInput(f"未知坐标系 '{value}'，可选：{names}") from None
+        raise InvalidInput(f"未知坐标系 '{str(value)[:40]}'，可选：{names} (unknown CRS)") from None
 
 
 def gauss_kruger_epsg(lon: float) -> int:

@@ -7,12 +7,14 @@ Shared by the web API, the CLI and every layer that simplifies geometry for disp
 from __future__ import annotations
 
 import math
+import re
 
 from gridmap.crs import validate_lonlat
 from gridmap.errors import InvalidInput
 
 BBox = tuple[float, float, float, float]
 """``(minx, miny, maxx, maxy)`` in WGS84 degrees."""
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
 
 EXPORT_DECIMALS = 7
 """Coordinate decimals without a zoom (an export): 1e-7° is about 1 cm."""
@@ -26,9 +28,11 @@ def parse_bbox(raw: str | None) -> BBox | None:
     if len(parts) != 4:
         raise InvalidInput("bbox 须为 minx,miny,maxx,maxy (bbox must be minx,miny,maxx,maxy)")
     try:
+        if not all(_NUMBER.fullmatch(p.strip()) for p in parts):  # ASCII decimals: not '１', 'nan'
+            raise ValueError(raw)
         minx, miny, maxx, maxy = (float(p) for p in parts)
     except ValueError:
-        raise InvalidInput(f"bbox 含非数字：{raw!r} (bbox must be four numbers)") from None
+        raise InvalidInput(f"bbox 含非数字：{raw[:40]!r} (bbox must be four numbers)") from None
     for x, y in ((minx, miny), (maxx, maxy)):
         validate_lonlat(x, y)
     if minx > maxx or miny > maxy:

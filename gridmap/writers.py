@@ -54,9 +54,10 @@ def feature_collection(features: Iterable[str], *, cap: int | None = None) -> It
     written and ``"truncated": true`` is added if more were available (so the query should
     fetch ``cap + 1`` rows); an iterator with ``close()`` is closed when the cap is reached.
     """
-    yield '{"type":"FeatureCollection","features":['
+    # The opening goes out with the first features, not before them: a streamed answer's first
+    # chunk then runs the query, while a failure can still be an error answer (web.streaming).
     n = 0
-    chunk: list[str] = []
+    chunk: list[str] = ['{"type":"FeatureCollection","features":[']
     truncated = False
     for text_ in features:
         if cap is not None and n >= cap:

@@ -23,7 +23,9 @@ def test_bbox_is_four_floats_in_order() -> None:
     ("1,2,3,4,5", "minx,miny,maxx,maxy"),
     ("a,b,c,d", "four numbers"),
     ("123,41,124,95", "lat"),
-    ("nan,41,124,42", "经纬度"),
+    ("nan,41,124,42", "four numbers"),  # not a decimal: refused as one
+    ("１２３,41,124,42", "four numbers"),  # full-width digits are no number here
+    ("1_23,41,124,42", "four numbers"),
     ("124,42,123,41", "min must not exceed max"),
 ])
 def test_bad_bbox_says_what_is_wrong(raw: str, says: str) -> None:

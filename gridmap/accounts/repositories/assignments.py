@@ -46,7 +46,7 @@ def grids_page(session: Session, *, area: str | None, query: str, after: str | N
     if area:
         stmt = stmt.where(Grid.code.startswith(area, autoescape=True))
     text_ = query.strip()
-    if text_.isdigit():
+    if text_.isascii() and text_.isdigit():
         stmt = stmt.where(Grid.code.startswith(text_, autoescape=True))
     elif text_:
         stmt = stmt.where(Grid.name.ilike(like.contains(text_), escape=like.ESCAPE))

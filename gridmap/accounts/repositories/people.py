@@ -74,7 +74,7 @@ def search(session: Session, *, query: str, posts: tuple[str, ...] = (),
                    Account.username, Account.active)
             .outerjoin(Account, Account.person_id == Person.id))
     text_ = query.strip()
-    if text_.isdigit() and len(text_) <= 18:
+    if text_.isascii() and text_.isdigit() and len(text_) <= 18:
         stmt = stmt.where(Person.id == int(text_))
     elif text_:
         stmt = stmt.where(Person.name.ilike(like.contains(text_), escape=like.ESCAPE))

@@ -58,7 +58,8 @@ def people(session: Session, principal: Principal, *, query: str = "", after: st
            limit: int = PEOPLE_PAGE_SIZE) -> Page:
     """People by id whose name contains ``query`` (or whose id it is), with their accounts."""
     rights.admin(principal)
-    start = int(after) if after and after.isdigit() and len(after) <= 18 else None
+    digits = after is not None and after.isascii() and after.isdigit() and len(after) <= 18
+    start = int(after) if after and digits else None
     rows = people_repo.search(session, query=query_text(query), after=start, limit=limit + 1)
     return cut(rows, limit, lambda row: row["id"])
 

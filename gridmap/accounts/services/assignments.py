@@ -32,7 +32,7 @@ def grids(session: Session, principal: Principal, *, query: str = "", after: str
           limit: int = PAGE_SIZE) -> Page:
     """Grids the principal may assign, by code, matching a code prefix or a name."""
     area = rights.assignable_area(principal)
-    start = after if after and after.isdigit() and len(after) <= 15 else None
+    start = after if after and after.isascii() and after.isdigit() and len(after) <= 15 else None
     rows = repo.grids_page(session, area=area, query=query_text(query), after=start,
                            limit=limit + 1)
     return cut(rows, limit, lambda row: row["code"])

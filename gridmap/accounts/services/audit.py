@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
@@ -25,6 +25,7 @@ from gridmap.accounts.services import rights
 from gridmap.accounts.services.paging import PAGE_SIZE, Page
 from gridmap.db import unit_of_work
 from gridmap.errors import InvalidInput
+from gridmap.web import params
 
 CITY_TZ = timezone(timedelta(hours=8))
 """The city's time (China Standard Time, no daylight saving): dates people type are local."""
@@ -88,14 +89,12 @@ def csv_lines(session: Session, f: AuditFilter) -> Iterator[str]:
 
 
 def _day(raw: str, name: str, problems: list[str]) -> datetime | None:
-    if not raw.strip():
-        return None
     try:
-        day = date.fromisoformat(raw.strip())
-    except ValueError:
-        problems.append(f"{name} 须为日期，如 2026-11-30 ({name} must be a date: YYYY-MM-DD)")
+        day = params.day({name: raw.strip()}, name)
+    except InvalidInput as exc:
+        problems.append(exc.message)
         return None
-    return datetime(day.year, day.month, day.day, tzinfo=CITY_TZ)
+    return None if day is None else datetime(day.year, day.month, day.day, tzinfo=CITY_TZ)
 
 
 def parse_filter(args: Mapping[str, str]) -> AuditFilter:
@@ -140,7 +139,8 @@ def parse_after(raw: str | None) -> tuple[datetime, int] | None:
         when = datetime.fromisoformat(at)
     except ValueError:
         return None
-    return (when, int(entry)) if entry.isdigit() and when.tzinfo is not None else None
+    digits = entry.isascii() and entry.isdigit() and len(entry) <= 18
+    return (when, int(entry)) if digits and when.tzinfo is not None else None
 
 
 def browse(session: Session, principal: Principal, f: AuditFilter, *, after: str | None,

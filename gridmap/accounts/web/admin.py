@@ -20,7 +20,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -39,6 +38,7 @@ from gridmap.accounts.web.forms import (
 from gridmap.errors import Conflict, GridmapError, InvalidInput
 from gridmap.web.auth import current_principal, require
 from gridmap.web.db import session_factory
+from gridmap.web.streaming import streamed
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -229,7 +229,7 @@ def audit_csv() -> Response:
         with session_factory()() as db:
             yield from audit.csv_lines(db, filters)
 
-    return Response(stream_with_context(chunks()), mimetype="text/csv",
+    return Response(streamed(chunks()), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="audit-log.csv"',
                              **NO_STORE})
 

@@ -35,6 +35,7 @@ from gridmap.cases.repositories import cases as repo
 from gridmap.cases.services import cases
 from gridmap.crs import InputCRS, parse_crs, to_wgs84, validate_lonlat
 from gridmap.errors import ConfigurationError, Forbidden, GridmapError, InvalidInput, NotFound
+from gridmap.web import params
 
 CLOSED_STATES = workflow.TERMINAL_STATES
 """Our states reported as Open311 ``closed``; every other state is ``open``."""
@@ -48,6 +49,13 @@ _URL = re.compile(r"^https?://[^\s]{1,1000}$")
 # Characters XML 1.0 cannot carry at all, even escaped.
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_TEXT_LIMITS = {"api_key": 200, "jurisdiction_id": 200, "service_code": 40, "lat": 40,
+                "long": 40, "crs": 40, "media_url": 1000, "description": params.MAX_FREE_TEXT,
+                "address_string": cases.MAX_ADDRESS, "first_name": cases.MAX_REPORTER_NAME,
+                "last_name": cases.MAX_REPORTER_NAME, "phone": cases.MAX_PHONE,
+                "device_id": 200, "token": 200, "email": 200, "account_id": 200,
+                "address_id": 200}
+"""Characters each POSTed field may hold (the intake's own rules apply after)."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,13 @@ def parse_new_request(form: Mapping[str, str]) -> NewRequest:
     ``token``, which with ``device_id`` makes a repeated POST return the first request's id.
     """
     problems: list[str] = []
+    for name, limit in _TEXT_LIMITS.items():
+        try:
+            params.text(form, name, max_chars=limit, multiline=name == "description")
+        except InvalidInput as exc:  # collected: every problem goes into one 400
+            problems.append(exc.message)
+    if problems:
+        raise InvalidInput("；".join(problems))
     code = form.get("service_code", "").strip()
     if not code:
         problems.append("缺少 service_code (service_code was not provided)")
@@ -299,6 +314,7 @@ def _date(args: Mapping[str, str], name: str) -> datetime | None:
     if value is None or value.tzinfo is None:
         raise InvalidInput(f"{name} 须为带时区的 ISO 8601 时间，如 2024-05-01T08:00:00+08:00 "
                            f"({name} must be a W3C date-time with a time zone)")
+    params.check_day(value, name)
     return value
 
 

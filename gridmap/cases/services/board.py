@@ -27,6 +27,7 @@ from gridmap.cases.repositories.board import BoardFilter, Keyset
 from gridmap.cases.repositories.points import Bbox, Points
 from gridmap.cases.services.queries import json_safe, reader_scope
 from gridmap.errors import InvalidInput
+from gridmap.web import params
 
 _STATES = {s.value for s in workflow.State}
 CSV_COLUMNS = ("id", "category_name", "state", "description", "grid_code", "community_code",
@@ -41,7 +42,7 @@ def parse_filter(args: Mapping[str, str]) -> BoardFilter:
     states = tuple(s for s in (args.get("state") or "").split(",") if s)
     unknown = [s for s in states if s not in _STATES]
     if unknown:
-        problems.append(f"未知状态 {', '.join(unknown)} (unknown state)")
+        problems.append(f"未知状态 {params.shown(', '.join(unknown))} (unknown state)")
     areas: dict[str, str | None] = {}
     for level in codes.LEVELS:
         value = args.get(level) or None
@@ -49,13 +50,17 @@ def parse_filter(args: Mapping[str, str]) -> BoardFilter:
             problems.append(f"{level} 须为 {codes.width(level)} 位代码 "
                             f"({level} must be a {codes.width(level)}-digit code)")
         areas[level.value] = value
-    dates: dict[str, date | None] = {}
-    for name in ("from", "to"):
-        value = args.get(name) or None
+    dates: dict[str, date | None] = {"from": None, "to": None}
+    for name in dates:
         try:
-            dates[name] = date.fromisoformat(value) if value else None
-        except ValueError:
-            problems.append(f"{name} 须为 YYYY-MM-DD 日期 ({name} must be a date YYYY-MM-DD)")
+            dates[name] = params.day(args, name)
+        except InvalidInput as exc:  # collected: every problem goes into one 400
+            problems.append(exc.message)
+    overdue = False
+    try:
+        overdue = params.flag(args, "overdue")
+    except InvalidInput as exc:
+        problems.append(exc.message)
     for name in ("category", "department"):
         if args.get(name) and not re.fullmatch(r"[a-z0-9_]{1,40}", args[name]):
             problems.append(f"{name} 无效 (invalid {name})")
@@ -63,8 +68,8 @@ def parse_filter(args: Mapping[str, str]) -> BoardFilter:
         raise InvalidInput("；".join(problems))
     return BoardFilter(states=states, category=args.get("category") or None,
                        department=args.get("department") or None,
-                       date_from=dates["from"], date_to=dates["to"],
-                       overdue_only=args.get("overdue") in ("1", "true", "yes"), **areas)
+                       date_from=dates["from"], date_to=dates["to"], overdue_only=overdue,
+                       **areas)
 
 
 def encode_cursor(as_of: datetime, row: Mapping[str, Any]) -> str:
@@ -78,14 +83,29 @@ def encode_cursor(as_of: datetime, row: Mapping[str, Any]) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, Keyset]:
     """The instant and keyset of a cursor made by :func:`encode_cursor`."""
     try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        keyset = Keyset(int(raw["s"]), datetime.fromisoformat(raw["k"]), int(raw["i"]))
+        if len(cursor) > _MAX_CURSOR:
+            raise ValueError(cursor)
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)),
+                         parse_constant=_no_constant)
+        section, case_id = raw["s"], raw["i"]
+        if not all(type(v) is int for v in (section, case_id)) or not 0 < case_id <= params.MAX_ID:
+            raise ValueError(cursor)  # Infinity, 1e400, 2**70: no key of ours
+        keyset = Keyset(section, datetime.fromisoformat(raw["k"]), case_id)
         as_of = datetime.fromisoformat(raw["n"])
-    except (ValueError, KeyError, TypeError):
+        params.check_day(keyset.key, "cursor")
+        params.check_day(as_of, "cursor")
+    except (ValueError, KeyError, TypeError, InvalidInput):
         raise InvalidInput("cursor 无效，请从第一页重新开始 (invalid cursor)") from None
-    if keyset.section not in (1, 2) or as_of.tzinfo is None:
+    if keyset.section not in (1, 2) or as_of.tzinfo is None or keyset.key.tzinfo is None:
         raise InvalidInput("cursor 无效，请从第一页重新开始 (invalid cursor)")
     return as_of, keyset
+
+
+_MAX_CURSOR = 400
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
 
 
 def _row(row: Mapping[str, Any], as_of: datetime) -> dict[str, Any]:

@@ -14,6 +14,7 @@ The principal is checked before any photo is decoded.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,6 +47,11 @@ DUPLICATE_RADIUS_M = 100.0
 DUPLICATE_DAYS = 14
 MAX_DESCRIPTION = 4000
 """Characters in a case's description (the database CHECK holds the same bound)."""
+MAX_ADDRESS = 200
+MAX_REPORTER_NAME = 50
+MAX_PHONE = 20
+"""Characters in an address, a reporter's name and phone (the phone's column is 20 wide)."""
+MAX_CLIENT_TOKEN = 64
 MAX_PHOTOS = 5
 FORM_BYTES = 1024 * 1024
 """Room in an upload request for its fields and multipart framing, beside the photos."""
@@ -220,21 +226,33 @@ def _validate(session: Session, request: IntakeRequest) -> Any:
     problems = []
     category = repo.category(session, request.category)
     if category is None:
-        problems.append(f"未知的案件类别 '{request.category}' (unknown category)")
+        problems.append(f"未知的案件类别 '{request.category[:40]}' (unknown category)")
     description = request.description.strip()
-    if not description:
+    if not _readable(description):
         problems.append("请填写问题描述 (description is required)")
     elif len(description) > MAX_DESCRIPTION:
         problems.append(f"问题描述最多 {MAX_DESCRIPTION} 字，现为 {len(description)} 字 "
                         f"(description longer than {MAX_DESCRIPTION} characters)")
     if request.channel not in CHANNELS:
-        problems.append(f"未知的来源渠道 '{request.channel}'，可选：{', '.join(CHANNELS)} "
+        problems.append(f"未知的来源渠道 '{request.channel[:40]}'，可选：{', '.join(CHANNELS)} "
                         "(unknown channel)")
-    if request.reporter_phone.strip() and not _PHONE.match(request.reporter_phone.strip()):
-        problems.append("联系电话格式不正确 (reporter phone is not a phone number)")
+    phone = request.reporter_phone.strip()
+    if phone and (len(phone) > MAX_PHONE or not _PHONE.match(phone)):
+        problems.append(f"联系电话格式不正确，最多 {MAX_PHONE} 个字符 "
+                        "(reporter phone is not a phone number)")
+    for name, value, limit in (("address", request.address, MAX_ADDRESS),
+                               ("reporter_name", request.reporter_name, MAX_REPORTER_NAME)):
+        if len(value.strip()) > limit:
+            problems.append(f"{name} 最多 {limit} 个字符 ({name} longer than {limit} characters)")
     if problems:
         raise InvalidInput("；".join(problems))
     return category
+
+
+def _readable(text: str) -> bool:
+    """Whether ``text`` holds something to read: not only spaces, zero-width or direction marks."""
+    return any(not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc", "Zs")
+               for c in text)
 
 
 def _wgs84(request: IntakeRequest) -> tuple[float, float]:

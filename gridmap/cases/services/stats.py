@@ -63,13 +63,14 @@ from gridmap.cases.deadlines import LOCAL_UTC_OFFSET
 from gridmap.cases.repositories import stats as repo
 from gridmap.cases.repositories.stats import COUNT_COLUMNS, DEPARTMENT, LEVELS, StatsQuery
 from gridmap.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from gridmap.web import params
 
 _LEVEL_ZH = {"district": "区", "subdistrict": "街道", "community": "社区", "grid": "网格",
              "department": "部门"}
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 36
 TOP_CATEGORIES = 5
-_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 _DEPARTMENT = re.compile(r"[a-z0-9_]{1,40}")
 # rate name -> (numerator, denominator)
 RATES = {"response_rate": ("responded", "valid"),
@@ -81,7 +82,7 @@ RATES = {"response_rate": ("responded", "valid"),
 
 def _month_index(text: str) -> int:
     match = _MONTH.fullmatch(text)
-    if match is None:
+    if match is None or not params.MIN_DAY.year <= int(match[1]) <= params.MAX_DAY.year:
         raise ValueError(text)
     return int(match[1]) * 12 + int(match[2]) - 1
 
@@ -118,7 +119,9 @@ def parse_query(args: Mapping[str, str], *, now: datetime) -> tuple[StatsQuery, 
             try:
                 bounds[name] = _month_index(raw)
             except ValueError:
-                problems.append(f"{name} 须为 YYYY-MM 月份 ({name} must be a month YYYY-MM)")
+                problems.append(f"{name} 须为 {params.MIN_DAY.year}–{params.MAX_DAY.year} 年间的 "
+                                f"YYYY-MM 月份 ({name} must be a month YYYY-MM in "
+                                f"{params.MIN_DAY.year}..{params.MAX_DAY.year})")
     if not problems and bounds["from"] > bounds["to"]:
         problems.append("起始月份晚于截止月份 (from is after to)")
     elif not problems and bounds["to"] - bounds["from"] + 1 > MAX_MONTHS:

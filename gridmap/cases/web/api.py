@@ -14,7 +14,6 @@ from flask import (
     jsonify,
     request,
     send_from_directory,
-    stream_with_context,
 )
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -30,23 +29,15 @@ from gridmap.web.auth import current_principal, require
 from gridmap.web.db import session_factory, settings
 from gridmap.web.i18n import current_lang
 from gridmap.web.ratelimit import limited
+from gridmap.web.streaming import streamed
 
 bp = Blueprint("cases", __name__)
 
+_LISTS = ("departments",)
+"""The only fields that may be lists; any other list (``"department": []``) is refused."""
+_CODE_CHARS = 40
 _STATUS = {"created": 201, "existing": 200, "linked": 200, "choose_grid": 409,
            "possible_duplicates": 409}
-
-
-def _fields() -> dict[str, Any]:
-    """Form fields (multipart) or a JSON object, as one mapping of strings."""
-    if request.is_json:
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise InvalidInput("请求体须为 JSON 对象 (body must be a JSON object)")
-        # Scalars as strings, like form fields, so one parser serves both; lists stay lists.
-        return {k: v if isinstance(v, list) else str(v).lower() if isinstance(v, bool) else str(v)
-                for k, v in body.items() if v is not None}
-    return request.form.to_dict()
 
 
 def _photos(field: str) -> list[UploadedPhoto]:
@@ -63,7 +54,7 @@ def _upload(photo_field: str) -> tuple[dict[str, Any], list[UploadedPhoto]]:
     """
     request.max_content_length = cases.max_request_bytes()
     try:
-        return _fields(), _photos(photo_field)
+        return params.fields(lists=_LISTS), _photos(photo_field)
     except RequestEntityTooLarge as exc:
         mb = cases.max_request_bytes() // (1024 * 1024)
         raise PayloadTooLarge(f"请求超过 {mb} MB：最多 {cases.MAX_PHOTOS} 张照片，每张不超过 "
@@ -88,18 +79,22 @@ def categories() -> Response:
 def _intake_request(fields: dict[str, Any],
                     uploaded: list[UploadedPhoto]) -> cases.IntakeRequest:
     """The intake form (or JSON body) as the service's request."""
+    def text(name: str, max_chars: int = _CODE_CHARS, default: str = "") -> str:
+        return params.text(fields, name, max_chars=max_chars, default=default)
+
     return cases.IntakeRequest(
-        category=str(fields.get("category", "")),
-        description=str(fields.get("description", "")),
-        channel=str(fields.get("channel", "grid_patrol")),
+        category=text("category"),
+        description=params.text(fields, "description", max_chars=params.MAX_FREE_TEXT,
+                                multiline=True),
+        channel=text("channel", default="grid_patrol"),
         lon=params.number(fields, "lon"), lat=params.number(fields, "lat"),
-        crs=parse_crs(fields.get("crs")), address=str(fields.get("address", "")),
-        reporter_name=str(fields.get("reporter_name", "")),
-        reporter_phone=str(fields.get("reporter_phone", "")),
-        client_token=str(fields["client_token"])[:64] if fields.get("client_token") else None,
-        grid_code=fields.get("grid_code") or None,
-        confirm_new=str(fields.get("confirm_new", "")).lower() in ("1", "true", "yes", "on"),
-        link_to=int(fields["link_to"]) if str(fields.get("link_to", "")).isdigit() else None,
+        crs=parse_crs(text("crs") or None), address=text("address", cases.MAX_ADDRESS),
+        reporter_name=text("reporter_name", cases.MAX_REPORTER_NAME),
+        reporter_phone=text("reporter_phone", cases.MAX_PHONE),
+        client_token=text("client_token", cases.MAX_CLIENT_TOKEN) or None,
+        grid_code=text("grid_code") or None,
+        confirm_new=params.flag(fields, "confirm_new"),
+        link_to=params.identifier(fields, "link_to"),
         photos=uploaded,
     )
 
@@ -147,11 +142,11 @@ def act(case_id: int) -> Response:
     """Apply a workflow action (dispatch, start, resolve, verify, rate, reassign, …) as the
     signed-in person, with a version check."""
     fields, after_photos = _upload("after_photos")
-    version = params.integer({"version": str(fields.get("version", ""))}, "version",
-                             default=-1, lo=-1, hi=2**31)
+    version = params.integer(fields, "version", default=-1, lo=-1, hi=2**31)
     if version < 0:
         raise InvalidInput("缺少案件版本号 version (missing 'version')")
-    cases.act(session_factory(), current_principal(), case_id, str(fields.get("action", "")),
+    cases.act(session_factory(), current_principal(), case_id,
+              params.text(fields, "action", max_chars=_CODE_CHARS),
               version=version, params=_action_params(fields), after_photos=after_photos,
               media_dir=settings().media_dir)
     return _detail(case_id)
@@ -159,11 +154,14 @@ def act(case_id: int) -> Response:
 
 def _action_params(fields: dict[str, Any]) -> dict[str, Any]:
     departments = fields.get("departments") or []
-    if isinstance(departments, str):
-        departments = [d for d in departments.split(",") if d]
-    return {"note": str(fields.get("note", "")), "department": fields.get("department") or None,
-            "departments": list(departments), "rating": fields.get("rating") or None,
-            "reason": fields.get("reason") or None}
+    if not isinstance(departments, list):  # a form's comma list
+        departments = [d for d in params.text(fields, "departments").split(",") if d]
+    return {"note": params.text(fields, "note", max_chars=params.MAX_FREE_TEXT, multiline=True),
+            "department": params.text(fields, "department", max_chars=_CODE_CHARS) or None,
+            "departments": [params.clean_text(d, "departments", max_chars=_CODE_CHARS)
+                            for d in departments],
+            "rating": params.text(fields, "rating", max_chars=_CODE_CHARS) or None,
+            "reason": params.text(fields, "reason", max_chars=_CODE_CHARS) or None}
 
 
 @bp.get("/api/cases")
@@ -202,7 +200,7 @@ def _export(produce: Any, fmt: str, mimetype: str) -> Response:
             yield from produce(session, principal, filters, lang=lang)
 
     return _no_store(Response(
-        stream_with_context(chunks()), mimetype=mimetype,
+        streamed(chunks()), mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="cases.{fmt}"'}))
 
 

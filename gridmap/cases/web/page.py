@@ -28,7 +28,9 @@ def case_rules() -> dict[str, Any]:
         "noteRequired": sorted(a.value for a in workflow.NOTE_REQUIRED),
         "limits": {"maxPhotos": cases.MAX_PHOTOS, "maxPhotoBytes": photos.MAX_BYTES,
                    "maxPhotoMb": photos.MAX_BYTES // _MB,
-                   "maxDescription": cases.MAX_DESCRIPTION, "maxNote": workflow.NOTE_MAX_CHARS},
+                   "maxDescription": cases.MAX_DESCRIPTION, "maxNote": workflow.NOTE_MAX_CHARS,
+                   "maxAddress": cases.MAX_ADDRESS, "maxReporterName": cases.MAX_REPORTER_NAME,
+                   "maxPhone": cases.MAX_PHONE},
         "areaLevels": {level.value: codes.width(level) for level in codes.LEVELS},
     }
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, jsonify, request, stream_with_context
+from flask import Response, jsonify, request
 
 from gridmap.codes import Level
 from gridmap.coverage.services import audit, planning, readers
@@ -27,6 +27,7 @@ from gridmap.web.auth import current_principal, require
 from gridmap.web.db import read_connection, session_factory, settings
 from gridmap.web.i18n import current_lang
 from gridmap.web.ratelimit import limited
+from gridmap.web.streaming import streamed
 
 GEOJSON = "application/geo+json"
 CSV = "text/csv; charset=utf-8"
@@ -40,7 +41,7 @@ def _run() -> Run:
 
 def _download(body: Iterator[str], mimetype: str, filename: str, *, inline: bool) -> Response:
     disposition = "inline" if inline else "attachment"
-    return Response(stream_with_context(body), mimetype=mimetype,
+    return Response(streamed(body), mimetype=mimetype,
                     headers={"Content-Disposition": f'{disposition}; filename="{filename}"'})
 
 
@@ -141,7 +142,7 @@ def catchments() -> Response:
 @require(*PLANNERS)
 def siting_sites() -> Response:
     """Up to ``k`` new sites in ``area`` maximising newly covered elderly, with their gains."""
-    ask = params.siting_request(request.get_json(silent=True))
+    ask = params.siting_request(web_params.json_body())
     with (read_connection() as conn, planning.one_at_a_time(conn, current_principal()) as me,
           session_factory()() as session):
         report = plan.site(session, me, ask.facility_type, ask.circle, area_code=ask.area,
@@ -154,7 +155,7 @@ def siting_sites() -> Response:
 @require(*PLANNERS)
 def what_if() -> Response:
     """Coverage if ``add`` points opened and ``remove`` facilities closed; nothing is stored."""
-    ask = params.what_if_request(request.get_json(silent=True))
+    ask = params.what_if_request(web_params.json_body())
     with (read_connection() as conn, planning.one_at_a_time(conn, current_principal()) as me,
           session_factory()() as session):
         report = whatif.what_if(session, me, ask.facility_type, ask.circle, add=ask.add,

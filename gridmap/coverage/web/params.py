@@ -27,6 +27,7 @@ MAX_ADD, MAX_REMOVE, MAX_CANDIDATES = 50, 200, 5000
 """What-if points added and facilities removed, and points of a candidate layer, at most."""
 
 LonLat = tuple[float, float]
+_CODE_CHARS = 40
 
 
 def limits() -> dict[str, Any]:
@@ -40,24 +41,25 @@ def limits() -> dict[str, Any]:
 
 def rule(args: Mapping[str, Any]) -> tuple[str, str]:
     """``type`` and ``circle`` as given (the services check they exist)."""
-    return str(args.get("type") or "").strip(), str(args.get("circle") or "").strip()
+    return (params.text(args, "type", max_chars=_CODE_CHARS).strip(),
+            params.text(args, "circle", max_chars=_CODE_CHARS).strip())
 
 
 def level(args: Mapping[str, Any], *, default: codes.Level = codes.Level.COMMUNITY) -> codes.Level:
     """``level``: grid, community, subdistrict or district."""
-    return codes.parse_level(str(args.get("level") or default))
+    return codes.parse_level(params.text(args, "level", max_chars=_CODE_CHARS) or default)
 
 
 def parent(args: Mapping[str, str]) -> str | None:
     """``parent``: the code of a district, sub-district or community, or None."""
-    raw = (args.get("parent") or "").strip()
+    raw = params.text(args, "parent", max_chars=_CODE_CHARS).strip()
     return codes.parse_area(raw, field="parent")[1] if raw else None
 
 
 def area_arg(args: Mapping[str, str]) -> str | None:
     """``area`` of a query string: a district, sub-district or community code, or None (the
     reader's whole area)."""
-    raw = (args.get("area") or "").strip()
+    raw = params.text(args, "area", max_chars=_CODE_CHARS).strip()
     return codes.parse_area(raw)[1] if raw else None
 
 
@@ -78,8 +80,9 @@ class AuditQuery:
 
 def audit_query(args: Mapping[str, str]) -> AuditQuery:
     """``level`` (community or grid), ``area`` (a code, optional) and ``min_share`` (0, 1]."""
-    lvl = codes.parse_level(args.get("level") or codes.Level.COMMUNITY, allowed=audit.LEVELS)
-    prefix = (args.get("area") or "").strip()
+    lvl = codes.parse_level(params.text(args, "level", max_chars=_CODE_CHARS)
+                            or codes.Level.COMMUNITY, allowed=audit.LEVELS)
+    prefix = params.text(args, "area", max_chars=_CODE_CHARS).strip()
     if prefix:
         codes.parse_area(prefix, allowed=codes.LEVELS)
     share = params.number(args, "min_share") if args.get("min_share") else audit.MIN_SHARE
@@ -95,14 +98,12 @@ def body(raw: Any) -> dict[str, Any]:
 
 def integer(data: Mapping[str, Any], name: str, bounds: tuple[int, int, int]) -> int:
     """An integer member of a JSON body within ``bounds`` (lowest, highest, default)."""
-    value = data.get(name)
-    return params.integer({name: "" if value is None else str(value)}, name,
-                          default=bounds[2], lo=bounds[0], hi=bounds[1])
+    return params.integer(data, name, default=bounds[2], lo=bounds[0], hi=bounds[1])
 
 
 def area(data: Mapping[str, Any]) -> str:
     """``area``: a district, sub-district or community code."""
-    return codes.parse_area(str(data.get("area") or "").strip())[1]
+    return codes.parse_area(params.text(data, "area", max_chars=_CODE_CHARS).strip())[1]
 
 
 def lonlats(value: Any, *, limit: int = MAX_ADD, name: str = "add") -> list[LonLat]:
@@ -115,7 +116,7 @@ def lonlats(value: Any, *, limit: int = MAX_ADD, name: str = "add") -> list[LonL
         ok = (isinstance(pair, list) and len(pair) == 2
               and all(isinstance(v, int | float) and not isinstance(v, bool) for v in pair))
         if not ok:
-            raise InvalidInput(f"坐标无效：{pair!r} (each point must be [lon, lat])")
+            raise InvalidInput(f"坐标无效：{params.shown(repr(pair))} (each point must be [lon, lat])")
         validate_lonlat(float(pair[0]), float(pair[1]))
         out.append((float(pair[0]), float(pair[1])))
     return out
@@ -145,7 +146,9 @@ def facilities(value: Any) -> list[int | str]:
     if not isinstance(value, list) or len(value) > MAX_REMOVE:
         raise InvalidInput(f"remove 须为最多 {MAX_REMOVE} 个设施编号的列表 "
                            f"(remove must be a list of at most {MAX_REMOVE} facility ids)")
-    ok = [v for v in value if isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool))]
+    ok = [v for v in value if (isinstance(v, str) and 0 < len(v) <= _CODE_CHARS
+                               and params.clean_text(v, "remove"))
+          or (isinstance(v, int) and not isinstance(v, bool) and 0 < v <= params.MAX_ID)]
     if len(ok) != len(value):
         raise InvalidInput("remove 的元素须为设施 id 或编码 (remove items must be ids or codes)")
     return ok

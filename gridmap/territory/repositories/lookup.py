@@ -50,7 +50,7 @@ def search(session: Session | Connection, query: str, limit: int) -> list[dict[s
     q = query.strip()
     params = {
         "pattern": f"%{_like_escape(q)}%",
-        "prefix": f"{q}%" if q.isdigit() else None,
+        "prefix": f"{q}%" if q.isascii() and q.isdigit() else None,
         "exact": q,
         "limit": limit,
     }

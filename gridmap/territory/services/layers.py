@@ -34,7 +34,7 @@ def layer_spec(name: str) -> LayerSpec:
     """The layer called ``name``; NotFound listing the layers when there is none."""
     spec = layers.LAYERS.get(name)
     if spec is None:
-        raise NotFound(f"没有图层 {name!r}；可选：{', '.join(layers.LAYERS)} (unknown layer)")
+        raise NotFound(f"没有图层 {name[:40]!r}；可选：{', '.join(layers.LAYERS)} (unknown layer)")
     return spec
 
 
@@ -95,7 +95,8 @@ def _stream(factory: sessionmaker[Session], stmt: Select[str], cap: int | None) 
 
 def _check_facility_type(session: Session, raw: str) -> None:
     if not raw.replace("_", "").isalnum() or len(raw) > FACILITY_TYPE_MAX_LENGTH:
-        raise InvalidInput(f"设施类型无效：{raw!r} (invalid facility type)")
+        raise InvalidInput(f"设施类型无效：{raw[:40]!r} (invalid facility type)")
     known = [t["code"] for t in territory.facility_types(session, lang="zh")]
     if raw not in known:
-        raise InvalidInput(f"未知设施类型 {raw!r}；可选：{', '.join(known)} (unknown facility type)")
+        raise InvalidInput(f"未知设施类型 {raw[:40]!r}；可选：{', '.join(known)} "
+                           "(unknown facility type)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask import Blueprint, Response, jsonify, request
 
 from gridmap.errors import InvalidInput
 from gridmap.territory.services import layers
@@ -11,6 +11,7 @@ from gridmap.web import params
 from gridmap.web.auth import current_principal
 from gridmap.web.db import hot_connection, read_connection, readiness, session_factory, settings
 from gridmap.web.i18n import current_lang
+from gridmap.web.streaming import streamed
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -86,4 +87,4 @@ def layer(name: str) -> Response:
     headers = {"Content-Disposition": f'inline; filename="{name}.geojson"'}
     if layers.is_scoped(name, principal):  # residents' counts: for this person only
         headers["Cache-Control"] = "private, no-store"
-    return Response(stream_with_context(body), mimetype="application/geo+json", headers=headers)
+    return Response(streamed(body), mimetype="application/geo+json", headers=headers)

@@ -40,7 +40,10 @@ def test_every_case_page_gets_the_states_groups_and_limits(staff, url) -> None: 
     assert config["limits"] == {"maxPhotos": cases.MAX_PHOTOS, "maxPhotoBytes": photos.MAX_BYTES,
                                 "maxPhotoMb": photos.MAX_BYTES // 2**20,
                                 "maxDescription": cases.MAX_DESCRIPTION,
-                                "maxNote": workflow.NOTE_MAX_CHARS}
+                                "maxNote": workflow.NOTE_MAX_CHARS,
+                                "maxAddress": cases.MAX_ADDRESS,
+                                "maxReporterName": cases.MAX_REPORTER_NAME,
+                                "maxPhone": cases.MAX_PHONE}
     assert config["areaLevels"] == {lvl.value: codes.width(lvl) for lvl in codes.LEVELS}
     assert config["channels"] == list(cases.CHANNELS)
     assert set(config["noteRequired"]) == {a.value for a in workflow.NOTE_REQUIRED}
