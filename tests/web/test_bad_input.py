@@ -25,14 +25,12 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import test_access_matrix as matrix
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, text
+from test_access_matrix import ADMIN, PRINCIPALS, SPECS, WORKER, World, _url
 
-from tests.web import test_access_matrix as matrix
-from tests.web.test_access_matrix import ADMIN, PRINCIPALS, SPECS, WORKER, World, _url
-
-media = matrix.media
 world = matrix.world
 """The access matrix's world (two cases, one account per role), reused as fixtures."""
 
@@ -139,6 +137,9 @@ def _coverage_query(w: World) -> dict[str, Any]:
 FIELDS: dict[str, Fields] = {
     "GET pages.map_page": Fields(),
     "GET api.health": Fields(),
+    "GET api.health_live": Fields(),
+    "GET api.health_ready": Fields(),
+    "GET metrics.metrics_page": Fields(),
     "GET api.meta": Fields(),
     "GET api.layer": Fields(query=("zoom", "bbox", "district", "subdistrict", "community",
                                    "type")),
@@ -439,7 +440,7 @@ def test_intake_refuses_what_would_have_been_stored(member: str, value: Any, nam
 
 def test_a_json_body_past_its_size_is_413_before_it_is_parsed(api: FlaskClient,
                                                               world: World) -> None:
-    from tests.web.test_access_matrix import PLANNER
+    from test_access_matrix import PLANNER
 
     big = '{"candidates": "' + "x" * (3 * 1024 * 1024) + '"}'
     response = api.post("/api/coverage/siting", headers=world.headers[PLANNER], data=big,
