@@ -131,11 +131,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--scale", choices=["city", "districts"], default="city",
+                        help="Demo scale of the benchmark database (districts: quicker to build).")
     parser.add_argument("--restart-at", type=float, default=None, metavar="SECONDS",
                         help="Restart PostgreSQL (scripts/devdb.sh stop + start, i.e. pg_ctl "
                              "-m fast) this many seconds into the run.")
     args = parser.parse_args()
-    url = ensure_bench_db(Settings.from_env().database_url, "city")
+    url = ensure_bench_db(Settings.from_env().database_url, args.scale)
     run = uuid.uuid4().hex[:8]
     tmp = Path(tempfile.mkdtemp())
     district = busiest_district(url)
@@ -175,7 +177,7 @@ def main() -> None:
         statuses[status] = statuses.get(status, 0) + 1
     ms = sorted(1000 * s for *_, s in log)
     print(f"{args.clients} clients, {args.seconds} s, gunicorn {args.workers} sync workers, "
-          f"city scale, {len(log)} requests")
+          f"{args.scale} scale, {len(log)} requests")
     print(f"requests/s {len(log) / elapsed:.0f}; latency ms p50 {ms[len(ms) // 2]:.1f}, "
           f"p95 {ms[int(len(ms) * 0.95)]:.1f}, p99 {ms[int(len(ms) * 0.99)]:.1f}")
     print(f"answers by status: {dict(sorted(statuses.items()))}")
