@@ -63,10 +63,11 @@ def _register_blueprints(app: Flask) -> None:
     from gridmap.accounts import web as accounts
     from gridmap.cases import web as cases
     from gridmap.coverage import web as coverage
+    from gridmap.jobs import web as jobs
     from gridmap.territory import web as territory
     from gridmap.web import assets
 
-    for feature in (accounts, territory, cases, coverage):
+    for feature in (accounts, territory, cases, coverage, jobs):
         feature.register(app)
     app.register_blueprint(assets.bp)
 

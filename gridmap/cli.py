@@ -493,19 +493,41 @@ def _server_environment() -> dict[str, str]:
               help="gunicorn worker processes.")
 @click.option("--threads", default=1, show_default=True, type=int,
               help="Threads per worker (1 = sync workers: fastest for CPU-bound requests).")
-def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the web app with gunicorn."""
+@click.option("--jobs/--no-jobs", "with_jobs", default=True, show_default=True,
+              help="Run the job worker beside the web server (--no-jobs where `gridmap worker` "
+                   "runs on its own, as in docker-compose).")
+def serve(host: str, port: int, workers: int, threads: int, with_jobs: bool) -> None:
+    """Serve the web app with gunicorn, and run the background job worker beside it."""
+    from gridmap.supervisor import supervise
+
     settings = _settings()  # fail early and clearly on missing settings
     if workers > 1 and settings.rate_limits.storage_url.startswith("memory://"):
         click.echo("warning: GRIDMAP_RATELIMIT_STORAGE_URL is memory://, so each of the "
                    f"{workers} workers counts alone and clients get {workers}x the rate limits; "
                    "set it to a Redis that all workers share (see README, 'Settings')", err=True)
-    argv = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-            "--threads", str(threads), "--config", "python:gridmap.gunicorn_hooks",
-            "gridmap.app:create_app()"]
-    click.echo(f"gridmap serving on http://{host}:{port}", err=True)
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    os.execve(str(gunicorn), argv, _server_environment())
+    programs = {"web": [str(gunicorn), "--bind", f"{host}:{port}", "--workers", str(workers),
+                        "--threads", str(threads), "--config", "python:gridmap.gunicorn_hooks",
+                        "gridmap.app:create_app()"]}
+    if with_jobs:
+        programs["jobs"] = [str(Path(sys.executable).with_name("gridmap")), "worker"]
+    click.echo(f"gridmap serving on http://{host}:{port}"
+               + (" with the job worker" if with_jobs else ""), err=True)
+    sys.exit(supervise(programs, _server_environment()))
+
+
+@main.command("worker")
+def worker() -> None:
+    """Run the background job worker (coverage computes started from the pages) until stopped."""
+    import logging.config
+
+    from gridmap import worker as job_worker
+    from gridmap.web.request_log import json_logging
+
+    logging.config.dictConfig(json_logging())
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)  # two lines per job otherwise
+    with _user_errors():
+        job_worker.run(_settings())
 
 
 @coverage.command("site")

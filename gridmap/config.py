@@ -143,6 +143,9 @@ class Settings:
     """A session unused this long ends: a phone or a shared office PC left signed in."""
     secure_cookies: bool | None = None
     """Send the session cookie over HTTPS only; None: when the public base URL is https."""
+    job_concurrency: int = 2
+    """Jobs one ``gridmap worker`` runs at once (each a thread; a city-scale coverage compute
+    holds a few hundred MB while it runs)."""
 
     @property
     def cookies_secure(self) -> bool:
@@ -188,7 +191,8 @@ class Settings:
                           ("layer_feature_limit", "GRIDMAP_LAYER_FEATURE_LIMIT"),
                           ("trusted_proxies", "GRIDMAP_TRUSTED_PROXIES"),
                           ("session_hours", "GRIDMAP_SESSION_HOURS"),
-                          ("session_idle_minutes", "GRIDMAP_SESSION_IDLE_MINUTES")):
+                          ("session_idle_minutes", "GRIDMAP_SESSION_IDLE_MINUTES"),
+                          ("job_concurrency", "GRIDMAP_JOB_CONCURRENCY")):
             if env.get(key):
                 try:
                     kwargs[name] = int(env[key])
@@ -207,6 +211,13 @@ class Settings:
         if not self.owner_database_url:
             return self
         return replace(self, database_url=self.owner_database_url, owner_database_url="")
+
+    @property
+    def libpq_url(self) -> str:
+        """The database URL as libpq and psycopg take it (no SQLAlchemy driver name)."""
+        url = self.sqlalchemy_url
+        prefix = "postgresql+psycopg://"
+        return "postgresql://" + url[len(prefix):] if url.startswith(prefix) else url
 
     @property
     def sqlalchemy_url(self) -> str:

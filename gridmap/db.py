@@ -10,7 +10,6 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import Engine, Executable, create_engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.config import Settings
@@ -84,8 +83,7 @@ class ReadPool:
     """
 
     def __init__(self, settings: Settings) -> None:
-        url = make_url(settings.sqlalchemy_url).set(drivername="postgresql")
-        self._conninfo = url.render_as_string(hide_password=False)
+        self._conninfo = settings.libpq_url
         self._local = threading.local()
         self._held: weakref.WeakSet[_Held] = weakref.WeakSet()
 

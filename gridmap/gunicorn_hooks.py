@@ -7,29 +7,20 @@ from typing import Any
 
 from prometheus_client import multiprocess
 
+from gridmap.web.request_log import json_logging
+
 accesslog = "-"
 # One JSON object per request; the id is the X-Request-ID the app answered with.
 access_log_format = (
     '{"time": "%(t)s", "request_id": "%({x-request-id}o)s", "method": "%(m)s", '
     '"path": "%(U)s", "status": %(s)s, "bytes": "%(B)s", "duration_us": %(D)s, '
     '"remote": "%(h)s"}')
-logconfig_dict: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "gridmap.web.request_log.RequestIdFilter"}},
-    "formatters": {"json": {
-        "()": "pythonjsonlogger.json.JsonFormatter",
-        "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
-        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}}},
-    "handlers": {
-        "app": {"class": "logging.StreamHandler", "formatter": "json",
-                "filters": ["request_id"], "stream": "ext://sys.stderr"},
-        "access": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout"}},
-    "root": {"level": "INFO", "handlers": ["app"]},
-    "loggers": {
-        "gunicorn.error": {"level": "INFO", "handlers": ["app"], "propagate": False},
-        "gunicorn.access": {"level": "INFO", "handlers": ["access"], "propagate": False}},
-}
+logconfig_dict: dict[str, Any] = json_logging()
+logconfig_dict["handlers"]["access"] = {"class": "logging.StreamHandler",
+                                        "stream": "ext://sys.stdout"}
+logconfig_dict["loggers"] = {
+    "gunicorn.error": {"level": "INFO", "handlers": ["app"], "propagate": False},
+    "gunicorn.access": {"level": "INFO", "handlers": ["access"], "propagate": False}}
 
 
 def child_exit(server: Any, worker: Any) -> None:

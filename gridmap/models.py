@@ -353,3 +353,31 @@ class AuditLog(Base):
     target_kind: Mapped[str] = mapped_column(String(24), default="")
     target_id: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[dict[str, object]] = mapped_column(JSONB, default=dict)
+
+
+class Job(Base):
+    """A background job as people see it (migration 0008): kind, owner, progress, outcome.
+
+    procrastinate's queue carries only its id to a worker (``queue_job_id`` is the queue's row,
+    which the worker deletes when done)."""
+
+    __tablename__ = "job"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, object]] = mapped_column(JSONB, server_default="{}")
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    owner_name: Mapped[str] = mapped_column(String(64))
+    watchers: Mapped[list[str]] = mapped_column(ARRAY(String(24)), server_default="{}")
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    queue_job_id: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(12), server_default="queued")
+    progress: Mapped[float] = mapped_column(Float, server_default="0")
+    progress_text: Mapped[str] = mapped_column(Text, server_default="")
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    result: Mapped[dict[str, object] | None] = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -13,6 +13,10 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
 
@@ -20,10 +24,25 @@ HEADER = "X-Request-ID"
 _SANE = re.compile(r"[A-Za-z0-9-]{8,64}")
 
 
+_BOUND: ContextVar[str | None] = ContextVar("gridmap_request_id", default=None)
+
+
+@contextmanager
+def bound_request_id(request_id: str | None) -> Iterator[None]:
+    """Carry ``request_id`` into the log records written outside a request in this block (a
+    job worker runs a job under the id of the request that started it)."""
+    token = _BOUND.set(request_id)
+    try:
+        yield
+    finally:
+        _BOUND.reset(token)
+
+
 def current_request_id() -> str | None:
-    """The id of the request being served, or None outside a request."""
+    """The id of the request being served (or of the one that started the job being run);
+    None otherwise."""
     if not has_request_context():
-        return None
+        return _BOUND.get()
     value = g.get("gridmap_request_id")
     return value if isinstance(value, str) else None
 
@@ -50,3 +69,21 @@ def register_request_ids(app: Flask) -> None:
         if request_id:
             response.headers[HEADER] = request_id
         return response
+
+
+def json_logging() -> dict[str, Any]:
+    """A :func:`logging.config.dictConfig` that writes every record to stderr as one JSON object
+    with its request id (the app's log under ``gridmap serve`` and the job worker's)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": "gridmap.web.request_log.RequestIdFilter"}},
+        "formatters": {"json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}}},
+        "handlers": {
+            "app": {"class": "logging.StreamHandler", "formatter": "json",
+                    "filters": ["request_id"], "stream": "ext://sys.stderr"}},
+        "root": {"level": "INFO", "handlers": ["app"]},
+    }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -145,6 +146,7 @@ class RuleOutcome:
 
 def compute_all(factory: sessionmaker[Session], *, if_missing: bool = False,
                 done: Callable[[int, int, RuleOutcome], None] = lambda i, n, outcome: None,
+                step: Callable[[int, int, str, str, str], None] = lambda i, n, t, c, name: None,
                 ) -> list[RuleOutcome]:
     """Compute every coverage rule, one run each in a transaction of its own.
 
@@ -160,6 +162,9 @@ def compute_all(factory: sessionmaker[Session], *, if_missing: bool = False,
         Keep a rule's current run instead of computing a new one.
     done : callable, optional
         Told ``(index, total, outcome)`` after each rule (1-based), for progress output.
+    step : callable, optional
+        Told ``(index, total, facility_type, circle, step)`` as each step of a rule's compute
+        begins (``step`` as :func:`compute` names them), for progress bars.
     """
     with factory() as session:
         pairs = repo.rules(session)
@@ -172,7 +177,8 @@ def compute_all(factory: sessionmaker[Session], *, if_missing: bool = False,
         if kept is not None:
             outcome = RuleOutcome(facility_type, circle, kept, None)
         else:
-            report = compute(factory, facility_type, circle)
+            report = compute(factory, facility_type, circle,
+                             step=partial(step, index, len(pairs), facility_type, circle))
             outcome = RuleOutcome(facility_type, circle, report.run_id, report)
         outcomes.append(outcome)
         done(index, len(pairs), outcome)

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify, request, url_for
 
 from gridmap.codes import Level
 from gridmap.coverage.services import audit, planning, readers
+from gridmap.coverage.services import jobs as compute_jobs
 from gridmap.coverage.services import queries as cov
 from gridmap.coverage.services import siting as plan
 from gridmap.coverage.services import what_if as whatif
@@ -22,11 +23,13 @@ from gridmap.coverage.services.queries import Run
 from gridmap.coverage.services.readers import PLANNERS, READERS
 from gridmap.coverage.web import params
 from gridmap.coverage.web.blueprint import bp
+from gridmap.jobs.services import jobs
 from gridmap.web import params as web_params
 from gridmap.web.auth import current_principal, require
 from gridmap.web.db import read_connection, session_factory, settings
 from gridmap.web.i18n import current_lang
 from gridmap.web.ratelimit import limited
+from gridmap.web.request_log import current_request_id
 from gridmap.web.streaming import streamed
 
 GEOJSON = "application/geo+json"
@@ -194,3 +197,34 @@ def audit_geojson() -> Response:
     body = audit.export(session_factory(), current_principal(), level=query.level,
                         prefix=query.prefix, min_share=query.min_share, geojson=True)
     return _download(body, GEOJSON, f"gb50180-audit-{query.level}.geojson", inline=False)
+
+
+@bp.post("/api/coverage/jobs")
+@require(*compute_jobs.COMPUTERS)
+def start_compute() -> tuple[Response, int]:
+    """Start computing one rule (``type``, ``circle``) or every rule (``all``) in the background:
+    202 with the new job, or 200 with the one already under way; follow it at ``Location``."""
+    ask = params.compute_request(web_params.json_body())
+    if ask.rule is None:
+        job, created = compute_jobs.start_compute_all(
+            session_factory(), current_principal(), if_missing=ask.if_missing,
+            request_id=current_request_id())
+    else:
+        job, created = compute_jobs.start_compute(session_factory(), current_principal(),
+                                                  *ask.rule, request_id=current_request_id())
+    answer = jsonify({"job": job, "created": created})
+    answer.headers["Location"] = url_for("jobs.job", job_id=job["id"])
+    return answer, 202 if created else 200
+
+
+@bp.get("/api/coverage/jobs")
+@require(*READERS)
+def compute_jobs_list() -> Response:
+    """The newest coverage computes (``active=1``: those waiting or running), for the pages'
+    progress bars, which pick up a running job again after a reload."""
+    active = web_params.flag(request.args, "active")
+    found = jobs.listing(session_factory(), current_principal(), kinds=compute_jobs.KINDS,
+                         active_only=active)
+    answer = jsonify({"jobs": found})
+    answer.headers["Cache-Control"] = "no-store"
+    return answer

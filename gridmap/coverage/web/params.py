@@ -193,3 +193,24 @@ def what_if_request(raw: Any) -> WhatIfRequest:
     return WhatIfRequest(facility_type, circle, level(data, default=codes.Level.DISTRICT),
                          add=lonlats(data.get("add", [])),
                          remove=facilities(data.get("remove", [])))
+
+
+@dataclass(frozen=True)
+class ComputeRequest:
+    """A compute to start: every rule (``rule`` None; only the missing ones with
+    ``if_missing``) or one ``(type, circle)``."""
+
+    rule: tuple[str, str] | None
+    if_missing: bool
+
+
+def compute_request(raw: Any) -> ComputeRequest:
+    """``{"all": true, "if_missing": false}`` or ``{"type": …, "circle": …}``."""
+    data = body(raw)
+    if params.flag(data, "all"):
+        return ComputeRequest(None, params.flag(data, "if_missing"))
+    facility_type, circle = rule(data)
+    if not facility_type or not circle:
+        raise InvalidInput("请指定 type 和 circle，或 all: true (give type and circle, or "
+                           "all: true)")
+    return ComputeRequest((facility_type, circle), False)

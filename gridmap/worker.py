@@ -1,0 +1,60 @@
+"""The job worker (``gridmap worker``): procrastinate runs the queue, gridmap the jobs.
+
+procrastinate (PostgreSQL-backed: no server besides the database, jobs fetched with
+``SELECT … FOR UPDATE SKIP LOCKED`` and woken by LISTEN/NOTIFY, workers with heartbeats) carries
+a job's id to one worker thread; :func:`gridmap.jobs.services.runner.run` does the rest with
+the handler of the job's kind, from :data:`HANDLERS`. Every minute each worker fails the jobs
+whose worker died (:func:`~gridmap.jobs.services.runner.fail_stalled`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import procrastinate
+from sqlalchemy.orm import Session, sessionmaker
+
+from gridmap.config import Settings
+from gridmap.coverage.services import jobs as coverage_jobs
+from gridmap.db import make_engine, make_session_factory
+from gridmap.jobs.services import runner
+from gridmap.jobs.services.jobs import QUEUE, TASK
+
+HANDLERS: Mapping[str, runner.Handler] = {**coverage_jobs.HANDLERS}
+"""Every job kind and what runs it."""
+SHUTDOWN_GRACE_S = 10.0
+"""On SIGTERM/SIGINT, running jobs get this long to reach their next progress report, where
+they stop (and are recorded as interrupted); then the worker exits anyway."""
+
+log = logging.getLogger(__name__)
+
+
+def make_app(settings: Settings, factory: sessionmaker[Session]) -> procrastinate.App:
+    """The procrastinate app with gridmap's tasks, connected as the app's database role; the
+    jobs use ``factory``'s sessions."""
+    connector = procrastinate.PsycopgConnector(
+        conninfo=settings.libpq_url, kwargs={"application_name": "gridmap-worker"},
+        min_size=1, max_size=max(2, settings.job_concurrency + 1))
+    app = procrastinate.App(connector=connector)
+
+    @app.task(name=TASK, queue=QUEUE, pass_context=True)
+    def run_job(context: procrastinate.JobContext, job_id: int) -> None:
+        runner.run(factory, HANDLERS, job_id, should_abort=context.should_abort)
+
+    @app.periodic(cron="* * * * *")
+    @app.task(name="gridmap.fail_stalled_jobs", queue=QUEUE, queueing_lock="fail_stalled_jobs")
+    def fail_stalled_jobs(timestamp: int) -> None:
+        runner.fail_stalled(factory)
+
+    return app
+
+
+def run(settings: Settings) -> None:
+    """Run a worker in the foreground until SIGTERM or SIGINT."""
+    factory = make_session_factory(make_engine(settings))
+    runner.fail_stalled(factory)
+    app = make_app(settings, factory)
+    log.info("gridmap worker: %d job(s) at a time on queue %r", settings.job_concurrency, QUEUE)
+    app.run_worker(queues=[QUEUE], concurrency=settings.job_concurrency, delete_jobs="always",
+                   shutdown_graceful_timeout=SHUTDOWN_GRACE_S, name="gridmap-worker")
