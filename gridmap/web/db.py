@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psycopg
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,6 +46,22 @@ def hot_connection() -> Iterator[psycopg.Connection]:
     pool: ReadPool = current_app.extensions["gridmap.read_pool"]
     with pool.connection() as conn:
         yield conn
+
+
+ServiceCheck = Callable[[], str | None]
+"""A feature's check for the health endpoint: None when well, else what is wrong."""
+
+
+def register_service_check(app: Flask, name: str, check: ServiceCheck) -> None:
+    """Add a check that :func:`service_checks` runs (a feature's part of the service)."""
+    app.extensions.setdefault("gridmap.service_checks", {})[name] = check
+
+
+def service_checks() -> dict[str, str]:
+    """The features' checks (the job worker's…), a word each: ``ok`` or what is wrong. They
+    do not decide readiness: a stopped job worker must not take the web out of service."""
+    checks: dict[str, ServiceCheck] = current_app.extensions.get("gridmap.service_checks", {})
+    return {name: check() or "ok" for name, check in sorted(checks.items())}
 
 
 def readiness() -> tuple[bool, dict[str, str]]:

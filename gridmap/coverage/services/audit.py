@@ -135,9 +135,11 @@ def _judge(raw: dict[str, Any], level: codes.Level, min_share: float, *,
     return row
 
 
-def missing_runs(session: Session) -> list[str]:
-    """Commands that compute the required pairs with no current run."""
-    return [compute_command(t, c) for t, c, run in repo.required_pairs(session) if run is None]
+def missing_runs(session: Session) -> list[dict[str, str]]:
+    """The required pairs with no current run: type, circle and the command that computes one
+    (the pages start a background job instead)."""
+    return [{"facility_type": t, "circle": c, "command": compute_command(t, c)}
+            for t, c, run in repo.required_pairs(session) if run is None]
 
 
 def to_csv(audit: Iterable[dict[str, Any]]) -> Iterator[str]:

@@ -7,6 +7,7 @@ from flask import render_template
 
 from gridmap.coverage.services import audit
 from gridmap.coverage.services import queries as cov
+from gridmap.coverage.services.jobs import COMPUTERS
 from gridmap.coverage.services.readers import READERS
 from gridmap.coverage.web import params
 from gridmap.coverage.web.blueprint import bp
@@ -22,7 +23,8 @@ def page() -> str:
     """The coverage page: pickers, map (bands, catchments, choropleth), totals, table, chart."""
     with session_factory()() as session:
         choices = cov.choices(session, current_principal(), lang=current_lang())
-    config = page_config(**choices, limits=params.limits())
+    config = page_config(**choices, limits=params.limits(),
+                         may_compute=current_principal().has(*COMPUTERS))
     return render_template("coverage/page.html", page_config=config)
 
 
@@ -34,5 +36,6 @@ def audit_page() -> str:
         choices = cov.choices(session, current_principal(), lang=current_lang())
         pairs = audit.required_pairs(session)
         missing = audit.missing_runs(session)
-    config = page_config(pairs=pairs, missing=missing, limits=params.limits(), **choices)
+    config = page_config(pairs=pairs, missing=missing, limits=params.limits(),
+                         may_compute=current_principal().has(*COMPUTERS), **choices)
     return render_template("coverage/audit.html", page_config=config)

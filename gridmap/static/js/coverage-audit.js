@@ -2,6 +2,8 @@
  * gridmap — GB 50180 audit (审计). Reads /api/coverage/audit for a level, area prefix and share
  * threshold and draws one row per community (or grid) with one cell per required facility type ×
  * life circle: covered ✓, gap ✗, not computed –, no residents ·, with the residents' share.
+ * Planners, data officers and administrators compute every rule from here ("计算全部"): a
+ * background job whose progress bar every reader sees, also after a reload.
  * All user-visible text comes from the page (#gm-page-config, #gm-case-strings).
  */
 (function () {
@@ -75,9 +77,53 @@
     });
     $("gca-table").tBodies[0].replaceChildren.apply($("gca-table").tBodies[0], rows);
     $("gca-summary").textContent = C.fmt(S.summary, { n: areas.length, gaps: gaps, full: full });
-    $("gca-missing").hidden = !body.missing.length;
-    $("gca-commands").textContent = body.missing.join("\n");
+    showMissing(body.missing);
   }
+
+  function showMissing(missing) {
+    var names = missing.map(function (m) {
+      return (circleNames[m.circle] || m.circle) + " " + (typeNames[m.facility_type] || m.facility_type);
+    });
+    $("gca-missing").hidden = !missing.length;
+    $("gca-missing").textContent = C.fmt(config.may_compute ? S.missing : S.missingAsk,
+      { n: missing.length, pairs: names.join("、") });
+  }
+
+  // ------------------------------------------------------------------ computing every rule
+
+  var Jobs = window.GridmapJobs;
+  var panel = new Jobs.Panel("gca");
+  var computeAll = $("gca-compute-all");
+
+  function follow(job) {
+    if (computeAll) computeAll.disabled = true;
+    pending += 1;
+    panel.follow(job).then(function (done) {
+      if (computeAll) computeAll.disabled = false;
+      if (done && done.state === "succeeded" && done.result && done.kind === "coverage.compute_all") {
+        panel.say(C.fmt(S.computed, { computed: done.result.computed, kept: done.result.kept }), "ok");
+      }
+      if (done && done.state === "succeeded") load();
+    }).finally(function () { pending -= 1; });
+  }
+
+  if (computeAll) {
+    computeAll.addEventListener("click", function () {
+      computeAll.disabled = true;
+      panel.say("");
+      Jobs.start("/coverage/jobs", { all: true }).then(follow, function (err) {
+        computeAll.disabled = false;
+        panel.say(C.fmt(S.computeFailed, { reason: C.reasonOf(err) }), "error");
+      });
+    });
+  }
+
+  // A compute under way (started here before a reload, or by someone else): follow it.
+  pending += 1;
+  C.getJSON("/coverage/jobs", { active: 1 }).then(function (body) {
+    var running = body.jobs.filter(function (j) { return j.kind === "coverage.compute_all"; })[0] || body.jobs[0];
+    if (running) follow(running);
+  }).catch(function () { /* the table still loads; the bar is a bonus */ }).finally(function () { pending -= 1; });
 
   function load() {
     var q = query();
@@ -98,8 +144,7 @@
   if (params.get("level") === "grid") $("gca-level").value = "grid";
   if (params.get("area")) $("gca-area").value = params.get("area");
   if (params.get("min_share")) $("gca-share").value = params.get("min_share");
-  $("gca-missing").hidden = !config.missing.length;
-  $("gca-commands").textContent = config.missing.join("\n");
+  showMissing(config.missing);
   header();
   $("gca-form").addEventListener("submit", function (e) { e.preventDefault(); delete $("gca-summary").dataset.kind; load(); });
   load();

@@ -228,7 +228,6 @@
     [buildings, catchments, areas].forEach(function (layer) { layer.clearLayers(); });
     loadFacilities();
     if (!run) {
-      $("gcv-command").textContent = "gridmap coverage compute --type " + q.type + " --circle " + q.circle;
       status("");
       return;
     }
@@ -458,9 +457,41 @@
     });
   }
 
+  // ------------------------------------------------------------------ computing a missing run
+  // A background job (planners, data officers, administrators): its bar shows here, also after
+  // a reload, and the run appears when it has finished.
+
+  var Jobs = window.GridmapJobs;
+  var jobPanel = new Jobs.Panel("gcv");
+
+  function loadRuns() {
+    return C.getJSON("/coverage/runs", {}).then(function (body) { state.runs = body.runs; });
+  }
+
+  function followJob(job) {
+    if ($("gcv-compute")) $("gcv-compute").disabled = true;
+    pending += 1;
+    jobPanel.follow(job).then(function (done) {
+      if ($("gcv-compute")) $("gcv-compute").disabled = false;
+      if (done && done.state === "succeeded") return loadRuns().then(choose);
+    }).catch(function (err) { handle.onError(C.reasonOf(err)); }).finally(function () { pending -= 1; });
+  }
+
+  if ($("gcv-compute")) {
+    $("gcv-compute").addEventListener("click", function () {
+      var q = selection();
+      $("gcv-compute").disabled = true;
+      jobPanel.say("");
+      Jobs.start("/coverage/jobs", { type: q.type, circle: q.circle }).then(followJob, function (err) {
+        $("gcv-compute").disabled = false;
+        jobPanel.say(C.fmt(S.computeFailed, { reason: C.reasonOf(err) }), "error");
+      });
+    });
+  }
+
   pending += 1;
-  Promise.all([fitScope(), C.getJSON("/coverage/runs", {})]).then(function (out) {
-    state.runs = out[1].runs;
+  Promise.all([fitScope(), loadRuns(), C.getJSON("/coverage/jobs", { active: 1 })]).then(function (out) {
     choose();
+    if (out[2].jobs.length) followJob(out[2].jobs[0]);
   }).catch(function (err) { handle.onError(C.reasonOf(err)); }).finally(function () { pending -= 1; });
 })();

@@ -9,7 +9,14 @@ from gridmap.territory.services import layers
 from gridmap.territory.services import lookup as territory
 from gridmap.web import params
 from gridmap.web.auth import current_principal
-from gridmap.web.db import hot_connection, read_connection, readiness, session_factory, settings
+from gridmap.web.db import (
+    hot_connection,
+    read_connection,
+    readiness,
+    service_checks,
+    session_factory,
+    settings,
+)
 from gridmap.web.i18n import current_lang
 from gridmap.web.streaming import streamed
 
@@ -30,10 +37,17 @@ def health() -> Response:
 @bp.get("/health/ready")
 def health_ready() -> tuple[Response, int, dict[str, str]]:
     """Readiness: the database answers and is migrated to this code's head; send no traffic
-    here (503) until both hold, e.g. during a restart or before ``gridmap db upgrade``."""
+    here (503) until both hold, e.g. during a restart or before ``gridmap db upgrade``.
+
+    When ready, the features' checks follow (the job worker seen recently): any of them
+    failing makes the status ``degraded``, still 200, for monitoring to alert on."""
     ready, checks = readiness()
-    body = jsonify({"status": "ready" if ready else "not_ready", "checks": checks})
-    return body, 200 if ready else 503, {} if ready else {"Retry-After": "5"}
+    if not ready:
+        body = jsonify({"status": "not_ready", "checks": checks})
+        return body, 503, {"Retry-After": "5"}
+    checks.update(service_checks())
+    status = "ready" if all(word == "ok" for word in checks.values()) else "degraded"
+    return jsonify({"status": status, "checks": checks}), 200, {}
 
 
 @bp.get("/meta")
