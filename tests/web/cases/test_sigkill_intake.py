@@ -182,7 +182,7 @@ def _serve(env: dict[str, str], workdir: Path) -> Server:
     with log.open("wb") as out:
         process = subprocess.Popen(
             [_script("gridmap"), "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(WORKERS), "--threads", "1"],
+             "--workers", str(WORKERS), "--threads", "1", "--no-jobs"],
             env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=out)
     server = Server(process, ("127.0.0.1", port), log)
     deadline = time.monotonic() + 30
@@ -420,7 +420,9 @@ def test_sigkill_during_intake_loses_nothing_and_doctor_cleans_what_is_left(
                        for i in range(CLIENTS)]
             for thread in clients:
                 thread.start()
-            killed = _kill_workers(server.process.pid, load, random.Random(run))
+            # `gridmap serve` supervises gunicorn: its one child (no job worker) is the master.
+            (master,) = _children(server.process.pid)
+            killed = _kill_workers(master, load, random.Random(run))
             load.stop.set()
             for thread in clients:
                 thread.join(timeout=60)
