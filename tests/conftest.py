@@ -7,8 +7,12 @@ end, so tests never see each other's writes. A missing database is a failure, ne
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -145,3 +149,45 @@ def app(engine: Engine, settings: Settings):  # type: ignore[no-untyped-def]
 def client(app):  # type: ignore[no-untyped-def]
     """A Flask test client."""
     return app.test_client()
+
+
+class JobWorker:
+    """A real ``gridmap worker`` process on the test database (started by :func:`job_worker`)."""
+
+    def __init__(self, settings: Settings, folder: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDMAP_")}
+        env.update(GRIDMAP_DATABASE_URL=settings.database_url,
+                   GRIDMAP_SECRET_KEY=settings.secret_key, GRIDMAP_JOB_CONCURRENCY="1",
+                   PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+        self.log = folder / "worker.log"
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [str(Path(sys.executable).with_name("gridmap")), "worker"], env=env, cwd=folder,
+                stdout=out, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        """SIGTERM, as `gridmap serve` and docker stop it; killed if it does not stop."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def job_worker(engine: Engine, settings: Settings, tmp_path: Path) -> Iterator[JobWorker]:
+    """A job worker process for the test, stopped afterwards; its log is ``.log``."""
+    worker = JobWorker(settings, tmp_path)
+    deadline = time.monotonic() + 30
+    with engine.connect() as conn:  # ready once it has registered with the queue
+        while not conn.execute(text(
+                "SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat > now() - "
+                "interval '5 seconds'")).scalar():
+            if worker.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the job worker did not start:\n" + worker.log.read_text())
+            time.sleep(0.1)
+            conn.rollback()
+    yield worker
+    worker.stop()
