@@ -248,6 +248,13 @@ SPECS: dict[str, Spec] = {
     "GET coverage.distances": Spec("GET", roles(COVERAGE_READERS, 200, 404), query=_coverage),
     "POST coverage.siting_sites": Spec("POST", roles({PLANNER}, 400), body=_planning),
     "POST coverage.what_if": Spec("POST", roles({PLANNER}, 400), body=_planning),
+    "POST coverage.start_compute": Spec("POST", roles({PLANNER, DATA_OFFICER, ADMIN}, 400),
+                                        body=_planning),
+    "GET coverage.compute_jobs_list": Spec("GET", roles(COVERAGE_READERS, 200)),
+    # Background jobs (a job no one may watch is a 404 for all: tests/web/jobs holds real ones).
+    "GET jobs.listing": Spec("GET", signed_in(200)),
+    "GET jobs.job": Spec("GET", signed_in(404)),
+    "POST jobs.cancel": Spec("POST", signed_in(404), body=_form),
     # Administration: accounts and the audit log for administrators; grid workers and
     # enrolments also for data officers (in their district, which holds both grids here).
     "GET admin.index": Spec("GET", roles({ADMIN, DATA_OFFICER}, 200, page=True)),
@@ -373,7 +380,8 @@ def _url(app: Flask, endpoint: str, world: World, target: str) -> str:
             "path": world.photos[target], "name": world.values["layer"],
             "code": world.values["category"], "package": world.values["vendor"][0],
             "filename": "css/app.css", "token_id": 2**40, "client_id": 2**40,
-            "account_id": world.accounts[target], "department": world.values["department"]}
+            "account_id": world.accounts[target], "department": world.values["department"],
+            "job_id": 2**40}
     if endpoint.startswith("assignments."):
         fill["code"] = world.grids[target]["code"]
     if endpoint == "assets.vendor_file":

@@ -191,6 +191,12 @@ FIELDS: dict[str, Fields] = {
                                                "candidates"), kinds=("json",)),
     "POST coverage.what_if": Fields(body=("type", "circle", "level", "add", "remove"),
                                     kinds=("json",)),
+    "POST coverage.start_compute": Fields(body=("all", "if_missing", "type", "circle"),
+                                          kinds=("json",)),
+    "GET coverage.compute_jobs_list": Fields(query=("active",)),
+    "GET jobs.listing": Fields(query=("active",)),
+    "GET jobs.job": Fields(),
+    "POST jobs.cancel": Fields(),
     "GET admin.index": Fields(),
     "GET admin.accounts": Fields(query=("q", "role", "after")),
     "GET admin.new_account": Fields(query=("q", "after", "person_id")),
@@ -272,7 +278,8 @@ def _sentinel(app: Flask, endpoint: str, world: World, name: str) -> Any:
             "path": world.photos["A"], "name": world.values["layer"],
             "code": world.values["category"], "package": world.values["vendor"][0],
             "filename": "css/app.css", "token_id": 1, "client_id": 1,
-            "account_id": world.accounts["A"], "department": world.values["department"]}
+            "account_id": world.accounts["A"], "department": world.values["department"],
+            "job_id": 1}
     if endpoint.startswith("assignments."):
         fill["code"] = world.grids["A"]["code"]
     if endpoint == "assets.vendor_file":

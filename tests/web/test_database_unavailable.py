@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from gridmap.app import create_app
 from gridmap.config import Settings
@@ -80,8 +80,8 @@ def test_readiness_needs_the_database_and_the_migrations(app: Flask, down_app: F
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     ready = app.test_client().get("/api/health/ready")
     assert ready.status_code == 200
-    assert ready.get_json() == {"status": "ready",
-                                "checks": {"database": "ok", "migrations": "ok"}}
+    assert {k: v for k, v in ready.get_json()["checks"].items() if k != "jobs"} == {
+        "database": "ok", "migrations": "ok"}
     down = down_app.test_client()
     assert down.get("/api/health/live").status_code == 200  # the process itself is fine
     answer = down.get("/api/health/ready")
@@ -109,3 +109,23 @@ def test_an_exhausted_pool_waits_its_bound_then_answers_503(settings: Settings) 
     assert app.test_client().get("/api/meta").status_code == 200  # and recovers at once
     app.extensions["gridmap.read_pool"].close()
     engine.dispose()
+
+
+def test_readiness_reports_the_job_worker_without_leaving_service(app: Flask, tx: Connection,
+                                                                  ) -> None:
+    """No worker has reported: still ready for traffic (200), but ``degraded`` and saying why;
+    a worker's heartbeat (procrastinate's own table) makes it ``ready``."""
+    tx.execute(text("DELETE FROM procrastinate_workers"))
+    answer = app.test_client().get("/api/health/ready").get_json()
+    assert answer["status"] == "degraded"
+    assert answer["checks"]["jobs"].startswith("no job worker is running")
+    tx.execute(text("INSERT INTO procrastinate_workers (last_heartbeat) "
+                    "VALUES (now() - interval '5 minutes')"))
+    answer = app.test_client().get("/api/health/ready").get_json()
+    assert (answer["status"], answer["checks"]["jobs"]) == ("degraded",
+                                                            "no job worker seen for 300 s")
+    tx.execute(text("INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now())"))
+    answer = app.test_client().get("/api/health/ready")
+    assert answer.status_code == 200
+    assert answer.get_json() == {"status": "ready", "checks": {
+        "database": "ok", "jobs": "ok", "migrations": "ok"}}

@@ -100,14 +100,6 @@ def test_table_row_zooms_to_community(probe: PageProbe, facility: tuple[float, f
     assert page.evaluate("() => window.gridmap.map.getZoom()") > before
 
 
-def test_missing_run_names_the_command(probe: PageProbe, facility: tuple[float, float]) -> None:
-    page = open_page(probe, "?type=pocket_park&circle=10min")
-    page.locator("#gcv-missing").wait_for(timeout=TIMEOUT_MS)
-    command = page.locator("#gcv-command").inner_text()
-    assert command == "gridmap coverage compute --type pocket_park --circle 10min"
-    probe.screenshot("coverage-missing")
-
-
 def test_english(probe: PageProbe, facility: tuple[float, float]) -> None:
     page = open_page(probe, f"?type={TYPE}&circle={CIRCLE}&lang=en")
     assert page.title().startswith("Coverage")

@@ -140,7 +140,10 @@ def test_audit_json(planner: Any, run: int) -> None:
     ours = [r for r in rows if (r["facility_type"], r["circle"]) == (TYPE, CIRCLE)]
     assert ours and all(r["run_id"] == run for r in ours)
     assert all(len(r["code"]) == 12 for r in rows)
-    assert all(c.startswith("gridmap coverage compute --type ") for c in body["missing"])
+    # The required pairs without a run, each with the command that computes it.
+    assert (TYPE, CIRCLE) not in {(m["facility_type"], m["circle"]) for m in body["missing"]}
+    assert all(m["command"] == f"gridmap coverage compute --type {m['facility_type']} "
+               f"--circle {m['circle']}" for m in body["missing"])
     prefix = rows[0]["code"][:9]
     some = planner.get(f"/api/coverage/audit?level=grid&area={prefix}").get_json()["rows"]
     assert some and all(r["code"].startswith(prefix) and len(r["code"]) == 15 for r in some)
