@@ -96,7 +96,7 @@ def _watch(program: _Program, env: Mapping[str, str], now: float) -> None:
 
 def _stop(items: Sequence[_Program], signum: int) -> int:
     """Send ``signum`` to every running program, wait up to :data:`GRACE_S`, then kill; the
-    first program's exit status."""
+    first program's exit status (128 + N when a signal N ended it)."""
     running = [p.process for p in items if p.process is not None and p.process.poll() is None]
     for process in running:
         process.send_signal(signum)
@@ -109,4 +109,5 @@ def _stop(items: Sequence[_Program], signum: int) -> int:
             process.wait()
     first = items[0].process
     assert first is not None
-    return first.returncode if first.returncode is not None else 0
+    code = first.returncode or 0
+    return 128 - code if code < 0 else code  # killed by signal N: 128 + N, as a shell says

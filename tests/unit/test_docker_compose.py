@@ -61,13 +61,23 @@ def _resolve(args: list[str]) -> None:
 
 def test_the_compose_file_parses_with_its_services() -> None:
     services = _compose()["services"]
-    assert {"db", "redis", "migrate", "web"} <= set(services)
+    assert {"db", "redis", "migrate", "web", "worker"} <= set(services)
     web = services["web"]
     assert {"GRIDMAP_DATABASE_URL", "GRIDMAP_SECRET_KEY", "GRIDMAP_OWNER_DATABASE_URL",
             "GRIDMAP_RATELIMIT_STORAGE_URL"} <= set(web["environment"])
 
 
-@pytest.mark.parametrize("service", ["migrate", "web"])
+def test_one_job_worker_runs_beside_the_web() -> None:
+    """The worker is a service of its own, so the web must not start one too."""
+    services = _compose()["services"]
+    assert _gridmap_invocations(services["worker"]["command"]) == [["worker"]]
+    (web,) = _gridmap_invocations(services["web"]["command"])
+    assert web[0] == "serve" and "--no-jobs" in web
+    assert services["worker"]["environment"]["GRIDMAP_DATABASE_URL"] == \
+        services["web"]["environment"]["GRIDMAP_DATABASE_URL"]
+
+
+@pytest.mark.parametrize("service", ["migrate", "web", "worker"])
 def test_every_gridmap_command_a_service_runs_exists(service: str) -> None:
     spec = _compose()["services"][service]
     assert spec.get("build") == "."  # our image, where the gridmap command is installed

@@ -89,18 +89,21 @@ def test_coverage_compute_if_missing_runs_once(engine, env) -> None:
     ("memory://", 4, True), ("memory://", 1, False), ("redis://127.0.0.1:54330/0", 4, False)])
 def test_serve_warns_when_workers_would_count_rate_limits_alone(
         env, monkeypatch, storage: str, workers: int, warned: bool) -> None:
-    started: list[list[str]] = []
+    started: list[dict[str, list[str]]] = []
     environments: list[dict[str, str]] = []
 
-    def execve(path: str, argv: list[str], environment: dict[str, str]) -> None:
-        started.append(argv)
+    def supervise(programs: dict[str, list[str]], environment: dict[str, str]) -> int:
+        started.append(programs)
         environments.append(environment)
+        return 0
 
-    monkeypatch.setattr("gridmap.cli.os.execve", execve)
+    monkeypatch.setattr("gridmap.supervisor.supervise", supervise)
     result = CliRunner().invoke(main, ["serve", "--workers", str(workers)],
                                 env={**env, "GRIDMAP_RATELIMIT_STORAGE_URL": storage})
     assert result.exit_code == 0, result.output
-    assert started and started[0][started[0].index("--workers") + 1] == str(workers)
+    web = started[0]["web"]
+    assert web[web.index("--workers") + 1] == str(workers)
+    assert started[0]["jobs"][-1] == "worker"  # the job worker runs beside it
     # The workers' metrics folder is gunicorn's, not this process's (tests run on after it).
     assert environments[0]["PROMETHEUS_MULTIPROC_DIR"]
     assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
