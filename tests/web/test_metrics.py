@@ -1,5 +1,5 @@
 """``/metrics``: Prometheus text for administrators — request latency per endpoint, cases by
-state and overdue cases from the database."""
+state and overdue cases from the database, the job queue."""
 
 from __future__ import annotations
 
@@ -46,3 +46,21 @@ def test_case_counts_come_from_the_database(api: Any, login: Any, tx: Connection
     for state in ("reported", "dispatched", "closed"):
         assert _value(body, "gridmap_cases", state=state) == expected.get(state, 0)
     assert _value(body, "gridmap_cases_overdue") == overdue
+
+
+def test_the_job_queue_is_measured(api: Any, login: Any, tx: Connection) -> None:
+    """Jobs waiting and running, the oldest waiting job's age, the worker last seen."""
+    admin = login("admin")
+    tx.execute(text("DELETE FROM procrastinate_workers"))
+    body = api.get("/metrics", headers=admin).get_data(as_text=True)
+    waiting = _value(body, "gridmap_jobs", state="queued")
+    assert _value(body, "gridmap_job_worker_last_seen_seconds") != \
+        _value(body, "gridmap_job_worker_last_seen_seconds")  # NaN: no worker ever reported
+    tx.execute(text("INSERT INTO job (kind, owner_name, created_at) VALUES "
+                    "('coverage.compute_all', 't', now() - interval '90 seconds')"))
+    tx.execute(text("INSERT INTO procrastinate_workers (last_heartbeat) "
+                    "VALUES (now() - interval '4 seconds')"))
+    body = api.get("/metrics", headers=admin).get_data(as_text=True)
+    assert _value(body, "gridmap_jobs", state="queued") == waiting + 1
+    assert _value(body, "gridmap_job_oldest_queued_seconds") >= 90
+    assert _value(body, "gridmap_job_worker_last_seen_seconds") == 4
