@@ -114,7 +114,8 @@ def test_audit_reports_missing_runs_with_the_command(db_session: Session) -> Non
     park = next(r for r in rows if r["facility_type"] == "pocket_park")
     assert park["status"] == "not_computed"
     assert park["command"] == "gridmap coverage compute --type pocket_park --circle 5min"
-    assert park["command"] in audit.missing_runs(db_session)
+    assert {"facility_type": "pocket_park", "circle": "5min",
+            "command": park["command"]} in audit.missing_runs(db_session)
 
 
 def test_audit_csv_and_geojson_stream_every_row(db_session: Session, factory) -> None:
