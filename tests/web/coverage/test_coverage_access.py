@@ -45,11 +45,15 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "coverage.siting_sites": ("POST", "/api/coverage/siting",
                               {"type": TYPE, "circle": CIRCLE, "area": "COMMUNITY", "k": 1}),
     "coverage.what_if": ("POST", "/api/coverage/what-if", {"type": TYPE, "circle": CIRCLE}),
+    "coverage.start_compute": ("POST", "/api/coverage/jobs", {"type": TYPE, "circle": CIRCLE}),
+    "coverage.compute_jobs_list": ("GET", "/api/coverage/jobs", None),
 }
-PLANNING = {"coverage.siting_sites", "coverage.what_if"}
+PLANNING = {"coverage.siting_sites", "coverage.what_if", "coverage.start_compute"}
 READS = sorted(set(REQUESTS) - PLANNING)
-# Reads whose answer is made of the public street and facility layers only (drawn anywhere).
-PUBLIC_MATERIAL = {"coverage.catchments", "coverage.page", "coverage.audit_page"}
+# Reads whose answer holds nothing of an area's coverage: the public street and facility layers
+# only (drawn anywhere), the pages, the city-wide computes under way.
+PUBLIC_MATERIAL = {"coverage.catchments", "coverage.page", "coverage.audit_page",
+                   "coverage.compute_jobs_list"}
 
 READER_ROLES = [("planner", {"area": DISTRICT}), ("planner", {}), ("data_officer", {"area": DISTRICT}),
                 ("admin", {}), ("district_centre", {"area": DISTRICT})]
