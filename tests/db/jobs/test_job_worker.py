@@ -187,12 +187,28 @@ def test_a_failing_job_records_its_error_and_the_worker_goes_on(
     assert job_worker.process.poll() is None
 
 
-def test_a_siting_job_answers_what_the_request_would(engine: Engine) -> None:
+@pytest.fixture
+def planner(engine: Engine) -> Iterator[Principal]:
+    """A committed planner account of the test district, removed afterwards."""
+    from gridmap.accounts.services import accounts
+
+    made = accounts.create(make_session_factory(engine), Principal(username="test"),
+                           accounts.NewAccount(username=f"jobs-planner-{os.getpid()}",
+                                               role="planner", name="测试规划",
+                                               area_code="210103"))
+    yield Principal(role=Role.PLANNER, username=made["username"], account_id=made["id"],
+                    person_id=made["person_id"], area_code="210103")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM account WHERE id = :a"), {"a": made["id"]})
+        conn.execute(text("DELETE FROM person WHERE id = :p"), {"p": made["person_id"]})
+
+
+def test_a_siting_job_answers_what_the_request_would(engine: Engine,
+                                                     planner: Principal) -> None:
     """The job's result is the siting answer computed in a request, for the same inputs."""
     from gridmap.coverage.services import siting
 
     factory = make_session_factory(engine)
-    planner = Principal(role=Role.PLANNER, username="p", account_id=1)
     job = coverage_jobs.start_siting(factory, planner, facility_type="elder_care_station",
                                      circle="15min", area="210103", k=3, max_candidates=500,
                                      candidates=None)
