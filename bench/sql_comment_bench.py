@@ -1,6 +1,7 @@
 """The cost of tagging every SQL statement with the request id (``/* request_id=… */``).
 
 Usage (after `make setup`):  .venv/bin/python bench/sql_comment_bench.py [--rounds 3] [-n 200]
+                             [--existing]
 
 A tagged statement's text differs per request, so psycopg never prepares it (it prepares a
 statement after five runs of the same text on a connection): PostgreSQL parses and plans it every
@@ -8,7 +9,7 @@ time. This measures what that costs on the pages' heaviest SQLAlchemy reads, in-
 Flask test client, one thread, no network), on the city-scale benchmark database
 (see locate_bench.py): the case board of a district centre, one case, the coverage runs and the
 GB 50180 audit of a community. Two apps on the same database, one with the tagging and one
-without, take turns in each round; the figure is the median time per request and the ratio.
+without, alternate request by request; the figure is the median time per request and the ratio.
 """
 
 from __future__ import annotations
@@ -52,8 +53,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("-n", type=int, default=200, help="requests per endpoint per round")
+    parser.add_argument("--existing", action="store_true",
+                        help="use GRIDMAP_DATABASE_URL as it is (an already loaded database)")
     args = parser.parse_args()
-    url = ensure_bench_db(os.environ["GRIDMAP_DATABASE_URL"], "city")
+    url = os.environ["GRIDMAP_DATABASE_URL"]
+    if not args.existing:
+        url = ensure_bench_db(url, "city")
     with psycopg.connect(url) as conn:
         district, community = conn.execute(
             "SELECT left(code, 6), left(code, 12) FROM grid GROUP BY 1, 2 "
@@ -73,14 +78,19 @@ def main() -> None:
     tagged = create_app(settings)
     plain = create_app(settings)
     event.remove(plain.extensions["gridmap.engine"], "before_cursor_execute", tag_statement)
+    clients = {"tagged": tagged.test_client(), "plain": plain.test_client()}
+    for name, path, headers in paths:  # warm both: connections, caches, first preparations
+        for client in clients.values():
+            for _ in range(10):
+                client.get(path, headers=headers)
     times: dict[tuple[str, str], list[float]] = {}
     for _ in range(args.rounds):
-        for label, app in (("tagged", tagged), ("plain", plain)):
-            client = app.test_client()
-            for name, path, headers in paths:
-                for _ in range(args.n):
+        for name, path, headers in paths:
+            for i in range(args.n):  # alternate one request each, the first in turn
+                order = ("tagged", "plain") if i % 2 else ("plain", "tagged")
+                for label in order:
                     start = time.perf_counter()
-                    answer = client.get(path, headers=headers)
+                    answer = clients[label].get(path, headers=headers)
                     times.setdefault((name, label), []).append(time.perf_counter() - start)
                     assert answer.status_code == 200, (path, answer.get_data()[:200])
     print(f"sql comment bench: {args.rounds} rounds x {args.n} requests per endpoint, in-process")
