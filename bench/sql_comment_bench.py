@@ -79,7 +79,7 @@ def main() -> None:
     plain = create_app(settings)
     event.remove(plain.extensions["gridmap.engine"], "before_cursor_execute", tag_statement)
     clients = {"tagged": tagged.test_client(), "plain": plain.test_client()}
-    for name, path, headers in paths:  # warm both: connections, caches, first preparations
+    for _name, path, headers in paths:  # warm both: connections, caches, first preparations
         for client in clients.values():
             for _ in range(10):
                 client.get(path, headers=headers)
