@@ -32,7 +32,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _register_db(app: Flask, settings: Settings) -> None:
+    from gridmap.web.request_log import tag_statements
+
     engine = make_engine(settings)  # lazy: no connection is opened here
+    tag_statements(engine)
     app.extensions["gridmap.engine"] = engine
     app.extensions["gridmap.read_engine"] = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.extensions["gridmap.sessions"] = make_session_factory(engine)

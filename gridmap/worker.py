@@ -20,6 +20,7 @@ from gridmap.coverage.services import jobs as coverage_jobs
 from gridmap.db import make_engine, make_session_factory
 from gridmap.jobs.services import runner
 from gridmap.jobs.services.jobs import QUEUE, TASK
+from gridmap.web.request_log import tag_statements
 
 HANDLERS: Mapping[str, runner.Handler] = {**coverage_jobs.HANDLERS}
 """Every job kind and what runs it."""
@@ -52,7 +53,9 @@ def make_app(settings: Settings, factory: sessionmaker[Session]) -> procrastinat
 
 def run(settings: Settings) -> None:
     """Run a worker in the foreground until SIGTERM or SIGINT."""
-    factory = make_session_factory(make_engine(settings))
+    engine = make_engine(settings)
+    tag_statements(engine)  # a job's statements carry the id of the request that started it
+    factory = make_session_factory(engine)
     runner.fail_stalled(factory)
     app = make_app(settings, factory)
     log.info("gridmap worker: %d job(s) at a time on queue %r", settings.job_concurrency, QUEUE)

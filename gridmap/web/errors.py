@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import psycopg
 from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
@@ -27,11 +28,31 @@ def database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, psycopg.OperationalError)
 
 
+ErrorFormat = Callable[[int, str], Response]
+"""How a part of the site answers an error: ``(status, message) -> response``."""
+
+
+def register_error_format(app: Flask, prefix: str, answer: ErrorFormat) -> None:
+    """Errors under ``prefix`` (a path such as ``/open311/``) are answered by ``answer``, also
+    those raised before a route matched (an unknown path, a method not allowed): a client of
+    that interface always gets its own error shape."""
+    app.extensions.setdefault("gridmap.error_formats", {})[prefix] = answer
+
+
+def _own_format() -> ErrorFormat | None:
+    formats: dict[str, ErrorFormat] = current_app.extensions.get("gridmap.error_formats", {})
+    return next((answer for prefix, answer in formats.items()
+                 if request.path.startswith(prefix)), None)
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
 def _respond(status: int, code: str, message: str) -> tuple[Response | str, int]:
+    own = _own_format()
+    if own is not None:
+        return own(status, message), status
     if _wants_json():
         return jsonify({"error": {"code": code, "message": message}}), status
     return render_template("error.html", status=status, message=message), status

@@ -1,4 +1,5 @@
-"""Request ids and structured logs: every request has an id, every log line is one JSON object.
+"""Request ids and structured logs: every request has an id, every log line is one JSON object,
+and every SQL statement the app sends for a request carries the id in a comment.
 
 The id comes from the ``X-Request-ID`` header when a proxy in front set a sane one (letters,
 digits, dashes; 8–64 characters), else a new one; it goes back in the response's
@@ -19,6 +20,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
+from sqlalchemy import Engine, event
 
 HEADER = "X-Request-ID"
 _SANE = re.compile(r"[A-Za-z0-9-]{8,64}")
@@ -87,3 +89,21 @@ def json_logging() -> dict[str, Any]:
                     "filters": ["request_id"], "stream": "ext://sys.stderr"}},
         "root": {"level": "INFO", "handlers": ["app"]},
     }
+
+
+def tag_statements(engine: Engine) -> None:
+    """Start every statement ``engine`` runs for a request (or a job) with
+    ``/* request_id=… */``, so ``pg_stat_activity`` and PostgreSQL's slow-query log say which
+    request a query belongs to. Statements of the locate hot path (:class:`gridmap.db.ReadPool`,
+    prepared) do not pass here; bench/sql_comment_bench.py measures the cost on the others."""
+    event.listen(engine, "before_cursor_execute", tag_statement, retval=True)
+
+
+def tag_statement(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                  executemany: bool) -> tuple[str, Any]:
+    """The listener :func:`tag_statements` installs. The id is letters, digits and dashes only
+    (see :func:`register_request_ids`), so it cannot end the comment."""
+    request_id = current_request_id()
+    if request_id is not None and _SANE.fullmatch(request_id):
+        statement = f"/* request_id={request_id} */ {statement}"
+    return statement, parameters

@@ -188,7 +188,7 @@ FIELDS: dict[str, Fields] = {
                     "audit_geojson", "buildings_csv", "buildings_geojson", "catchments",
                     "distances")},
     "POST coverage.siting_sites": Fields(body=("type", "circle", "area", "k", "max_candidates",
-                                               "candidates"), kinds=("json",)),
+                                               "candidates", "background"), kinds=("json",)),
     "POST coverage.what_if": Fields(body=("type", "circle", "level", "add", "remove"),
                                     kinds=("json",)),
     "POST coverage.start_compute": Fields(body=("all", "if_missing", "type", "circle"),

@@ -34,3 +34,18 @@ def test_log_lines_are_json_with_the_request_id(app: Any, caplog: pytest.LogCapt
     line = json.loads(formatter.format(record))
     assert line["request_id"] == "req-12345678" and line["level"] == "WARNING"
     assert line["message"] == "something happened" and line["logger"] == "gridmap.test"
+
+
+def test_statements_carry_the_request_id_in_a_comment(app: Any) -> None:
+    """pg_stat_activity (and the slow-query log) shows which request a query belongs to."""
+    from flask import g
+    from sqlalchemy import text
+
+    here = text("SELECT query FROM pg_stat_activity WHERE pid = pg_backend_pid()")
+    engine = app.extensions["gridmap.engine"]
+    with app.test_request_context(), engine.connect() as conn:
+        g.gridmap_request_id = "trace-4f1c2b7a"  # what the request's before-hook assigns
+        assert conn.execute(here).scalar_one().startswith(
+            "/* request_id=trace-4f1c2b7a */ SELECT query")
+    with engine.connect() as conn:  # outside a request: the statement as written
+        assert conn.execute(here).scalar_one().startswith("SELECT query")

@@ -112,8 +112,10 @@ def get_request(request_id: str, fmt: str) -> Response:
     return _respond(fmt, body, root="service_requests", item="request")
 
 
-def _error(status: int, description: str) -> Response:
-    fmt = (request.view_args or {}).get("fmt", "json")
+def error_response(status: int, description: str) -> Response:
+    """GeoReport's error list, in the format asked for (the path's ``.xml``/``.json``, also on a
+    path no route matched; JSON when unknown)."""
+    fmt = (request.view_args or {}).get("fmt") or request.path.rpartition(".")[2]
     fmt = fmt if fmt in _FORMATS else "json"
     return _respond(fmt, open311.error_list(status, description), root="errors", item="error",
                     status=status)
@@ -123,28 +125,28 @@ def _error(status: int, description: str) -> Response:
 def _gridmap_error(exc: GridmapError) -> Response:
     if exc.status >= 500:
         log.exception("open311 server error: %s", exc)
-        return _error(exc.status, "服务器内部错误，请稍后再试 (internal error)")
-    return _error(exc.status, exc.message)
+        return error_response(exc.status, "服务器内部错误，请稍后再试 (internal error)")
+    return error_response(exc.status, exc.message)
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> Response:
-    return _error(exc.code or 500, exc.description or exc.name)
+    return error_response(exc.code or 500, exc.description or exc.name)
 
 
 @bp.errorhandler(429)
 def _rate_limited(exc: HTTPException) -> Response:
     # Needed here: Flask prefers the app's handler for the code 429 over this blueprint's for
     # HTTPException, which would answer a GeoReport client in the app's format.
-    return _error(RateLimited.status, RateLimited.MESSAGE)
+    return error_response(RateLimited.status, RateLimited.MESSAGE)
 
 
 @bp.errorhandler(Exception)
 def _unexpected(exc: Exception) -> Response:
     if database_unavailable(exc):  # a restart or an outage: the spec's error list, as a 503
         log.warning("open311: database unavailable: %s", type(exc).__name__)
-        response = _error(503, UNAVAILABLE)
+        response = error_response(503, UNAVAILABLE)
         response.headers["Retry-After"] = str(RETRY_AFTER_S)
         return response
     log.exception("open311: unhandled error")
-    return _error(500, "服务器内部错误，请稍后再试 (internal error)")
+    return error_response(500, "服务器内部错误，请稍后再试 (internal error)")

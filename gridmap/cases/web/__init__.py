@@ -13,6 +13,10 @@ def register(app: Flask) -> None:
 
     for module in (api, open311, pages, dashboard, case_map):
         app.register_blueprint(module.bp)
+    from gridmap.web.errors import register_error_format
+
+    # A GeoReport client gets GeoReport's error list also on a path no route matches.
+    register_error_format(app, f"{open311.bp.url_prefix}/", open311.error_response)
     from gridmap.cases.web.metrics import CaseCollector
     from gridmap.web.metrics import register_collector
 

@@ -1,11 +1,14 @@
-"""Coverage computes as background jobs: one rule, or every rule ("计算全部" on the audit page).
+"""Coverage computes as background jobs: one rule, or every rule ("计算全部" on the audit page);
+and siting over a whole district, which takes seconds and a few hundred MB (out of the web
+workers, which must stay small).
 
 Each rule is computed in one transaction (:func:`~gridmap.coverage.services.compute.compute`),
 so a job cancelled or killed mid-way leaves the rule's previous run current and stores nothing
 of its own; a "compute all" stopped half-way keeps the rules it had finished. Planners, data
 officers and administrators start them; every coverage reader may watch them (the audit page
 shows the progress to all its readers). One job per rule, and one "compute all", runs at a
-time: starting it again returns the job already under way.
+time: starting it again returns the job already under way. A planner runs one siting job at a
+time (a second is a 409, as for siting in a request); only they watch it.
 """
 
 from __future__ import annotations
@@ -14,9 +17,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridmap import codes
 from gridmap.access import Principal, Role
 from gridmap.coverage.repositories import queries as names_repo
 from gridmap.coverage.services import compute as computing
+from gridmap.coverage.services import readers
+from gridmap.coverage.services import siting as siting_service
+from gridmap.coverage.services.planning import PlanningRunning
 from gridmap.coverage.services.readers import READERS
 from gridmap.errors import Forbidden, Unauthorized
 from gridmap.jobs.services import jobs
@@ -24,7 +31,8 @@ from gridmap.jobs.services.runner import Handler, Progress
 
 COMPUTE = "coverage.compute"
 COMPUTE_ALL = "coverage.compute_all"
-KINDS = (COMPUTE, COMPUTE_ALL)
+SITE = "coverage.site"
+KINDS = (COMPUTE, COMPUTE_ALL, SITE)
 COMPUTERS = frozenset({Role.PLANNER, Role.DATA_OFFICER, Role.ADMIN})
 """Roles that start coverage computes (a compute replaces the city's current run of a rule)."""
 
@@ -114,4 +122,41 @@ def run_compute_all(factory: sessionmaker[Session], progress: Progress,
             "kept": sum(not r["computed"] for r in rules)}
 
 
-HANDLERS: dict[str, Handler] = {COMPUTE: run_compute, COMPUTE_ALL: run_compute_all}
+def start_siting(factory: sessionmaker[Session], principal: Principal, *, facility_type: str,
+                 circle: str, area: str, k: int, max_candidates: int,
+                 candidates: list[tuple[float, float]] | None,
+                 request_id: str | None = None) -> dict[str, Any]:
+    """Queue a siting run (as :func:`~gridmap.coverage.services.siting.site` in a request, with
+    the same checks made now: a planner, an area inside their scope, a rule that exists)."""
+    planner = readers.ensure_planner(principal)
+    codes.parse_area(area)
+    readers.area(planner, area)
+    with factory() as session:
+        computing.rule(session, facility_type, circle)
+    spec = jobs.Spec(SITE, {"facility_type": facility_type, "circle": circle, "area": area,
+                            "k": k, "max_candidates": max_candidates,
+                            "candidates": candidates},
+                     dedupe_key=f"{SITE}:{planner.account_id}")
+    job, created = jobs.start(factory, planner, spec, request_id=request_id)
+    if not created:
+        raise PlanningRunning(PlanningRunning.MESSAGE)
+    return job
+
+
+def run_siting(factory: sessionmaker[Session], progress: Progress,
+               params: dict[str, Any]) -> dict[str, Any]:
+    """Handler of :data:`SITE`: the answer a siting request gives (the checks were made when the
+    job was started, so it reads as the operator)."""
+    progress(0.05, "读取区域内的楼院、街道与设施，选择新址")
+    raw = params.get("candidates")
+    candidates = [(float(lon), float(lat)) for lon, lat in raw] if raw is not None else None
+    with factory() as session:
+        report = siting_service.site(
+            session, readers.OPERATOR, str(params["facility_type"]), str(params["circle"]),
+            area_code=str(params["area"]), k=int(params["k"]),
+            max_candidates=int(params["max_candidates"]), candidates=candidates)
+    return siting_service.siting_answer(report)
+
+
+HANDLERS: dict[str, Handler] = {COMPUTE: run_compute, COMPUTE_ALL: run_compute_all,
+                                SITE: run_siting}

@@ -143,9 +143,18 @@ def catchments() -> Response:
 @bp.post("/api/coverage/siting")
 @limited("planning")
 @require(*PLANNERS)
-def siting_sites() -> Response:
-    """Up to ``k`` new sites in ``area`` maximising newly covered elderly, with their gains."""
+def siting_sites() -> Response | tuple[Response, int]:
+    """Up to ``k`` new sites in ``area`` maximising newly covered elderly, with their gains;
+    with ``background`` a job (202; its result is this answer), for a district's worth."""
     ask = params.siting_request(web_params.json_body())
+    if ask.background:
+        job = compute_jobs.start_siting(
+            session_factory(), current_principal(), facility_type=ask.facility_type,
+            circle=ask.circle, area=ask.area, k=ask.k, max_candidates=ask.max_candidates,
+            candidates=ask.candidates, request_id=current_request_id())
+        answer = jsonify({"job": job, "created": True})
+        answer.headers["Location"] = url_for("jobs.job", job_id=job["id"])
+        return answer, 202
     with (read_connection() as conn, planning.one_at_a_time(conn, current_principal()) as me,
           session_factory()() as session):
         report = plan.site(session, me, ask.facility_type, ask.circle, area_code=ask.area,

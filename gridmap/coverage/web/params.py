@@ -164,6 +164,8 @@ class SitingRequest:
     k: int
     max_candidates: int
     candidates: list[LonLat] | None
+    background: bool
+    """Run it as a job (202 with the job) rather than in the request."""
 
 
 def siting_request(raw: Any) -> SitingRequest:
@@ -172,7 +174,8 @@ def siting_request(raw: Any) -> SitingRequest:
     facility_type, circle = rule(data)
     return SitingRequest(facility_type, circle, k=integer(data, "k", SITE_K),
                          max_candidates=integer(data, "max_candidates", SITE_CANDIDATES),
-                         area=area(data), candidates=candidate_layer(data.get("candidates")))
+                         area=area(data), candidates=candidate_layer(data.get("candidates")),
+                         background=params.flag(data, "background"))
 
 
 @dataclass(frozen=True)

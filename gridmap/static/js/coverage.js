@@ -298,6 +298,7 @@
         out[0].areas.sort(byName).forEach(function (a) {
           var option = el("option", "", C.fmt(S.districtOption, { name: a.name }));
           option.value = a.code;
+          option.dataset.level = "district";
           select.appendChild(option);
         });
         out[1].areas.sort(byName).forEach(function (a) {
@@ -322,17 +323,47 @@
       });
     }
 
+    // A district is sited as a background job (seconds of CPU and hundreds of MB, kept out of
+    // the web workers); a sub-district or community in the request itself.
+    var siteJobs = new window.GridmapJobs.Panel("gcv-site");
+
+    function siteInBackground(body) {
+      body.background = true;
+      pending += 1;
+      return window.GridmapJobs.start("/coverage/siting", body).then(followSiting)
+        .catch(function (err) { planStatus(C.fmt(S.loadFailed, { reason: C.reasonOf(err) }), "error"); return null; })
+        .finally(function () { pending -= 1; });
+    }
+
+    function followSiting(job) {
+      $("gcv-site-run").disabled = true;
+      planStatus("");
+      return siteJobs.follow(job).then(function (done) {
+        $("gcv-site-run").disabled = false;
+        if (!done || done.state !== "succeeded") return null;
+        siteJobs.say("");
+        return done.result;
+      });
+    }
+
     function runSiting() {
       var k = Number($("gcv-site-k").value);
+      var area = $("gcv-site-area").value;
+      var chosen = $("gcv-site-area").selectedOptions[0];
+      var district = Boolean(chosen && chosen.dataset.level === "district");
       plan.sites.clearLayers();
       $("gcv-sites").replaceChildren();
       planStatus(S.computing, "");
       candidateLayer()
         .then(function (candidates) {
-          return postJSON("/coverage/siting", Object.assign(selection(),
-            { area: $("gcv-site-area").value, k: k, candidates: candidates }));
+          var body = Object.assign(selection(), { area: area, k: k, candidates: candidates });
+          return district ? siteInBackground(body) : postJSON("/coverage/siting", body);
         }, function (err) { planStatus(err.message, "error"); return null; })
-        .then(function (report) {
+        .then(showSites);
+    }
+
+    /** A siting answer on the map and in the list (from the request or from its job). */
+    function showSites(report) {
           if (!report) return;
           var items = report.sites.map(function (site, i) {
             var lines = [C.fmt(S.siteRank, { rank: i + 1 }), C.fmt(S.siteGain, { gain: num(site.elderly_gain) }),
@@ -351,7 +382,6 @@
             covered: num(report.elderly_covered), n: report.sites.length, total: num(total),
             s: (report.seconds.load + report.seconds.site).toFixed(1) }) : S.siteNone, "");
           if (report.sites.length) map.fitBounds(L.featureGroup(plan.sites.getLayers()).getBounds().pad(0.3), { animate: false, maxZoom: 15 });
-        });
     }
 
     function showEdits() {
@@ -443,7 +473,12 @@
     $("gcv-form").addEventListener("change", clearPlan);
     showEdits();
     window.gridmap.plan = plan;
-    return { loadAreas: loadPlanAreas };
+    function resumeSiting(job) {
+      pending += 1;
+      followSiting(job).then(showSites).finally(function () { pending -= 1; });
+    }
+
+    return { loadAreas: loadPlanAreas, resumeSiting: resumeSiting };
   }
 
   /** Zoom to the reader's area (a district account) or else to the loaded extent. */
@@ -492,6 +527,10 @@
   pending += 1;
   Promise.all([fitScope(), loadRuns(), C.getJSON("/coverage/jobs", { active: 1 })]).then(function (out) {
     choose();
-    if (out[2].jobs.length) followJob(out[2].jobs[0]);
+    // Jobs under way (also after a reload): a compute of coverage, and the planner's siting.
+    var computing = out[2].jobs.filter(function (j) { return j.kind !== "coverage.site"; })[0];
+    var siting = out[2].jobs.filter(function (j) { return j.kind === "coverage.site"; })[0];
+    if (computing) followJob(computing);
+    if (siting && planning) planning.resumeSiting(siting);
   }).catch(function (err) { handle.onError(C.reasonOf(err)); }).finally(function () { pending -= 1; });
 })();

@@ -185,3 +185,41 @@ def test_a_failing_job_records_its_error_and_the_worker_goes_on(
     other = _wait(engine, unknown["id"], lambda r: r["finished_at"] is not None, job_worker.log)
     assert other["state"] == "failed" and "unknown job kind" in other["error"]
     assert job_worker.process.poll() is None
+
+
+@pytest.fixture
+def planner(engine: Engine) -> Iterator[Principal]:
+    """A committed planner account of the test district, removed afterwards."""
+    from gridmap.accounts.services import accounts
+
+    made = accounts.create(make_session_factory(engine), Principal(username="test"),
+                           accounts.NewAccount(username=f"jobs-planner-{os.getpid()}",
+                                               role="planner", name="测试规划",
+                                               area_code="210103"))
+    yield Principal(role=Role.PLANNER, username=made["username"], account_id=made["id"],
+                    person_id=made["person_id"], area_code="210103")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM account WHERE id = :a"), {"a": made["id"]})
+        conn.execute(text("DELETE FROM person WHERE id = :p"), {"p": made["person_id"]})
+
+
+def test_a_siting_job_answers_what_the_request_would(engine: Engine,
+                                                     planner: Principal) -> None:
+    """The job's result is the siting answer computed in a request, for the same inputs."""
+    from gridmap.coverage.services import siting
+
+    factory = make_session_factory(engine)
+    job = coverage_jobs.start_siting(factory, planner, facility_type="elder_care_station",
+                                     circle="15min", area="210103", k=3, max_candidates=500,
+                                     candidates=None)
+    runner.run(factory, coverage_jobs.HANDLERS, job["id"])
+    row = _job(engine, job["id"])
+    assert row["state"] == "succeeded", row["error"]
+    with factory() as session:
+        direct = siting.siting_answer(siting.site(
+            session, planner, "elder_care_station", "15min", area_code="210103", k=3,
+            max_candidates=500))
+    strip = ("seconds",)
+    assert {k: v for k, v in row["result"].items() if k not in strip} == \
+        {k: v for k, v in direct.items() if k not in strip}
+    assert len(row["result"]["sites"]) == 3

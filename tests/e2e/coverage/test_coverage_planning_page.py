@@ -69,6 +69,25 @@ def test_siting_shows_ranked_markers(probe: PageProbe, subdistrict: str) -> None
     probe.screenshot("coverage-plan-siting")
 
 
+def test_a_district_is_sited_by_the_job_worker(probe: PageProbe, subdistrict: str,
+                                               job_worker: Any) -> None:
+    """A whole district goes to the background: the bar shows, then the same markers."""
+    page = open_coverage(probe)
+    page.locator("#gcv-site-area").select_option(subdistrict[:6])
+    page.locator("#gcv-site-k").fill("3")
+    page.locator("#gcv-site-run").click()
+    page.locator(".gcv-site").first.wait_for(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    assert len(page.locator(".gcv-site span").all_inner_texts()) == 3
+    assert page.locator("#gcv-site-job").is_hidden()  # the job is done: its bar is gone
+    assert "3 处新址共新增" in page.locator("#gcv-plan-status").inner_text()
+    with page.expect_response(lambda r: r.url.endswith("/api/coverage/siting")) as sent:
+        page.locator("#gcv-site-run").click()
+    assert sent.value.status == 202  # a job, not the answer itself
+    page.locator(".gcv-site").first.wait_for(timeout=TIMEOUT_MS)
+    wait_idle(page)
+
+
 def test_what_if_add_changes_totals(probe: PageProbe, subdistrict: str) -> None:
     page = open_coverage(probe)
     page.locator("#gcv-site-area").select_option(subdistrict)

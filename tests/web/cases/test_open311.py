@@ -635,3 +635,25 @@ def test_service_notice_in_english(api, grids) -> None:
     request_id = _file(api, grids[0])
     found = api.get(f"{BASE}/requests/{request_id}.json?locale=en_US").get_json()[0]
     assert found["service_notice"] == "response within 24 hours, resolution within 72 hours"
+
+
+@pytest.mark.parametrize(("path", "xml"), [
+    ("/open311/v2/no_such_thing.json", False), ("/open311/v2/no/such/thing", False),
+    ("/open311/v2/no_such_thing.xml", True)])
+def test_a_path_no_route_matches_answers_georeports_error_list(client: Any, path: str,
+                                                               xml: bool) -> None:
+    """A GeoReport client gets its own error list on any path under the endpoint, never the
+    site's HTML page."""
+    answer = client.get(path)
+    assert answer.status_code == 404
+    if xml:
+        assert answer.mimetype == "text/xml"
+        assert b"<errors><error><code>404</code>" in answer.data
+    else:
+        assert answer.mimetype == "application/json"
+        (error,) = answer.get_json()
+        assert error["code"] == 404 and error["description"]
+    # Refused before any route runs (a DELETE without a form token): the same error list.
+    refused = client.delete("/open311/v2/services.json")
+    assert refused.status_code in (403, 405)
+    assert refused.get_json()[0]["code"] == refused.status_code

@@ -116,3 +116,29 @@ def test_a_compute_of_a_rule_that_does_not_exist_is_refused(
         assert answer.status_code == 400, (body, answer.get_json())
         assert answer.get_json()["error"]["message"]
     assert tx.execute(text("SELECT count(*) FROM job")).scalar_one() == before
+
+
+def test_a_district_siting_runs_as_the_planners_own_job(
+        api: FlaskClient, login: Callable[..., dict[str, str]]) -> None:
+    planner = login("planner", area="210103")
+    body = {"type": TYPE, "circle": CIRCLE, "area": "210103", "k": 3, "background": True}
+    answer = api.post("/api/coverage/siting", json=body, headers=planner)
+    assert answer.status_code == 202, answer.get_json()
+    job = answer.get_json()["job"]
+    assert job["kind"] == "coverage.site" and job["params"]["area"] == "210103"
+    assert answer.headers["Location"] == f"/api/jobs/{job['id']}"
+    # One at a time per planner, as in a request.
+    again = api.post("/api/coverage/siting", json=body, headers=planner)
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "planning_running"
+    # Outside the planner's district, or not a planner: refused before anything is queued.
+    outside = api.post("/api/coverage/siting", json={**body, "area": "210104"},
+                       headers=login("planner", area="210103"))
+    assert outside.status_code == 403
+    assert api.post("/api/coverage/siting", json=body,
+                    headers=login("data_officer")).status_code == 403
+    # Only the planner (and administrators) watch it.
+    path = f"/api/jobs/{job['id']}"
+    assert api.get(path, headers=login("planner", area="210103")).status_code == 404
+    assert api.get(path, headers=login("community_staff",
+                                       area="210103005003")).status_code == 404
+    assert api.get(path, headers=planner).status_code == 200
