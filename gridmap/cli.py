@@ -611,6 +611,91 @@ def coverage_audit(level: str, prefix: str, min_share: float, csv_file: Path | N
         click.echo(f"{circle:6s} {facility_type:24s} {status:13s} {n}")
 
 
+@main.command("import")
+@click.argument("layer", type=click.Choice(["districts", "subdistricts", "communities", "grids",
+                                           "buildings", "facilities"]))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--map", "pairs", multiple=True, metavar="FIELD=COLUMN",
+              help="Which column holds a field, e.g. --map code=网格编码 (repeatable); the rest "
+                   "is proposed from the column names.")
+@click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False, path_type=Path),
+              help='A JSON file {"field": "column", …} (--map wins over it).')
+@click.option("--crs", help="The file's CRS when it declares none or the wrong one: an EPSG code "
+                            "(EPSG:4549), wgs84, cgcs2000, gcj02 or bd09.")
+@click.option("--encoding", help="The attributes' encoding when the file does not say (gbk).")
+@click.option("--layer", "source_layer", help="Which layer of a file that holds several.")
+@click.option("--repair", is_flag=True, help="Mend invalid geometries (make_valid), each noted.")
+@click.option("--mode", type=click.Choice(["upsert", "replace"]), default="upsert",
+              show_default=True, help="replace also removes what the file lacks in its area.")
+@click.option("--whole-layer", is_flag=True, help="With --mode replace: in the whole layer.")
+@click.option("--dry-run", is_flag=True, help="Check and show what would change; write nothing.")
+@click.option("--tolerance", "tolerance_m2", type=click.FloatRange(min=0), default=10.0,
+              show_default=True, help="Overlaps and gaps smaller than this (m²) are noise.")
+@click.option("--source", default="", help="Where the data comes from (recorded).")
+@click.option("--licence", default="", help="Its licence or terms of use (recorded).")
+@click.option("--report", "report_csv", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every problem found to this CSV file.")
+@click.option("--report-geojson", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the problems that have a place to this GeoJSON file.")
+def import_layer(layer: str, file: Path, pairs: tuple[str, ...], mapping_file: Path | None,
+                 crs: str | None, encoding: str | None, source_layer: str | None, repair: bool,
+                 mode: str, whole_layer: bool, dry_run: bool, tolerance_m2: float, source: str,
+                 licence: str, report_csv: Path | None, report_geojson: Path | None) -> None:
+    """Import a layer of the city from FILE (GeoJSON, GeoPackage, Shapefile or its .zip, CSV,
+    KML …): checked as a whole, written all-or-nothing, recorded."""
+    from tqdm import tqdm
+
+    from gridmap.imports import mapping as fields
+    from gridmap.imports import report as reports
+    from gridmap.imports.services import imports
+
+    with _user_errors():
+        given = fields.read_mapping_file(mapping_file) if mapping_file else {}
+        given.update(fields.parse_pairs(pairs))
+    options = imports.Options(layer=layer, path=file, mapping=given, crs=crs, encoding=encoding,
+                              source_layer=source_layer, repair=repair,
+                              mode="replace" if mode == "replace" else "upsert",
+                              whole_layer=whole_layer, dry_run=dry_run,
+                              tolerance_m2=tolerance_m2, source=source, licence=licence)
+    bar = tqdm(total=100, unit="%", disable=not sys.stderr.isatty())
+
+    def progress(fraction: float, line: str) -> None:
+        bar.set_description(line)
+        bar.update(round(fraction * 100) - bar.n)
+
+    rejected: imports.ImportRejected | None = None
+    with _sessions(_settings()) as factory:
+        try:
+            outcome = imports.run(factory, _cli_principal(), options, progress)
+        except imports.ImportRejected as exc:
+            rejected, outcome = exc, exc.outcome
+        except GridmapError as exc:
+            bar.close()
+            raise click.ClickException(exc.message) from None
+    bar.close()
+    if report_csv:
+        report_csv.write_text("".join(reports.to_csv(outcome.problems)), encoding="utf-8")
+    if report_geojson:
+        report_geojson.write_text("".join(reports.to_geojson(outcome.problems)),
+                                  encoding="utf-8")
+    click.echo(f"{outcome.file}: {outcome.features} features, layer {outcome.layer}, "
+               f"read in {outcome.crs}; mapping "
+               + ", ".join(f"{k}={v}" for k, v in outcome.mapping.items()))
+    for problem in outcome.problems[:30]:
+        where = f"row {problem.row} " if problem.row else ""
+        key = f"{problem.key} " if problem.key else ""
+        click.echo(f"  {problem.severity.value}: {where}{key}{problem.field}: {problem.zh}")
+    if len(outcome.problems) > 30:
+        click.echo(f"  … {len(outcome.problems) - 30} more (--report FILE for all)")
+    if rejected is not None:
+        raise click.ClickException(rejected.message)
+    changes = outcome.changes
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"{verb}: {changes.get('added', 0)} added, {changes.get('changed', 0)} changed, "
+               f"{changes.get('removed', 0)} removed, {changes.get('unchanged', 0)} unchanged"
+               + ("" if dry_run else f" (import #{outcome.import_id})"))
+
+
 @main.command("doctor")
 @click.option("--clean", is_flag=True,
               help="Remove orphan photo files and delete photo rows whose files are gone.")

@@ -53,6 +53,7 @@ class LayerSpec:
     level: Level | None = None
     """The code level of a territory layer (its ``code`` has this width and nests)."""
     label_zh: str = ""
+    label_en: str = ""
 
     def field(self, name: str) -> Field:
         """The field called ``name``."""
@@ -69,15 +70,16 @@ _NAME = ("name", "名称", "名字", "mc")
 
 
 def _area(level: Level, name: str, table: str, label: str, code_zh: str,
-          shape: Shape = Shape.MULTIPOLYGON) -> LayerSpec:
+          shape: Shape = Shape.MULTIPOLYGON, label_en: str = "") -> LayerSpec:
     return LayerSpec(name, table, shape, (
         Field("code", Kind.CODE, True, (f"{code_zh}编码", f"{code_zh}代码", *_CODE), 15),
         Field("name", Kind.TEXT, True, (f"{code_zh}名称", *_NAME)),
-    ), level=level, label_zh=label)
+    ), level=level, label_zh=label, label_en=label_en or table)
 
 
 DISTRICTS = _area(Level.DISTRICT, "districts", "district", "区", "区县")
-SUBDISTRICTS = _area(Level.SUBDISTRICT, "subdistricts", "subdistrict", "街道", "街道")
+SUBDISTRICTS = _area(Level.SUBDISTRICT, "subdistricts", "subdistrict", "街道", "街道",
+                     label_en="sub-district")
 COMMUNITIES = _area(Level.COMMUNITY, "communities", "community", "社区", "社区")
 GRIDS = _area(Level.GRID, "grids", "grid", "网格", "网格", Shape.POLYGON)
 
@@ -98,7 +100,7 @@ BUILDINGS = LayerSpec("buildings", "building", Shape.POLYGON, (
                                               "80岁及以上人口"), maximum=_PEOPLE_MAX),
     Field("elderly_living_alone", Kind.COUNT, False, ("elderly_living_alone", "独居老人",
                                                       "独居老人数"), maximum=_PEOPLE_MAX),
-), label_zh="楼院")
+), label_zh="楼院", label_en="building")
 
 FACILITIES = LayerSpec("facilities", "facility", Shape.POINT, (
     Field("code", Kind.TEXT, True, ("设施编码", *_CODE), 40),
@@ -107,7 +109,7 @@ FACILITIES = LayerSpec("facilities", "facility", Shape.POINT, (
     Field("capacity", Kind.COUNT, False, ("capacity", "床位", "床位数", "容量"), maximum=5_000),
     Field("hours", Kind.TEXT, False, ("hours", "开放时间", "服务时间")),
     Field("community_code", Kind.CODE, False, ("社区编码", "所属社区", "community")),
-), label_zh="设施")
+), label_zh="设施", label_en="facility")
 
 LAYERS: dict[str, LayerSpec] = {spec.name: spec for spec in (
     DISTRICTS, SUBDISTRICTS, COMMUNITIES, GRIDS, BUILDINGS, FACILITIES)}

@@ -44,6 +44,8 @@ class Source:
     encoding: str | None
     gdal_warnings: tuple[str, ...] = ()
     """What GDAL said while reading (e.g. a WKT it could not parse), for the report."""
+    assumed_wgs84: bool = False
+    """A CSV declares no CRS: its longitude/latitude are taken as WGS84 (and checked)."""
 
 
 def _fail(path: Path, zh: str, en: str) -> InvalidInput:
@@ -132,9 +134,13 @@ def read(path: Path, *, layer: str | None = None, encoding: str | None = None) -
         raise _fail(path, "文件中没有几何（CSV 请给出经纬度列或 WKT 列）",
                     "the file holds no geometry (a CSV needs lon/lat or WKT columns)")
     crs = frame.crs.to_string() if frame.crs is not None else None
+    assumed = crs is None and suffix == ".csv"
+    if assumed:  # longitude/latitude columns: degrees, WGS84 unless --crs says otherwise
+        crs = "EPSG:4326"
     source = Source(frame=frame, crs=crs, layer=layer, driver=str(info.get("driver", "")),
                     encoding=encoding or info.get("encoding"),
-                    gdal_warnings=tuple(str(w.message)[:300] for w in said))
+                    gdal_warnings=tuple(str(w.message)[:300] for w in said),
+                    assumed_wgs84=assumed)
     if encoding is None:
         _check_decoding(path, frame)
     return source
