@@ -645,9 +645,9 @@ def import_layer(layer: str, file: Path, pairs: tuple[str, ...], mapping_file: P
     KML …): checked as a whole, written all-or-nothing, recorded."""
     from tqdm import tqdm
 
-    from gridmap.imports import mapping as fields
-    from gridmap.imports import report as reports
-    from gridmap.imports.services import imports
+    from gridmap.exchange import mapping as fields
+    from gridmap.exchange import report as reports
+    from gridmap.exchange.services import imports
 
     with _user_errors():
         given = fields.read_mapping_file(mapping_file) if mapping_file else {}

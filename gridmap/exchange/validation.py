@@ -2,7 +2,7 @@
 valid (repaired only when asked), inside the city; codes well formed and unique; counts
 plausible; facility types known. Checks that need the data already loaded (parents, overlaps,
 gaps, which grid a building is in) run in PostGIS on the staged features
-(:mod:`gridmap.imports.repositories.staging`).
+(:mod:`gridmap.exchange.repositories.staging`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gridmap import codes
-from gridmap.imports.layers import Kind, LayerSpec, Shape
-from gridmap.imports.report import Problem, Severity
+from gridmap.exchange.layers import Kind, LayerSpec, Shape
+from gridmap.exchange.report import Problem, Severity
 
 Extent = tuple[float, float, float, float]
 _WHERE = re.compile(r"\[\s*([-0-9.eE+]+)\s+([-0-9.eE+]+)\s*\]")

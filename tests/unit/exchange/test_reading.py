@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from gridmap.errors import InvalidInput, PayloadTooLarge
-from gridmap.imports import reading
+from gridmap.exchange import reading
 
 
 def _grids() -> gpd.GeoDataFrame:

@@ -9,7 +9,7 @@ import shapely
 
 from gridmap import crs as datums
 from gridmap.errors import InvalidInput
-from gridmap.imports import georef
+from gridmap.exchange import georef
 
 
 def test_crs_names_and_codes() -> None:

@@ -16,8 +16,8 @@ import geopandas as gpd
 import pandas as pd
 
 from gridmap.errors import InvalidInput
-from gridmap.imports.layers import Kind, LayerSpec
-from gridmap.imports.report import Problem
+from gridmap.exchange.layers import Kind, LayerSpec
+from gridmap.exchange.report import Problem
 
 _SPACES = re.compile(r"[\s_\-]+")
 

@@ -7,9 +7,9 @@ import pytest
 import shapely
 
 from gridmap.errors import InvalidInput
-from gridmap.imports import mapping, validation
-from gridmap.imports.layers import BUILDINGS, COMMUNITIES, FACILITIES, GRIDS
-from gridmap.imports.report import Severity, errors
+from gridmap.exchange import mapping, validation
+from gridmap.exchange.layers import BUILDINGS, COMMUNITIES, FACILITIES, GRIDS
+from gridmap.exchange.report import Severity, errors
 
 SHENYANG = (122.4, 41.1, 123.9, 42.4)
 

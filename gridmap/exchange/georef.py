@@ -20,7 +20,7 @@ from pyproj.exceptions import CRSError
 
 from gridmap import crs as datums
 from gridmap.errors import InvalidInput
-from gridmap.imports.report import Problem
+from gridmap.exchange.report import Problem
 
 Geoms = npt.NDArray[np.object_]
 WGS84 = "wgs84"

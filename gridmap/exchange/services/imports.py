@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.access import Principal, Role
 from gridmap.errors import DataRejected, Forbidden, InvalidInput, Unauthorized
-from gridmap.imports import georef, mapping, reading, validation
-from gridmap.imports.layers import LAYERS, LayerSpec
-from gridmap.imports.report import Problem, Severity, errors, summary
-from gridmap.imports.repositories import staging as repo
+from gridmap.exchange import georef, mapping, reading, validation
+from gridmap.exchange.layers import LAYERS, LayerSpec
+from gridmap.exchange.report import Problem, Severity, errors, summary
+from gridmap.exchange.repositories import staging as repo
 
 IMPORTERS = frozenset({Role.DATA_OFFICER, Role.ADMIN})
 """Roles that import a city's data."""

@@ -1,7 +1,7 @@
 """What each importable layer holds: its table, geometry, key, fields and their synonyms.
 
 A field's synonyms are the column names cities use for it (Chinese and English, as seen in
-digital-city-management exports); :mod:`gridmap.imports.mapping` proposes a mapping from them.
+digital-city-management exports); :mod:`gridmap.exchange.mapping` proposes a mapping from them.
 """
 
 from __future__ import annotations

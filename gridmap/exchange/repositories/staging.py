@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gridmap.codes import WIDTHS, Level
-from gridmap.imports.layers import Kind, LayerSpec
+from gridmap.exchange.layers import Kind, LayerSpec
 from gridmap.models import DataImport
 from gridmap.sqlfiles import sql
 
@@ -114,7 +114,7 @@ def missing_parents(session: Session, spec: LayerSpec) -> list[tuple[int, str, s
 
 
 def _geometry_rows(session: Session, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    rows = session.execute(sql(f"imports/{name}"), dict(params)).mappings().all()
+    rows = session.execute(sql(f"exchange/{name}"), dict(params)).mappings().all()
     out = []
     for r in rows:
         row = dict(r)
@@ -172,7 +172,7 @@ def assign_communities(session: Session) -> list[tuple[int, str]]:
 def fit(session: Session, spec: LayerSpec, basis: str,
         points: Mapping[str, npt.NDArray[np.float64]], codes: Sequence[str]) -> tuple[dict[str, float], int]:
     """The median distance in metres under each datum hypothesis (see
-    :class:`gridmap.imports.georef.Basis`) and how many points it was measured on."""
+    :class:`gridmap.exchange.georef.Basis`) and how many points it was measured on."""
     medians: dict[str, float] = {}
     n = 0
     for datum, xy in points.items():

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridmap import crs as datums
 from gridmap.access import Principal, Role
 from gridmap.errors import Forbidden
-from gridmap.imports.report import errors
-from gridmap.imports.services import imports
+from gridmap.exchange.report import errors
+from gridmap.exchange.services import imports
 
 OPERATOR = Principal(role=Role.ADMIN, username="test-operator")
 
