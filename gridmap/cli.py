@@ -417,37 +417,48 @@ def open311_clients() -> None:
 @main.command("export")
 @click.argument("layer")
 @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["geojson", "gpkg", "shp", "csv", "kml"]),
+              help="Default: from FILE's suffix (.gpkg, .zip for a Shapefile, .csv, .kml), "
+                   "else GeoJSON.")
+@click.option("--crs", default="wgs84", show_default=True,
+              help="wgs84, cgcs2000, an EPSG code (EPSG:4550, the Gauss-Krüger zone), gcj02 or "
+                   "bd09 (Amap/Baidu overlays).")
+@click.option("--encoding", type=click.Choice(["utf-8", "gbk"]), default="utf-8",
+              show_default=True, help="A Shapefile's attribute encoding.")
 @click.option("--bbox", help="minx,miny,maxx,maxy in WGS84 degrees.")
 @click.option("--district", help="6-digit district code.")
 @click.option("--subdistrict", help="9-digit sub-district code.")
 @click.option("--community", help="12-digit community code.")
 @click.option("--type", "facility_type", help="Facility type (facilities layer only).")
-def export(layer: str, file: Path, bbox: str | None, facility_type: str | None,
-           **area: str | None) -> None:
-    """Write LAYER as an RFC 7946 GeoJSON FeatureCollection to FILE ('-' for stdout).
-
-    Layers: districts, subdistricts, communities, grids, buildings, streets, facilities.
-    """
+def export(layer: str, file: Path, fmt: str | None, crs: str, encoding: str, bbox: str | None,
+           facility_type: str | None, **area: str | None) -> None:
+    """Write LAYER to FILE ('-' for stdout, GeoJSON or CSV) with the fields `gridmap import`
+    takes back: districts, subdistricts, communities, grids, buildings, facilities, streets."""
     from gridmap import codes, viewport
-    from gridmap.territory.services.layers import export_layer
+    from gridmap.exchange.services import exports
 
     with _user_errors():
         box = viewport.parse_bbox(bbox)
-        area_filter = codes.area_filter({k: v for k, v in area.items() if v})
+        areas = codes.area_filter({k: v for k, v in area.items() if v})
+    prefix = areas.prefix()
+    request = exports.Request(layer=layer, fmt=exports.format_of(file, fmt), crs=crs,
+                              area=prefix, bbox=box, facility_type=facility_type,
+                              encoding=encoding)
     to_stdout = str(file) == "-"
-    out = sys.stdout if to_stdout else file.open("w", encoding="utf-8")
+    if to_stdout and request.fmt not in ("geojson", "csv"):
+        raise click.ClickException(f"{request.fmt} cannot go to stdout: give a file name")
+    out = sys.stdout.buffer if to_stdout else file.open("wb")
     try:
         with _user_errors(), _sessions(_settings()) as factory:
-            n = export_layer(factory, layer, out, bbox=box, area=area_filter,
-                             facility_type=facility_type)
-    except click.ClickException:
+            n = exports.export(factory, _cli_principal(), request, out)
+    except (click.ClickException, OSError):
         if not to_stdout:
             out.close()
             file.unlink(missing_ok=True)  # no half-written file that looks like an export
         raise
     if not to_stdout:
         out.close()
-        click.echo(f"wrote {n} features to {file}", err=True)
+        click.echo(f"wrote {n} features to {file} ({request.fmt}, {crs})", err=True)
 
 
 @main.command("locate")

@@ -52,12 +52,13 @@ def _norm(name: str) -> str:
 
 
 def propose(spec: LayerSpec, columns: Sequence[str]) -> dict[str, str]:
-    """A mapping from the columns' names: a field's own name or one of its synonyms, exactly
-    (ignoring case, spaces and underscores), then as the column's ending (``所属网格编码``)."""
+    """A mapping from the columns' names: a field's own name (or the 10 characters a Shapefile
+    keeps of it) or one of its synonyms, exactly (ignoring case, spaces and underscores), then
+    as the column's ending (``所属网格编码``)."""
     free = {_norm(c): c for c in columns}
     proposed: dict[str, str] = {}
     for fld in spec.fields:
-        names = [_norm(n) for n in (fld.name, *fld.synonyms)]
+        names = [_norm(n) for n in (fld.name, *fld.synonyms, fld.name[:10])]
         found = next((free[n] for n in names if n in free), None)
         if found is None:
             found = next((original for norm, original in free.items()

@@ -13,7 +13,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
-import psycopg
 import shapely
 from psycopg import sql as q
 from sqlalchemy import text
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.codes import WIDTHS, Level
 from gridmap.exchange.layers import Kind, LayerSpec
+from gridmap.exchange.repositories.connection import driver
 from gridmap.models import DataImport
 from gridmap.sqlfiles import sql
 
@@ -36,13 +36,6 @@ _DEFAULTS = {"address": "''", "hours": "''", "households": "0", "residents": "0"
              "aged_60_plus": "0", "aged_80_plus": "0", "elderly_living_alone": "0"}
 
 
-def _raw(session: Session) -> psycopg.Connection[Any]:
-    conn = session.connection().connection.driver_connection
-    if not isinstance(conn, psycopg.Connection):
-        raise TypeError("imports need the psycopg 3 driver (postgresql+psycopg://)")
-    return conn
-
-
 def create_stage(session: Session, spec: LayerSpec, frame: gpd.GeoDataFrame) -> None:
     """Stage the checked features (``row``, the layer's fields, ``geom``; None where refused)."""
     columns: list[q.Composable] = [q.SQL("row integer PRIMARY KEY")]
@@ -50,7 +43,7 @@ def create_stage(session: Session, spec: LayerSpec, frame: gpd.GeoDataFrame) -> 
         kind = "integer" if fld.kind is Kind.COUNT else "text"
         columns.append(q.SQL("{} " + kind).format(q.Identifier(fld.name)))
     columns.append(q.SQL("geom geometry(Geometry, 4326)"))
-    raw = _raw(session)
+    raw = driver(session)
     raw.execute(q.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
         q.Identifier(STAGE), q.SQL(", ").join(columns)))
     names = ["row", *spec.names, "geom"]
@@ -103,7 +96,7 @@ def missing_parents(session: Session, spec: LayerSpec) -> list[tuple[int, str, s
         checks.append(("community_code", "community", "community_code", 12))
     found: list[tuple[int, str, str, str]] = []
     for field, table, column, width in checks:
-        rows = _raw(session).execute(q.SQL(
+        rows = driver(session).execute(q.SQL(
             "SELECT s.row, s.code, left(s.{col}, %(w)s) FROM {stage} s "
             "WHERE s.{col} IS NOT NULL AND NOT EXISTS "
             "(SELECT 1 FROM {table} p WHERE p.code = left(s.{col}, %(w)s)) ORDER BY s.row").format(
@@ -204,7 +197,7 @@ def fit(session: Session, spec: LayerSpec, basis: str,
                   FROM (SELECT ST_SetSRID(ST_MakePoint(x, y), 4326) AS pt
                         FROM unnest(%(x)s::float8[], %(y)s::float8[]) AS p(x, y)) s) m
                 WHERE d IS NOT NULL""")
-        median, count = _raw(session).execute(statement, params).fetchone() or (None, 0)
+        median, count = driver(session).execute(statement, params).fetchone() or (None, 0)
         if median is None:
             return {}, 0
         medians[datum] = float(median)
@@ -214,7 +207,7 @@ def fit(session: Session, spec: LayerSpec, basis: str,
 
 def has_rows(session: Session, table: str) -> bool:
     """Whether ``table`` (a layer's or the streets') holds anything."""
-    return bool(_raw(session).execute(q.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(
+    return bool(driver(session).execute(q.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(
         q.Identifier(table))).fetchone()[0])  # type: ignore[index]
 
 
@@ -266,7 +259,7 @@ def difference(session: Session, spec: LayerSpec, *, replace: bool,
     """What writing would do: counts of added, changed, unchanged and (with ``replace``)
     removed features, and the first codes of each."""
     table = q.Identifier(spec.table)
-    rows = _raw(session).execute(q.SQL("""
+    rows = driver(session).execute(q.SQL("""
         SELECT CASE WHEN t.code IS NULL THEN 'added' WHEN {differs} THEN 'changed'
                     ELSE 'unchanged' END AS change, s.code
         FROM import_stage s LEFT JOIN {table} t ON t.code = s.code
@@ -274,7 +267,7 @@ def difference(session: Session, spec: LayerSpec, *, replace: bool,
         differs=_differs(spec), table=table)).fetchall()
     removed: list[str] = []
     if replace:
-        removed = [str(c) for (c,) in _raw(session).execute(q.SQL("""
+        removed = [str(c) for (c,) in driver(session).execute(q.SQL("""
             SELECT t.code FROM {table} t WHERE {scope}
                AND NOT EXISTS (SELECT 1 FROM import_stage s WHERE s.code = t.code)
             ORDER BY t.code""").format(table=table, scope=_scope(spec, whole_layer)))]
@@ -308,7 +301,7 @@ def removal_blockers(session: Session, spec: LayerSpec,
     """(code, Chinese, English) for each feature to remove that others still refer to."""
     found: list[tuple[str, str, str]] = []
     for table, column, zh, en in BLOCKERS.get(spec.name, ()):
-        rows = _raw(session).execute(q.SQL(
+        rows = driver(session).execute(q.SQL(
             "SELECT {col}, count(*) FROM {table} WHERE {col} = ANY(%(codes)s) "
             "GROUP BY {col} ORDER BY {col}").format(col=q.Identifier(column),
                                                     table=q.Identifier(table)),
@@ -325,7 +318,7 @@ def write(session: Session, spec: LayerSpec, *, replace: bool, whole_layer: bool
     names = q.SQL(", ").join(q.Identifier(n) for n, _ in columns)
     updates = q.SQL(", ").join(q.SQL("{0} = EXCLUDED.{0}").format(q.Identifier(n))
                                for n, _ in columns if n != "code")
-    raw = _raw(session)
+    raw = driver(session)
     written = [q.Identifier(n) for n, _ in columns if n != "geom"]
     changed = q.SQL(" OR ").join(
         [q.SQL("t.{0} IS DISTINCT FROM EXCLUDED.{0}").format(n) for n in written]
@@ -350,7 +343,7 @@ def write(session: Session, spec: LayerSpec, *, replace: bool, whole_layer: bool
 def rehouse_buildings(session: Session) -> int:
     """Move the buildings of the file's communities into the grid their inner point now lies
     in; how many moved."""
-    result = _raw(session).execute(q.SQL("""
+    result = driver(session).execute(q.SQL("""
         UPDATE building b SET grid_code = n.code
         FROM (SELECT b2.id, (SELECT g.code FROM grid g
                               WHERE ST_Contains(g.geom, ST_PointOnSurface(b2.geom))
