@@ -110,6 +110,10 @@ def demo_load(scale: Scale, seed: int, districts: tuple[str, ...], cases: int,
                            geodata_dir=settings.geodata_dir, cases=cases)
     state = "already loaded" if report.skipped else "loaded"
     click.echo(f"demo data {state}: " + json.dumps(report.counts, ensure_ascii=False))
+    for step, seconds in report.seconds.items():
+        rows = report.counts.get(step) or (report.counts.get("case") if step == "cases" else None)
+        rate = f", {rows / seconds:,.0f} rows/s" if rows and seconds > 0 else ""
+        click.echo(f"  {step}: {seconds:.2f} s{rate}", err=True)
 
 
 @demo.command("accounts")
