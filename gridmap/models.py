@@ -399,5 +399,6 @@ class DataImport(Base):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                   server_default=func.now())
+    mapping: Mapped[dict[str, str]] = mapped_column(JSONB, server_default="{}")
     counts: Mapped[dict[str, object]] = mapped_column(JSONB)
     problems: Mapped[dict[str, object]] = mapped_column(JSONB, server_default="{}")

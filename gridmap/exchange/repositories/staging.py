@@ -371,3 +371,11 @@ def check_deferred(session: Session) -> None:
 def drop_stage(session: Session) -> None:
     """Drop the staged features now (a commit would; an enclosing transaction may not end yet)."""
     session.execute(text("DROP TABLE IF EXISTS import_stage"))
+
+
+def remembered_mapping(session: Session, layer: str, source: str) -> dict[str, str]:
+    """The field mapping of the last import of ``layer`` from ``source`` (empty if none)."""
+    found = session.execute(text(
+        "SELECT mapping FROM data_import WHERE layer = :l AND source = :s AND source <> '' "
+        "ORDER BY imported_at DESC, id DESC LIMIT 1"), {"l": layer, "s": source}).scalar()
+    return dict(found) if isinstance(found, dict) else {}

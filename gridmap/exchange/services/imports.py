@@ -65,6 +65,8 @@ class Outcome:
     mapping: dict[str, str]
     features: int
     problems: list[Problem]
+    columns: list[str] = field(default_factory=list)
+    """The file's columns (for a page that lets the mapping be changed)."""
     changes: dict[str, Any] = field(default_factory=dict)
     written: bool = False
     import_id: int | None = None
@@ -72,7 +74,7 @@ class Outcome:
     def public(self) -> dict[str, Any]:
         """As JSON (the changes' codes included, the problems counted)."""
         return {"layer": self.layer, "file": self.file, "crs": self.crs,
-                "mapping": self.mapping, "features": self.features,
+                "mapping": self.mapping, "columns": self.columns, "features": self.features,
                 "changes": {k: v for k, v in self.changes.items() if k != "removed_all"},
                 "problems": summary(self.problems), "written": self.written,
                 "import_id": self.import_id}
@@ -122,7 +124,12 @@ def run(factory: sessionmaker[Session], principal: Principal, options: Options,
     progress(0.02, "读取文件 (reading the file)")
     source = reading.read(options.path, layer=options.source_layer, encoding=options.encoding)
     columns = [str(c) for c in source.frame.columns if c != source.frame.geometry.name]
-    chosen = mapping.resolve(spec, columns, options.mapping)
+    given = dict(options.mapping)
+    if options.source:  # the last import from the same source named its columns: again
+        with factory() as session:
+            last = repo.remembered_mapping(session, spec.name, options.source)
+        given = {**{k: v for k, v in last.items() if v in columns and k in spec.names}, **given}
+    chosen = mapping.resolve(spec, columns, given)
     frame, problems = mapping.convert(spec, source.frame, chosen)
     problems += [Problem(None, "", "file", "gdal_warning", f"GDAL：{w}", f"GDAL: {w}",
                          Severity.NOTE) for w in source.gdal_warnings]
@@ -132,7 +139,8 @@ def run(factory: sessionmaker[Session], principal: Principal, options: Options,
                                 "the CSV declares no CRS: its longitude/latitude are read as "
                                 "WGS84 (--crs says otherwise)", Severity.NOTE))
     gref = georef.resolve(options.crs, source.crs, options.path.name)
-    outcome = Outcome(spec.name, options.path.name, gref.label, chosen, len(frame), problems)
+    outcome = Outcome(spec.name, options.path.name, gref.label, chosen, len(frame), problems,
+                      columns)
     raw = np.asarray(frame.geometry.values, dtype=object)
     problems += georef.coordinate_problems(raw, gref)
     if errors(problems):
@@ -175,7 +183,7 @@ def run(factory: sessionmaker[Session], principal: Principal, options: Options,
             outcome.import_id = repo.record(
                 session, layer=spec.name, file_name=options.path.name, source=options.source,
                 licence=options.licence, crs=gref.label, mode=options.mode,
-                scope="layer" if options.whole_layer else "area",
+                scope="layer" if options.whole_layer else "area", mapping=chosen,
                 imported_by=principal.username or "cli", account_id=principal.account_id,
                 counts={k: v for k, v in outcome.changes.items()
                         if k in ("added", "changed", "unchanged", "removed")},

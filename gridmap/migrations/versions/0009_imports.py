@@ -2,7 +2,8 @@
 
 ``data_import`` records each import of a city's own data: layer, file, its source and licence
 as the data officer states them, the CRS read, the mode, who, when, and what changed (added,
-changed, removed, unchanged) with the report's summary. (The demo load keeps its own record in
+changed, removed, unchanged) with the report's summary, and the field mapping used (the import
+page proposes it again for the next file from the same source). (The demo load keeps its own record in
 ``dataset``.)
 
 The grid rules (inside its community, no overlap with a neighbour) were checked row by row as
@@ -120,6 +121,7 @@ def upgrade() -> None:
                   sa.ForeignKey("account.id", ondelete="SET NULL")),
         sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False,
                   server_default=sa.text("now()")),
+        sa.Column("mapping", postgresql.JSONB, nullable=False, server_default="{}"),
         sa.Column("counts", postgresql.JSONB, nullable=False),
         sa.Column("problems", postgresql.JSONB, nullable=False, server_default="{}"),
         sa.CheckConstraint("mode IN ('upsert', 'replace')", name="ck_data_import_mode"),
