@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.config import Settings
 from gridmap.coverage.services import jobs as coverage_jobs
-from gridmap.exchange.services import jobs as exchange_jobs
 from gridmap.db import make_engine, make_session_factory
+from gridmap.exchange.services import jobs as exchange_jobs
 from gridmap.jobs.services import runner
 from gridmap.jobs.services.jobs import QUEUE, TASK
 from gridmap.web.request_log import tag_statements
+
 
 def handlers(settings: Settings) -> Mapping[str, runner.Handler]:
     """Every job kind and what runs it."""
