@@ -79,6 +79,7 @@
     $("gdx-summary").textContent = G.fmt(S.summary, { file: r.file, features: r.features, crs: r.crs,
       errors: errors, notes: r.problem_list.length - errors });
     var changes = r.changes || {};
+    $("gdx-changes").hidden = Boolean(r.rejected);
     ["added", "changed", "removed", "unchanged"].forEach(function (k) {
       $("gdx-" + k).textContent = changes[k] === undefined ? "–" : String(changes[k]);
     });
@@ -109,7 +110,10 @@
   }
 
   function drawProblems(r) {
-    var shown = r.problem_list.slice(0, 200);
+    // Errors first (they are what stops the import), each group in the order found.
+    var ordered = r.problem_list.filter(function (p) { return p.severity === "error"; })
+      .concat(r.problem_list.filter(function (p) { return p.severity !== "error"; }));
+    var shown = ordered.slice(0, 200);
     var rows = shown.map(function (p) {
       var tr = el("tr", "gdx-p-" + p.severity, [el("td", "", p.severity === "error" ? S.error : S.note),
         el("td", "gcv-num", p.row === null ? "" : String(p.row)), el("td", "", p.key), el("td", "", p.field),
@@ -120,6 +124,7 @@
       rows.push(el("tr", "", [el("td", "", ""), el("td", "", ""), el("td", "", ""), el("td", "", ""),
         el("td", "", G.fmt(S.more, { n: r.problem_count - shown.length }))]));
     }
+    $("gdx-table-wrap").hidden = !rows.length;
     var body = $("gdx-problems").tBodies[0];
     body.replaceChildren.apply(body, rows);
     var placed = r.problem_list.filter(function (p) { return p.where; });
