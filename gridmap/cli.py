@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy.orm import Session, sessionmaker
@@ -628,7 +628,7 @@ def coverage_audit(level: str, prefix: str, min_share: float, csv_file: Path | N
 
 @main.command("import")
 @click.argument("layer", type=click.Choice(["districts", "subdistricts", "communities", "grids",
-                                           "buildings", "facilities"]))
+                                           "buildings", "facilities", "streets"]))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--map", "pairs", multiple=True, metavar="FIELD=COLUMN",
               help="Which column holds a field, e.g. --map code=网格编码 (repeatable); the rest "
@@ -657,7 +657,8 @@ def import_layer(layer: str, file: Path, pairs: tuple[str, ...], mapping_file: P
                  mode: str, whole_layer: bool, dry_run: bool, tolerance_m2: float, source: str,
                  licence: str, report_csv: Path | None, report_geojson: Path | None) -> None:
     """Import a layer of the city from FILE (GeoJSON, GeoPackage, Shapefile or its .zip, CSV,
-    KML …): checked as a whole, written all-or-nothing, recorded."""
+    KML …): checked as a whole, written all-or-nothing, recorded. ``streets`` takes an
+    OpenStreetMap extract (.osm.pbf or .osm) and replaces the walking network."""
     from tqdm import tqdm
 
     from gridmap.exchange import mapping as fields
@@ -678,6 +679,14 @@ def import_layer(layer: str, file: Path, pairs: tuple[str, ...], mapping_file: P
         bar.set_description(line)
         bar.update(round(fraction * 100) - bar.n)
 
+    if layer == "streets":
+        if pairs or mapping_file or crs or encoding or source_layer or repair or whole_layer \
+                or mode != "upsert" or report_csv or report_geojson:
+            raise click.ClickException("streets come from OpenStreetMap (WGS84, its own tags): "
+                                       "only --dry-run, --source and --licence apply")
+        _import_streets(file, dry_run=dry_run, source=source, licence=licence, bar=bar,
+                        progress=progress)
+        return
     rejected: imports.ImportRejected | None = None
     with _sessions(_settings()) as factory:
         try:
@@ -709,6 +718,22 @@ def import_layer(layer: str, file: Path, pairs: tuple[str, ...], mapping_file: P
     click.echo(f"{verb}: {changes.get('added', 0)} added, {changes.get('changed', 0)} changed, "
                f"{changes.get('removed', 0)} removed, {changes.get('unchanged', 0)} unchanged"
                + ("" if dry_run else f" (import #{outcome.import_id})"))
+
+
+def _import_streets(file: Path, *, dry_run: bool, source: str, licence: str, bar: Any,
+                    progress: Any) -> None:
+    from gridmap.exchange.services import streets
+
+    with _user_errors(), _sessions(_settings()) as factory:
+        outcome = streets.run(factory, _cli_principal(), file, dry_run=dry_run, source=source,
+                              licence=licence, progress=progress)
+    bar.close()
+    verb = "would replace" if dry_run else "replaced"
+    click.echo(f"{outcome.file}: {outcome.ways} walkable ways ({outcome.skipped} other highways "
+               f"left out) → {outcome.nodes} nodes, {outcome.edges} edges, {outcome.length_km} km; "
+               f"{verb} {outcome.before[0]} nodes and {outcome.before[1]} edges"
+               + ("" if dry_run else f" (import #{outcome.import_id}); recompute coverage: "
+                  "gridmap coverage compute --all"))
 
 
 @main.command("doctor")

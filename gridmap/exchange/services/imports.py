@@ -92,7 +92,8 @@ class _DryRun(Exception):
     """Ends a dry run's transaction (rolled back)."""
 
 
-def _ensure(principal: Principal) -> None:
+def ensure_importer(principal: Principal) -> None:
+    """401 for the public, 403 for a role that does not import."""
     if not principal.signed_in:
         raise Unauthorized(Unauthorized.MESSAGE)
     if not principal.has(*IMPORTERS):
@@ -119,7 +120,7 @@ def run(factory: sessionmaker[Session], principal: Principal, options: Options,
     InvalidInput
         When the file cannot be read or mapped at all.
     """
-    _ensure(principal)
+    ensure_importer(principal)
     spec = spec_of(options.layer)
     progress(0.02, "读取文件 (reading the file)")
     source = reading.read(options.path, layer=options.source_layer, encoding=options.encoding)
