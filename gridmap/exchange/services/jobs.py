@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridmap.access import Principal, Role
 from gridmap.errors import Forbidden, Unauthorized
 from gridmap.exchange.report import Problem, Severity
-from gridmap.exchange.services import imports, uploads
+from gridmap.exchange.services import imports, streets, uploads
 from gridmap.jobs.services import jobs
 from gridmap.jobs.services.runner import Handler, Progress
 
@@ -39,7 +39,8 @@ def start_import(factory: sessionmaker[Session], principal: Principal, upload: u
     """Queue an import (or its dry run) of ``upload``; only its owner and administrators watch
     it. One import per person at a time (a second joins the first)."""
     _ensure(principal)
-    imports.spec_of(options.layer)
+    if options.layer != streets.LAYER:
+        imports.spec_of(options.layer)
     fields = asdict(options)
     fields.pop("path")
     params = {"upload": {"token": upload.token, "name": upload.name}, "options": fields,
@@ -77,6 +78,17 @@ def handler(media_dir: Path) -> Handler:
                               account_id=actor["account_id"], area_code=actor["area_code"])
         upload = uploads.find(media_dir, params["upload"]["token"], params["upload"]["name"])
         options = imports.Options(path=upload.path, **params["options"])
+        if options.layer == streets.LAYER:
+            network = streets.run(factory, principal, upload.path, dry_run=options.dry_run,
+                                  source=options.source, licence=options.licence,
+                                  progress=progress)
+            return {"layer": streets.LAYER, "file": network.file, "crs": "EPSG:4326",
+                    "dry_run": options.dry_run, "rejected": None, "mapping": {}, "columns": [],
+                    "features": network.edges, "written": network.written,
+                    "import_id": network.import_id, "streets": network.public(),
+                    "changes": {"added": network.edges, "removed": network.before[1],
+                                "changed": 0, "unchanged": 0},
+                    "problems": {}, "problem_count": 0, "problem_list": []}
         try:
             outcome = imports.run(factory, principal, options, progress)
             rejected = None

@@ -19,6 +19,7 @@ from gridmap.exchange.repositories import staging
 from gridmap.exchange.repositories import streets as repo
 from gridmap.exchange.services.imports import Progress, ensure_importer
 
+LAYER = "streets"
 MIN_INSIDE = 0.5
 """At least this share of the network's nodes must lie within the city's extent."""
 

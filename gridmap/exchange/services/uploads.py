@@ -16,8 +16,8 @@ from typing import IO
 
 from gridmap.errors import InvalidInput, NotFound, PayloadTooLarge
 
-SUFFIXES = (".zip", ".gpkg", ".geojson", ".json", ".csv", ".kml")
-"""What the page takes (a Shapefile comes zipped with its siblings)."""
+SUFFIXES = (".zip", ".gpkg", ".geojson", ".json", ".csv", ".kml", ".pbf", ".osm")
+"""What the page takes (a Shapefile comes zipped with its siblings; OpenStreetMap for streets)."""
 KEEP_S = 7 * 24 * 3600
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _UNSAFE = re.compile(r"[^\w.\-]+")

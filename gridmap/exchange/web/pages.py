@@ -20,6 +20,8 @@ def data_page() -> str:
     layers = [{"name": spec.name, "label_zh": spec.label_zh, "label_en": spec.label_en,
                "fields": [{"name": f.name, "required": f.required} for f in spec.fields]}
               for spec in LAYERS.values()]
+    layers.append({"name": STREETS, "label_zh": "街巷（OpenStreetMap .osm/.pbf）",
+                   "label_en": "streets (OpenStreetMap .osm/.pbf)", "fields": []})
     config = page_config(layers=layers, exportLayers=[*LAYERS, STREETS],
                          formats=list(FORMATS), area=current_principal().area_code,
                          limits={"importMaxMb": settings().import_max_mb,

@@ -51,7 +51,7 @@ def _mapping(raw: Any) -> dict[str, str]:
 
 def import_request(fields: Mapping[str, Any]) -> ImportRequest:
     """The form of ``POST /api/imports``."""
-    layer = params.choice(fields, "layer", tuple(LAYERS))
+    layer = params.choice(fields, "layer", (*LAYERS, STREETS))
     if layer is None:
         raise InvalidInput("请选择图层 (choose a layer)")
     mode = params.choice(fields, "mode", ("upsert", "replace"), default="upsert")

@@ -94,6 +94,8 @@
 
   function drawMapping(r) {
     var spec = layerSpec(r.layer);
+    $("gdx-mapping-box").hidden = !spec.fields.length;
+    $("gdx-recheck").hidden = !spec.fields.length;
     var rows = spec.fields.map(function (f) {
       var select = el("select", "gc-input", [el("option", "", S.unmapped)]);
       select.name = f.name;

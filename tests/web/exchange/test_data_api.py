@@ -134,3 +134,25 @@ def test_exports_stay_inside_ones_territory(api: FlaskClient, tx: Connection,
     gpkg = api.get(f"/api/exports/grids.gpkg?community={community}", headers=login("admin"))
     assert gpkg.status_code == 200 and gpkg.data[:16] == b"SQLite format 3\x00"
     assert api.get("/api/exports/grids.exe", headers=login("admin")).status_code == 400
+
+
+def test_an_osm_extract_is_checked_through_the_page(app: Flask, api: FlaskClient,
+                                                    tx: Connection, media: Path,
+                                                    login: Callable[..., dict[str, str]]) -> None:
+    officer = login("data_officer")
+    x, y = tx.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM street_node ORDER BY id LIMIT 1")
+                      ).one()
+    extract = (f'<?xml version="1.0"?><osm version="0.6"><node id="1" lat="{y}" lon="{x}"/>'
+               f'<node id="2" lat="{y + 0.001}" lon="{x}"/><way id="1"><nd ref="1"/>'
+               '<nd ref="2"/><tag k="highway" v="footway"/></way></osm>').encode()
+    answer = api.post("/api/imports", headers=officer, content_type="multipart/form-data",
+                      data={"layer": "streets", "dry_run": "1",
+                            "file": (io.BytesIO(extract), "extract.osm")})
+    assert answer.status_code == 202, answer.get_json()
+    job_id = answer.get_json()["job"]["id"]
+    _run(app, media, job_id)
+    result = api.get(f"/api/jobs/{job_id}", headers=officer).get_json()["job"]["result"]
+    assert result["streets"]["edges"] == 1 and result["changes"]["added"] == 1
+    assert result["dry_run"] and not result["written"]
+    assert result["changes"]["removed"] == tx.execute(text("SELECT count(*) FROM street_edge")
+                                                      ).scalar_one()
