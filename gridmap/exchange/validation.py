@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -71,148 +72,171 @@ def _repair(geom: BaseGeometry, spec: LayerSpec) -> BaseGeometry | None:
     return shaped
 
 
+_TYPE = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
+         5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+
+
+def _as_stored(spec: LayerSpec, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The geometries as the layer stores them (None where of another type) and which are of
+    another type (vectorised: a one-part multi-geometry becomes its part, a polygon a
+    multipolygon)."""
+    kinds = shapely.get_type_id(flat)
+    parts = shapely.get_num_geometries(flat)
+    stored = np.full(len(flat), None, dtype=object)
+    if spec.shape is Shape.MULTIPOLYGON:
+        ok = kinds == 6
+        stored[ok] = flat[ok]
+        single = np.flatnonzero(kinds == 3)
+        stored[single] = [shapely.MultiPolygon([g]) for g in flat[single]]
+        wrong = ~ok & (kinds != 3) & (kinds >= 0)
+        return stored, wrong
+    own, multi = (3, 6) if spec.shape is Shape.POLYGON else (0, 4)
+    ok = kinds == own
+    stored[ok] = flat[ok]
+    one = (kinds == multi) & (parts == 1)
+    if one.any():
+        stored[one] = shapely.get_geometry(flat[one], 0)
+    wrong = ~ok & ~one & (kinds >= 0)
+    return stored, wrong
+
+
 def check(spec: LayerSpec, frame: gpd.GeoDataFrame,
           rules: Rules) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Check every feature; the features with their geometry as stored (or None where
-    refused) and the problems."""
+    refused) and the problems. Vectorised (shapely 2 over the whole layer); only the features
+    with a problem are looked at one by one."""
     problems: list[Problem] = []
     keys = frame["code"].fillna("").astype(str).tolist() if "code" in frame else [""] * len(frame)
     rows = frame["row"].tolist()
-    geoms = list(frame.geometry.values)
-    has_z = shapely.has_z(np.asarray(geoms, dtype=object))
+    raw = np.asarray(frame.geometry.values, dtype=object)
+    missing = pd.isna(raw) | shapely.is_empty(raw)
+    has_z = shapely.has_z(raw)
     if np.any(has_z):
         problems.append(Problem(None, "", "geometry", "flattened",
                                 f"{int(np.sum(has_z))} 个要素带高程（Z），已去掉",
                                 f"{int(np.sum(has_z))} features had heights (Z): flattened",
                                 Severity.NOTE))
-    for i, geom in enumerate(geoms):
-        row, key = rows[i], keys[i]
-        if geom is None or geom.is_empty:
-            problems.append(_problem(row, key, "geometry", "geometry_missing", "没有几何",
-                                     "no geometry"))
-            geoms[i] = None
-            continue
-        geom = shapely.force_2d(geom)
-        shaped, wrong = _shape(spec, geom)
-        if shaped is None:
+    cleared = raw.copy()
+    cleared[missing] = None
+    flat = shapely.force_2d(cleared)
+    stored, wrong = _as_stored(spec, flat)
+    for i in np.flatnonzero(missing):
+        problems.append(_problem(rows[i], keys[i], "geometry", "geometry_missing", "没有几何",
+                                 "no geometry"))
+    for i in np.flatnonzero(wrong):
+        kind = _TYPE.get(int(shapely.get_type_id(flat[i])), "?")
+        problems.append(_problem(
+            rows[i], keys[i], "geometry", "wrong_geometry_type",
+            f"几何类型 {kind} 不符合图层 {spec.name}（须为 {spec.shape.value}）",
+            f"a {kind} in a {spec.shape.value} layer ({spec.name})",
+            shapely.point_on_surface(flat[i])))
+    present = np.array([g is not None for g in stored])
+    invalid = np.zeros(len(stored), dtype=bool)
+    invalid[present] = ~shapely.is_valid(stored[present])
+    for i in np.flatnonzero(invalid):
+        shaped = stored[i]
+        reason = shapely.is_valid_reason(shaped)
+        where = _WHERE.search(reason)
+        spot = (shapely.Point(float(where.group(1)), float(where.group(2))) if where
+                else shapely.point_on_surface(shaped))
+        fixed = _repair(shaped, spec) if rules.repair else None
+        if fixed is None:
             problems.append(_problem(
-                row, key, "geometry", "wrong_geometry_type",
-                f"几何类型 {wrong} 不符合图层 {spec.name}（须为 {spec.shape.value}）",
-                f"a {wrong} in a {spec.shape.value} layer ({spec.name})",
-                shapely.point_on_surface(geom)))
-            geoms[i] = None
+                rows[i], keys[i], "geometry", "invalid_geometry",
+                f"几何无效：{reason}" + ("" if rules.repair else "（可加 --repair 自动修复）"),
+                f"invalid geometry: {reason}" + ("" if rules.repair else " (--repair mends it)"),
+                spot))
+            stored[i] = None
             continue
-        if not shaped.is_valid:
-            reason = shapely.is_valid_reason(shaped)
-            where = _WHERE.search(reason)
-            spot = (shapely.Point(float(where.group(1)), float(where.group(2))) if where
-                    else shapely.point_on_surface(shaped))
-            fixed = _repair(shaped, spec) if rules.repair else None
-            if fixed is None:
-                problems.append(_problem(
-                    row, key, "geometry", "invalid_geometry",
-                    f"几何无效：{reason}" + ("" if rules.repair else "（可加 --repair 自动修复）"),
-                    f"invalid geometry: {reason}" + ("" if rules.repair
-                                                     else " (--repair mends it)"), spot))
-                geoms[i] = None
-                continue
-            problems.append(_problem(row, key, "geometry", "repaired",
-                                     f"几何无效（{reason}），已修复", f"invalid geometry "
-                                     f"({reason}): repaired", spot, Severity.NOTE))
-            shaped = fixed
-        geoms[i] = shaped
-        if rules.extent is not None:
-            minx, miny, maxx, maxy = rules.extent
-            x0, y0, x1, y1 = shaped.bounds
-            if x1 < minx or x0 > maxx or y1 < miny or y0 > maxy:
-                problems.append(_problem(
-                    row, key, "geometry", "outside_city",
-                    f"位置在本市范围之外（{x0:.4f}, {y0:.4f}）", f"lies outside the city "
-                    f"({x0:.4f}, {y0:.4f})", shapely.point_on_surface(shaped)))
+        problems.append(_problem(rows[i], keys[i], "geometry", "repaired",
+                                 f"几何无效（{reason}），已修复", f"invalid geometry "
+                                 f"({reason}): repaired", spot, Severity.NOTE))
+        stored[i] = fixed
+    if rules.extent is not None:
+        minx, miny, maxx, maxy = rules.extent
+        present = np.array([g is not None for g in stored])
+        bounds = np.full((len(stored), 4), np.nan)
+        bounds[present] = shapely.bounds(stored[present])
+        outside = present & ((bounds[:, 2] < minx) | (bounds[:, 0] > maxx)
+                             | (bounds[:, 3] < miny) | (bounds[:, 1] > maxy))
+        for i in np.flatnonzero(outside):
+            x0, y0 = bounds[i, 0], bounds[i, 1]
+            problems.append(_problem(
+                rows[i], keys[i], "geometry", "outside_city",
+                f"位置在本市范围之外（{x0:.4f}, {y0:.4f}）", f"lies outside the city "
+                f"({x0:.4f}, {y0:.4f})", shapely.point_on_surface(stored[i])))
     out = frame.copy()
-    out["geometry"] = gpd.GeoSeries(geoms, index=frame.index, crs="EPSG:4326")
+    out["geometry"] = gpd.GeoSeries(stored, index=frame.index, crs="EPSG:4326")
     problems += _values(spec, out, rules)
     return out, problems
 
 
+def _place(frame: gpd.GeoDataFrame, i: int) -> BaseGeometry | None:
+    geom = frame.geometry.iloc[i]
+    return shapely.point_on_surface(geom) if geom is not None else None
+
+
 def _values(spec: LayerSpec, frame: gpd.GeoDataFrame, rules: Rules) -> list[Problem]:
+    """The fields' values, each check over a whole column at once; only the rows with a problem
+    are named one by one."""
     problems: list[Problem] = []
     keys = frame["code"].fillna("").astype(str).tolist()
     rows = frame["row"].tolist()
-    places = [shapely.point_on_surface(g) if g is not None else None for g in frame.geometry]
+
+    def add(i: int, field: str, code: str, zh: str, en: str) -> None:
+        problems.append(_problem(rows[i], keys[i], field, code, zh, en, _place(frame, i)))
+
     for fld in spec.fields:
-        values = frame[fld.name].tolist()
-        for i, value in enumerate(values):
-            if value is None:
-                if fld.required:
-                    problems.append(_problem(rows[i], keys[i], fld.name, "missing_value",
-                                             f"{fld.name} 为空", f"{fld.name} is empty",
-                                             places[i]))
-                continue
-            if fld.kind is Kind.CODE:
-                level = spec.level if fld.name == "code" else _code_level(fld.name)
-                if level is not None and not codes.is_code(value, level):
-                    problems.append(_problem(
-                        rows[i], keys[i], fld.name, "code_malformed",
-                        f"{fld.name} {value!r} 不是 {codes.width(level)} 位代码",
-                        f"{fld.name} {value!r} is not a {codes.width(level)}-digit code",
-                        places[i]))
-            if fld.kind is Kind.COUNT:
-                if value < 0:
-                    problems.append(_problem(rows[i], keys[i], fld.name, "negative_count",
-                                             f"{fld.name} 为负数：{value}",
-                                             f"{fld.name} is negative: {value}", places[i]))
-                elif fld.maximum is not None and value > fld.maximum:
-                    problems.append(_problem(
-                        rows[i], keys[i], fld.name, "absurd_count",
-                        f"{fld.name} = {value} 不合常理（上限 {fld.maximum}）",
-                        f"{fld.name} = {value} is not plausible (at most {fld.maximum})",
-                        places[i]))
-    problems += _duplicates(frame, keys, rows, places)
+        name, values = fld.name, frame[fld.name]
+        absent = values.isna().to_numpy()
+        if fld.required:
+            for i in np.flatnonzero(absent):
+                add(int(i), name, "missing_value", f"{name} 为空", f"{name} is empty")
+        level = spec.level if name == "code" else _code_level(name)
+        if fld.kind is Kind.CODE and level is not None:
+            width = codes.width(level)
+            ok = values.astype("string").str.fullmatch(f"[0-9]{{{width}}}").fillna(False)
+            for i in np.flatnonzero(~absent & ~ok.to_numpy(dtype=bool)):
+                v = values.iloc[i]
+                add(int(i), name, "code_malformed", f"{name} {v!r} 不是 {width} 位代码",
+                    f"{name} {v!r} is not a {width}-digit code")
+        if fld.kind is Kind.COUNT:
+            number = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+            for i in np.flatnonzero(number < 0):
+                add(int(i), name, "negative_count", f"{name} 为负数：{int(number[i])}",
+                    f"{name} is negative: {int(number[i])}")
+            if fld.maximum is not None:
+                for i in np.flatnonzero(number > fld.maximum):
+                    add(int(i), name, "absurd_count",
+                        f"{name} = {int(number[i])} 不合常理（上限 {fld.maximum}）",
+                        f"{name} = {int(number[i])} is not plausible (at most {fld.maximum})")
+    key_series = pd.Series(keys)
+    first: dict[str, int] = {}
+    for i in np.flatnonzero(((key_series != "") & key_series.duplicated(keep=False)).to_numpy()):
+        key = keys[i]
+        if key not in first:
+            first[key] = rows[i]
+            continue
+        add(int(i), "code", "code_duplicate", f"编码 {key} 与第 {first[key]} 行重复",
+            f"code {key} repeats row {first[key]}")
     if spec.name == "buildings":
-        problems += _count_order(frame, keys, rows, places)
+        for bigger, smaller in (("residents", "aged_60_plus"), ("aged_60_plus", "aged_80_plus"),
+                                ("aged_60_plus", "elderly_living_alone")):
+            b = pd.to_numeric(frame[bigger], errors="coerce").to_numpy(dtype=float)
+            sm = pd.to_numeric(frame[smaller], errors="coerce").to_numpy(dtype=float)
+            for i in np.flatnonzero((sm > b) & (b >= 0)):
+                add(int(i), smaller, "counts_inconsistent",
+                    f"{smaller} ({int(sm[i])}) 大于 {bigger} ({int(b[i])})",
+                    f"{smaller} ({int(sm[i])}) exceeds {bigger} ({int(b[i])})")
     if spec.name == "facilities" and rules.facility_types:
         known = sorted(rules.facility_types)
-        for i, value in enumerate(frame["type"].tolist()):
-            if value is not None and value not in rules.facility_types:
-                problems.append(_problem(
-                    rows[i], keys[i], "type", "unknown_facility_type",
-                    f"未知设施类型 {value!r}，可用：{', '.join(known)}",
-                    f"unknown facility type {value!r}; known: {', '.join(known)}", places[i]))
+        types = frame["type"]
+        for i in np.flatnonzero((types.notna() & ~types.isin(known)).to_numpy()):
+            add(int(i), "type", "unknown_facility_type",
+                f"未知设施类型 {types.iloc[i]!r}，可用：{', '.join(known)}",
+                f"unknown facility type {types.iloc[i]!r}; known: {', '.join(known)}")
     return problems
 
 
 def _code_level(field: str) -> codes.Level | None:
     return {"grid_code": codes.Level.GRID, "community_code": codes.Level.COMMUNITY}.get(field)
-
-
-def _duplicates(frame: gpd.GeoDataFrame, keys: list[str], rows: list[int],
-                places: list[BaseGeometry | None]) -> list[Problem]:
-    seen: dict[str, int] = {}
-    problems = []
-    for i, key in enumerate(keys):
-        if not key:
-            continue
-        if key in seen:
-            problems.append(_problem(rows[i], key, "code", "code_duplicate",
-                                     f"编码 {key} 与第 {seen[key]} 行重复",
-                                     f"code {key} repeats row {seen[key]}", places[i]))
-        else:
-            seen[key] = rows[i]
-    return problems
-
-
-def _count_order(frame: gpd.GeoDataFrame, keys: list[str], rows: list[int],
-                 places: list[BaseGeometry | None]) -> list[Problem]:
-    """Residents ≥ aged 60+ ≥ aged 80+, and aged 60+ ≥ elderly living alone."""
-    pairs = [("residents", "aged_60_plus"), ("aged_60_plus", "aged_80_plus"),
-             ("aged_60_plus", "elderly_living_alone")]
-    problems = []
-    for bigger, smaller in pairs:
-        for i, (b, s) in enumerate(zip(frame[bigger].tolist(), frame[smaller].tolist(),
-                                       strict=True)):
-            if b is not None and s is not None and s > b >= 0:
-                problems.append(_problem(rows[i], keys[i], smaller, "counts_inconsistent",
-                                         f"{smaller} ({s}) 大于 {bigger} ({b})",
-                                         f"{smaller} ({s}) exceeds {bigger} ({b})", places[i]))
-    return problems
