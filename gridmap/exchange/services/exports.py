@@ -124,7 +124,7 @@ def _move(geoms: np.ndarray, target: georef.Georef,
 
 
 def _frames(factory: sessionmaker[Session], request: Request, columns: list[str], *,
-            batch: int = BATCH) -> Iterator[gpd.GeoDataFrame]:
+            rows_per_batch: int = BATCH) -> Iterator[gpd.GeoDataFrame]:
     """The layer in batches, moved to the target CRS, counts as integers."""
     target, transformer = _target(request.crs)
     table = "street_edge" if request.layer == STREETS else LAYERS[request.layer].table
@@ -132,7 +132,7 @@ def _frames(factory: sessionmaker[Session], request: Request, columns: list[str]
         f.name for f in LAYERS[request.layer].fields if f.kind is Kind.COUNT]
     with factory() as session:
         for batch in repo.batches(session, table, columns, area=request.area, bbox=request.bbox,
-                                  facility_type=request.facility_type, batch=batch):
+                                  facility_type=request.facility_type, batch=rows_per_batch):
             geoms = _move(shapely.from_wkb(batch.pop("wkb").to_numpy()), target, transformer)
             for name in counts:
                 batch[name] = batch[name].astype("Int64")
@@ -224,7 +224,7 @@ def _via_gdal(factory: sessionmaker[Session], request: Request, columns: list[st
             # characters (community_code → community_): both expected, both read back.
             warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("ignore", RuntimeWarning)
-            for frame in _frames(factory, request, columns, batch=GDAL_BATCH):
+            for frame in _frames(factory, request, columns, rows_per_batch=GDAL_BATCH):
                 pyogrio.write_dataframe(frame, path, driver=driver, layer=stem,
                                         append=count > 0, **options)
                 count += len(frame)
