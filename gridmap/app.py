@@ -66,11 +66,12 @@ def _register_blueprints(app: Flask) -> None:
     from gridmap.accounts import web as accounts
     from gridmap.cases import web as cases
     from gridmap.coverage import web as coverage
+    from gridmap.exchange import web as exchange
     from gridmap.jobs import web as jobs
     from gridmap.territory import web as territory
     from gridmap.web import assets
 
-    for feature in (accounts, territory, cases, coverage, jobs):
+    for feature in (accounts, territory, cases, coverage, exchange, jobs):
         feature.register(app)
     app.register_blueprint(assets.bp)
 

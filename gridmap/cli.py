@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy.orm import Session, sessionmaker
@@ -110,6 +110,10 @@ def demo_load(scale: Scale, seed: int, districts: tuple[str, ...], cases: int,
                            geodata_dir=settings.geodata_dir, cases=cases)
     state = "already loaded" if report.skipped else "loaded"
     click.echo(f"demo data {state}: " + json.dumps(report.counts, ensure_ascii=False))
+    for step, seconds in report.seconds.items():
+        rows = report.counts.get(step) or (report.counts.get("case") if step == "cases" else None)
+        rate = f", {rows / seconds:,.0f} rows/s" if rows and seconds > 0 else ""
+        click.echo(f"  {step}: {seconds:.2f} s{rate}", err=True)
 
 
 @demo.command("accounts")
@@ -417,37 +421,48 @@ def open311_clients() -> None:
 @main.command("export")
 @click.argument("layer")
 @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["geojson", "gpkg", "shp", "csv", "kml"]),
+              help="Default: from FILE's suffix (.gpkg, .zip for a Shapefile, .csv, .kml), "
+                   "else GeoJSON.")
+@click.option("--crs", default="wgs84", show_default=True,
+              help="wgs84, cgcs2000, an EPSG code (EPSG:4550, the Gauss-Krüger zone), gcj02 or "
+                   "bd09 (Amap/Baidu overlays).")
+@click.option("--encoding", type=click.Choice(["utf-8", "gbk"]), default="utf-8",
+              show_default=True, help="A Shapefile's attribute encoding.")
 @click.option("--bbox", help="minx,miny,maxx,maxy in WGS84 degrees.")
 @click.option("--district", help="6-digit district code.")
 @click.option("--subdistrict", help="9-digit sub-district code.")
 @click.option("--community", help="12-digit community code.")
 @click.option("--type", "facility_type", help="Facility type (facilities layer only).")
-def export(layer: str, file: Path, bbox: str | None, facility_type: str | None,
-           **area: str | None) -> None:
-    """Write LAYER as an RFC 7946 GeoJSON FeatureCollection to FILE ('-' for stdout).
-
-    Layers: districts, subdistricts, communities, grids, buildings, streets, facilities.
-    """
+def export(layer: str, file: Path, fmt: str | None, crs: str, encoding: str, bbox: str | None,
+           facility_type: str | None, **area: str | None) -> None:
+    """Write LAYER to FILE ('-' for stdout, GeoJSON or CSV) with the fields `gridmap import`
+    takes back: districts, subdistricts, communities, grids, buildings, facilities, streets."""
     from gridmap import codes, viewport
-    from gridmap.territory.services.layers import export_layer
+    from gridmap.exchange.services import exports
 
     with _user_errors():
         box = viewport.parse_bbox(bbox)
-        area_filter = codes.area_filter({k: v for k, v in area.items() if v})
+        areas = codes.area_filter({k: v for k, v in area.items() if v})
+    prefix = areas.prefix()
+    request = exports.Request(layer=layer, fmt=exports.format_of(file, fmt), crs=crs,
+                              area=prefix, bbox=box, facility_type=facility_type,
+                              encoding=encoding)
     to_stdout = str(file) == "-"
-    out = sys.stdout if to_stdout else file.open("w", encoding="utf-8")
+    if to_stdout and request.fmt not in ("geojson", "csv"):
+        raise click.ClickException(f"{request.fmt} cannot go to stdout: give a file name")
+    out = sys.stdout.buffer if to_stdout else file.open("wb")
     try:
         with _user_errors(), _sessions(_settings()) as factory:
-            n = export_layer(factory, layer, out, bbox=box, area=area_filter,
-                             facility_type=facility_type)
-    except click.ClickException:
+            n = exports.export(factory, _cli_principal(), request, out)
+    except (click.ClickException, OSError):
         if not to_stdout:
             out.close()
             file.unlink(missing_ok=True)  # no half-written file that looks like an export
         raise
     if not to_stdout:
         out.close()
-        click.echo(f"wrote {n} features to {file}", err=True)
+        click.echo(f"wrote {n} features to {file} ({request.fmt}, {crs})", err=True)
 
 
 @main.command("locate")
@@ -609,6 +624,116 @@ def coverage_audit(level: str, prefix: str, min_share: float, csv_file: Path | N
         raise click.ClickException(exc.message) from None
     for (circle, facility_type, status), n in sorted(counts.items()):
         click.echo(f"{circle:6s} {facility_type:24s} {status:13s} {n}")
+
+
+@main.command("import")
+@click.argument("layer", type=click.Choice(["districts", "subdistricts", "communities", "grids",
+                                           "buildings", "facilities", "streets"]))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--map", "pairs", multiple=True, metavar="FIELD=COLUMN",
+              help="Which column holds a field, e.g. --map code=网格编码 (repeatable); the rest "
+                   "is proposed from the column names.")
+@click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False, path_type=Path),
+              help='A JSON file {"field": "column", …} (--map wins over it).')
+@click.option("--crs", help="The file's CRS when it declares none or the wrong one: an EPSG code "
+                            "(EPSG:4549), wgs84, cgcs2000, gcj02 or bd09.")
+@click.option("--encoding", help="The attributes' encoding when the file does not say (gbk).")
+@click.option("--layer", "source_layer", help="Which layer of a file that holds several.")
+@click.option("--repair", is_flag=True, help="Mend invalid geometries (make_valid), each noted.")
+@click.option("--mode", type=click.Choice(["upsert", "replace"]), default="upsert",
+              show_default=True, help="replace also removes what the file lacks in its area.")
+@click.option("--whole-layer", is_flag=True, help="With --mode replace: in the whole layer.")
+@click.option("--dry-run", is_flag=True, help="Check and show what would change; write nothing.")
+@click.option("--tolerance", "tolerance_m2", type=click.FloatRange(min=0), default=10.0,
+              show_default=True, help="Overlaps and gaps smaller than this (m²) are noise.")
+@click.option("--source", default="", help="Where the data comes from (recorded).")
+@click.option("--licence", default="", help="Its licence or terms of use (recorded).")
+@click.option("--report", "report_csv", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every problem found to this CSV file.")
+@click.option("--report-geojson", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the problems that have a place to this GeoJSON file.")
+def import_layer(layer: str, file: Path, pairs: tuple[str, ...], mapping_file: Path | None,
+                 crs: str | None, encoding: str | None, source_layer: str | None, repair: bool,
+                 mode: str, whole_layer: bool, dry_run: bool, tolerance_m2: float, source: str,
+                 licence: str, report_csv: Path | None, report_geojson: Path | None) -> None:
+    """Import a layer of the city from FILE (GeoJSON, GeoPackage, Shapefile or its .zip, CSV,
+    KML …): checked as a whole, written all-or-nothing, recorded. ``streets`` takes an
+    OpenStreetMap extract (.osm.pbf or .osm) and replaces the walking network."""
+    from tqdm import tqdm
+
+    from gridmap.exchange import mapping as fields
+    from gridmap.exchange import report as reports
+    from gridmap.exchange.services import imports
+
+    with _user_errors():
+        given = fields.read_mapping_file(mapping_file) if mapping_file else {}
+        given.update(fields.parse_pairs(pairs))
+    options = imports.Options(layer=layer, path=file, mapping=given, crs=crs, encoding=encoding,
+                              source_layer=source_layer, repair=repair,
+                              mode="replace" if mode == "replace" else "upsert",
+                              whole_layer=whole_layer, dry_run=dry_run,
+                              tolerance_m2=tolerance_m2, source=source, licence=licence)
+    bar = tqdm(total=100, unit="%", disable=not sys.stderr.isatty())
+
+    def progress(fraction: float, line: str) -> None:
+        bar.set_description(line)
+        bar.update(round(fraction * 100) - bar.n)
+
+    if layer == "streets":
+        if pairs or mapping_file or crs or encoding or source_layer or repair or whole_layer \
+                or mode != "upsert" or report_csv or report_geojson:
+            raise click.ClickException("streets come from OpenStreetMap (WGS84, its own tags): "
+                                       "only --dry-run, --source and --licence apply")
+        _import_streets(file, dry_run=dry_run, source=source, licence=licence, bar=bar,
+                        progress=progress)
+        return
+    rejected: imports.ImportRejected | None = None
+    with _sessions(_settings()) as factory:
+        try:
+            outcome = imports.run(factory, _cli_principal(), options, progress)
+        except imports.ImportRejected as exc:
+            rejected, outcome = exc, exc.outcome
+        except GridmapError as exc:
+            bar.close()
+            raise click.ClickException(exc.message) from None
+    bar.close()
+    if report_csv:
+        report_csv.write_text("".join(reports.to_csv(outcome.problems)), encoding="utf-8")
+    if report_geojson:
+        report_geojson.write_text("".join(reports.to_geojson(outcome.problems)),
+                                  encoding="utf-8")
+    click.echo(f"{outcome.file}: {outcome.features} features, layer {outcome.layer}, "
+               f"read in {outcome.crs}; mapping "
+               + ", ".join(f"{k}={v}" for k, v in outcome.mapping.items()))
+    for problem in outcome.problems[:30]:
+        where = f"row {problem.row} " if problem.row else ""
+        key = f"{problem.key} " if problem.key else ""
+        click.echo(f"  {problem.severity.value}: {where}{key}{problem.field}: {problem.zh}")
+    if len(outcome.problems) > 30:
+        click.echo(f"  … {len(outcome.problems) - 30} more (--report FILE for all)")
+    if rejected is not None:
+        raise click.ClickException(rejected.message)
+    changes = outcome.changes
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"{verb}: {changes.get('added', 0)} added, {changes.get('changed', 0)} changed, "
+               f"{changes.get('removed', 0)} removed, {changes.get('unchanged', 0)} unchanged"
+               + ("" if dry_run else f" (import #{outcome.import_id})"))
+
+
+def _import_streets(file: Path, *, dry_run: bool, source: str, licence: str, bar: Any,
+                    progress: Any) -> None:
+    from gridmap.exchange.services import streets
+
+    with _user_errors(), _sessions(_settings()) as factory:
+        outcome = streets.run(factory, _cli_principal(), file, dry_run=dry_run, source=source,
+                              licence=licence, progress=progress)
+    bar.close()
+    verb = "would replace" if dry_run else "replaced"
+    click.echo(f"{outcome.file}: {outcome.ways} walkable ways ({outcome.skipped} other highways "
+               f"left out) → {outcome.nodes} nodes, {outcome.edges} edges, {outcome.length_km} km; "
+               f"{verb} {outcome.before[0]} nodes and {outcome.before[1]} edges"
+               + ("" if dry_run else f" (import #{outcome.import_id}); recompute coverage: "
+                  "gridmap coverage compute --all"))
 
 
 @main.command("doctor")

@@ -143,6 +143,8 @@ class Settings:
     """A session unused this long ends: a phone or a shared office PC left signed in."""
     secure_cookies: bool | None = None
     """Send the session cookie over HTTPS only; None: when the public base URL is https."""
+    import_max_mb: int = 512
+    """The largest file the import page takes (a city's buildings as a GeoPackage: ~100 MB)."""
     job_concurrency: int = 2
     """Jobs one ``gridmap worker`` runs at once (each a thread; a city-scale coverage compute
     holds a few hundred MB while it runs)."""
@@ -192,7 +194,8 @@ class Settings:
                           ("trusted_proxies", "GRIDMAP_TRUSTED_PROXIES"),
                           ("session_hours", "GRIDMAP_SESSION_HOURS"),
                           ("session_idle_minutes", "GRIDMAP_SESSION_IDLE_MINUTES"),
-                          ("job_concurrency", "GRIDMAP_JOB_CONCURRENCY")):
+                          ("job_concurrency", "GRIDMAP_JOB_CONCURRENCY"),
+                          ("import_max_mb", "GRIDMAP_IMPORT_MAX_MB")):
             if env.get(key):
                 try:
                     kwargs[name] = int(env[key])

@@ -381,3 +381,24 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DataImport(Base):
+    """One import of a city's own data (migration 0009): what, from where, by whom, the outcome."""
+
+    __tablename__ = "data_import"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    layer: Mapped[str] = mapped_column(String(24))
+    file_name: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text, server_default="")
+    licence: Mapped[str] = mapped_column(Text, server_default="")
+    crs: Mapped[str] = mapped_column(Text)
+    mode: Mapped[str] = mapped_column(String(12))
+    scope: Mapped[str] = mapped_column(Text, server_default="")
+    imported_by: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                  server_default=func.now())
+    mapping: Mapped[dict[str, str]] = mapped_column(JSONB, server_default="{}")
+    counts: Mapped[dict[str, object]] = mapped_column(JSONB)
+    problems: Mapped[dict[str, object]] = mapped_column(JSONB, server_default="{}")

@@ -3,7 +3,7 @@
 procrastinate (PostgreSQL-backed: no server besides the database, jobs fetched with
 ``SELECT … FOR UPDATE SKIP LOCKED`` and woken by LISTEN/NOTIFY, workers with heartbeats) carries
 a job's id to one worker thread; :func:`gridmap.jobs.services.runner.run` does the rest with
-the handler of the job's kind, from :data:`HANDLERS`. Every minute each worker fails the jobs
+the handler of the job's kind, from :func:`handlers`. Every minute each worker fails the jobs
 whose worker died (:func:`~gridmap.jobs.services.runner.fail_stalled`).
 """
 
@@ -18,12 +18,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridmap.config import Settings
 from gridmap.coverage.services import jobs as coverage_jobs
 from gridmap.db import make_engine, make_session_factory
+from gridmap.exchange.services import jobs as exchange_jobs
 from gridmap.jobs.services import runner
 from gridmap.jobs.services.jobs import QUEUE, TASK
 from gridmap.web.request_log import tag_statements
 
-HANDLERS: Mapping[str, runner.Handler] = {**coverage_jobs.HANDLERS}
-"""Every job kind and what runs it."""
+
+def handlers(settings: Settings) -> Mapping[str, runner.Handler]:
+    """Every job kind and what runs it."""
+    return {**coverage_jobs.HANDLERS, **exchange_jobs.handlers(settings.media_dir)}
 SHUTDOWN_GRACE_S = 10.0
 """On SIGTERM/SIGINT, running jobs get this long to reach their next progress report, where
 they stop (and are recorded as interrupted); then the worker exits anyway."""
@@ -38,10 +41,11 @@ def make_app(settings: Settings, factory: sessionmaker[Session]) -> procrastinat
         conninfo=settings.libpq_url, kwargs={"application_name": "gridmap-worker"},
         min_size=1, max_size=max(2, settings.job_concurrency + 1))
     app = procrastinate.App(connector=connector)
+    kinds = handlers(settings)
 
     @app.task(name=TASK, queue=QUEUE, pass_context=True)
     def run_job(context: procrastinate.JobContext, job_id: int) -> None:
-        runner.run(factory, HANDLERS, job_id, should_abort=context.should_abort)
+        runner.run(factory, kinds, job_id, should_abort=context.should_abort)
 
     @app.periodic(cron="* * * * *")
     @app.task(name="gridmap.fail_stalled_jobs", queue=QUEUE, queueing_lock="fail_stalled_jobs")

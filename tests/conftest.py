@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -158,6 +159,7 @@ class JobWorker:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDMAP_")}
         env.update(GRIDMAP_DATABASE_URL=settings.database_url,
                    GRIDMAP_SECRET_KEY=settings.secret_key, GRIDMAP_JOB_CONCURRENCY="1",
+                   GRIDMAP_MEDIA_DIR=str(settings.media_dir),
                    PYTHONPATH=str(Path(__file__).resolve().parents[1]))
         self.log = folder / "worker.log"
         with self.log.open("wb") as out:
@@ -177,9 +179,10 @@ class JobWorker:
 
 
 @pytest.fixture
-def job_worker(engine: Engine, settings: Settings, tmp_path: Path) -> Iterator[JobWorker]:
-    """A job worker process for the test, stopped afterwards; its log is ``.log``."""
-    worker = JobWorker(settings, tmp_path)
+def job_worker(engine: Engine, app: Any, tmp_path: Path) -> Iterator[JobWorker]:
+    """A job worker process for the test (the app's settings: its database and media folder),
+    stopped afterwards; its log is ``.log``."""
+    worker = JobWorker(app.extensions["gridmap.settings"], tmp_path)
     deadline = time.monotonic() + 30
     with engine.connect() as conn:  # ready once it has registered with the queue
         while not conn.execute(text(

@@ -33,6 +33,8 @@ def _expect_rejected(conn: Connection, match: str, fn) -> None:
     savepoint = conn.begin_nested()
     with pytest.raises((IntegrityError, DBAPIError), match=match):
         fn()
+        # The grid rules are checked at commit (migration 0009): check them now, as a commit would.
+        conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
     savepoint.rollback()
 
 
@@ -116,3 +118,27 @@ def test_adjacent_grid_sharing_an_edge_is_accepted(connection: Connection) -> No
     _insert_grid(connection, g["code"], g["community_code"], g["wkt"])
     n = connection.execute(text("SELECT count(*) FROM grid WHERE code = :c"), {"c": g["code"]})
     assert n.scalar_one() == 1
+
+
+def test_neighbouring_grids_may_be_reshaped_in_one_transaction(connection: Connection) -> None:
+    """Moving the edge between two grids takes two statements, and between them one grid
+    overlaps the other: the rules look only at the state the transaction commits."""
+    a, b = connection.execute(text("""
+        SELECT a.code, b.code FROM grid a JOIN grid b
+          ON a.community_code = b.community_code AND a.code < b.code
+         AND ST_Relate(a.geom, b.geom, 'F***1****')
+         AND ST_GeometryType(ST_Union(a.geom, b.geom)) = 'ST_Polygon'
+         AND NOT EXISTS (SELECT 1 FROM "case" c WHERE c.grid_code = b.code)
+        ORDER BY a.code LIMIT 1""")).one()
+    # a takes b's land first (overlapping b until the next statements), then b goes.
+    connection.execute(text("""
+        UPDATE grid SET geom = (SELECT ST_Union(geom) FROM grid WHERE code IN (:a, :b))
+         WHERE code = :a"""), {"a": a, "b": b})
+    connection.execute(text("UPDATE building SET grid_code = :a WHERE grid_code = :b"),
+                       {"a": a, "b": b})
+    connection.execute(text("DELETE FROM grid_enrollment WHERE grid_code = :b"), {"b": b})
+    connection.execute(text("DELETE FROM grid_member WHERE grid_code = :b"), {"b": b})
+    connection.execute(text("DELETE FROM grid WHERE code = :b"), {"b": b})
+    connection.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # what the commit checks: fine
+    assert connection.execute(text("SELECT count(*) FROM grid WHERE code IN (:a, :b)"),
+                              {"a": a, "b": b}).scalar_one() == 1

@@ -251,6 +251,14 @@ SPECS: dict[str, Spec] = {
     "POST coverage.start_compute": Spec("POST", roles({PLANNER, DATA_OFFICER, ADMIN}, 400),
                                         body=_planning),
     "GET coverage.compute_jobs_list": Spec("GET", roles(COVERAGE_READERS, 200)),
+    # A city's data in and out (tests/web/exchange holds real imports and exports).
+    "GET exchange.data_page": Spec("GET", roles({DATA_OFFICER, ADMIN}, 200, page=True)),
+    "POST exchange.start_import": Spec("POST", roles({DATA_OFFICER, ADMIN}, 400), body=_form),
+    "GET exchange.import_report": Spec("GET", roles({DATA_OFFICER, ADMIN}, 404)),
+    # The whole city's facilities: the administrator's; a data officer of A's district only
+    # exports inside it (403 without an area).
+    "GET exchange.export": Spec("GET", lambda who, t: (
+        {401} if who == PUBLIC else {200} if who == ADMIN else {403})),
     # Background jobs (a job no one may watch is a 404 for all: tests/web/jobs holds real ones).
     "GET jobs.listing": Spec("GET", signed_in(200)),
     "GET jobs.job": Spec("GET", signed_in(404)),
@@ -381,7 +389,9 @@ def _url(app: Flask, endpoint: str, world: World, target: str) -> str:
             "code": world.values["category"], "package": world.values["vendor"][0],
             "filename": "css/app.css", "token_id": 2**40, "client_id": 2**40,
             "account_id": world.accounts[target], "department": world.values["department"],
-            "job_id": 2**40}
+            "job_id": 2**40, "layer": "facilities"}
+    if endpoint == "exchange.export":
+        fill["fmt"] = "csv"
     if endpoint.startswith("assignments."):
         fill["code"] = world.grids[target]["code"]
     if endpoint == "assets.vendor_file":

@@ -194,6 +194,14 @@ FIELDS: dict[str, Fields] = {
     "POST coverage.start_compute": Fields(body=("all", "if_missing", "type", "circle"),
                                           kinds=("json",)),
     "GET coverage.compute_jobs_list": Fields(query=("active",)),
+    "GET exchange.data_page": Fields(),
+    "POST exchange.start_import": Fields(body=(
+        "layer", "crs", "encoding", "mode", "source", "licence", "repair", "whole_layer",
+        "dry_run", "tolerance", "mapping", "upload", "upload_name", "source_layer"),
+        kinds=("form",)),
+    "GET exchange.import_report": Fields(),
+    "GET exchange.export": Fields(query=("crs", "district", "subdistrict", "community", "type",
+                                         "encoding")),
     "GET jobs.listing": Fields(query=("active",)),
     "GET jobs.job": Fields(),
     "POST jobs.cancel": Fields(),
@@ -279,7 +287,9 @@ def _sentinel(app: Flask, endpoint: str, world: World, name: str) -> Any:
             "code": world.values["category"], "package": world.values["vendor"][0],
             "filename": "css/app.css", "token_id": 1, "client_id": 1,
             "account_id": world.accounts["A"], "department": world.values["department"],
-            "job_id": 1}
+            "job_id": 1, "layer": "facilities"}
+    if endpoint == "exchange.export":
+        fill["fmt"] = "csv"
     if endpoint.startswith("assignments."):
         fill["code"] = world.grids["A"]["code"]
     if endpoint == "assets.vendor_file":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -185,17 +186,34 @@ def lock_rule(session: Session, facility_type: str, circle: str) -> None:
                          "hashtext(:t || '/' || :c))"), {"t": facility_type, "c": circle})
 
 
+def data_versions(session: Session, facility_type: str) -> dict[str, int]:
+    """How many times the streets, the buildings and the facilities of ``facility_type`` have
+    changed (migration 0010): what a run is computed on."""
+    row = session.execute(text("""
+        SELECT coalesce((SELECT version FROM data_version
+                          WHERE layer = 'streets' AND key = ''), 0) AS streets,
+               coalesce((SELECT version FROM data_version
+                          WHERE layer = 'buildings' AND key = ''), 0) AS buildings,
+               coalesce((SELECT version FROM data_version
+                          WHERE layer = 'facilities' AND key = :t), 0) AS facilities"""),
+        {"t": facility_type}).mappings().one()
+    return {k: int(v) for k, v in row.items()}
+
+
 def new_run(session: Session, facility_type: str, circle: str, max_distance_m: float,
-            params: dict[str, Any], seconds: float, *, metric_srid: int) -> int:
+            params: dict[str, Any], seconds: float, *, metric_srid: int,
+            inputs: dict[str, int]) -> int:
     """Record a run as the current one for its type and circle (the previous one stays, not
-    current); returns its id. The caller holds :func:`lock_rule`."""
+    current) with the data versions it read; returns its id. The caller holds
+    :func:`lock_rule`."""
     session.execute(text("UPDATE coverage_run SET current = false WHERE facility_type = :t "
                          "AND circle = :c AND current"), {"t": facility_type, "c": circle})
     run_id: int = session.execute(text(
         "INSERT INTO coverage_run (facility_type, circle, max_distance_m, params, seconds, "
-        "metric_srid) VALUES (:t, :c, :d, CAST(:p AS jsonb), :s, :srid) RETURNING id"),
+        "metric_srid, inputs) VALUES (:t, :c, :d, CAST(:p AS jsonb), :s, :srid, "
+        "CAST(:i AS jsonb)) RETURNING id"),
         {"t": facility_type, "c": circle, "d": max_distance_m, "p": pd.Series(params).to_json(),
-         "s": seconds, "srid": metric_srid}).scalar_one()
+         "s": seconds, "srid": metric_srid, "i": json.dumps(inputs)}).scalar_one()
     return run_id
 
 

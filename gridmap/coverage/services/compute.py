@@ -103,6 +103,9 @@ def compute(factory: sessionmaker[Session], facility_type: str, circle: str, *,
         found = rule(session, facility_type, circle)
         limit, srid = float(found["max_distance_m"]), metric_srid(session)
         crs = f"EPSG:{srid}"
+        # Read before the data: a change while this runs leaves the run stale, never falsely
+        # fresh.
+        inputs = repo.data_versions(session, facility_type)
         laps.start("load")
         nodes, edges = repo.street_nodes(session), repo.street_edges(session)
         buildings, facilities = repo.buildings(session), repo.facilities(session, facility_type)
@@ -119,7 +122,7 @@ def compute(factory: sessionmaker[Session], facility_type: str, circle: str, *,
         laps.start("store")
         params = {"max_snap_m": MAX_SNAP_M, "near_miss_factor": NEAR_MISS_FACTOR,
                   "walk_speed_mps": found["walk_speed_mps"], "crs": crs}
-        run_id = _store(session, facility_type, circle, limit, params, srid=srid,
+        run_id = _store(session, facility_type, circle, limit, params, srid=srid, inputs=inputs,
                         building_ids=buildings["building_id"].to_numpy(dtype=np.int64),
                         facility_ids=np.asarray(facilities["facility_id"], dtype=np.int64),
                         result=result)
@@ -186,7 +189,8 @@ def compute_all(factory: sessionmaker[Session], *, if_missing: bool = False,
 
 
 def _store(session: Session, facility_type: str, circle: str, limit: float,
-           params: dict[str, Any], *, srid: int, building_ids: npt.NDArray[np.int64],
+           params: dict[str, Any], *, srid: int, inputs: dict[str, int],
+           building_ids: npt.NDArray[np.int64],
            facility_ids: npt.NDArray[np.int64], result: network.Coverage) -> int:
     """Record the run as current (waiting for any other compute of the rule), its buildings
     and its per-area totals; return its id."""
@@ -197,7 +201,7 @@ def _store(session: Session, facility_type: str, circle: str, limit: float,
     nearest[hit] = facility_ids[result.facility[hit]]
     repo.lock_rule(session, facility_type, circle)
     run_id = repo.new_run(session, facility_type, circle, limit, params, seconds=0.0,
-                          metric_srid=srid)
+                          metric_srid=srid, inputs=inputs)
     rows = zip(building_ids.tolist(),
                np.where(reached, np.round(result.distance_m, 1), np.nan).tolist(),
                nearest.tolist(), covered.tolist(), strict=True)

@@ -10,7 +10,13 @@ SELECT r.id AS run_id, r.facility_type,
           AND starts_with(coalesce(f.community_code, ''), :area)) AS facilities,
        coalesce(t.buildings, 0) AS buildings, coalesce(t.buildings_covered, 0) AS buildings_covered,
        coalesce(t.residents, 0) AS residents, coalesce(t.residents_covered, 0) AS residents_covered,
-       coalesce(t.elderly, 0) AS elderly, coalesce(t.elderly_covered, 0) AS elderly_covered
+       coalesce(t.elderly, 0) AS elderly, coalesce(t.elderly_covered, 0) AS elderly_covered,
+       -- The data that changed since the run read it (migration 0010): stale if any.
+       ARRAY(SELECT v.layer FROM data_version v
+             WHERE v.version > coalesce((r.inputs ->> v.layer)::bigint, -1)
+               AND (v.layer IN ('streets', 'buildings')
+                    OR (v.layer = 'facilities' AND v.key = r.facility_type))
+             ORDER BY v.layer) AS stale
 FROM coverage_run r
 JOIN facility_type ft ON ft.code = r.facility_type
 JOIN life_circle lc ON lc.code = r.circle

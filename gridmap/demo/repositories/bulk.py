@@ -6,7 +6,8 @@ Table and column names cannot be bound parameters, so statements are composed wi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -96,3 +97,29 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def analyze(session: Session, table: str) -> None:
+    """Fresh statistics for one just-loaded table (whitelisted), inside the load's transaction."""
+    if table not in COPY_TABLES:
+        raise ValueError(f"not a bulk-loadable table: {table}")
+    driver_connection(session).execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+
+
+@contextmanager
+def grid_cards_deferred(session: Session) -> Iterator[None]:
+    """Load with the grid cards' triggers (``grid_card_*``, migration 0002) off, then make every
+    card once (set-based) at the end, in the same transaction; every other trigger (the grid
+    rules) stays on."""
+    raw = driver_connection(session)
+    triggers = raw.execute("SELECT tgname, tgrelid::regclass::text FROM pg_trigger "
+                           "WHERE tgname LIKE 'grid\\_card\\_%' AND NOT tgisinternal").fetchall()
+    for name, table in triggers:
+        raw.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(
+            sql.Identifier(table), sql.Identifier(name)))
+    yield
+    raw.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the grid rules, deferred to commit: now
+    for name, table in triggers:
+        raw.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(
+            sql.Identifier(table), sql.Identifier(name)))
+    raw.execute("SELECT grid_card_refresh(ARRAY(SELECT code FROM grid))")

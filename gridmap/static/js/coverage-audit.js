@@ -103,7 +103,7 @@
       if (done && done.state === "succeeded" && done.result && done.kind === "coverage.compute_all") {
         panel.say(C.fmt(S.computed, { computed: done.result.computed, kept: done.result.kept }), "ok");
       }
-      if (done && done.state === "succeeded") load();
+      if (done && done.state === "succeeded") { load(); showStale(); }
     }).finally(function () { pending -= 1; });
   }
 
@@ -117,6 +117,21 @@
       });
     });
   }
+
+  // Results whose data changed after they were computed (streets, buildings, facilities).
+  function showStale() {
+    pending += 1;
+    C.getJSON("/coverage/runs", {}).then(function (body) {
+      var required = {};
+      config.pairs.forEach(function (p) { required[pairKey(p.type, p.circle)] = true; });
+      var stale = body.runs.filter(function (r) { return r.stale.length && required[pairKey(r.facility_type, r.circle)]; });
+      $("gca-stale").hidden = !stale.length;
+      $("gca-stale").textContent = C.fmt(S.stale, { n: stale.length, pairs: stale.map(function (r) {
+        return (circleNames[r.circle] || r.circle) + " " + (typeNames[r.facility_type] || r.facility_type);
+      }).join("、") });
+    }).catch(function () { /* the table is what matters */ }).finally(function () { pending -= 1; });
+  }
+  showStale();
 
   // A compute under way (started here before a reload, or by someone else): follow it.
   pending += 1;

@@ -232,6 +232,7 @@
       return;
     }
     showTotals(run);
+    showStale(run);
     setExports();
     fetchOnce("areas", "/coverage/areas", { level: "community" }).then(function (b) { if (b) showTable(b.areas); });
     fetchOnce("distances", "/coverage/distances").then(function (h) { if (h) showHistogram(h); });
@@ -240,6 +241,15 @@
   }
 
   function refreshView() { loadBuildings(); loadCatchments(); loadAreas(); }
+
+  /** Data the run was computed on that has changed since: say so (and offer to recompute). */
+  function showStale(run) {
+    var what = (run.stale || []).map(function (layer) { return S.staleWhat[layer] || layer; });
+    $("gcv-stale").hidden = !what.length;
+    if (what.length) {
+      $("gcv-stale-text").textContent = C.fmt(config.may_compute ? S.stale : S.staleAsk, { what: what.join("、") });
+    }
+  }
 
   function fillSelect(select, items, wanted) {
     items.forEach(function (item) {
@@ -510,6 +520,21 @@
       if ($("gcv-compute")) $("gcv-compute").disabled = false;
       if (done && done.state === "succeeded") return loadRuns().then(choose);
     }).catch(function (err) { handle.onError(C.reasonOf(err)); }).finally(function () { pending -= 1; });
+  }
+
+  if ($("gcv-recompute")) {
+    $("gcv-recompute").addEventListener("click", function () {
+      var q = selection();
+      $("gcv-recompute").disabled = true;
+      jobPanel.say("");
+      Jobs.start("/coverage/jobs", { type: q.type, circle: q.circle }).then(function (job) {
+        $("gcv-recompute").disabled = false;
+        followJob(job);
+      }, function (err) {
+        $("gcv-recompute").disabled = false;
+        jobPanel.say(C.fmt(S.computeFailed, { reason: C.reasonOf(err) }), "error");
+      });
+    });
   }
 
   if ($("gcv-compute")) {

@@ -1,0 +1,114 @@
+"""Import and export at city scale beside GDAL's own ogr2ogr (Debian's gdal-bin, installed if
+missing), on the same file and database, in one run.
+
+Usage (after `make setup`):  .venv/bin/python bench/exchange_bench.py [--existing]
+
+1. Export every building (about 121,000 polygons with their counts) to a GeoPackage and to
+   GeoJSON with `gridmap export`, and the same rows with `ogr2ogr` reading the table.
+2. Import that GeoPackage with `gridmap import buildings` into an empty building table (every
+   check run, every row added), and with `ogr2ogr -f PostgreSQL` into a table of its own.
+Each step runs in a process of its own, timed, with its peak memory (``/usr/bin/time``).
+Targets (issue 9): export within 1.5x ogr2ogr, import within 1.5x ogr2ogr and under 500 MB.
+The import runs in a copy of the database (``<name>_import``, dropped afterwards), so the
+benchmark database is left as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.locate_bench import ensure_bench_db  # noqa: E402
+
+GRIDMAP = str(Path(sys.executable).with_name("gridmap"))
+OGR_SQL = ("SELECT code, name, address, grid_code, households, residents, aged_60_plus, "
+           "aged_80_plus, elderly_living_alone, geom FROM building ORDER BY code")
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Run ``argv``; (seconds, peak MB, output)."""
+    start = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-v", *argv], env=env, capture_output=True,
+                          text=True, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{argv[0]} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    return seconds, (int(peak.group(1)) / 1024 if peak else float("nan")), done.stdout
+
+
+def pg(url: str) -> str:
+    u = make_url(url)
+    return (f"PG:host={u.host} port={u.port} dbname={u.database} user={u.username} "
+            f"password={u.password}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--existing", action="store_true",
+                        help="use GRIDMAP_DATABASE_URL / GRIDMAP_OWNER_DATABASE_URL as they are")
+    args = parser.parse_args()
+    if shutil.which("ogr2ogr") is None:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "gdal-bin"], check=True)
+    url = os.environ["GRIDMAP_DATABASE_URL"]
+    owner = os.environ.get("GRIDMAP_OWNER_DATABASE_URL") or url
+    if not args.existing:
+        url = ensure_bench_db(url, "city")
+        owner = make_url(owner).set(database=make_url(url).database).render_as_string(
+            hide_password=False)
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": url, "GRIDMAP_OWNER_DATABASE_URL": owner}
+    with psycopg.connect(url) as conn:
+        n = conn.execute("SELECT count(*) FROM building").fetchone()[0]  # type: ignore[index]
+    tmp = Path(tempfile.mkdtemp(prefix="exchange-bench-"))
+    rows: list[tuple[str, float, float]] = []
+    for fmt, suffix, driver in (("gpkg", "gpkg", "GPKG"), ("geojson", "geojson", "GeoJSON")):
+        ours = timed([GRIDMAP, "export", "buildings", str(tmp / f"ours.{suffix}")], env)
+        gdal = timed(["ogr2ogr", "-f", driver, str(tmp / f"gdal.{suffix}"), pg(url), "-sql",
+                      OGR_SQL,
+                      "-nln", "buildings"], env)
+        rows += [(f"export {fmt}: gridmap export", ours[0], ours[1]),
+                 (f"export {fmt}: ogr2ogr", gdal[0], gdal[1])]
+    # Import into a copy of the database whose building table is empty (its FKs kept).
+    copy = f"{make_url(url).database}_import"
+    admin = make_url(owner).set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{make_url(url).database}"')
+    copy_url = make_url(url).set(database=copy).render_as_string(hide_password=False)
+    copy_owner = make_url(owner).set(database=copy).render_as_string(hide_password=False)
+    with psycopg.connect(copy_owner, autocommit=True) as conn:
+        conn.execute("TRUNCATE building CASCADE")
+    env_copy = {**env, "GRIDMAP_DATABASE_URL": copy_url, "GRIDMAP_OWNER_DATABASE_URL": copy_owner}
+    ours = timed([GRIDMAP, "import", "buildings", str(tmp / "ours.gpkg")], env_copy)
+    gdal = timed(["ogr2ogr", "-f", "PostgreSQL", pg(copy_owner), str(tmp / "ours.gpkg"),
+                  "-nln", "building_ogr", "-lco", "GEOMETRY_NAME=geom"], env_copy)
+    rows += [("import gpkg: gridmap import (checked, staged, written)", ours[0], ours[1]),
+             ("import gpkg: ogr2ogr -f PostgreSQL", gdal[0], gdal[1])]
+    added = re.search(r"(\d+) added", ours[2])
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+    print(f"exchange bench: {n} buildings; gridmap import added "
+          f"{added.group(1) if added else '?'}")
+    print("| step | seconds | peak MB | ratio to ogr2ogr |")
+    print("|---|---:|---:|---:|")
+    for i in range(0, len(rows), 2):
+        (a, sa, ma), (b, sb, mb) = rows[i], rows[i + 1]
+        print(f"| {a} | {sa:.1f} | {ma:.0f} | {sa / sb:.2f} |")
+        print(f"| {b} | {sb:.1f} | {mb:.0f} | 1.00 |")
+    shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    main()

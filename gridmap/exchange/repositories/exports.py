@@ -1,0 +1,45 @@
+"""SQL of an export: a layer's fields and geometry (as WKB), in the order of their codes, read
+in batches through a server-side cursor (memory follows the batch, not the layer)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import pandas as pd
+from psycopg import sql as q
+from sqlalchemy.orm import Session
+
+from gridmap.exchange.repositories.connection import driver
+
+FILTER_COLUMN = {"district": "code", "subdistrict": "code", "community": "code", "grid": "code",
+                 "building": "grid_code", "facility": "community_code"}
+"""The column an area prefix narrows each table by (its code, or the code of what it lies in)."""
+
+
+def batches(session: Session, table: str, columns: Sequence[str], *, area: str | None,
+            bbox: tuple[float, float, float, float] | None = None,
+            facility_type: str | None = None, batch: int = 5000) -> Iterator[pd.DataFrame]:
+    """``columns`` of ``table`` and ``wkb``, ``batch`` rows at a time, by code."""
+    where: list[q.Composable] = [q.SQL("true")]
+    params: dict[str, object] = {}
+    if bbox is not None:
+        where.append(q.SQL("geom && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326)"))
+        params.update(zip(("x0", "y0", "x1", "y1"), bbox, strict=True))
+    if area:
+        where.append(q.SQL("{} LIKE %(prefix)s").format(q.Identifier(FILTER_COLUMN[table])))
+        params["prefix"] = area + "%"
+    if facility_type:
+        where.append(q.SQL("type = %(type)s"))
+        params["type"] = facility_type
+    order = q.Identifier("id" if table == "street_edge" else "code")
+    statement = q.SQL("SELECT {cols}, ST_AsBinary(geom) AS wkb FROM {table} WHERE {where} "
+                      "ORDER BY {order}").format(
+        cols=q.SQL(", ").join(q.Identifier(c) for c in columns), table=q.Identifier(table),
+        where=q.SQL(" AND ").join(where), order=order)
+    raw = driver(session)
+    with raw.cursor(name="gridmap_export") as cur:
+        cur.itersize = batch
+        cur.execute(statement, params)
+        names = [*columns, "wkb"]
+        while rows := cur.fetchmany(batch):
+            yield pd.DataFrame.from_records(rows, columns=names)

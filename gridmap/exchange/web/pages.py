@@ -1,0 +1,29 @@
+"""The data page (数据): import a layer from a file, check it, import it; export a layer."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from gridmap.exchange.layers import LAYERS
+from gridmap.exchange.services.exports import FORMATS, STREETS
+from gridmap.exchange.services.imports import IMPORTERS, TOLERANCE_M2
+from gridmap.exchange.web.blueprint import bp
+from gridmap.web.auth import current_principal, require
+from gridmap.web.db import settings
+from gridmap.web.page_config import page_config
+
+
+@bp.get("/data")
+@require(*IMPORTERS)
+def data_page() -> str:
+    """Import and export, for data officers and administrators."""
+    layers = [{"name": spec.name, "label_zh": spec.label_zh, "label_en": spec.label_en,
+               "fields": [{"name": f.name, "required": f.required} for f in spec.fields]}
+              for spec in LAYERS.values()]
+    layers.append({"name": STREETS, "label_zh": "街巷（OpenStreetMap .osm/.pbf）",
+                   "label_en": "streets (OpenStreetMap .osm/.pbf)", "fields": []})
+    config = page_config(layers=layers, exportLayers=[*LAYERS, STREETS],
+                         formats=list(FORMATS), area=current_principal().area_code,
+                         limits={"importMaxMb": settings().import_max_mb,
+                                 "toleranceM2": TOLERANCE_M2})
+    return render_template("exchange/data.html", page_config=config)

@@ -1,0 +1,101 @@
+"""Parse the data page's requests: an import's options (multipart form) and an export's query.
+Every failure is an InvalidInput naming the field."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+from gridmap.errors import InvalidInput
+from gridmap.exchange.layers import LAYERS
+from gridmap.exchange.services.exports import FORMATS, STREETS
+from gridmap.web import params
+
+_TEXT = 200
+_COLUMN = 120
+_TOKEN = 64
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """An import's options as the page sends them, and which upload to use again."""
+
+    options: dict[str, Any]
+    token: str | None
+    name: str | None
+
+
+def _mapping(raw: Any) -> dict[str, str]:
+    if raw in (None, ""):
+        return {}
+    text = params.clean_text(raw, "mapping", max_chars=20_000)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise InvalidInput("mapping 须为 JSON 对象 (mapping must be a JSON object)") from None
+    if not isinstance(value, dict) or len(value) > 50:
+        raise InvalidInput("mapping 须为 {\"字段\": \"列名\"} 形式的 JSON 对象 (mapping must be a "
+                           "JSON object of field: column)")
+    out: dict[str, str] = {}
+    for key, column in value.items():
+        if column in (None, ""):
+            continue
+        if not isinstance(column, str):
+            raise InvalidInput(f"mapping 中 {params.shown(key)} 的列名须为文本 (a column name is text)")
+        out[params.clean_text(key, "mapping", max_chars=40)] = params.clean_text(
+            column, "mapping", max_chars=_COLUMN)
+    return out
+
+
+def import_request(fields: Mapping[str, Any]) -> ImportRequest:
+    """The form of ``POST /api/imports``."""
+    layer = params.choice(fields, "layer", (*LAYERS, STREETS))
+    if layer is None:
+        raise InvalidInput("请选择图层 (choose a layer)")
+    mode = params.choice(fields, "mode", ("upsert", "replace"), default="upsert")
+    encoding = params.choice(fields, "encoding", ("utf-8", "gbk"), default="") or None
+    tolerance = params.number(fields, "tolerance") if fields.get("tolerance") not in (None, "") \
+        else 10.0
+    if not 0 <= tolerance <= 100_000:
+        raise InvalidInput("tolerance 须在 0–100000 m² 之间 (tolerance must be 0..100000 m²)")
+    options: dict[str, Any] = {
+        "layer": layer, "mode": cast(Literal["upsert", "replace"], mode),
+        "crs": params.text(fields, "crs", max_chars=80).strip() or None,
+        "encoding": encoding,
+        "source_layer": params.text(fields, "source_layer", max_chars=_COLUMN).strip() or None,
+        "repair": params.flag(fields, "repair"), "whole_layer": params.flag(fields, "whole_layer"),
+        "dry_run": params.flag(fields, "dry_run"), "tolerance_m2": tolerance,
+        "source": params.text(fields, "source", max_chars=_TEXT).strip(),
+        "licence": params.text(fields, "licence", max_chars=_TEXT).strip(),
+        "mapping": _mapping(fields.get("mapping")),
+    }
+    token = params.text(fields, "upload", max_chars=_TOKEN).strip() or None
+    name = params.text(fields, "upload_name", max_chars=_COLUMN + 10).strip() or None
+    return ImportRequest(options, token, name)
+
+
+@dataclass(frozen=True)
+class ExportQuery:
+    """An export's query string."""
+
+    crs: str
+    area: str | None
+    facility_type: str | None
+    encoding: str
+
+
+def export_query(layer: str, fmt: str, args: Mapping[str, Any]) -> ExportQuery:
+    """``GET /api/exports/<layer>.<fmt>?crs=…&area=…&type=…&encoding=…``."""
+    if layer not in (*LAYERS, STREETS):
+        raise InvalidInput(f"未知图层 {params.shown(layer)} (unknown layer)")
+    if fmt not in FORMATS:
+        raise InvalidInput(f"未知格式 {params.shown(fmt)}，可选：{', '.join(FORMATS)} "
+                           "(unknown format)")
+    area = params.area(args)
+    return ExportQuery(crs=params.text(args, "crs", max_chars=80).strip() or "wgs84",
+                       area=area.prefix(),
+                       facility_type=params.text(args, "type", max_chars=40).strip() or None,
+                       encoding=params.choice(args, "encoding", ("utf-8", "gbk"),
+                                              default="utf-8") or "utf-8")
