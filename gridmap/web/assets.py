@@ -27,12 +27,14 @@ WHITELIST: dict[str, re.Pattern[str]] = {
         r"dist/(leaflet\.markercluster\.js(\.map)?|MarkerCluster(\.Default)?\.css)"),
     "leaflet.heat": re.compile(r"dist/leaflet-heat\.js"),
     "echarts": re.compile(r"dist/echarts\.min\.js"),
+    "@geoman-io/leaflet-geoman-free": re.compile(r"dist/leaflet-geoman\.(min\.js|css)"),
 }
 # The file whose presence tells us a package is installed at all.
 ENTRY_FILES: dict[str, str] = {"leaflet": "dist/leaflet.js",
                                "leaflet.markercluster": "dist/leaflet.markercluster.js",
                                "leaflet.heat": "dist/leaflet-heat.js",
-                               "echarts": "dist/echarts.min.js"}
+                               "echarts": "dist/echarts.min.js",
+                               "@geoman-io/leaflet-geoman-free": "dist/leaflet-geoman.min.js"}
 
 VERSIONED_MAX_AGE_S = 365 * 24 * 3600
 UNVERSIONED_MAX_AGE_S = 24 * 3600
@@ -45,7 +47,9 @@ def _assets_dir() -> Path:
 
 @bp.get("/<package>/<path:path>")
 def vendor_file(package: str, path: str) -> Response:
-    """Send one whitelisted file of an npm package, with long cache headers."""
+    """Send one whitelisted file of an npm package, with long cache headers (a scoped package,
+    ``@scope/name``, is ``@scope+name`` in the URL)."""
+    package = package.replace("+", "/")
     pattern = WHITELIST.get(package)
     if pattern is None or not pattern.fullmatch(path):
         abort(404)
@@ -84,7 +88,7 @@ def installed_version(assets_dir: Path, package: str) -> str | None:
 def vendor_url(package: str, path: str) -> str:
     """URL of a vendor file, versioned so it can be cached for good."""
     version = installed_version(_assets_dir(), package)
-    return url_for("assets.vendor_file", package=package, path=path, v=version)
+    return url_for("assets.vendor_file", package=package.replace("/", "+"), path=path, v=version)
 
 
 def missing_packages(assets_dir: Path | None = None) -> list[str]:

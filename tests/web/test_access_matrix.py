@@ -253,8 +253,13 @@ SPECS: dict[str, Spec] = {
     "GET coverage.compute_jobs_list": Spec("GET", roles(COVERAGE_READERS, 200)),
     # A city's data in and out (tests/web/exchange holds real imports and exports).
     "GET exchange.data_page": Spec("GET", roles({DATA_OFFICER, ADMIN}, 200, page=True)),
+    "GET exchange.edit_page": Spec("GET", roles({DATA_OFFICER, ADMIN}, 200, page=True)),
     "POST exchange.start_import": Spec("POST", roles({DATA_OFFICER, ADMIN}, 400), body=_form),
     "GET exchange.import_report": Spec("GET", roles({DATA_OFFICER, ADMIN}, 404)),
+    "POST exchange.add_facility": Spec("POST", roles({DATA_OFFICER, ADMIN}, 400), body=_planning),
+    "POST exchange.change_facility": Spec("POST", roles({DATA_OFFICER, ADMIN}, 400),
+                                          body=_planning),
+    "GET exchange.facility_changes": Spec("GET", roles({DATA_OFFICER, ADMIN}, 200)),
     # The whole city's facilities: the administrator's; a data officer of A's district only
     # exports inside it (403 without an area).
     "GET exchange.export": Spec("GET", lambda who, t: (

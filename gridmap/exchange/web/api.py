@@ -17,7 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from gridmap.errors import InvalidInput, NotFound, PayloadTooLarge
 from gridmap.exchange import report
-from gridmap.exchange.services import exports, imports, uploads
+from gridmap.exchange.services import edits, exports, imports, uploads
 from gridmap.exchange.services import jobs as exchange_jobs
 from gridmap.exchange.web import params as xparams
 from gridmap.exchange.web.blueprint import bp
@@ -107,3 +107,41 @@ def export(layer: str, fmt: str) -> Response:
     return Response(stream_with_context(chunks()), mimetype=_TYPES[fmt], headers={
         "Content-Disposition": f"attachment; filename=\"{Path(name).name}\"",
         "Content-Length": str(size), "X-Feature-Count": str(count)})
+
+
+@bp.post("/api/edits/facilities")
+@require(*edits.EDITORS)
+def add_facility() -> tuple[Response, int]:
+    """Add a facility at ``lon``/``lat``: 201 with it (its code made from its community)."""
+    ask = xparams.facility_edit(params.json_object(), adding=True)
+    assert ask.lon is not None and ask.lat is not None
+    added = edits.add(session_factory(), current_principal(), _fields(ask), lon=ask.lon,
+                      lat=ask.lat, crs=ask.crs)
+    return jsonify({"facility": added}), 201
+
+
+@bp.post("/api/edits/facilities/<code>")
+@require(*edits.EDITORS)
+def change_facility(code: str) -> Response:
+    """Move (``op: move`` with ``lon``/``lat``), update (``op: update``) or retire a facility."""
+    code = xparams.feature_code(code)
+    ask = xparams.facility_edit(params.json_object(), adding=False)
+    if ask.op == "retire":
+        return jsonify({"retired": edits.retire(session_factory(), current_principal(), code)})
+    changed = edits.change(session_factory(), current_principal(), code, fields=_fields(ask),
+                           lon=ask.lon, lat=ask.lat, crs=ask.crs)
+    return jsonify({"facility": changed})
+
+
+@bp.get("/api/edits/facilities/changes")
+@require(*edits.EDITORS)
+def facility_changes() -> Response:
+    """The newest changes to facilities in one's territory (``code``: of one)."""
+    code = params.text(request.args, "code", max_chars=40).strip() or None
+    return jsonify({"changes": edits.history(session_factory(), current_principal(),
+                                             code=code)})
+
+
+def _fields(ask: xparams.FacilityEdit) -> edits.FacilityFields:
+    return edits.FacilityFields(type=ask.type, name=ask.name, capacity=ask.capacity,
+                                hours=ask.hours)

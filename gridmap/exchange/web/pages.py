@@ -5,11 +5,14 @@ from __future__ import annotations
 from flask import render_template
 
 from gridmap.exchange.layers import LAYERS
+from gridmap.exchange.services.edits import EDITORS
 from gridmap.exchange.services.exports import FORMATS, STREETS
 from gridmap.exchange.services.imports import IMPORTERS, TOLERANCE_M2
 from gridmap.exchange.web.blueprint import bp
+from gridmap.territory.services import lookup
 from gridmap.web.auth import current_principal, require
-from gridmap.web.db import settings
+from gridmap.web.db import session_factory, settings
+from gridmap.web.i18n import current_lang
 from gridmap.web.page_config import page_config
 
 
@@ -27,3 +30,12 @@ def data_page() -> str:
                          limits={"importMaxMb": settings().import_max_mb,
                                  "toleranceM2": TOLERANCE_M2})
     return render_template("exchange/data.html", page_config=config)
+
+
+@bp.get("/data/edit")
+@require(*EDITORS)
+def edit_page() -> str:
+    """Facilities on the map, to add, move, change and retire."""
+    with session_factory()() as session:
+        types = lookup.facility_types(session, lang=current_lang())
+    return render_template("exchange/edit.html", page_config=page_config(types=types))

@@ -99,3 +99,43 @@ def export_query(layer: str, fmt: str, args: Mapping[str, Any]) -> ExportQuery:
                        facility_type=params.text(args, "type", max_chars=40).strip() or None,
                        encoding=params.choice(args, "encoding", ("utf-8", "gbk"),
                                               default="utf-8") or "utf-8")
+
+
+@dataclass(frozen=True)
+class FacilityEdit:
+    """A facility edit's body: what to set, and where (``lon``/``lat`` in ``crs``) if moved."""
+
+    op: str
+    type: str | None
+    name: str | None
+    capacity: int | None
+    hours: str | None
+    lon: float | None
+    lat: float | None
+    crs: str
+
+
+def facility_edit(data: Mapping[str, Any], *, adding: bool) -> FacilityEdit:
+    """``{"op": "move"|"update"|"retire", "type", "name", "capacity", "hours", "lon", "lat",
+    "crs"}`` (adding: no ``op``, a place required)."""
+    op = "add" if adding else params.choice(data, "op", ("move", "update", "retire"))
+    if op is None:
+        raise InvalidInput("请指定 op：move、update 或 retire (give op: move, update or retire)")
+    placed = op in ("add", "move")
+    lon = params.number(data, "lon") if placed else None
+    lat = params.number(data, "lat") if placed else None
+    capacity = (params.integer(data, "capacity", default=-1, lo=0, hi=5000)
+                if data.get("capacity") not in (None, "") else None)
+    return FacilityEdit(
+        op=op, type=params.text(data, "type", max_chars=40).strip() or None,
+        name=params.text(data, "name", max_chars=_TEXT).strip() or None,
+        capacity=capacity if capacity != -1 else None,
+        hours=params.text(data, "hours", max_chars=_TEXT).strip() if "hours" in data else None,
+        lon=lon, lat=lat,
+        crs=params.choice(data, "crs", ("wgs84", "cgcs2000", "gcj02", "bd09"),
+                          default="wgs84") or "wgs84")
+
+
+def feature_code(raw: str) -> str:
+    """A facility code in a URL."""
+    return params.clean_text(raw, "code", max_chars=40)
