@@ -4,7 +4,8 @@ procrastinate (PostgreSQL-backed: no server besides the database, jobs fetched w
 ``SELECT … FOR UPDATE SKIP LOCKED`` and woken by LISTEN/NOTIFY, workers with heartbeats) carries
 a job's id to one worker thread; :func:`gridmap.jobs.services.runner.run` does the rest with
 the handler of the job's kind, from :func:`handlers`. Every minute each worker fails the jobs
-whose worker died (:func:`~gridmap.jobs.services.runner.fail_stalled`).
+whose worker died (:func:`~gridmap.jobs.services.runner.fail_stalled`); every hour one removes
+the import page's uploads older than a week (:func:`~gridmap.exchange.services.uploads.prune`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from gridmap.config import Settings
 from gridmap.coverage.services import jobs as coverage_jobs
 from gridmap.db import make_engine, make_session_factory
 from gridmap.exchange.services import jobs as exchange_jobs
+from gridmap.exchange.services import uploads
 from gridmap.jobs.services import runner
 from gridmap.jobs.services.jobs import QUEUE, TASK
 from gridmap.web.request_log import tag_statements
@@ -51,6 +53,13 @@ def make_app(settings: Settings, factory: sessionmaker[Session]) -> procrastinat
     @app.task(name="gridmap.fail_stalled_jobs", queue=QUEUE, queueing_lock="fail_stalled_jobs")
     def fail_stalled_jobs(timestamp: int) -> None:
         runner.fail_stalled(factory)
+
+    @app.periodic(cron="17 * * * *")
+    @app.task(name="gridmap.prune_uploads", queue=QUEUE, queueing_lock="prune_uploads")
+    def prune_uploads(timestamp: int) -> None:
+        removed = uploads.prune(settings.media_dir)
+        if removed:
+            log.info("removed %d import uploads older than a week", removed)
 
     return app
 
