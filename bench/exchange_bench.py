@@ -55,19 +55,27 @@ def pg(url: str) -> str:
             f"password={u.password}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def databases(description: str, debian_tool: tuple[str, str]) -> tuple[str, str]:
+    """The benchmark database's URLs (app role, owner) from the command line and the settings,
+    with the Debian tool compared against installed if missing."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--existing", action="store_true",
                         help="use GRIDMAP_DATABASE_URL / GRIDMAP_OWNER_DATABASE_URL as they are")
     args = parser.parse_args()
-    if shutil.which("ogr2ogr") is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "gdal-bin"], check=True)
+    command, package = debian_tool
+    if shutil.which(command) is None:
+        subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True)
     url = os.environ["GRIDMAP_DATABASE_URL"]
     owner = os.environ.get("GRIDMAP_OWNER_DATABASE_URL") or url
     if not args.existing:
         url = ensure_bench_db(url, "city")
         owner = make_url(owner).set(database=make_url(url).database).render_as_string(
             hide_password=False)
+    return url, owner
+
+
+def main() -> None:
+    url, owner = databases(__doc__.splitlines()[0], ("ogr2ogr", "gdal-bin"))
     env = {**os.environ, "GRIDMAP_DATABASE_URL": url, "GRIDMAP_OWNER_DATABASE_URL": owner}
     with psycopg.connect(url) as conn:
         n = conn.execute("SELECT count(*) FROM building").fetchone()[0]  # type: ignore[index]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import render_template
 
+from gridmap.crs import gauss_kruger_epsg
 from gridmap.exchange.layers import LAYERS
 from gridmap.exchange.services.edits import EDITORS
 from gridmap.exchange.services.exports import FORMATS, STREETS
@@ -25,7 +26,10 @@ def data_page() -> str:
               for spec in LAYERS.values()]
     layers.append({"name": STREETS, "label_zh": "街巷（OpenStreetMap .osm/.pbf）",
                    "label_en": "streets (OpenStreetMap .osm/.pbf)", "fields": []})
-    config = page_config(layers=layers, exportLayers=[*LAYERS, STREETS],
+    with session_factory()() as session:
+        extent = lookup.meta(session, lang=current_lang()).get("extent")
+    zone = f"EPSG:{gauss_kruger_epsg((extent[0] + extent[2]) / 2)}" if extent else None
+    config = page_config(layers=layers, exportLayers=[*LAYERS, STREETS], zone=zone,
                          formats=list(FORMATS), area=current_principal().area_code,
                          limits={"importMaxMb": settings().import_max_mb,
                                  "toleranceM2": TOLERANCE_M2})
