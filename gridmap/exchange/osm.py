@@ -76,48 +76,55 @@ def read_ways(path: Path) -> gpd.GeoDataFrame:
 
 
 def network(ways: gpd.GeoDataFrame) -> Network:
-    """The walking network of ``ways``: split at shared nodes, measured on the WGS84 ellipsoid."""
+    """The walking network of ``ways``: split at shared nodes, measured on the WGS84 ellipsoid.
+
+    Vectorised over every vertex at once: vertices are matched by position, each way is cut at
+    its nodes, every pair of neighbouring vertices is measured in one geodesic call and each
+    edge's length is a difference of running sums."""
     keep = np.array([walkable(h, o) for h, o in zip(ways["highway"], ways["other_tags"],
                                                     strict=True)], dtype=bool)
     has_highway = ways["highway"].notna().to_numpy()
     walk = ways[keep]
-    lines = [np.asarray(shapely.get_coordinates(g)) for g in walk.geometry]
-    if not lines:
+    if walk.empty:
         raise InvalidInput("文件中没有可步行的道路 (the file holds no walkable ways)")
-    keys = [np.round(c * _PRECISION).astype(np.int64) for c in lines]
-    stacked = np.concatenate(keys)
-    unique, inverse, counts = np.unique(stacked, axis=0, return_inverse=True, return_counts=True)
+    coords, way_of = shapely.get_coordinates(np.asarray(walk.geometry.values, dtype=object),
+                                             return_index=True)
+    keys = np.round(coords * _PRECISION).astype(np.int64)
+    unique, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.reshape(-1)
+    first = np.r_[True, way_of[1:] != way_of[:-1]]   # a way's first vertex
+    last = np.r_[way_of[1:] != way_of[:-1], True]    # and its last
     is_node = counts >= 2
-    offsets = np.cumsum([0, *(len(k) for k in keys)])
-    for start, end in zip(offsets[:-1], offsets[1:], strict=True):
-        is_node[inverse[start]] = True  # a way's ends are nodes
-        is_node[inverse[end - 1]] = True
+    is_node[inverse[first | last]] = True
     node_index = np.full(len(unique), -1, dtype=np.int64)
     node_index[is_node] = np.arange(int(is_node.sum()))
-    geod = pyproj.Geod(ellps="WGS84")
-    sources, targets, lengths, kinds, names, geoms = [], [], [], [], [], []
-    for w, (coords, start) in enumerate(zip(lines, offsets[:-1], strict=True)):
-        ids = inverse[start:start + len(coords)]
-        cut = np.flatnonzero(is_node[ids])
-        highway = str(walk["highway"].iloc[w])
-        name = walk["name"].iloc[w]
-        for a, b in zip(cut[:-1], cut[1:], strict=True):
-            if b <= a:
-                continue
-            part = coords[a:b + 1]
-            length = float(geod.line_length(part[:, 0], part[:, 1]))
-            if length <= 0:
-                continue
-            sources.append(int(node_index[ids[a]]) + 1)
-            targets.append(int(node_index[ids[b]]) + 1)
-            lengths.append(round(length, 2))
-            kinds.append(kind(highway))
-            names.append("" if name is None or pd.isna(name) else str(name))
-            geoms.append(shapely.LineString(part))
+    at_node = is_node[inverse]
+    # Running length along each way, from one geodesic call over every neighbouring pair.
+    _, _, step = pyproj.Geod(ellps="WGS84").inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0],
+                                                coords[1:, 1])
+    step = np.where(way_of[1:] == way_of[:-1], np.asarray(step, dtype=float), 0.0)
+    running = np.r_[0.0, np.cumsum(step)]
+    # Edges run from each node vertex to the next node vertex of the same way.
+    cuts = np.flatnonzero(at_node)
+    a, b = cuts[:-1], cuts[1:]
+    same_way = way_of[a] == way_of[b]
+    a, b = a[same_way], b[same_way]
+    lengths = running[b] - running[a]
+    real = lengths > 0
+    a, b, lengths = a[real], b[real], lengths[real]
+    sizes = b - a + 1
+    vertex = np.repeat(a, sizes) + (np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes,
+                                                                       sizes))
+    lines = shapely.linestrings(coords[vertex], indices=np.repeat(np.arange(len(a)), sizes))
+    highways = walk["highway"].astype(str).to_numpy()[way_of[a]]
+    names = walk["name"].to_numpy(dtype=object)[way_of[a]]
     positions = unique[is_node] / _PRECISION
     nodes = gpd.GeoDataFrame({"node_id": np.arange(1, len(positions) + 1)},
                              geometry=shapely.points(positions), crs="EPSG:4326")
-    edges = gpd.GeoDataFrame({"edge_id": np.arange(1, len(sources) + 1), "source": sources,
-                              "target": targets, "length_m": lengths, "kind": kinds,
-                              "name": names}, geometry=geoms, crs="EPSG:4326")
+    edges = gpd.GeoDataFrame({
+        "edge_id": np.arange(1, len(a) + 1),
+        "source": node_index[inverse[a]] + 1, "target": node_index[inverse[b]] + 1,
+        "length_m": np.round(lengths, 2), "kind": [kind(h) for h in highways],
+        "name": ["" if n is None or pd.isna(n) else str(n) for n in names]},
+        geometry=lines, crs="EPSG:4326")
     return Network(nodes, edges, int(keep.sum()), int((has_highway & ~keep).sum()))
