@@ -74,6 +74,9 @@ class Grid(Base):
     community_code: Mapped[str] = mapped_column(ForeignKey("community.code"), index=True)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     geom: Mapped[object] = _geom("POLYGON")
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+    """Since when the current boundary holds (earlier ones: ``grid_history``, migration 0012)."""
 
 
 class Building(Base):

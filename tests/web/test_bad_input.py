@@ -206,6 +206,8 @@ FIELDS: dict[str, Fields] = {
     "POST exchange.change_facility": Fields(body=("op", "type", "name", "capacity", "hours",
                                                   "lon", "lat", "crs"), kinds=("json",)),
     "GET exchange.facility_changes": Fields(query=("code",)),
+    "POST exchange.reshape_grids": Fields(body=("grids", "crs"), kinds=("json",)),
+    "GET exchange.grid_versions": Fields(),
     "GET exchange.export": Fields(query=("crs", "district", "subdistrict", "community", "type",
                                          "encoding")),
     "GET jobs.listing": Fields(query=("active",)),

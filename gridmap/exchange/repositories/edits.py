@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gridmap.sqlfiles import sql
+
 _FACILITY = """SELECT code, type, name, capacity, hours, community_code,
                       ST_X(geom) AS lon, ST_Y(geom) AS lat FROM facility"""
 
@@ -84,3 +86,56 @@ def changes(session: Session, *, layer: str, area: str | None, code: str | None,
         ORDER BY changed_at DESC, id DESC LIMIT :n"""),
         {"l": layer, "c": code, "a": area, "n": limit}).mappings().all()
     return [dict(r) for r in rows]
+
+
+def grid(session: Session, code: str, *, lock: bool = False) -> dict[str, Any] | None:
+    """One grid's name, community, boundary (GeoJSON) and since when it holds."""
+    row = session.execute(text(
+        "SELECT code, name, community_code, ST_AsGeoJSON(geom, 7) AS geometry, valid_from "
+        "FROM grid WHERE code = :c" + (" FOR UPDATE" if lock else "")),
+        {"c": code}).mappings().one_or_none()
+    return dict(row) if row else None
+
+
+def reshape_problems(session: Session, codes: list[str], wkbs: list[bytes],
+                     tolerance_m2: float) -> list[dict[str, Any]]:
+    """What the new boundaries would break (see ``sql/grid_reshape_problems.sql``)."""
+    return [dict(r) for r in session.execute(sql("exchange/grid_reshape_problems"), {
+        "codes": codes, "wkbs": wkbs, "tolerance_m2": tolerance_m2}).mappings()]
+
+
+def reshape(session: Session, code: str, wkb: bytes, change_id: int) -> None:
+    """Keep the grid's boundary in its history, then give it the new one from now."""
+    session.execute(text("""
+        INSERT INTO grid_history (code, name, community_code, geom, valid_from, valid_to,
+                                  change_id)
+        SELECT code, name, community_code, geom, valid_from, now(), :ch FROM grid
+        WHERE code = :c"""), {"c": code, "ch": change_id})
+    session.execute(text("UPDATE grid SET geom = ST_SetSRID(ST_GeomFromWKB(:w), 4326), "
+                         "valid_from = now() WHERE code = :c"), {"c": code, "w": wkb})
+
+
+def rehouse_buildings(session: Session, communities: list[str]) -> int:
+    """Move the communities' buildings into the grid their inner point now lies in."""
+    result = session.execute(text("""
+        UPDATE building b SET grid_code = n.code
+        FROM (SELECT b2.id, (SELECT g.code FROM grid g
+                              WHERE ST_Contains(g.geom, ST_PointOnSurface(b2.geom))
+                              ORDER BY g.code LIMIT 1) AS code
+              FROM building b2 WHERE left(b2.grid_code, 12) = ANY(:cs)) n
+        WHERE b.id = n.id AND n.code IS NOT NULL AND n.code <> b.grid_code"""),
+        {"cs": communities})
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def grid_history(session: Session, code: str) -> list[dict[str, Any]]:
+    """A grid's earlier boundaries, newest first."""
+    rows = session.execute(text(
+        "SELECT valid_from, valid_to, ST_AsGeoJSON(geom, 7) AS geometry FROM grid_history "
+        "WHERE code = :c ORDER BY valid_to DESC"), {"c": code}).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def check_deferred(session: Session) -> None:
+    """Run the grid rules (deferred to commit) now."""
+    session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))

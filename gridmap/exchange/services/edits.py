@@ -7,16 +7,21 @@ stale by themselves (migration 0010).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+import shapely
+import shapely.geometry
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap import crs as datums
 from gridmap.access import Principal
 from gridmap.db import unit_of_work
-from gridmap.errors import Forbidden, InvalidInput, NotFound
+from gridmap.errors import DataRejected, Forbidden, InvalidInput, NotFound
 from gridmap.exchange.layers import FACILITIES
 from gridmap.exchange.repositories import edits as repo
 from gridmap.exchange.repositories import staging
@@ -149,3 +154,100 @@ def history(factory: sessionmaker[Session], principal: Principal, *,
                             limit=CHANGES_LIMIT)
     return [{**r, "changed_at": r["changed_at"].isoformat()
              if isinstance(r["changed_at"], datetime) else r["changed_at"]} for r in rows]
+
+
+GRID_TOLERANCE_M2 = 1.0
+"""Grids may overlap a neighbour by this much: the database's own rule (migration 0001), so a
+reshape it would refuse is refused here first, with the place."""
+
+
+def reshape_grids(factory: sessionmaker[Session], principal: Principal,
+                  boundaries: dict[str, Any], *, crs: str = "wgs84") -> dict[str, Any]:
+    """Give grids new boundaries (``{code: GeoJSON polygon}``) in one transaction: each checked
+    (a valid polygon, inside its community, no overlap with a neighbour as they will all be),
+    the old boundary kept in the grid's history, the buildings of the communities re-housed by
+    where they lie, and each change recorded. A refused reshape writes nothing."""
+    ensure_importer(principal)
+    if not boundaries or len(boundaries) > 50:
+        raise InvalidInput("请提交 1–50 个网格的新边界 (send the new boundaries of 1-50 grids)")
+    shapes: dict[str, Any] = {}
+    for code, geometry in boundaries.items():
+        try:
+            shape = shapely.geometry.shape(geometry)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            raise InvalidInput(f"网格 {code[:20]} 的边界不是 GeoJSON 面 (the boundary of grid "
+                               f"{code[:20]} is not a GeoJSON polygon)") from None
+        if shape.geom_type == "MultiPolygon" and len(shape.geoms) == 1:
+            shape = shape.geoms[0]
+        if shape.geom_type != "Polygon" or shape.is_empty:
+            raise InvalidInput(f"网格 {code[:20]} 的边界须为一个面 (a grid's boundary is one "
+                               "polygon)")
+        shape = shapely.force_2d(_to_wgs84(shape, crs))
+        if not shape.is_valid:
+            raise InvalidInput(f"网格 {code[:20]} 的边界无效：{shapely.is_valid_reason(shape)} "
+                               f"(the boundary of grid {code[:20]} is invalid)")
+        shapes[code] = shape
+    with unit_of_work(factory) as session:
+        before = {}
+        for code in sorted(shapes):
+            row = repo.grid(session, code, lock=True)
+            if row is None or (principal.area_code and not code.startswith(principal.area_code)):
+                raise NotFound(f"您的辖区内没有网格 {code[:20]} (no grid {code[:20]} in your area)")
+            before[code] = row
+        codes = sorted(shapes)
+        wkbs = [shapely.to_wkb(shapes[c]) for c in codes]
+        problems = repo.reshape_problems(session, codes, wkbs, GRID_TOLERANCE_M2)
+        if problems:
+            first = problems[0]
+            outside = first["problem"] == "grid_outside_community"
+            what_zh = "离开所属社区" if outside else f"与网格 {first['other']} 重叠"
+            what_en = "leave its community" if outside else f"overlap grid {first['other']}"
+            raise DataRejected(
+                f"网格 {first['code']} {what_zh} {first['area_m2']:.0f} m²，未保存 (grid "
+                f"{first['code']} would {what_en} by {first['area_m2']:.0f} m²; nothing saved)")
+        for code, wkb in zip(codes, wkbs, strict=True):
+            old = before[code]
+            change_id = repo.record(session, layer="grids", code=code, op="reshape",
+                                    before=_grid_json(old), after={
+                                        **_grid_json(old),
+                                        "geometry": json.loads(shapely.to_geojson(shapes[code]))},
+                                    changed_by=principal.username or "cli",
+                                    account_id=principal.account_id)
+            repo.reshape(session, code, wkb, change_id)
+        moved = repo.rehouse_buildings(session, sorted({c[:12] for c in codes}))
+        try:
+            repo.check_deferred(session)
+        except IntegrityError as exc:  # the grid rules, as the commit would run them
+            detail = str(exc.orig).splitlines()[0][:200] if exc.orig else "grid rules"
+            raise DataRejected(f"数据库规则拒绝：{detail}，未保存 (the database refused it: "
+                               f"{detail}; nothing saved)") from None
+    return {"grids": codes, "moved_buildings": moved}
+
+
+def _grid_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {"name": row["name"], "community_code": row["community_code"],
+            "geometry": json.loads(row["geometry"]), "valid_from": row["valid_from"].isoformat()}
+
+
+def _to_wgs84(shape: Any, crs: str) -> Any:
+    def move(xy: Any) -> Any:
+        x, y = datums.to_wgs84(xy[:, 0], xy[:, 1], crs)
+        return np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
+
+    return shapely.transform(shape, move)
+
+
+def grid_versions(factory: sessionmaker[Session], principal: Principal,
+                  code: str) -> dict[str, Any]:
+    """A grid now and its earlier boundaries."""
+    ensure_importer(principal)
+    with factory() as session:
+        now = repo.grid(session, code)
+        if now is None or (principal.area_code and not code.startswith(principal.area_code)):
+            raise NotFound(f"您的辖区内没有网格 {code[:20]} (no grid {code[:20]} in your area)")
+        history = repo.grid_history(session, code)
+    return {"code": code, "name": now["name"], "geometry": json.loads(now["geometry"]),
+            "valid_from": now["valid_from"].isoformat(),
+            "history": [{"valid_from": h["valid_from"].isoformat(),
+                         "valid_to": h["valid_to"].isoformat(),
+                         "geometry": json.loads(h["geometry"])} for h in history]}

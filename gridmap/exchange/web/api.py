@@ -145,3 +145,21 @@ def facility_changes() -> Response:
 def _fields(ask: xparams.FacilityEdit) -> edits.FacilityFields:
     return edits.FacilityFields(type=ask.type, name=ask.name, capacity=ask.capacity,
                                 hours=ask.hours)
+
+
+@bp.post("/api/edits/grids")
+@require(*edits.EDITORS)
+def reshape_grids() -> Response:
+    """New boundaries for grids (``grids``: code → GeoJSON polygon), all or none: each checked
+    inside its community and against its neighbours; the old ones kept in the history."""
+    boundaries, crs = xparams.grid_boundaries(params.json_object())
+    return jsonify(edits.reshape_grids(session_factory(), current_principal(), boundaries,
+                                       crs=crs))
+
+
+@bp.get("/api/edits/grids/<code>")
+@require(*edits.EDITORS)
+def grid_versions(code: str) -> Response:
+    """A grid's boundary now and its earlier ones."""
+    return jsonify(edits.grid_versions(session_factory(), current_principal(),
+                                       xparams.feature_code(code)))

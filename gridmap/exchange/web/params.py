@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
+from gridmap import codes
 from gridmap.errors import InvalidInput
 from gridmap.exchange.layers import LAYERS
 from gridmap.exchange.services.exports import FORMATS, STREETS
@@ -139,3 +140,22 @@ def facility_edit(data: Mapping[str, Any], *, adding: bool) -> FacilityEdit:
 def feature_code(raw: str) -> str:
     """A facility code in a URL."""
     return params.clean_text(raw, "code", max_chars=40)
+
+
+def grid_boundaries(data: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """``{"grids": {"<15-digit code>": <GeoJSON polygon>, …}, "crs": …}``."""
+    grids = data.get("grids")
+    if not isinstance(grids, dict) or not grids:
+        raise InvalidInput("grids 须为 {网格编码: GeoJSON 面} 对象 (grids must be an object of "
+                           "grid code: GeoJSON polygon)")
+    out: dict[str, Any] = {}
+    for code, geometry in grids.items():
+        if not codes.is_code(str(code), codes.Level.GRID):
+            raise InvalidInput(f"网格编码 {params.shown(code)} 须为 15 位数字 (a grid code has 15 "
+                               "digits)")
+        if not isinstance(geometry, dict):
+            raise InvalidInput(f"网格 {code} 的边界须为 GeoJSON 对象 (a boundary is a GeoJSON "
+                               "object)")
+        out[str(code)] = geometry
+    crs = params.choice(data, "crs", ("wgs84", "cgcs2000", "gcj02", "bd09"), default="wgs84")
+    return out, crs or "wgs84"

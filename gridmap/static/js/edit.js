@@ -146,6 +146,70 @@
     }).catch(function () { /* the map works without it */ }).finally(function () { pending -= 1; });
   }
 
+  // ------------------------------------------------------------------ grid boundaries
+  // Editing on: the grids in view become editable polygons (vertices dragged with Geoman);
+  // the changed ones are saved together, so neighbours can move their shared edge at once.
+
+  var grids = L.layerGroup().addTo(map);
+  var changedGrids = {};
+
+  function gridStatus(text, kind) { $("gdx-g-status").textContent = text || ""; $("gdx-g-status").dataset.kind = kind || ""; }
+
+  function markChanged(layer) {
+    changedGrids[layer.feature.properties.code] = layer;
+    var n = Object.keys(changedGrids).length;
+    $("gdx-g-save").disabled = n === 0;
+    gridStatus(C.fmt(S.gridsChanged, { n: n }));
+  }
+
+  function loadGrids() {
+    var b = map.getBounds().pad(0.05);
+    pending += 1;
+    return C.getJSON("/layers/grids.geojson", { bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
+      .map(function (v) { return v.toFixed(6); }).join(",") }).then(function (collection) {
+      grids.clearLayers();
+      changedGrids = {};
+      L.geoJSON(collection, { style: { color: "#b35900", weight: 2, fillOpacity: 0.05 },
+        onEachFeature: function (f, layer) {
+          grids.addLayer(layer);  // on the map first: Geoman edits layers that are shown
+          layer.pm.enable({ snappable: true, allowSelfIntersection: false });
+          layer.on("pm:edit", function () { markChanged(layer); });
+        } });
+    }).finally(function () { pending -= 1; });
+  }
+
+  $("gdx-g-edit").addEventListener("click", function () {
+    var on = $("gdx-g-edit").getAttribute("aria-pressed") !== "true";
+    $("gdx-g-edit").setAttribute("aria-pressed", on ? "true" : "false");
+    if (on) {
+      if (map.getZoom() < MIN_ZOOM) { gridStatus(S.zoomIn); $("gdx-g-edit").setAttribute("aria-pressed", "false"); return; }
+      loadGrids();
+    } else {
+      grids.clearLayers();
+      changedGrids = {};
+      $("gdx-g-save").disabled = true;
+      gridStatus("");
+    }
+  });
+
+  $("gdx-g-save").addEventListener("click", function () {
+    var body = { grids: {} };
+    Object.keys(changedGrids).forEach(function (code) {
+      // Full precision: rounding shared edges to 6 decimals (about 10 cm) would make slivers
+      // of overlap with the neighbours left as they were.
+      body.grids[code] = changedGrids[code].toGeoJSON(false).geometry;
+    });
+    $("gdx-g-save").disabled = true;
+    send("/edits/grids", body).then(function (answer) {
+      gridStatus(C.fmt(S.gridsSaved, { n: answer.grids.length, moved: answer.moved_buildings }), "ok");
+      loadGrids();
+      loadHistory();
+    }, function (err) {
+      $("gdx-g-save").disabled = false;
+      gridStatus(C.fmt(S.failed, { reason: C.reasonOf(err) }), "error");
+    });
+  });
+
   map.pm.addControls({ position: "topleft", drawMarker: true, drawCircleMarker: false,
     drawPolyline: false, drawRectangle: false, drawPolygon: false, drawCircle: false, drawText: false,
     editMode: false, dragMode: true, cutPolygon: false, removalMode: false, rotateMode: false });

@@ -87,3 +87,81 @@ def test_add_rename_and_retire_a_facility_on_the_map(browser: Any, live_server: 
         if added_code:
             with engine.begin() as conn:
                 conn.execute(text("DELETE FROM facility WHERE code = :c"), {"c": added_code})
+
+
+def test_two_grids_reshaped_on_the_map_are_saved_together(browser: Any, live_server: str,
+                                                          officer: Account,
+                                                          engine: Engine) -> None:
+    import shapely
+
+    with engine.connect() as conn:
+        a, b, ga, gb = conn.execute(text("""
+            SELECT a.code, b.code, ST_AsText(a.geom), ST_AsText(b.geom) FROM grid a JOIN grid b
+              ON a.community_code = b.community_code AND a.code < b.code
+             AND ST_Relate(a.geom, b.geom, 'F***1****')
+             AND ST_Length(ST_Intersection(a.geom, b.geom)::geography) > 50
+             AND ST_GeometryType(ST_Union(a.geom, b.geom)) = 'ST_Polygon'
+            ORDER BY a.code LIMIT 1""")).one()
+        before = conn.execute(text("SELECT code, ST_AsText(geom), valid_from FROM grid "
+                                   "WHERE code IN (:a, :b)"), {"a": a, "b": b}).all()
+    ga, gb = shapely.from_wkt(ga), shapely.from_wkt(gb)
+    slice_ = gb.intersection(ga.buffer(0.0004, join_style="mitre"))
+    new_a = shapely.union(ga, slice_)
+    new_b = gb.difference(slice_)
+    new_b = max(getattr(new_b, "geoms", [new_b]), key=lambda g: g.area)
+    assert new_a.is_valid and new_b.is_valid and not new_a.interiors and not new_b.interiors
+    rings = {code: [[y, x] for x, y in shape.exterior.coords[:-1]]
+             for code, shape in ((a, new_a), (b, new_b))}
+    try:
+        with open_probe(browser, live_server) as probe:
+            page = probe.page
+            sign_in(page, officer, next_path="/data/edit")
+            _idle(page)
+            centre = ga.centroid
+            page.evaluate("([lat, lon]) => window.gridmap.map.setView([lat, lon], 16, "
+                          "{animate: false})", [centre.y, centre.x])
+            page.wait_for_timeout(400)
+            _idle(page)
+            page.locator("#gdx-g-edit").click()
+            _idle(page)
+            # What dragging the shared edge's vertices does, for both grids (Geoman's event).
+            changed = page.evaluate("""(rings) => {
+                let n = 0;
+                window.gridmap.map.eachLayer((layer) => {
+                  const props = layer.feature && layer.feature.properties;
+                  const code = props && props.code;
+                  const editable = layer.pm && layer.pm.enabled && layer.pm.enabled();
+                  if (editable && layer.setLatLngs && rings[code]) {
+                    layer.setLatLngs([rings[code]]);
+                    layer.fire("pm:edit");
+                    n += 1;
+                  }
+                });
+                return n;
+            }""", rings)
+            assert changed == 2
+            assert "已修改 2 个网格" in page.locator("#gdx-g-status").inner_text()
+            page.locator("#gdx-g-save").click()
+            page.wait_for_function("() => document.getElementById('gdx-g-status').dataset.kind",
+                                   timeout=TIMEOUT_MS)
+            assert page.locator("#gdx-g-status").get_attribute("data-kind") == "ok", \
+                page.locator("#gdx-g-status").inner_text()
+            probe.screenshot("edit-grids-saved")
+        with engine.connect() as conn:
+            stored = shapely.from_wkt(conn.execute(text(
+                "SELECT ST_AsText(geom) FROM grid WHERE code = :a"), {"a": a}).scalar_one())
+            assert stored.area > ga.area and stored.difference(new_a).area < 1e-10
+            assert conn.execute(text("SELECT count(*) FROM grid_history WHERE code IN (:a, :b)"),
+                                {"a": a, "b": b}).scalar_one() == 2
+    finally:
+        with engine.begin() as conn:  # the grids as they were, for the tests after this one
+            for code, wkt, valid_from in before:
+                conn.execute(text("UPDATE grid SET geom = ST_GeomFromText(:w, 4326), "
+                                  "valid_from = :v WHERE code = :c"),
+                             {"w": wkt, "v": valid_from, "c": code})
+            conn.execute(text("DELETE FROM grid_history WHERE code IN (:a, :b)"), {"a": a, "b": b})
+            conn.execute(text("""
+                UPDATE building bl SET grid_code = g.code FROM grid g
+                WHERE g.community_code = :c AND left(bl.grid_code, 12) = :c
+                  AND ST_Contains(g.geom, ST_PointOnSurface(bl.geom)) AND bl.grid_code <> g.code"""),
+                         {"c": a[:12]})
