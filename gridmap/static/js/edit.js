@@ -223,6 +223,10 @@
   map.on("moveend", C.debounce(loadFacilities, 250));
 
   pending += 1;
-  C.fitExtent(map).then(loadFacilities).finally(function () { pending -= 1; });
+  // Open on the city's middle at street level: facilities and grids show from there on.
+  C.fitExtent(map).then(function () {
+    map.setView(map.getCenter(), Math.max(map.getZoom(), MIN_ZOOM + 1), { animate: false });
+    loadFacilities();
+  }).finally(function () { pending -= 1; });
   loadHistory();
 })();
