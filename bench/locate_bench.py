@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import psycopg
+from psycopg import sql as pgsql
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,24 +44,26 @@ end
 """
 
 
-def ensure_bench_db(base_url: str, scale: str) -> str:
-    """Create, migrate and load the benchmark database; returns its URL for the app's role.
+def ensure_bench_db(base_url: str, scale: str, name: str = "gridmap_bench") -> str:
+    """Create, migrate and load the benchmark database ``name``; returns its URL for the app's
+    role. (A bench that keeps data of its own, or must not be reloaded under it by another
+    scale, names a database of its own.)
 
     Where the cluster splits roles (``GRIDMAP_OWNER_DATABASE_URL`` set, as ``make`` writes it),
     the owner creates, migrates and loads the database and the app role reads and writes it, as
     in production; otherwise ``base_url`` does everything.
     """
     owner_base = os.environ.get("GRIDMAP_OWNER_DATABASE_URL") or base_url
-    app_url = make_url(base_url).set(database="gridmap_bench")
-    owner_url = make_url(owner_base).set(database="gridmap_bench")
+    app_url = make_url(base_url).set(database=name)
+    owner_url = make_url(owner_base).set(database=name)
     admin = make_url(owner_base).set(database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname='gridmap_bench'").fetchone():
-            conn.execute("CREATE DATABASE gridmap_bench")
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
     bench_url = app_url.render_as_string(hide_password=False)
     env = {**os.environ, "GRIDMAP_DATABASE_URL": bench_url,
            "GRIDMAP_OWNER_DATABASE_URL": owner_url.render_as_string(hide_password=False)}
-    gridmap = str(ROOT / ".venv" / "bin" / "gridmap")
+    gridmap = str(Path(sys.executable).with_name("gridmap"))  # this venv's, also from a worktree
     subprocess.run([gridmap, "db", "upgrade"], env=env, check=True)
     subprocess.run([gridmap, "demo", "load", "--scale", scale], env=env, check=True)
     return bench_url

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,10 +24,10 @@ def gunicorn(port: int, env: dict[str, str], *, workers: int = 2,
         if probe.connect_ex(("127.0.0.1", port)) == 0:
             raise SystemExit(f"port {port} is taken by another server: stop it first")
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(workers),
+        [str(Path(sys.executable).with_name("gunicorn")), "-b", f"127.0.0.1:{port}", "-w", str(workers),
          "--threads", str(threads),
          "--access-logfile", os.environ.get("GRIDMAP_BENCH_ACCESS_LOG", "/dev/null"),
-         "gridmap.app:create_app()"], env=env, stderr=subprocess.DEVNULL)
+         "gridmap.app:create_app()"], env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
