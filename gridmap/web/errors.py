@@ -45,6 +45,21 @@ def _own_format() -> ErrorFormat | None:
                  if request.path.startswith(prefix)), None)
 
 
+def _drain_body() -> None:
+    """Read what is left of the request's body before answering with a 503.
+
+    A sync worker closes the connection after its answer; closed with an upload still unread,
+    the kernel resets it, and a client still sending (a phone's photos) sees a broken
+    connection instead of the 503 and its Retry-After. Reading the rest (no more than the app's
+    request limit: a larger body was never going to be read) lets the answer through.
+    """
+    try:
+        while request.stream.read(1 << 16):
+            pass
+    except (OSError, ValueError, HTTPException):  # the client went away, or the body is too large
+        pass
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
@@ -89,12 +104,14 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(exc, PoolTimeout):
             # A burst took every connection for longer than the pool waits: come back soon.
             log.warning("database connection pool exhausted")
+            _drain_body()
             body, status = _respond(503, "busy", BUSY)
             return body, status, {"Retry-After": str(RETRY_AFTER_S)}
         if database_unavailable(exc):
             # A restart or an outage: say so and when to come back, never a stack or a 500.
             # SQLAlchemy has dropped the pool's connections; the next request opens new ones.
             log.warning("database unavailable: %s", type(exc).__name__)
+            _drain_body()
             body, status = _respond(503, "database_unavailable", UNAVAILABLE)
             return body, status, {"Retry-After": str(RETRY_AFTER_S)}
         log.exception("unhandled error")
