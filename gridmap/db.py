@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import threading
 import weakref
 from collections.abc import Iterator
@@ -58,6 +59,22 @@ def stream_texts(session: Session, stmt: Executable, *, batch: int = 500) -> Ite
         result.close()
 
 
+def _ended_by_server(conn: psycopg.Connection) -> bool:
+    """Whether the server has ended this idle connection (a restart or a terminated backend).
+
+    An idle connection has nothing to read unless the server sent its FATAL "terminating
+    connection" or closed the socket; without this check the first request on it after a
+    restart fails (a 503), however long after the restart that request comes. A readable
+    socket for any other reason (a NOTIFY, which these connections never LISTEN for) only costs
+    a new connection.
+    """
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return True
+    return bool(readable)
+
+
 class _Held:
     """A thread's connection; closed when the thread ends and its thread-local state is freed
     (a development server starts a thread per request: their connections must not pile up)."""
@@ -91,7 +108,7 @@ class ReadPool:
     def connection(self) -> Iterator[psycopg.Connection]:
         """This thread's connection; closed (and replaced next time) if it breaks."""
         held: _Held | None = getattr(self._local, "held", None)
-        if held is None or held.conn.closed or held.conn.broken:
+        if held is None or held.conn.closed or held.conn.broken or _ended_by_server(held.conn):
             conn = psycopg.connect(self._conninfo, autocommit=True,
                                    application_name="gridmap-read")
             held = self._local.held = _Held(conn)

@@ -94,6 +94,21 @@ def test_after_a_restart_the_app_recovers_without_its_own(app: Flask, engine: En
     assert set(answers) <= {200, 404, 503}
 
 
+def test_the_first_public_locate_after_a_restart_is_answered(app: Flask, engine: Engine) -> None:
+    # The public locate keeps one psycopg connection per thread. A restart ends it while idle;
+    # it used to be found dead only by the next locate, which then failed with a 503 however
+    # long after the restart it came (50 s in bench/load_bench.py --restart-at).
+    client, path = app.test_client(), "/api/locate?lon=123.45&lat=41.79"
+    assert client.get(path).status_code in (200, 404)  # this thread's read connection is open
+    with engine.connect() as conn:
+        ended = conn.execute(text(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) "
+            "FROM pg_stat_activity WHERE application_name = 'gridmap-read' "
+            "AND usename = current_user AND datname = current_database()")).scalar_one()
+    assert ended >= 1
+    assert client.get(path).status_code in (200, 404)
+
+
 def test_readiness_needs_the_database_and_the_migrations(app: Flask, down_app: Flask,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     ready = app.test_client().get("/api/health/ready")
