@@ -663,6 +663,15 @@ def db_cpu(url: str) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def timeline(results: list[Result], started: float, bucket: float = 10.0) -> str:
+    """The p95 of the requests scheduled in each ``bucket`` seconds, in order: a stall shows."""
+    by: dict[int, list[float]] = {}
+    for r in results:
+        by.setdefault(int((r.scheduled - started) // bucket), []).append(
+            1000 * (r.ended - r.scheduled))
+    return " ".join(f"{pct(sorted(by[k]), 95):.0f}" for k in sorted(by))
+
+
 def machine_cpu() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
     fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -848,6 +857,8 @@ def main() -> None:
           f"(max {max(peaks, default=0):.0f}); peak of the workers' sum {memory.peak_sum:.0f} MB")
     if totals["kinds"]:
         print(f"errors by kind: {totals['kinds']}")
+    if not args.find_max:
+        print("p95 ms by 10 s of the run: " + timeline(results, started))
     if window:
         down = [r.ended - started for r in results if r.outcome == "unavailable"]
         after = [1000 * (r.ended - r.scheduled) for r in results
