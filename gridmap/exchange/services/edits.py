@@ -8,7 +8,6 @@ stale by themselves (migration 0010).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,22 +24,13 @@ from gridmap.errors import DataRejected, Forbidden, InvalidInput, NotFound
 from gridmap.exchange.layers import FACILITIES
 from gridmap.exchange.repositories import edits as repo
 from gridmap.exchange.repositories import staging
-from gridmap.exchange.services.imports import IMPORTERS, ensure_importer
+from gridmap.exchange.rules import EXCHANGERS, FacilityFields
+from gridmap.exchange.rules import ensure_exchanger as ensure_importer
 
 LAYER = "facilities"
-EDITORS = IMPORTERS
+EDITORS = EXCHANGERS
 """Roles that edit on the map (those that import)."""
 CHANGES_LIMIT = 100
-
-
-@dataclass(frozen=True)
-class FacilityFields:
-    """What an edit may set (None: keep as it is)."""
-
-    type: str | None = None
-    name: str | None = None
-    capacity: int | None = None
-    hours: str | None = None
 
 
 def _place(session: Session, principal: Principal, lon: float, lat: float,

@@ -30,17 +30,15 @@ import shapely
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap import crs as datums
-from gridmap.access import Principal, Role
+from gridmap.access import Principal
 from gridmap.errors import Forbidden, InvalidInput, Unauthorized
 from gridmap.exchange import georef
 from gridmap.exchange.layers import LAYERS, Kind, LayerSpec
 from gridmap.exchange.repositories import exports as repo
+from gridmap.exchange.rules import EXCHANGERS, FORMATS, STREETS
 from gridmap.writers import csv_rows, dumps, feature, feature_collection
 
-FORMATS = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip", "csv": ".csv", "kml": ".kml"}
-"""Export formats and the file suffix each is written with."""
-EXPORTERS = frozenset({Role.DATA_OFFICER, Role.ADMIN})
-STREETS = "streets"
+EXPORTERS = EXCHANGERS
 _STREET_COLUMNS = ("id", "kind", "name", "length_m")
 _LONLAT = {"wgs84", "gcj02", "bd09", "EPSG:4326", "EPSG:4490"}
 BATCH = 5000

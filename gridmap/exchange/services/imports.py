@@ -18,18 +18,17 @@ import shapely
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridmap.access import Principal, Role
-from gridmap.errors import DataRejected, Forbidden, InvalidInput, Unauthorized
+from gridmap.access import Principal
+from gridmap.errors import DataRejected, InvalidInput
 from gridmap.exchange import georef, mapping, reading, validation
 from gridmap.exchange.layers import LAYERS, LayerSpec
 from gridmap.exchange.report import Problem, Severity, errors, summary
 from gridmap.exchange.repositories import staging as repo
+from gridmap.exchange.rules import EXCHANGERS, TOLERANCE_M2, ensure_exchanger
 
-IMPORTERS = frozenset({Role.DATA_OFFICER, Role.ADMIN})
+IMPORTERS = EXCHANGERS
 """Roles that import a city's data."""
 DATUM_SAMPLE = 1000
-TOLERANCE_M2 = 10.0
-"""Overlaps between grids, grids outside their community and gaps smaller than this are noise."""
 
 Progress = Callable[[float, str], None]
 
@@ -92,13 +91,8 @@ class _DryRun(Exception):
     """Ends a dry run's transaction (rolled back)."""
 
 
-def ensure_importer(principal: Principal) -> None:
-    """401 for the public, 403 for a role that does not import."""
-    if not principal.signed_in:
-        raise Unauthorized(Unauthorized.MESSAGE)
-    if not principal.has(*IMPORTERS):
-        raise Forbidden("只有数据管理员和系统管理员可以导入数据 (only data officers and "
-                        "administrators import data)")
+ensure_importer = ensure_exchanger
+"""401 for the public, 403 for a role that does not import."""
 
 
 def spec_of(layer: str) -> LayerSpec:

@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridmap.access import Principal, Role
 from gridmap.errors import Forbidden, Unauthorized
 from gridmap.exchange.report import Problem, Severity
+from gridmap.exchange.rules import IMPORT_JOB
 from gridmap.exchange.services import imports, streets, uploads
 from gridmap.jobs.services import jobs
 from gridmap.jobs.services.runner import Handler, Progress
 
-IMPORT = "exchange.import"
+IMPORT = IMPORT_JOB
 MAX_PROBLEMS = 5000
 
 

@@ -17,9 +17,11 @@ from gridmap.errors import InvalidInput
 from gridmap.exchange import osm
 from gridmap.exchange.repositories import staging
 from gridmap.exchange.repositories import streets as repo
-from gridmap.exchange.services.imports import Progress, ensure_importer
+from gridmap.exchange.rules import STREETS
+from gridmap.exchange.rules import ensure_exchanger as ensure_importer
+from gridmap.exchange.services.imports import Progress
 
-LAYER = "streets"
+LAYER = STREETS
 MIN_INSIDE = 0.5
 """At least this share of the network's nodes must lie within the city's extent."""
 

@@ -16,9 +16,7 @@ from flask import Response, jsonify, request, stream_with_context, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from gridmap.errors import InvalidInput, NotFound, PayloadTooLarge
-from gridmap.exchange import report
-from gridmap.exchange.services import edits, exports, imports, uploads
-from gridmap.exchange.services import jobs as exchange_jobs
+from gridmap.exchange.rules import EXCHANGERS, FORMATS, IMPORT_JOB, FacilityFields
 from gridmap.exchange.web import params as xparams
 from gridmap.exchange.web.blueprint import bp
 from gridmap.jobs.services import jobs
@@ -35,10 +33,13 @@ _TYPES = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sql
 
 
 @bp.post("/api/imports")
-@require(*imports.IMPORTERS)
+@require(*EXCHANGERS)
 def start_import() -> tuple[Response, int]:
     """Store the file (or take the earlier upload) and queue the import or its dry run: 202 with
     the job, followed at ``Location``."""
+    from gridmap.exchange.services import imports, uploads
+    from gridmap.exchange.services import jobs as exchange_jobs
+
     limit = settings().import_max_mb << 20
     request.max_content_length = limit + (1 << 20)
     try:
@@ -63,13 +64,16 @@ def start_import() -> tuple[Response, int]:
 
 
 @bp.get("/api/imports/<int:job_id>/report.<fmt>")
-@require(*imports.IMPORTERS)
+@require(*EXCHANGERS)
 def import_report(job_id: int, fmt: str) -> Response:
     """An import's report as CSV or GeoJSON (the problems with a place), from its finished job."""
+    from gridmap.exchange import report
+    from gridmap.exchange.services import jobs as exchange_jobs
+
     if fmt not in ("csv", "geojson"):
         raise NotFound("报告只有 csv 和 geojson 两种格式 (the report is csv or geojson)")
     job = jobs.view(session_factory(), current_principal(), job_id)
-    if job["kind"] != exchange_jobs.IMPORT or not job["finished"] or not job["result"]:
+    if job["kind"] != IMPORT_JOB or not job["finished"] or not job["result"]:
         raise NotFound(f"任务 {job_id} 没有导入报告 (job {job_id} has no import report)")
     problems = exchange_jobs.problems_of(job["result"])
     if fmt == "csv":
@@ -81,10 +85,12 @@ def import_report(job_id: int, fmt: str) -> Response:
 
 
 @bp.get("/api/exports/<layer>.<fmt>")
-@require(*exports.EXPORTERS)
+@require(*EXCHANGERS)
 def export(layer: str, fmt: str) -> Response:
     """A layer (or what lies in ``district``/``subdistrict``/``community``) as a file in ``fmt``
     and ``crs``, with the fields an import takes back."""
+    from gridmap.exchange.services import exports
+
     query = xparams.export_query(layer, fmt, request.args)
     ask = exports.Request(layer, fmt, query.crs, area=query.area,
                           facility_type=query.facility_type, encoding=query.encoding)
@@ -102,7 +108,7 @@ def export(layer: str, fmt: str) -> Response:
             while block := spool.read(CHUNK):
                 yield block
 
-    suffix = exports.FORMATS[fmt]
+    suffix = FORMATS[fmt]
     name = f"{layer}{'-' + query.area if query.area else ''}-{query.crs.replace(':', '')}{suffix}"
     return Response(stream_with_context(chunks()), mimetype=_TYPES[fmt], headers={
         "Content-Disposition": f"attachment; filename=\"{Path(name).name}\"",
@@ -110,9 +116,11 @@ def export(layer: str, fmt: str) -> Response:
 
 
 @bp.post("/api/edits/facilities")
-@require(*edits.EDITORS)
+@require(*EXCHANGERS)
 def add_facility() -> tuple[Response, int]:
     """Add a facility at ``lon``/``lat``: 201 with it (its code made from its community)."""
+    from gridmap.exchange.services import edits
+
     ask = xparams.facility_edit(params.json_object(), adding=True)
     assert ask.lon is not None and ask.lat is not None
     added = edits.add(session_factory(), current_principal(), _fields(ask), lon=ask.lon,
@@ -121,9 +129,11 @@ def add_facility() -> tuple[Response, int]:
 
 
 @bp.post("/api/edits/facilities/<code>")
-@require(*edits.EDITORS)
+@require(*EXCHANGERS)
 def change_facility(code: str) -> Response:
     """Move (``op: move`` with ``lon``/``lat``), update (``op: update``) or retire a facility."""
+    from gridmap.exchange.services import edits
+
     code = xparams.feature_code(code)
     ask = xparams.facility_edit(params.json_object(), adding=False)
     if ask.op == "retire":
@@ -134,32 +144,37 @@ def change_facility(code: str) -> Response:
 
 
 @bp.get("/api/edits/facilities/changes")
-@require(*edits.EDITORS)
+@require(*EXCHANGERS)
 def facility_changes() -> Response:
     """The newest changes to facilities in one's territory (``code``: of one)."""
+    from gridmap.exchange.services import edits
+
     code = params.text(request.args, "code", max_chars=40).strip() or None
     return jsonify({"changes": edits.history(session_factory(), current_principal(),
                                              code=code)})
 
 
-def _fields(ask: xparams.FacilityEdit) -> edits.FacilityFields:
-    return edits.FacilityFields(type=ask.type, name=ask.name, capacity=ask.capacity,
-                                hours=ask.hours)
+def _fields(ask: xparams.FacilityEdit) -> FacilityFields:
+    return FacilityFields(type=ask.type, name=ask.name, capacity=ask.capacity, hours=ask.hours)
 
 
 @bp.post("/api/edits/grids")
-@require(*edits.EDITORS)
+@require(*EXCHANGERS)
 def reshape_grids() -> Response:
     """New boundaries for grids (``grids``: code → GeoJSON polygon), all or none: each checked
     inside its community and against its neighbours; the old ones kept in the history."""
+    from gridmap.exchange.services import edits
+
     boundaries, crs = xparams.grid_boundaries(params.json_object())
     return jsonify(edits.reshape_grids(session_factory(), current_principal(), boundaries,
                                        crs=crs))
 
 
 @bp.get("/api/edits/grids/<code>")
-@require(*edits.EDITORS)
+@require(*EXCHANGERS)
 def grid_versions(code: str) -> Response:
     """A grid's boundary now and its earlier ones."""
+    from gridmap.exchange.services import edits
+
     return jsonify(edits.grid_versions(session_factory(), current_principal(),
                                        xparams.feature_code(code)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from gridmap.exchange.services.imports import IMPORTERS
+from gridmap.exchange.rules import EXCHANGERS
 from gridmap.web.auth import current_principal
 
 bp = Blueprint("exchange", __name__)
@@ -14,4 +14,4 @@ bp = Blueprint("exchange", __name__)
 @bp.app_context_processor
 def _data_link() -> dict[str, object]:
     # The header's data link, for exactly the roles the page admits.
-    return {"may_exchange": current_principal().has(*IMPORTERS)}
+    return {"may_exchange": current_principal().has(*EXCHANGERS)}

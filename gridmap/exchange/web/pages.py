@@ -6,9 +6,7 @@ from flask import render_template
 
 from gridmap.crs import gauss_kruger_epsg
 from gridmap.exchange.layers import LAYERS
-from gridmap.exchange.services.edits import EDITORS
-from gridmap.exchange.services.exports import FORMATS, STREETS
-from gridmap.exchange.services.imports import IMPORTERS, TOLERANCE_M2
+from gridmap.exchange.rules import EXCHANGERS, FORMATS, STREETS, TOLERANCE_M2
 from gridmap.exchange.web.blueprint import bp
 from gridmap.territory.services import lookup
 from gridmap.web.auth import current_principal, require
@@ -18,7 +16,7 @@ from gridmap.web.page_config import page_config
 
 
 @bp.get("/data")
-@require(*IMPORTERS)
+@require(*EXCHANGERS)
 def data_page() -> str:
     """Import and export, for data officers and administrators."""
     layers = [{"name": spec.name, "label_zh": spec.label_zh, "label_en": spec.label_en,
@@ -37,7 +35,7 @@ def data_page() -> str:
 
 
 @bp.get("/data/edit")
-@require(*EDITORS)
+@require(*EXCHANGERS)
 def edit_page() -> str:
     """Facilities on the map, to add, move, change and retire."""
     with session_factory()() as session:

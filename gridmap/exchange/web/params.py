@@ -11,7 +11,7 @@ from typing import Any, Literal, cast
 from gridmap import codes
 from gridmap.errors import InvalidInput
 from gridmap.exchange.layers import LAYERS
-from gridmap.exchange.services.exports import FORMATS, STREETS
+from gridmap.exchange.rules import FORMATS, STREETS
 from gridmap.web import params
 
 _TEXT = 200
