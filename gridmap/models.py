@@ -20,7 +20,9 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    column,
     func,
+    table,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, INET, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -76,7 +78,16 @@ class Grid(Base):
     geom: Mapped[object] = _geom("POLYGON")
     valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now())
-    """Since when the current boundary holds (earlier ones: ``grid_history``, migration 0012)."""
+    """Since when the current boundary holds (earlier ones, and grids merged away:
+    ``grid_history``, kept by a trigger, migrations 0012-0013)."""
+
+
+GRID_EVER = table("grid_ever", column("code", String), column("name", Text),
+                  column("community_code", String),
+                  column("retired_at", DateTime(timezone=True)), column("successor", String))
+"""Every grid that ever was (a view, migration 0013): the current ones, and those merged away
+or removed with their last name (``retired_at``, and ``successor`` for a merged one); what the
+grid code of an older case names."""
 
 
 class Building(Base):
@@ -219,7 +230,9 @@ class Case(Base):
     address: Mapped[str] = mapped_column(Text, default="")
     geom: Mapped[object] = mapped_column(Geometry("POINT", srid=SRID), nullable=False)
     input_crs: Mapped[str] = mapped_column(String(10), default="wgs84")
-    grid_code: Mapped[str] = mapped_column(ForeignKey("grid.code"))
+    grid_code: Mapped[str] = mapped_column(String(15))
+    """The grid the case was filed in, kept after that grid is merged away (no foreign key; a
+    trigger makes a new case name a current grid, migration 0013)."""
     community_code: Mapped[str] = mapped_column(String(12))
     subdistrict_code: Mapped[str] = mapped_column(String(9))
     district_code: Mapped[str] = mapped_column(String(6))

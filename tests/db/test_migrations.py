@@ -45,7 +45,7 @@ def test_every_geometry_column_has_a_gist_index(engine) -> None:
                    c.srid
             FROM geometry_columns c WHERE c.f_table_schema = 'public'
         """)).all()
-    assert len(rows) == 9  # 8 territory and network layers + case points
+    assert len(rows) == 10  # 8 territory and network layers, grid history, case points
     assert all(indexed for _, indexed, _ in rows), rows
     assert {srid for _, _, srid in rows} == {4326}
 

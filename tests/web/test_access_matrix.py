@@ -262,6 +262,8 @@ SPECS: dict[str, Spec] = {
     "GET exchange.facility_changes": Spec("GET", roles({DATA_OFFICER, ADMIN}, 200)),
     "POST exchange.reshape_grids": Spec("POST", roles({DATA_OFFICER, ADMIN}, 400), body=_planning),
     "GET exchange.grid_versions": Spec("GET", roles({DATA_OFFICER, ADMIN}, 404)),
+    "POST exchange.split_grid": Spec("POST", roles({DATA_OFFICER, ADMIN}, 400), body=_planning),
+    "POST exchange.merge_grids": Spec("POST", roles({DATA_OFFICER, ADMIN}, 400), body=_planning),
     # The whole city's facilities: the administrator's; a data officer of A's district only
     # exports inside it (403 without an area).
     "GET exchange.export": Spec("GET", lambda who, t: (

@@ -208,6 +208,8 @@ FIELDS: dict[str, Fields] = {
     "GET exchange.facility_changes": Fields(query=("code",)),
     "POST exchange.reshape_grids": Fields(body=("grids", "crs"), kinds=("json",)),
     "GET exchange.grid_versions": Fields(),
+    "POST exchange.split_grid": Fields(body=("line", "names", "crs"), kinds=("json",)),
+    "POST exchange.merge_grids": Fields(body=("codes", "keep", "name"), kinds=("json",)),
     "GET exchange.export": Fields(query=("crs", "district", "subdistrict", "community", "type",
                                          "encoding")),
     "GET jobs.listing": Fields(query=("active",)),

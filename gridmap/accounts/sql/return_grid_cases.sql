@@ -1,6 +1,6 @@
 -- A deactivated grid worker's open cases go back to the community to reassign: every case of the
 -- grids they serve that the grid owns and works on (the service passes the states: dispatched,
--- in progress) becomes 'returned' with no owner, and gets a 'return' event by the administrator.
+-- in progress), the grids merged into them included, becomes 'returned' with no owner, and gets a 'return' event by the administrator.
 -- Suspended cases keep their state: the community paused them on purpose and resumes them itself.
 -- Co-handling departments leave as on a department's return (the next owner decides whom to call).
 WITH picked AS (
@@ -8,8 +8,9 @@ WITH picked AS (
   FROM "case" c
   WHERE c.owner_kind = 'grid'
     AND c.state = ANY(CAST(:states AS varchar[]))
-    AND c.grid_code IN (SELECT m.grid_code FROM grid_member m
-                        WHERE m.person_id = :person_id AND m.role = 'grid_worker')
+    AND c.grid_code = ANY(grid_lineage(ARRAY(
+          SELECT m.grid_code FROM grid_member m
+          WHERE m.person_id = :person_id AND m.role = 'grid_worker')))
   ORDER BY c.id
   FOR UPDATE
 ), cohandlers AS (

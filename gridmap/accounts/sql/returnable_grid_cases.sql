@@ -3,5 +3,6 @@ SELECT count(*)
 FROM "case" c
 WHERE c.owner_kind = 'grid'
   AND c.state = ANY(CAST(:states AS varchar[]))
-  AND c.grid_code IN (SELECT m.grid_code FROM grid_member m
-                      WHERE m.person_id = :person_id AND m.role = 'grid_worker')
+  AND c.grid_code = ANY(grid_lineage(ARRAY(
+        SELECT m.grid_code FROM grid_member m
+        WHERE m.person_id = :person_id AND m.role = 'grid_worker')))

@@ -11,7 +11,7 @@ from sqlalchemy import RowMapping, Select, func, select
 from sqlalchemy.orm import Session
 
 from gridmap.cases.workflow import TERMINAL_STATES, state_values
-from gridmap.models import Case, CaseCategory, Department, Grid
+from gridmap.models import GRID_EVER, Case, CaseCategory, Department
 
 
 def _base(lang: str) -> Select[Any]:
@@ -21,13 +21,13 @@ def _base(lang: str) -> Select[Any]:
         (CaseCategory.name_en if english else CaseCategory.name_zh).label("service_name"),
         CaseCategory.respond_hours, CaseCategory.resolve_hours, Case.owner_kind,
         (Department.name_en if english else Department.name_zh).label("department"),
-        Grid.name.label("grid_name"), Case.created_at, Case.updated_at, Case.resolve_by,
+        GRID_EVER.c.name.label("grid_name"), Case.created_at, Case.updated_at, Case.resolve_by,
         Case.address, func.ST_X(Case.geom).label("lon"), func.ST_Y(Case.geom).label("lat"),
     ]
     return (
         select(*columns)
         .join(CaseCategory, CaseCategory.code == Case.category)
-        .join(Grid, Grid.code == Case.grid_code)
+        .join(GRID_EVER, GRID_EVER.c.code == Case.grid_code)
         .outerjoin(Department, Department.code == Case.owner_department))
 
 

@@ -214,13 +214,16 @@ def events(session: Session, case_id: int, *, lang: str = "zh") -> list[dict[str
 
 
 def enrolled_departments(session: Session, grid_code: str) -> list[str]:
-    """Codes of the departments enrolled in a grid."""
-    stmt = select(GridEnrollment.department_code).where(GridEnrollment.grid_code == grid_code)
+    """Codes of the departments enrolled in a grid (for a grid merged away: in the grid it
+    became part of)."""
+    stmt = select(GridEnrollment.department_code).where(
+        GridEnrollment.grid_code == func.grid_current(grid_code))
     return list(session.execute(stmt).scalars())
 
 
 def grid_worker(session: Session, grid_code: str) -> int | None:
-    """The person id of a grid's worker, if it has one."""
-    stmt = select(GridMember.person_id).where(GridMember.grid_code == grid_code,
+    """The person id of a grid's worker, if it has one (for a grid merged away: the worker of
+    the grid it became part of)."""
+    stmt = select(GridMember.person_id).where(GridMember.grid_code == func.grid_current(grid_code),
                                               GridMember.role == "grid_worker")
     return session.execute(stmt).scalar_one_or_none()

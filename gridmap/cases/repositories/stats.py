@@ -23,6 +23,7 @@ from gridmap.cases.repositories.scope import in_area
 from gridmap.cases.workflow import RESOLVED_STATES, State, state_values
 from gridmap.codes import Level
 from gridmap.models import (
+    GRID_EVER,
     Building,
     Case,
     CaseCategory,
@@ -30,7 +31,6 @@ from gridmap.models import (
     Community,
     Department,
     District,
-    Grid,
     GridEnrollment,
     Subdistrict,
 )
@@ -47,12 +47,14 @@ UNIT_COLUMN: dict[str, InstrumentedAttribute[Any]] = {
     DEPARTMENT: Case.owner_department,
 }
 # Level -> (code, name) columns of its table.
-_TABLE: dict[str, tuple[InstrumentedAttribute[str], InstrumentedAttribute[str]]] = {
+_TABLE: dict[str, tuple[Any, Any]] = {  # (ORM attributes, or the grid_ever view's columns)
     Level.DISTRICT: (District.code, District.name),
     Level.SUBDISTRICT: (Subdistrict.code, Subdistrict.name),
-    Level.COMMUNITY: (Community.code, Community.name), Level.GRID: (Grid.code, Grid.name)}
-_PARENT_COLUMN = {Level.SUBDISTRICT: Subdistrict.district_code,
-                  Level.COMMUNITY: Community.subdistrict_code, Level.GRID: Grid.community_code}
+    Level.COMMUNITY: (Community.code, Community.name),
+    Level.GRID: (GRID_EVER.c.code, GRID_EVER.c.name)}  # with grids merged away: their cases stay theirs
+_PARENT_COLUMN: dict[str, Any] = {Level.SUBDISTRICT: Subdistrict.district_code,
+                  Level.COMMUNITY: Community.subdistrict_code,
+                  Level.GRID: GRID_EVER.c.community_code}
 
 
 def child_level(level: str) -> Level | None:

@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 import shapely
 import shapely.geometry
+import shapely.ops
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap import crs as datums
 from gridmap.access import Principal
 from gridmap.db import unit_of_work
-from gridmap.errors import DataRejected, Forbidden, InvalidInput, NotFound
+from gridmap.errors import Conflict, DataRejected, Forbidden, InvalidInput, NotFound
 from gridmap.exchange.layers import FACILITIES
 from gridmap.exchange.repositories import edits as repo
 from gridmap.exchange.repositories import staging
@@ -76,9 +77,10 @@ def _mine(principal: Principal, row: dict[str, Any]) -> None:
 
 
 def _record(session: Session, principal: Principal, code: str, op: str,
-            before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
-    repo.record(session, layer=LAYER, code=code, op=op, before=before, after=after,
-                changed_by=principal.username or "cli", account_id=principal.account_id)
+            before: dict[str, Any] | None, after: dict[str, Any] | None, *,
+            layer: str = LAYER) -> int:
+    return repo.record(session, layer=layer, code=code, op=op, before=before, after=after,
+                       changed_by=principal.username or "cli", account_id=principal.account_id)
 
 
 def add(factory: sessionmaker[Session], principal: Principal, fields: FacilityFields, *,
@@ -178,23 +180,12 @@ def reshape_grids(factory: sessionmaker[Session], principal: Principal,
                                f"(the boundary of grid {code[:20]} is invalid)")
         shapes[code] = shape
     with unit_of_work(factory) as session:
-        before = {}
-        for code in sorted(shapes):
-            row = repo.grid(session, code, lock=True)
-            if row is None or (principal.area_code and not code.startswith(principal.area_code)):
-                raise NotFound(f"您的辖区内没有网格 {code[:20]} (no grid {code[:20]} in your area)")
-            before[code] = row
+        before = _locked_grids(session, principal, list(shapes))
         codes = sorted(shapes)
         wkbs = [shapely.to_wkb(shapes[c]) for c in codes]
         problems = repo.reshape_problems(session, codes, wkbs, GRID_TOLERANCE_M2)
         if problems:
-            first = problems[0]
-            outside = first["problem"] == "grid_outside_community"
-            what_zh = "离开所属社区" if outside else f"与网格 {first['other']} 重叠"
-            what_en = "leave its community" if outside else f"overlap grid {first['other']}"
-            raise DataRejected(
-                f"网格 {first['code']} {what_zh} {first['area_m2']:.0f} m²，未保存 (grid "
-                f"{first['code']} would {what_en} by {first['area_m2']:.0f} m²; nothing saved)")
+            raise _rejected(problems)
         for code, wkb in zip(codes, wkbs, strict=True):
             old = before[code]
             change_id = repo.record(session, layer="grids", code=code, op="reshape",
@@ -205,18 +196,225 @@ def reshape_grids(factory: sessionmaker[Session], principal: Principal,
                                     account_id=principal.account_id)
             repo.reshape(session, code, wkb, change_id)
         moved = repo.rehouse_buildings(session, sorted({c[:12] for c in codes}))
-        try:
-            repo.check_deferred(session)
-        except IntegrityError as exc:  # the grid rules, as the commit would run them
-            detail = str(exc.orig).splitlines()[0][:200] if exc.orig else "grid rules"
-            raise DataRejected(f"数据库规则拒绝：{detail}，未保存 (the database refused it: "
-                               f"{detail}; nothing saved)") from None
+        _commit_checks(session)
     return {"grids": codes, "moved_buildings": moved}
 
 
 def _grid_json(row: dict[str, Any]) -> dict[str, Any]:
     return {"name": row["name"], "community_code": row["community_code"],
             "geometry": json.loads(row["geometry"]), "valid_from": row["valid_from"].isoformat()}
+
+
+def _shape_json(shape: Any) -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(shapely.to_geojson(shape))
+    return parsed
+
+
+def _rejected(problems: list[dict[str, Any]]) -> DataRejected:
+    first = problems[0]
+    outside = first["problem"] == "grid_outside_community"
+    what_zh = "离开所属社区" if outside else f"与网格 {first['other']} 重叠"
+    what_en = "leave its community" if outside else f"overlap grid {first['other']}"
+    return DataRejected(f"网格 {first['code']} {what_zh} {first['area_m2']:.0f} m²，未保存 (grid "
+                        f"{first['code']} would {what_en} by {first['area_m2']:.0f} m²; nothing "
+                        "saved)")
+
+
+def _commit_checks(session: Session) -> None:
+    try:
+        repo.check_deferred(session)
+    except IntegrityError as exc:  # the grid rules, as the commit would run them
+        detail = str(exc.orig).splitlines()[0][:200] if exc.orig else "grid rules"
+        raise DataRejected(f"数据库规则拒绝：{detail}，未保存 (the database refused it: "
+                           f"{detail}; nothing saved)") from None
+
+
+def _locked_grids(session: Session, principal: Principal, codes: list[str]
+                  ) -> dict[str, dict[str, Any]]:
+    """The grids (locked, in code order), each inside one's territory, else NotFound."""
+    rows = {}
+    for code in sorted(codes):
+        row = repo.grid(session, code, lock=True)
+        if row is None or (principal.area_code and not code.startswith(principal.area_code)):
+            raise NotFound(f"您的辖区内没有网格 {code[:20]} (no grid {code[:20]} in your area)")
+        rows[code] = row
+    return rows
+
+
+MIN_PART_M2 = 100.0
+"""A split leaving a part smaller than this is a slip of the pen, not a new grid."""
+
+
+def split_grid(factory: sessionmaker[Session], principal: Principal, code: str,
+               line: dict[str, Any], *, names: tuple[str, ...] = (),
+               crs: str = "wgs84") -> dict[str, Any]:
+    """Split a grid along a drawn line (GeoJSON, drawn across it from edge to edge).
+
+    The largest part keeps the grid's code, its worker and its cases (a case keeps the grid it
+    was filed in). Each other part is a new grid with the community's next free code, named
+    from ``names`` (else after the grid), with the same departments enrolled and no worker yet.
+    The community's buildings go to the grid they lie in; the old boundary stays in the history.
+    """
+    ensure_importer(principal)
+    cut = _line(line, crs)
+    with unit_of_work(factory) as session:
+        first = repo.grid(session, code)
+        if first is None or (principal.area_code and not code.startswith(principal.area_code)):
+            raise NotFound(f"您的辖区内没有网格 {code[:20]} (no grid {code[:20]} in your area)")
+        community = str(first["community_code"])
+        repo.lock_community(session, community)
+        row = _locked_grids(session, principal, [code])[code]
+        parts = _split(shapely.from_wkb(row["wkb"]), cut)
+        areas = repo.areas_m2(session, [shapely.to_wkb(p) for p in parts])
+        order = sorted(range(len(parts)), key=lambda i: -areas[i])
+        parts = [parts[i] for i in order]
+        if areas[order[-1]] < MIN_PART_M2:
+            raise InvalidInput(f"分割后有一部分只有 {areas[order[-1]]:.0f} m²（至少 "
+                               f"{MIN_PART_M2:.0f} m²），请重画分割线 (a part would be only "
+                               f"{areas[order[-1]]:.0f} m²: draw the line again)")
+        new_codes = repo.next_grid_codes(session, community, len(parts) - 1)
+        if len(new_codes) < len(parts) - 1:
+            raise Conflict(f"社区 {community} 的网格编码已用尽 (the community has no free grid "
+                           "codes left)")
+        new_names = [names[i] if i < len(names) and names[i] else f"{row['name']}-{i + 2}"
+                     for i in range(len(new_codes))]
+        all_codes = [code, *new_codes]
+        wkbs = [shapely.to_wkb(p) for p in parts]
+        problems = repo.reshape_problems(session, all_codes, wkbs, GRID_TOLERANCE_M2)
+        if problems:
+            raise _rejected(problems)
+        described = [{"code": c, "name": n, "geometry": _shape_json(p)} for c, n, p in
+                     zip(all_codes, [row["name"], *new_names], parts, strict=True)]
+        change_id = _record(session, principal, code, "split", _grid_json(row),
+                            {"parts": described}, layer="grids")
+        repo.reshape(session, code, wkbs[0], change_id, reason="split")
+        enrolled = 0
+        for new, name, wkb, part in zip(new_codes, new_names, wkbs[1:], parts[1:], strict=True):
+            repo.add_grid(session, code=new, name=name, community=community, wkb=wkb,
+                          synthetic=bool(row["synthetic"]))
+            _record(session, principal, new, "add", None, {
+                "name": name, "community_code": community, "geometry": _shape_json(part),
+                "split_from": code}, layer="grids")
+            enrolled += repo.copy_enrollments(session, code, new)
+        moved = repo.rehouse_buildings(session, [community])
+        _commit_checks(session)
+    return {"grid": code, "new_grids": [{"code": c, "name": n}
+                                        for c, n in zip(new_codes, new_names, strict=True)],
+            "moved_buildings": moved, "enrollments_copied": enrolled}
+
+
+def _line(geometry: dict[str, Any], crs: str) -> Any:
+    try:
+        shape = shapely.geometry.shape(geometry)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        shape = None
+    if shape is None or shape.geom_type not in ("LineString", "MultiLineString") or shape.is_empty:
+        raise InvalidInput("分割线须为 GeoJSON 线 (the cut must be a GeoJSON line)")
+    return shapely.force_2d(_to_wgs84(shape, crs))
+
+
+def _split(polygon: Any, cut: Any) -> list[Any]:
+    """The polygons a line cuts a polygon into (at least two, else InvalidInput)."""
+    parts = [p for p in shapely.ops.split(polygon, cut).geoms if p.geom_type == "Polygon"]
+    if len(parts) < 2:
+        raise InvalidInput("分割线须从网格的一边画到另一边，完全穿过网格 (draw the line across "
+                           "the grid, from one edge to another)")
+    return parts
+
+
+SLIVER_DEG = 1e-6
+"""Neighbours' edges this close (about 0.1 m) count as shared when grids are merged."""
+
+
+def merge_grids(factory: sessionmaker[Session], principal: Principal, codes: tuple[str, ...],
+                *, keep: str, name: str | None = None) -> dict[str, Any]:
+    """Merge neighbouring grids of one community into ``keep``, which takes their union.
+
+    The others are merged away: their buildings, enrolled departments and Party-member
+    households go to ``keep``; their worker too when ``keep`` has none, else their open cases
+    go to ``keep``'s worker (each with a ``reassign`` event) and the worker is released (the
+    answer names them). Their cases keep the grid they were filed in, and are worked from
+    ``keep`` (``grid_lineage``); their last boundary stays in the history, naming ``keep``.
+    """
+    ensure_importer(principal)
+    communities = {c[:12] for c in codes}
+    if len(communities) != 1:
+        raise InvalidInput("只能合并同一社区的网格 (only grids of one community can be merged)")
+    gone = sorted(c for c in codes if c != keep)
+    with unit_of_work(factory) as session:
+        community = communities.pop()
+        repo.lock_community(session, community)
+        rows = _locked_grids(session, principal, list(codes))
+        union = _union([shapely.from_wkb(rows[c]["wkb"]) for c in sorted(codes)])
+        if union is None:
+            raise DataRejected("所选网格不相邻，合并后不是一个连续的面，未保存 (the grids do not "
+                               "touch: their union is not one polygon; nothing saved)")
+        wkb = shapely.to_wkb(union)
+        problems = repo.reshape_problems(session, [keep], [wkb], GRID_TOLERANCE_M2, gone=gone)
+        if problems:
+            raise _rejected(problems)
+        kept = rows[keep]
+        new_name = name or str(kept["name"])
+        change_id = _record(session, principal, keep, "merge",
+                            {**_grid_json(kept), "merged": gone},
+                            {"name": new_name, "community_code": community,
+                             "geometry": _shape_json(union)}, layer="grids")
+        worker = next((m for m in repo.members(session, keep) if m["role"] == "grid_worker"), None)
+        released: list[dict[str, Any]] = []
+        handed: list[int] = []
+        for other in gone:
+            repo.move_buildings(session, other, keep)
+            repo.copy_enrollments(session, other, keep)
+            for member in repo.members(session, other):
+                if member["role"] != "grid_worker" or worker is None:
+                    repo.move_member(session, member["person_id"], other, keep)
+                    if member["role"] == "grid_worker":
+                        worker = member
+                    continue
+                handed += _hand_over(session, principal, other, member, worker, keep)
+                repo.release_member(session, int(member["person_id"]), other)
+                released.append({"person_id": member["person_id"], "name": member["name"],
+                                 "grid": other})
+            other_id = _record(session, principal, other, "merge", _grid_json(rows[other]),
+                               {"merged_into": keep}, layer="grids")
+            repo.remove_grid(session, other)
+            repo.mark_history(session, other, reason="merge", change_id=other_id,
+                              successor=keep)
+        repo.reshape(session, keep, wkb, change_id, reason="merge")
+        if new_name != kept["name"]:
+            repo.rename_grid(session, keep, new_name)
+        moved = repo.rehouse_buildings(session, [community])
+        _commit_checks(session)
+    return {"grid": keep, "name": new_name, "merged": gone, "moved_buildings": moved,
+            "released_workers": released, "handed_over_cases": handed}
+
+
+def _hand_over(session: Session, principal: Principal, other: str, member: dict[str, Any],
+               worker: dict[str, Any], keep: str) -> list[int]:
+    if principal.person_id is None:
+        raise InvalidInput("合并需要以有人员信息的账号操作，以便记录案件移交人 (merging needs an "
+                           "account with a person, to record who handed the cases over)")
+    return repo.hand_over_cases(
+        session, source=other, worker_from=int(member["person_id"]),
+        worker_to=int(worker["person_id"]), actor_id=principal.person_id,
+        note=f"网格 {other} 并入网格 {keep}，案件由 {worker['name']} 接办 (grid {other} merged "
+             f"into {keep}; its grid worker takes the case over)",
+        payload={"reason": "grid_merged", "grid": other, "into": keep,
+                 "from_person_id": int(member["person_id"])})
+
+
+def _union(polygons: list[Any]) -> Any | None:
+    """The polygons' union as one polygon (edges closer than :data:`SLIVER_DEG` joined, pin
+    holes left by such edges filled), or None when they do not touch."""
+    union = shapely.union_all(polygons)
+    if union.geom_type != "Polygon":
+        union = union.buffer(SLIVER_DEG, join_style="mitre").buffer(-SLIVER_DEG,
+                                                                    join_style="mitre")
+    if union.geom_type != "Polygon":
+        return None
+    holes = [ring for ring in union.interiors
+             if shapely.Polygon(ring).area > SLIVER_DEG * SLIVER_DEG * 100]
+    return shapely.Polygon(union.exterior, holes)
 
 
 def _to_wgs84(shape: Any, crs: str) -> Any:
@@ -239,5 +437,6 @@ def grid_versions(factory: sessionmaker[Session], principal: Principal,
     return {"code": code, "name": now["name"], "geometry": json.loads(now["geometry"]),
             "valid_from": now["valid_from"].isoformat(),
             "history": [{"valid_from": h["valid_from"].isoformat(),
-                         "valid_to": h["valid_to"].isoformat(),
+                         "valid_to": h["valid_to"].isoformat(), "reason": h["reason"],
+                         "successor": h["successor"],
                          "geometry": json.loads(h["geometry"])} for h in history]}

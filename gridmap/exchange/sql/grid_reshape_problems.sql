@@ -1,5 +1,6 @@
--- What reshaping grids would break, on the new boundaries (:codes, :wkbs in WGS84): a grid
--- leaving its community, or overlapping another grid of it, by more than :tolerance_m2.
+-- What reshaping grids would break, on the new boundaries (:codes, :wkbs in WGS84; a code not
+-- yet a grid is a new one) with the grids :gone taken away: a grid leaving its community, or
+-- overlapping another grid of it, by more than :tolerance_m2.
 WITH proposed AS (
   SELECT c AS code, ST_SetSRID(ST_GeomFromWKB(w), 4326) AS geom
   FROM unnest(CAST(:codes AS text[]), CAST(:wkbs AS bytea[])) AS p(c, w)
@@ -7,6 +8,10 @@ WITH proposed AS (
   SELECT g.code, g.community_code, coalesce(p.geom, g.geom) AS geom, p.code IS NOT NULL AS changed
   FROM grid g LEFT JOIN proposed p ON p.code = g.code
   WHERE g.community_code IN (SELECT left(code, 12) FROM proposed)
+    AND g.code <> ALL(CAST(:gone AS text[]))
+  UNION ALL
+  SELECT p.code, left(p.code, 12), p.geom, true FROM proposed p
+  WHERE NOT EXISTS (SELECT 1 FROM grid g WHERE g.code = p.code)
 )
 SELECT f.code, 'grid_outside_community' AS problem, NULL AS other,
        ST_Area(ST_Difference(f.geom, c.geom)::geography) AS area_m2,

@@ -178,3 +178,26 @@ def grid_versions(code: str) -> Response:
 
     return jsonify(edits.grid_versions(session_factory(), current_principal(),
                                        xparams.feature_code(code)))
+
+
+@bp.post("/api/edits/grids/<code>/split")
+@require(*EXCHANGERS)
+def split_grid(code: str) -> tuple[Response, int]:
+    """Split a grid along ``line`` (GeoJSON drawn across it): 201 with the new grids' codes."""
+    from gridmap.exchange.services import edits
+
+    ask = xparams.grid_split(params.json_object())
+    return jsonify(edits.split_grid(session_factory(), current_principal(),
+                                    xparams.grid_code(code), ask.line, names=ask.names,
+                                    crs=ask.crs)), 201
+
+
+@bp.post("/api/edits/grids/merge")
+@require(*EXCHANGERS)
+def merge_grids() -> Response:
+    """Merge neighbouring grids of one community (``codes``) into ``keep``."""
+    from gridmap.exchange.services import edits
+
+    ask = xparams.grid_merge(params.json_object())
+    return jsonify(edits.merge_grids(session_factory(), current_principal(), ask.codes,
+                                     keep=ask.keep, name=ask.name))

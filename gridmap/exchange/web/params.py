@@ -132,9 +132,7 @@ def facility_edit(data: Mapping[str, Any], *, adding: bool) -> FacilityEdit:
         name=params.text(data, "name", max_chars=_TEXT).strip() or None,
         capacity=capacity if capacity != -1 else None,
         hours=params.text(data, "hours", max_chars=_TEXT).strip() if "hours" in data else None,
-        lon=lon, lat=lat,
-        crs=params.choice(data, "crs", ("wgs84", "cgcs2000", "gcj02", "bd09"),
-                          default="wgs84") or "wgs84")
+        lon=lon, lat=lat, crs=_crs(data))
 
 
 def feature_code(raw: str) -> str:
@@ -150,12 +148,67 @@ def grid_boundaries(data: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
                            "grid code: GeoJSON polygon)")
     out: dict[str, Any] = {}
     for code, geometry in grids.items():
-        if not codes.is_code(str(code), codes.Level.GRID):
-            raise InvalidInput(f"网格编码 {params.shown(code)} 须为 15 位数字 (a grid code has 15 "
-                               "digits)")
         if not isinstance(geometry, dict):
-            raise InvalidInput(f"网格 {code} 的边界须为 GeoJSON 对象 (a boundary is a GeoJSON "
-                               "object)")
-        out[str(code)] = geometry
-    crs = params.choice(data, "crs", ("wgs84", "cgcs2000", "gcj02", "bd09"), default="wgs84")
-    return out, crs or "wgs84"
+            raise InvalidInput(f"网格 {params.shown(code)} 的边界须为 GeoJSON 对象 (a boundary is "
+                               "a GeoJSON object)")
+        out[grid_code(code)] = geometry
+    return out, _crs(data)
+
+
+def grid_code(raw: Any) -> str:
+    """A 15-digit grid code (from a URL or a body)."""
+    if not codes.is_code(str(raw), codes.Level.GRID):
+        raise InvalidInput(f"网格编码 {params.shown(raw)} 须为 15 位数字 (a grid code has 15 digits)")
+    return str(raw)
+
+
+def _crs(data: Mapping[str, Any]) -> str:
+    return params.choice(data, "crs", ("wgs84", "cgcs2000", "gcj02", "bd09"),
+                         default="wgs84") or "wgs84"
+
+
+@dataclass(frozen=True)
+class GridSplit:
+    """A split: the line (GeoJSON, in ``crs``) and names for the new grids, in order."""
+
+    line: dict[str, Any]
+    names: tuple[str, ...]
+    crs: str
+
+
+def grid_split(data: Mapping[str, Any]) -> GridSplit:
+    """``{"line": <GeoJSON line>, "names": ["…", …], "crs": …}``."""
+    line = data.get("line")
+    if not isinstance(line, dict):
+        raise InvalidInput("line 须为 GeoJSON 线 (line must be a GeoJSON line)")
+    names = data.get("names") or []
+    if not isinstance(names, list) or len(names) > 10 or not all(
+            isinstance(n, str) and len(n) <= _TEXT for n in names):
+        raise InvalidInput("names 须为新网格名称的列表 (names must be a list of the new grids' "
+                           "names)")
+    return GridSplit(line=line, names=tuple(n.strip() for n in names), crs=_crs(data))
+
+
+@dataclass(frozen=True)
+class GridMerge:
+    """A merge: the grids, the one that goes on (its code), and its name if renamed."""
+
+    codes: tuple[str, ...]
+    keep: str
+    name: str | None
+
+
+def grid_merge(data: Mapping[str, Any]) -> GridMerge:
+    """``{"codes": ["<15 digits>", …], "keep": "<one of them>", "name": "…"}``."""
+    raw = data.get("codes")
+    if not isinstance(raw, list) or not 2 <= len(raw) <= 10:
+        raise InvalidInput("codes 须列出 2–10 个要合并的网格 (codes must list 2-10 grids to merge)")
+    grids = tuple(dict.fromkeys(grid_code(c) for c in raw))
+    if len(grids) < 2:
+        raise InvalidInput("请选择至少两个不同的网格 (choose at least two different grids)")
+    keep = grid_code(data.get("keep") or grids[0])
+    if keep not in grids:
+        raise InvalidInput(f"保留的网格 {keep} 不在所选网格中 (the grid to keep is not one of the "
+                           "grids merged)")
+    name = params.text(data, "name", max_chars=_TEXT).strip() or None
+    return GridMerge(codes=grids, keep=keep, name=name)
