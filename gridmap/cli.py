@@ -652,18 +652,23 @@ def coverage_audit(level: str, prefix: str, min_share: float, csv_file: Path | N
               help="Write every problem found to this CSV file.")
 @click.option("--report-geojson", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the problems that have a place to this GeoJSON file.")
+@click.option("--tags", "tags_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Buildings or facilities from OpenStreetMap: the tag mapping (TOML) to use "
+                   "instead of the shipped gridmap/exchange/osm_tags.toml.")
 def import_layer(layer: str, file: Path, pairs: tuple[str, ...], mapping_file: Path | None,
                  crs: str | None, encoding: str | None, source_layer: str | None, repair: bool,
                  mode: str, whole_layer: bool, dry_run: bool, tolerance_m2: float, source: str,
-                 licence: str, report_csv: Path | None, report_geojson: Path | None) -> None:
+                 licence: str, report_csv: Path | None, report_geojson: Path | None,
+                 tags_file: Path | None) -> None:
     """Import a layer of the city from FILE (GeoJSON, GeoPackage, Shapefile or its .zip, CSV,
     KML …): checked as a whole, written all-or-nothing, recorded. ``streets`` takes an
-    OpenStreetMap extract (.osm.pbf or .osm) and replaces the walking network."""
+    OpenStreetMap extract (.osm.pbf or .osm) and replaces the walking network; ``buildings``
+    and ``facilities`` take one too (footprints; tags mapped to facility types by --tags)."""
     from tqdm import tqdm
 
     from gridmap.exchange import mapping as fields
     from gridmap.exchange import report as reports
-    from gridmap.exchange.services import imports
+    from gridmap.exchange.services import imports, osm_layers
 
     with _user_errors():
         given = fields.read_mapping_file(mapping_file) if mapping_file else {}
@@ -681,16 +686,24 @@ def import_layer(layer: str, file: Path, pairs: tuple[str, ...], mapping_file: P
 
     if layer == "streets":
         if pairs or mapping_file or crs or encoding or source_layer or repair or whole_layer \
-                or mode != "upsert" or report_csv or report_geojson:
+                or mode != "upsert" or report_csv or report_geojson or tags_file:
             raise click.ClickException("streets come from OpenStreetMap (WGS84, its own tags): "
                                        "only --dry-run, --source and --licence apply")
         _import_streets(file, dry_run=dry_run, source=source, licence=licence, bar=bar,
                         progress=progress)
         return
+    from_osm = osm_layers.applies(options)
+    if tags_file and not from_osm:
+        raise click.ClickException("--tags is for buildings or facilities from an OpenStreetMap "
+                                   "extract (.osm.pbf or .osm)")
     rejected: imports.ImportRejected | None = None
     with _sessions(_settings()) as factory:
         try:
-            outcome = imports.run(factory, _cli_principal(), options, progress)
+            if from_osm:
+                outcome = osm_layers.run(factory, _cli_principal(), options, progress,
+                                         tags=tags_file)
+            else:
+                outcome = imports.run(factory, _cli_principal(), options, progress)
         except imports.ImportRejected as exc:
             rejected, outcome = exc, exc.outcome
         except GridmapError as exc:

@@ -22,6 +22,7 @@ import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from gridmap.errors import InvalidInput, PayloadTooLarge
+from gridmap.exchange.report import Problem
 
 MAX_BYTES = 1 << 30
 """Files larger than this (1 GiB) are refused before anything is read."""
@@ -46,6 +47,9 @@ class Source:
     """What GDAL said while reading (e.g. a WKT it could not parse), for the report."""
     assumed_wgs84: bool = False
     """A CSV declares no CRS: its longitude/latitude are taken as WGS84 (and checked)."""
+    notes: tuple[Problem, ...] = ()
+    """What the reader left out or assumed (an OpenStreetMap extract's skipped features), for
+    the report."""
 
 
 def _fail(path: Path, zh: str, en: str) -> InvalidInput:

@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 from click.testing import CliRunner
+from osm_extract import Extract, square
 from sqlalchemy import text
 
 from gridmap.cli import main
@@ -171,3 +172,20 @@ def test_coverage_compute_all_prints_each_rule(engine, env, monkeypatch) -> None
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM coverage_run WHERE facility_type = 'pocket_park' "
                               "AND circle = '10min'"))
+
+
+def test_import_osm_buildings_dry_run_and_where_tags_do_not_apply(engine, env, tmp_path) -> None:
+    with engine.connect() as conn:
+        x, y = conn.execute(text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p "
+                                 "FROM grid ORDER BY code LIMIT 1) g")).one()
+    extract = Extract()
+    extract.way(5, square(x, y, 0.00005), {"building": "yes"})
+    path = extract.write(tmp_path / "extract.osm")
+    result = CliRunner().invoke(main, ["import", "buildings", str(path), "--dry-run"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "would change: 1 added" in result.output and "按 0 存储" in result.output
+    for layer, said in (("streets", "only --dry-run, --source and --licence apply"),
+                        ("grids", "--tags is for buildings or facilities from an OpenStreetMap")):
+        result = CliRunner().invoke(main, ["import", layer, str(path), "--tags", str(path)],
+                                    env=env)
+        assert result.exit_code != 0 and said in result.output

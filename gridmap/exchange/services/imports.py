@@ -31,6 +31,9 @@ IMPORTERS = EXCHANGERS
 DATUM_SAMPLE = 1000
 
 Progress = Callable[[float, str], None]
+Reader = Callable[["Options"], reading.Source]
+"""How an import gets its features: a file through GDAL, or an OpenStreetMap extract (see
+:mod:`gridmap.exchange.services.osm_layers`)."""
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,14 @@ def spec_of(layer: str) -> LayerSpec:
     return LAYERS[layer]
 
 
+def read_file(options: Options) -> reading.Source:
+    """The file's features as GDAL reads them (the usual reader)."""
+    return reading.read(options.path, layer=options.source_layer, encoding=options.encoding)
+
+
 def run(factory: sessionmaker[Session], principal: Principal, options: Options,
-        progress: Progress = lambda fraction, line: None) -> Outcome:
+        progress: Progress = lambda fraction, line: None, *,
+        read: Reader = read_file) -> Outcome:
     """Import as ``options`` say; the outcome (``written`` False for a dry run).
 
     Raises
@@ -117,7 +126,7 @@ def run(factory: sessionmaker[Session], principal: Principal, options: Options,
     ensure_importer(principal)
     spec = spec_of(options.layer)
     progress(0.02, "读取文件 (reading the file)")
-    source = reading.read(options.path, layer=options.source_layer, encoding=options.encoding)
+    source = read(options)
     columns = [str(c) for c in source.frame.columns if c != source.frame.geometry.name]
     given = dict(options.mapping)
     if options.source:  # the last import from the same source named its columns: again
@@ -128,6 +137,7 @@ def run(factory: sessionmaker[Session], principal: Principal, options: Options,
     frame, problems = mapping.convert(spec, source.frame, chosen)
     problems += [Problem(None, "", "file", "gdal_warning", f"GDAL：{w}", f"GDAL: {w}",
                          Severity.NOTE) for w in source.gdal_warnings]
+    problems += source.notes
     if source.assumed_wgs84 and not options.crs:
         problems.append(Problem(None, "", "file", "crs_assumed",
                                 "CSV 未声明坐标系，经纬度按 WGS84 读取（可用 --crs 指定）",

@@ -19,7 +19,7 @@ from gridmap.access import Principal, Role
 from gridmap.errors import Forbidden, Unauthorized
 from gridmap.exchange.report import Problem, Severity
 from gridmap.exchange.rules import IMPORT_JOB
-from gridmap.exchange.services import imports, streets, uploads
+from gridmap.exchange.services import imports, osm_layers, streets, uploads
 from gridmap.jobs.services import jobs
 from gridmap.jobs.services.runner import Handler, Progress
 
@@ -90,8 +90,9 @@ def handler(media_dir: Path) -> Handler:
                     "changes": {"added": network.edges, "removed": network.before[1],
                                 "changed": 0, "unchanged": 0},
                     "problems": {}, "problem_count": 0, "problem_list": []}
+        run = osm_layers.run if osm_layers.applies(options) else imports.run
         try:
-            outcome = imports.run(factory, principal, options, progress)
+            outcome = run(factory, principal, options, progress)
             rejected = None
         except imports.ImportRejected as exc:
             outcome, rejected = exc.outcome, exc.message

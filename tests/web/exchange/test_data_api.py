@@ -13,6 +13,7 @@ import geopandas as gpd
 import shapely
 from flask import Flask
 from flask.testing import FlaskClient
+from osm_extract import Extract, square
 from sqlalchemy import Connection, text
 
 from gridmap.exchange.services import jobs as exchange_jobs
@@ -156,3 +157,32 @@ def test_an_osm_extract_is_checked_through_the_page(app: Flask, api: FlaskClient
     assert result["dry_run"] and not result["written"]
     assert result["changes"]["removed"] == tx.execute(text("SELECT count(*) FROM street_edge")
                                                       ).scalar_one()
+
+
+def test_osm_buildings_through_the_page_dry_run_then_import(
+        app: Flask, api: FlaskClient, tx: Connection, media: Path, tmp_path: Path,
+        login: Callable[..., dict[str, str]]) -> None:
+    officer = login("data_officer")
+    x, y = tx.execute(text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p "
+                           "FROM grid ORDER BY code LIMIT 1) g")).one()
+    extract = Extract()
+    extract.way(5, square(x, y, 0.00005), {"building": "yes", "name": "网格楼"})
+    extract.way(6, square(x, y, 0.00005), {"building": "no"})
+    body = extract.write(tmp_path / "extract.osm").read_bytes()
+    answer = api.post("/api/imports", headers=officer, content_type="multipart/form-data",
+                      data={"layer": "buildings", "dry_run": "1",
+                            "file": (io.BytesIO(body), "extract.osm")})
+    assert answer.status_code == 202, answer.get_json()
+    job, upload = answer.get_json()["job"], answer.get_json()["upload"]
+    _run(app, media, job["id"])
+    result = api.get(f"/api/jobs/{job['id']}", headers=officer).get_json()["job"]["result"]
+    assert result["rejected"] is None and result["changes"]["added"] == 1
+    assert result["problems"]["note:counts_unknown"] == 1
+    assert result["problems"]["note:osm_skipped"] == 1
+    # The page sends the mapping it showed back with the import.
+    again = api.post("/api/imports", headers=officer, content_type="multipart/form-data",
+                     data={"layer": "buildings", "mapping": json.dumps(result["mapping"]),
+                           "upload": upload["token"], "upload_name": upload["name"]})
+    _run(app, media, again.get_json()["job"]["id"])
+    assert tx.execute(text("SELECT name FROM building WHERE code = 'osm:w5'")).scalar_one() == \
+        "网格楼"
