@@ -260,6 +260,7 @@ SPECS: dict[str, Spec] = {
     "POST exchange.change_facility": Spec("POST", roles({DATA_OFFICER, ADMIN}, 400),
                                           body=_planning),
     "GET exchange.facility_changes": Spec("GET", roles({DATA_OFFICER, ADMIN}, 200)),
+    "GET exchange.grid_changes": Spec("GET", roles({DATA_OFFICER, ADMIN}, 200)),
     "POST exchange.reshape_grids": Spec("POST", roles({DATA_OFFICER, ADMIN}, 400), body=_planning),
     "GET exchange.grid_versions": Spec("GET", roles({DATA_OFFICER, ADMIN}, 404)),
     "POST exchange.split_grid": Spec("POST", roles({DATA_OFFICER, ADMIN}, 400), body=_planning),

@@ -206,6 +206,7 @@ FIELDS: dict[str, Fields] = {
     "POST exchange.change_facility": Fields(body=("op", "type", "name", "capacity", "hours",
                                                   "lon", "lat", "crs"), kinds=("json",)),
     "GET exchange.facility_changes": Fields(query=("code",)),
+    "GET exchange.grid_changes": Fields(query=("code",)),
     "POST exchange.reshape_grids": Fields(body=("grids", "crs"), kinds=("json",)),
     "GET exchange.grid_versions": Fields(),
     "POST exchange.split_grid": Fields(body=("line", "names", "crs"), kinds=("json",)),

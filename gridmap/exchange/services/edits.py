@@ -138,14 +138,25 @@ def retire(factory: sessionmaker[Session], principal: Principal, code: str) -> d
 
 
 def history(factory: sessionmaker[Session], principal: Principal, *,
-            code: str | None = None) -> list[dict[str, Any]]:
-    """The newest changes of facilities in one's territory (of one facility, with ``code``)."""
+            code: str | None = None, layer: str = LAYER) -> list[dict[str, Any]]:
+    """The newest changes of facilities (or grids) in one's territory (of one, with ``code``);
+    a grid's boundaries are left out (``grid_versions`` has them)."""
     ensure_importer(principal)
     with factory() as session:
-        rows = repo.changes(session, layer=LAYER, area=principal.area_code, code=code,
+        rows = repo.changes(session, layer=layer, area=principal.area_code, code=code,
                             limit=CHANGES_LIMIT)
-    return [{**r, "changed_at": r["changed_at"].isoformat()
+    return [{**r, "before": _unshaped(r["before"]), "after": _unshaped(r["after"]),
+             "changed_at": r["changed_at"].isoformat()
              if isinstance(r["changed_at"], datetime) else r["changed_at"]} for r in rows]
+
+
+def _unshaped(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    out = {k: v for k, v in state.items() if k != "geometry"}
+    if "parts" in out:
+        out["parts"] = [_unshaped(p) for p in out["parts"]]
+    return out
 
 
 GRID_TOLERANCE_M2 = 1.0
@@ -362,8 +373,9 @@ def merge_grids(factory: sessionmaker[Session], principal: Principal, codes: tup
         worker = next((m for m in repo.members(session, keep) if m["role"] == "grid_worker"), None)
         released: list[dict[str, Any]] = []
         handed: list[int] = []
+        moved = 0
         for other in gone:
-            repo.move_buildings(session, other, keep)
+            moved += repo.move_buildings(session, other, keep)
             repo.copy_enrollments(session, other, keep)
             for member in repo.members(session, other):
                 if member["role"] != "grid_worker" or worker is None:
@@ -383,7 +395,7 @@ def merge_grids(factory: sessionmaker[Session], principal: Principal, codes: tup
         repo.reshape(session, keep, wkb, change_id, reason="merge")
         if new_name != kept["name"]:
             repo.rename_grid(session, keep, new_name)
-        moved = repo.rehouse_buildings(session, [community])
+        moved += repo.rehouse_buildings(session, [community])
         _commit_checks(session)
     return {"grid": keep, "name": new_name, "merged": gone, "moved_buildings": moved,
             "released_workers": released, "handed_over_cases": handed}

@@ -170,6 +170,18 @@ def reshape_grids() -> Response:
                                        crs=crs))
 
 
+@bp.get("/api/edits/grids/changes")
+@require(*EXCHANGERS)
+def grid_changes() -> Response:
+    """The newest changes to grids in one's territory (``code``: of one): reshapes, splits,
+    merges and the grids they added, without the boundaries."""
+    from gridmap.exchange.services import edits
+
+    code = params.text(request.args, "code", max_chars=40).strip() or None
+    return jsonify({"changes": edits.history(session_factory(), current_principal(), code=code,
+                                             layer="grids")})
+
+
 @bp.get("/api/edits/grids/<code>")
 @require(*EXCHANGERS)
 def grid_versions(code: str) -> Response:

@@ -38,7 +38,9 @@ BEGIN
     IF ST_OrderingEquals(OLD.geom, NEW.geom) AND OLD.community_code = NEW.community_code THEN
       RETURN NEW;
     END IF;
-    NEW.valid_from := now();
+    IF NEW.valid_from IS NOT DISTINCT FROM OLD.valid_from THEN
+      NEW.valid_from := now();  -- unless the statement says since when (a restore)
+    END IF;
   END IF;
   -- A boundary that held for no time (changed twice in one transaction) is not history.
   IF OLD.valid_from < now() THEN

@@ -136,22 +136,36 @@
 
   function loadHistory() {
     pending += 1;
-    C.getJSON("/edits/facilities/changes", {}).then(function (body) {
-      var items = body.changes.slice(0, 20).map(function (c) {
-        var name = (c.after || c.before || {}).name || c.code;
-        return el("li", "", [el("span", "gdx-op", (S.ops[c.op] || c.op) + " · " + name),
-          el("small", "", C.localTime(c.changed_at) + " · " + c.changed_by)]);
-      });
-      $("gdx-history").replaceChildren.apply($("gdx-history"), items);
-    }).catch(function () { /* the map works without it */ }).finally(function () { pending -= 1; });
+    Promise.all([C.getJSON("/edits/facilities/changes", {}), C.getJSON("/edits/grids/changes", {})])
+      .then(function (answers) {
+        var changes = answers[0].changes.concat(answers[1].changes.map(function (c) {
+          return Object.assign({}, c, { grid: true });
+        }));
+        changes.sort(function (a, b) { return a.changed_at < b.changed_at ? 1 : a.changed_at > b.changed_at ? -1 : 0; });
+        var items = changes.slice(0, 20).map(function (c) {
+          var name = (c.after || {}).name || (c.before || {}).name || c.code;
+          var what = (c.grid ? S.gridOps : S.ops)[c.op] || c.op;
+          return el("li", "", [el("span", "gdx-op", what + " · " + name),
+            el("small", "", C.localTime(c.changed_at) + " · " + c.changed_by)]);
+        });
+        $("gdx-history").replaceChildren.apply($("gdx-history"), items);
+      }).catch(function () { /* the map works without it */ }).finally(function () { pending -= 1; });
   }
 
   // ------------------------------------------------------------------ grid boundaries
-  // Editing on: the grids in view become editable polygons (vertices dragged with Geoman);
-  // the changed ones are saved together, so neighbours can move their shared edge at once.
+  // Three modes on the grids in view. Reshape: the grids become editable polygons (vertices
+  // dragged with Geoman), the changed ones saved together so neighbours move their shared edge
+  // at once. Split: click a grid, then draw a line across it. Merge: click neighbours, then
+  // merge them into the first one clicked. The server checks the tiling and records each change.
 
   var grids = L.layerGroup().addTo(map);
+  window.gridmap.editedGrids = grids;
   var changedGrids = {};
+  var mode = null;       // "reshape" | "split" | "merge" | null
+  var picked = [];       // the grid layers clicked in split and merge modes, in order
+  var GRID_STYLE = { color: "#b35900", weight: 2, fillOpacity: 0.05 };
+  var PICKED_STYLE = { color: "#c0392b", weight: 4, fillOpacity: 0.2 };
+  var MODES = { reshape: "gdx-g-edit", split: "gdx-g-split", merge: "gdx-g-merge" };
 
   function gridStatus(text, kind) { $("gdx-g-status").textContent = text || ""; $("gdx-g-status").dataset.kind = kind || ""; }
 
@@ -162,6 +176,29 @@
     gridStatus(C.fmt(S.gridsChanged, { n: n }));
   }
 
+  function gridName(layer) { return layer.feature.properties.name || layer.feature.properties.code; }
+
+  function showPicked() {
+    grids.eachLayer(function (layer) { layer.setStyle(picked.indexOf(layer) >= 0 ? PICKED_STYLE : GRID_STYLE); });
+    $("gdx-g-merge-go").disabled = !(mode === "merge" && picked.length >= 2);
+  }
+
+  function pick(layer) {
+    if (map.pm.globalDrawModeEnabled()) return;  // a click of the line being drawn
+    if (mode === "split") {
+      picked = [layer];
+      showPicked();
+      gridStatus(C.fmt(S.splitDraw, { name: gridName(layer) }));
+      map.pm.enableDraw("Line", { snappable: false });
+    } else if (mode === "merge") {
+      var at = picked.indexOf(layer);
+      if (at >= 0) picked.splice(at, 1); else picked.push(layer);
+      showPicked();
+      gridStatus(picked.length ? C.fmt(S.mergePicked, { n: picked.length, names: picked.map(gridName).join("、"),
+        keep: gridName(picked[0]) }) : S.mergeHint);
+    }
+  }
+
   function loadGrids() {
     var b = map.getBounds().pad(0.05);
     pending += 1;
@@ -169,28 +206,51 @@
       .map(function (v) { return v.toFixed(6); }).join(",") }).then(function (collection) {
       grids.clearLayers();
       changedGrids = {};
-      L.geoJSON(collection, { style: { color: "#b35900", weight: 2, fillOpacity: 0.05 },
+      picked = [];
+      L.geoJSON(collection, { style: GRID_STYLE,
         onEachFeature: function (f, layer) {
           grids.addLayer(layer);  // on the map first: Geoman edits layers that are shown
-          layer.pm.enable({ snappable: true, allowSelfIntersection: false });
-          layer.on("pm:edit", function () { markChanged(layer); });
+          if (mode === "reshape") {
+            layer.pm.enable({ snappable: true, allowSelfIntersection: false });
+            layer.on("pm:edit", function () { markChanged(layer); });
+          } else {
+            layer.bindTooltip(f.properties.name || f.properties.code, { sticky: true });
+            layer.on("click", function () { pick(layer); });
+          }
         } });
+      showPicked();
     }).finally(function () { pending -= 1; });
   }
 
-  $("gdx-g-edit").addEventListener("click", function () {
-    var on = $("gdx-g-edit").getAttribute("aria-pressed") !== "true";
-    $("gdx-g-edit").setAttribute("aria-pressed", on ? "true" : "false");
-    if (on) {
-      if (map.getZoom() < MIN_ZOOM) { gridStatus(S.zoomIn); $("gdx-g-edit").setAttribute("aria-pressed", "false"); return; }
-      loadGrids();
-    } else {
-      grids.clearLayers();
-      changedGrids = {};
-      $("gdx-g-save").disabled = true;
-      gridStatus("");
-    }
+  function setMode(next) {
+    map.pm.disableDraw();
+    mode = next;
+    Object.keys(MODES).forEach(function (m) { $(MODES[m]).setAttribute("aria-pressed", m === mode ? "true" : "false"); });
+    $("gdx-g-save").hidden = mode !== "reshape";
+    $("gdx-g-save").disabled = true;
+    $("gdx-g-merge-go").hidden = mode !== "merge";
+    grids.clearLayers();
+    changedGrids = {};
+    picked = [];
+    gridStatus(mode === "split" ? S.splitHint : mode === "merge" ? S.mergeHint : "");
+    if (mode) loadGrids();
+  }
+
+  Object.keys(MODES).forEach(function (m) {
+    $(MODES[m]).addEventListener("click", function () {
+      if (mode === m) { setMode(null); return; }
+      if (map.getZoom() < MIN_ZOOM) { gridStatus(S.zoomIn); return; }
+      setMode(m);
+    });
   });
+
+  function afterGridChange(text) {
+    gridStatus(text, "ok");
+    loadGrids();
+    loadHistory();
+  }
+
+  function refused(err) { gridStatus(C.fmt(S.failed, { reason: C.reasonOf(err) }), "error"); }
 
   $("gdx-g-save").addEventListener("click", function () {
     var body = { grids: {} };
@@ -201,13 +261,38 @@
     });
     $("gdx-g-save").disabled = true;
     send("/edits/grids", body).then(function (answer) {
-      gridStatus(C.fmt(S.gridsSaved, { n: answer.grids.length, moved: answer.moved_buildings }), "ok");
-      loadGrids();
-      loadHistory();
+      afterGridChange(C.fmt(S.gridsSaved, { n: answer.grids.length, moved: answer.moved_buildings }));
     }, function (err) {
       $("gdx-g-save").disabled = false;
-      gridStatus(C.fmt(S.failed, { reason: C.reasonOf(err) }), "error");
+      refused(err);
     });
+  });
+
+  function split(line) {
+    var grid = picked[0];
+    if (!grid) { gridStatus(S.splitHint); return; }
+    var code = grid.feature.properties.code;
+    send("/edits/grids/" + encodeURIComponent(code) + "/split", { line: line.toGeoJSON(false).geometry })
+      .then(function (answer) {
+        afterGridChange(C.fmt(S.splitDone, { name: gridName(grid), n: answer.new_grids.length + 1,
+          codes: answer.new_grids.map(function (g) { return g.code; }).join("、"), moved: answer.moved_buildings }));
+      }, refused);
+  }
+
+  $("gdx-g-merge-go").addEventListener("click", function () {
+    if (picked.length < 2) return;
+    var names = picked.map(gridName).join("、");
+    if (!window.confirm(C.fmt(S.confirmMerge, { names: names, keep: gridName(picked[0]) }))) return;
+    $("gdx-g-merge-go").disabled = true;
+    send("/edits/grids/merge", { codes: picked.map(function (l) { return l.feature.properties.code; }),
+      keep: picked[0].feature.properties.code }).then(function (answer) {
+      var text = C.fmt(S.mergeDone, { n: answer.merged.length + 1, name: answer.name, moved: answer.moved_buildings });
+      if (answer.released_workers.length) {
+        text += " " + C.fmt(S.mergeReleased, { names: answer.released_workers.map(function (w) { return w.name; }).join("、"),
+          cases: answer.handed_over_cases.length });
+      }
+      afterGridChange(text);
+    }, function (err) { showPicked(); refused(err); });
   });
 
   map.pm.addControls({ position: "topleft", drawMarker: true, drawCircleMarker: false,
@@ -215,6 +300,12 @@
     editMode: false, dragMode: true, cutPolygon: false, removalMode: false, rotateMode: false });
   map.pm.setLang(config.lang === "en" ? "en" : "zh");
   map.on("pm:create", function (e) {
+    if (e.shape === "Line") {  // the cut of a split: sent, then gone (the grids redraw)
+      map.pm.disableDraw();
+      map.removeLayer(e.layer);
+      split(e.layer);
+      return;
+    }
     if (e.shape !== "Marker") return;
     map.pm.disableDraw();  // one facility at a time: its form comes first
     e.layer.setIcon(icon($("gdx-f-type").value || config.types[0].code));

@@ -165,3 +165,119 @@ def test_two_grids_reshaped_on_the_map_are_saved_together(browser: Any, live_ser
                 WHERE g.community_code = :c AND left(bl.grid_code, 12) = :c
                   AND ST_Contains(g.geom, ST_PointOnSurface(bl.geom)) AND bl.grid_code <> g.code"""),
                          {"c": a[:12]})
+
+
+def _fire_click(page: Any, code: str) -> None:
+    """Click a grid's polygon among those the page edits (Leaflet's event on the layer: a
+    facility marker or the base map's outline may lie on top)."""
+    fired = page.evaluate("""(code) => {
+        let n = 0;
+        window.gridmap.editedGrids.eachLayer((layer) => {
+          if (layer.feature.properties.code === code) { layer.fire("click"); n += 1; }
+        });
+        return n;
+    }""", code)
+    assert fired == 1, (code, fired)
+
+
+def _wait_status(page: Any) -> str:
+    page.wait_for_function("() => document.getElementById('gdx-g-status').dataset.kind",
+                           timeout=TIMEOUT_MS)
+    kind = page.locator("#gdx-g-status").get_attribute("data-kind")
+    text = page.locator("#gdx-g-status").inner_text()
+    assert kind == "ok", text
+    page.evaluate("() => { document.getElementById('gdx-g-status').dataset.kind = ''; }")
+    return str(text)
+
+
+def test_a_grid_split_along_a_drawn_line_and_merged_back(browser: Any, live_server: str,
+                                                         officer: Account,
+                                                         engine: Engine) -> None:
+    """Split with real clicks drawing the line (Geoman's line tool), then merge the two parts
+    by selecting them: the grid is whole again, with its code; the history has both steps."""
+    import shapely
+
+    with engine.connect() as conn:
+        code, wkt, valid_from = conn.execute(text("""
+            SELECT g.code, ST_AsText(g.geom), g.valid_from FROM grid g
+            WHERE g.code LIKE '210103%' AND ST_Area(g.geom::geography) > 20000
+              AND EXISTS (SELECT 1 FROM building b WHERE b.grid_code = g.code)
+            ORDER BY g.code LIMIT 1""")).one()
+    shape = shapely.from_wkt(wkt)
+    minx, miny, maxx, maxy = shape.bounds
+    middle = (minx + maxx) / 2
+    new_code = None
+    try:
+        with open_probe(browser, live_server) as probe:
+            page = probe.page
+            page.on("dialog", lambda dialog: dialog.accept())
+            sign_in(page, officer, next_path="/data/edit")
+            _idle(page)
+            page.evaluate("([s, w, n, e]) => window.gridmap.map.fitBounds([[s, w], [n, e]], "
+                          "{padding: [60, 60], animate: false})", [miny, minx, maxy, maxx])
+            page.wait_for_timeout(400)
+            _idle(page)
+            page.locator("#gdx-g-split").click()
+            _idle(page)
+            _fire_click(page, code)
+            assert "画一条" in page.locator("#gdx-g-status").inner_text()
+            box = page.locator("#gdx-edit-map").bounding_box()
+            points = [page.evaluate("([lat, lon]) => { const p = window.gridmap.map"
+                                    ".latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+                                    [lat, middle]) for lat in (maxy + (maxy - miny) * 0.1,
+                                                              miny - (maxy - miny) * 0.1)]
+            for x, y in [*points, points[-1]]:  # the last point clicked again ends the line
+                page.mouse.click(box["x"] + x, box["y"] + y)
+                page.wait_for_timeout(150)
+            text_ = _wait_status(page)
+            _idle(page)
+            probe.screenshot("edit-grid-split")
+            with engine.connect() as conn:
+                new_code = conn.execute(text(
+                    "SELECT code FROM data_change WHERE op = 'add' AND layer = 'grids' "
+                    "AND after ->> 'split_from' = :c ORDER BY id DESC LIMIT 1"),
+                    {"c": code}).scalar_one()
+                parts = [shapely.from_wkt(w) for w in conn.execute(text(
+                    "SELECT ST_AsText(geom) FROM grid WHERE code IN (:a, :b)"),
+                    {"a": code, "b": new_code}).scalars()]
+            assert new_code in text_ and len(parts) == 2
+            assert abs(sum(p.area for p in parts) - shape.area) < shape.area * 1e-9
+            page.locator("#gdx-g-merge").click()
+            _idle(page)
+            _fire_click(page, code)
+            _fire_click(page, new_code)
+            assert "已选 2 个网格" in page.locator("#gdx-g-status").inner_text()
+            page.locator("#gdx-g-merge-go").click()
+            assert "已合并 2 个网格" in _wait_status(page)
+            _idle(page)
+            history = page.locator("#gdx-history").inner_text()
+            assert "合并网格" in history and "分割网格" in history and "新网格" in history
+            probe.screenshot("edit-grid-merged")
+        with engine.connect() as conn:
+            merged = shapely.from_wkt(conn.execute(text(
+                "SELECT ST_AsText(geom) FROM grid WHERE code = :c"), {"c": code}).scalar_one())
+            assert merged.symmetric_difference(shape).area < shape.area * 1e-9
+            assert conn.execute(text("SELECT count(*) FROM grid WHERE code = :c"),
+                                {"c": new_code}).scalar_one() == 0
+            assert conn.execute(text("SELECT reason, successor FROM grid_history "
+                                     "WHERE code = :c"), {"c": new_code}).one() == ("merge", code)
+            assert sorted(conn.execute(text("SELECT reason FROM grid_history WHERE code = :c"),
+                                       {"c": code}).scalars()) == ["merge", "split"]
+    finally:
+        with engine.begin() as conn:  # the grid as it was, for the tests after this one
+            if new_code is not None:
+                conn.execute(text("DELETE FROM grid_enrollment WHERE grid_code = :n"),
+                             {"n": new_code})
+                conn.execute(text("UPDATE building SET grid_code = :c WHERE grid_code = :n"),
+                             {"c": code, "n": new_code})
+                conn.execute(text("DELETE FROM grid WHERE code = :n"), {"n": new_code})
+            conn.execute(text("UPDATE grid SET geom = ST_GeomFromText(:w, 4326), "
+                              "valid_from = :v WHERE code = :c"),
+                         {"w": wkt, "v": valid_from, "c": code})
+            conn.execute(text("DELETE FROM grid_history WHERE code IN (:a, :b)"),
+                         {"a": code, "b": new_code or code})
+            conn.execute(text("""
+                UPDATE building bl SET grid_code = g.code FROM grid g
+                WHERE g.community_code = :c AND left(bl.grid_code, 12) = :c
+                  AND ST_Contains(g.geom, ST_PointOnSurface(bl.geom)) AND bl.grid_code <> g.code"""),
+                         {"c": code[:12]})

@@ -113,6 +113,9 @@ def test_a_split_issues_the_next_code_and_keeps_the_tiling(
     ops = tx.execute(text("SELECT code, op FROM data_change WHERE layer = 'grids' "
                           "ORDER BY id")).all()
     assert [tuple(r) for r in ops] == [(code, "split"), *((c, "add") for c in codes[1:])]
+    listed = api.get("/api/edits/grids/changes", headers=officer).get_json()["changes"]
+    assert [(c["code"], c["op"]) for c in listed][-1] == (code, "split")
+    assert "geometry" not in json.dumps(listed)  # names and codes, not boundaries
 
 
 def test_a_split_that_does_not_cut_saves_nothing(
@@ -180,6 +183,7 @@ def test_a_merge_keeps_the_cases_of_the_grid_merged_away(
     body = answer.get_json()
     assert body["merged"] == [b] and body["handed_over_cases"] == [case_id]
     assert [w["person_id"] for w in body["released_workers"]] == [worker_b]
+    assert body["moved_buildings"] >= len(b_buildings) > 0
     # The tiling: a is the union, b is gone, b's buildings are a's.
     assert tx.execute(text("SELECT count(*) FROM grid WHERE code = :c"), {"c": b}).scalar_one() == 0
     assert _area_m2(tx, [a]) == pytest.approx(union_area, rel=1e-6)
