@@ -11,7 +11,6 @@
 - ``grid_lineage(codes)`` gives the grids and those merged into them (transitively): the grid
   worker and the enrolled departments of the surviving grid work the cases of the merged one.
 - ``grid_current(code)`` is the grid a code is now part of (itself, or where it was merged).
-- A code once used is not used again: ``grid_code_taken`` looks in the grid and its history.
 
 Revision ID: 0013
 Revises: 0012
@@ -94,15 +93,9 @@ CREATE FUNCTION grid_current(c varchar) RETURNS varchar LANGUAGE sql STABLE AS $
     WHERE up.depth < 100 AND NOT EXISTS (SELECT 1 FROM grid g WHERE g.code = up.code))
   SELECT code FROM up WHERE EXISTS (SELECT 1 FROM grid g WHERE g.code = up.code) LIMIT 1
 $$;
-
-CREATE FUNCTION grid_code_taken(c varchar) RETURNS boolean LANGUAGE sql STABLE AS $$
-  SELECT EXISTS (SELECT 1 FROM grid WHERE code = c)
-      OR EXISTS (SELECT 1 FROM grid_history WHERE code = c)
-$$;
 """
 
 DOWNGRADE = """
-DROP FUNCTION grid_code_taken(varchar);
 DROP FUNCTION grid_current(varchar);
 DROP FUNCTION grid_lineage(varchar[]);
 DROP VIEW grid_ever;
@@ -131,7 +124,22 @@ def upgrade() -> None:
     op.execute(UPGRADE)
 
 
+REFUSE_DOWNGRADE = """
+DO $$
+DECLARE n bigint;
+BEGIN
+  SELECT count(*) INTO n FROM "case" c WHERE NOT EXISTS (SELECT 1 FROM grid g
+                                                         WHERE g.code = c.grid_code);
+  IF n > 0 THEN
+    RAISE EXCEPTION '% cases were filed in grids merged away since: a schema before 0013 '
+                    'cannot hold them (its case.grid_code refers to grid)', n;
+  END IF;
+END $$;
+"""
+
+
 def downgrade() -> None:
+    op.execute(REFUSE_DOWNGRADE)
     op.execute(DOWNGRADE)
     op.execute("DELETE FROM data_change WHERE op IN ('split', 'merge')")
     op.drop_constraint("ck_data_change_op", "data_change")

@@ -155,6 +155,27 @@ def test_replace_will_not_remove_a_grid_people_or_cases_refer_to(
                for p in found)
 
 
+def test_a_reimported_boundary_keeps_the_old_one_in_the_history(
+        factory: sessionmaker[Session], connection: Connection, tmp_path: Path) -> None:
+    community = _community_with_grids(connection)
+    grids = _grids(connection, community)
+    first = grids.loc[0, "code"]
+    old = grids.loc[0, "geom"]
+    # The first grid loses a corner strip (1/10 of its width) to nobody: still inside its
+    # community, overlapping none, a gap noted.
+    minx, _, maxx, _ = old.bounds
+    shrunk = old.difference(shapely.box(minx, -90, minx + (maxx - minx) / 10, 90))
+    grids.loc[0, "geom"] = max(getattr(shrunk, "geoms", [shrunk]), key=lambda g: g.area)
+    path = _shapefile(grids, tmp_path / "reshaped.shp", 4326)
+    outcome = imports.run(factory, OPERATOR, imports.Options("grids", path))
+    assert outcome.changes["changed"] == 1, outcome.changes
+    reason, kept, valid_to = connection.execute(text(
+        "SELECT h.reason, ST_AsText(h.geom), h.valid_to = g.valid_from FROM grid_history h "
+        "JOIN grid g ON g.code = h.code WHERE h.code = :c"), {"c": first}).one()
+    assert reason == "reshape" and valid_to
+    assert shapely.from_wkt(kept).equals_exact(old, 1e-9)
+
+
 def test_new_buildings_find_their_grid_and_one_outside_every_grid_is_refused(
         factory: sessionmaker[Session], connection: Connection, tmp_path: Path) -> None:
     grid_code, inner = connection.execute(text(
