@@ -223,6 +223,11 @@ def _shape_json(shape: Any) -> dict[str, Any]:
 
 def _rejected(problems: list[dict[str, Any]]) -> DataRejected:
     first = problems[0]
+    if first["problem"] == "grid_gap":
+        return DataRejected(f"调整后社区内将有 {first['area_m2']:.0f} m² 不属于任何网格（在网格 "
+                            f"{first['code']} 附近），未保存 (the change would leave "
+                            f"{first['area_m2']:.0f} m² near grid {first['code']} in no grid; "
+                            "nothing saved)")
     outside = first["problem"] == "grid_outside_community"
     what_zh = "离开所属社区" if outside else f"与网格 {first['other']} 重叠"
     what_en = "leave its community" if outside else f"overlap grid {first['other']}"

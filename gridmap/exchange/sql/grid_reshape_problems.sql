@@ -1,6 +1,7 @@
 -- What reshaping grids would break, on the new boundaries (:codes, :wkbs in WGS84; a code not
--- yet a grid is a new one) with the grids :gone taken away: a grid leaving its community, or
--- overlapping another grid of it, by more than :tolerance_m2.
+-- yet a grid is a new one) with the grids :gone taken away: a grid leaving its community,
+-- overlapping another grid of it, or a new gap (ground the changed grids covered that no grid
+-- covers afterwards; gaps a community already had are its own), each by more than :tolerance_m2.
 WITH proposed AS (
   SELECT c AS code, ST_SetSRID(ST_GeomFromWKB(w), 4326) AS geom
   FROM unnest(CAST(:codes AS text[]), CAST(:wkbs AS bytea[])) AS p(c, w)
@@ -12,7 +13,15 @@ WITH proposed AS (
   UNION ALL
   SELECT p.code, left(p.code, 12), p.geom, true FROM proposed p
   WHERE NOT EXISTS (SELECT 1 FROM grid g WHERE g.code = p.code)
+), gaps AS (
+  SELECT was.code, ST_Difference(was.geom, coalesce(now.geom, 'POLYGON EMPTY'::geometry)) AS geom
+  FROM (SELECT g.community_code, min(g.code) AS code, ST_Union(g.geom) AS geom FROM grid g
+        WHERE g.code IN (SELECT code FROM proposed) OR g.code = ANY(CAST(:gone AS text[]))
+        GROUP BY g.community_code) was
+  LEFT JOIN (SELECT community_code, ST_Union(geom) AS geom FROM future
+             GROUP BY community_code) now ON now.community_code = was.community_code
 )
+SELECT * FROM (
 SELECT f.code, 'grid_outside_community' AS problem, NULL AS other,
        ST_Area(ST_Difference(f.geom, c.geom)::geography) AS area_m2,
        ST_AsBinary(ST_Difference(f.geom, c.geom)) AS place
@@ -26,4 +35,8 @@ FROM future a JOIN future b ON a.community_code = b.community_code AND a.code <>
  AND (a.changed AND (NOT b.changed OR a.code < b.code))
  AND a.geom && b.geom AND ST_Relate(a.geom, b.geom, '2********')
 WHERE ST_Area(ST_Intersection(a.geom, b.geom)::geography) > :tolerance_m2
-ORDER BY 1, 2
+UNION ALL
+SELECT code, 'grid_gap', NULL, ST_Area(geom::geography), ST_AsBinary(geom)
+FROM gaps WHERE ST_Area(geom::geography) > :tolerance_m2
+) found
+ORDER BY code, problem = 'grid_gap', problem  -- a gap is named after what made it

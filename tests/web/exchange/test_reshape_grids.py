@@ -69,6 +69,9 @@ def test_a_reshape_that_breaks_the_rules_saves_nothing(
     answer = api.post("/api/edits/grids", headers=admin, json={"grids": {a: _geojson(grown)}})
     assert answer.status_code == 422
     assert "overlap" in answer.get_json()["error"]["message"]
+    shrunk = ga.buffer(-0.0003, join_style="mitre")  # a's edges pulled in: a gap all round
+    answer = api.post("/api/edits/grids", headers=admin, json={"grids": {a: _geojson(shrunk)}})
+    assert answer.status_code == 422 and "in no grid" in answer.get_json()["error"]["message"]
     far = shapely.box(116.3, 39.9, 116.31, 39.91)
     answer = api.post("/api/edits/grids", headers=admin, json={"grids": {a: _geojson(far)}})
     assert answer.status_code == 422 and "leave its community" in \
