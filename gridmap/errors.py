@@ -6,6 +6,8 @@ an unexpected exception to a client.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class GridmapError(Exception):
     """Base class: an error with a public message and an HTTP status."""
@@ -83,10 +85,15 @@ class StorageFull(GridmapError):
 
 
 class DataRejected(GridmapError):
-    """Imported data breaks a rule; names the offending row/feature (HTTP 422)."""
+    """Imported data breaks a rule; names the offending row/feature (HTTP 422). ``places``: a
+    GeoJSON FeatureCollection (WGS84) of where, for a map to show (sent with the message)."""
 
     status = 422
     code = "data_rejected"
+
+    def __init__(self, message: str, *, places: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.places = places
 
 
 class ConfigurationError(GridmapError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
@@ -12,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from gridmap.errors import GridmapError, RateLimited, Unauthorized
+from gridmap.errors import DataRejected, GridmapError, RateLimited, Unauthorized
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = 5
@@ -64,12 +65,13 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _respond(status: int, code: str, message: str) -> tuple[Response | str, int]:
+def _respond(status: int, code: str, message: str,
+             extra: dict[str, Any] | None = None) -> tuple[Response | str, int]:
     own = _own_format()
     if own is not None:
         return own(status, message), status
     if _wants_json():
-        return jsonify({"error": {"code": code, "message": message}}), status
+        return jsonify({"error": {"code": code, "message": message, **(extra or {})}}), status
     return render_template("error.html", status=status, message=message), status
 
 
@@ -86,7 +88,9 @@ def register_error_handlers(app: Flask) -> None:
                 return redirect(url_for(view, next=request.full_path.rstrip("?")))
         if exc.status >= 500:
             log.exception("server error: %s", exc)
-        return _respond(exc.status, exc.code, exc.message)
+        places = exc.places if isinstance(exc, DataRejected) else None
+        return _respond(exc.status, exc.code, exc.message,
+                        {"places": places} if places else None)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response | str, int]:

@@ -222,18 +222,24 @@ def _shape_json(shape: Any) -> dict[str, Any]:
 
 
 def _rejected(problems: list[dict[str, Any]]) -> DataRejected:
+    """The first problem in words, every problem's place on the map."""
     first = problems[0]
+    places = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": _shape_json(shapely.from_wkb(p["place"])),
+         "properties": {"problem": p["problem"], "code": p["code"], "other": p["other"],
+                        "area_m2": round(float(p["area_m2"]), 1)}}
+        for p in problems if p["place"] is not None]}
     if first["problem"] == "grid_gap":
         return DataRejected(f"调整后社区内将有 {first['area_m2']:.0f} m² 不属于任何网格（在网格 "
                             f"{first['code']} 附近），未保存 (the change would leave "
                             f"{first['area_m2']:.0f} m² near grid {first['code']} in no grid; "
-                            "nothing saved)")
+                            "nothing saved)", places=places)
     outside = first["problem"] == "grid_outside_community"
     what_zh = "离开所属社区" if outside else f"与网格 {first['other']} 重叠"
     what_en = "leave its community" if outside else f"overlap grid {first['other']}"
     return DataRejected(f"网格 {first['code']} {what_zh} {first['area_m2']:.0f} m²，未保存 (grid "
                         f"{first['code']} would {what_en} by {first['area_m2']:.0f} m²; nothing "
-                        "saved)")
+                        "saved)", places=places)
 
 
 def _commit_checks(session: Session) -> None:

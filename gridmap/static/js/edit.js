@@ -160,6 +160,9 @@
 
   var grids = L.layerGroup().addTo(map);
   window.gridmap.editedGrids = grids;
+  // Where a refused change would break the tiling (the server's places), in red until the next
+  // change or mode.
+  var problemPlaces = L.layerGroup().addTo(map);
   var changedGrids = {};
   var mode = null;       // "reshape" | "split" | "merge" | null
   var picked = [];       // the grid layers clicked in split and merge modes, in order
@@ -230,6 +233,7 @@
     $("gdx-g-save").disabled = true;
     $("gdx-g-merge-go").hidden = mode !== "merge";
     grids.clearLayers();
+    problemPlaces.clearLayers();
     changedGrids = {};
     picked = [];
     gridStatus(mode === "split" ? S.splitHint : mode === "merge" ? S.mergeHint : "");
@@ -245,12 +249,24 @@
   });
 
   function afterGridChange(text) {
+    problemPlaces.clearLayers();
     gridStatus(text, "ok");
     loadGrids();
     loadHistory();
   }
 
-  function refused(err) { gridStatus(C.fmt(S.failed, { reason: C.reasonOf(err) }), "error"); }
+  function refused(err) {
+    gridStatus(C.fmt(S.failed, { reason: C.reasonOf(err) }), "error");
+    var places = err && err.body && err.body.error && err.body.error.places;
+    if (!places) return;
+    problemPlaces.clearLayers();
+    L.geoJSON(places, { style: { color: "#d00", weight: 3, fillColor: "#f33", fillOpacity: 0.5 },
+      pointToLayer: function (f, at) { return L.circleMarker(at, { radius: 8, color: "#d00" }); },
+      onEachFeature: function (f, layer) {
+        problemPlaces.addLayer(layer);
+        layer.bindTooltip(C.fmt(S.problemPlace, { area: f.properties.area_m2 }));
+      } });
+  }
 
   $("gdx-g-save").addEventListener("click", function () {
     var body = { grids: {} };

@@ -281,3 +281,51 @@ def test_a_grid_split_along_a_drawn_line_and_merged_back(browser: Any, live_serv
                 WHERE g.community_code = :c AND left(bl.grid_code, 12) = :c
                   AND ST_Contains(g.geom, ST_PointOnSurface(bl.geom)) AND bl.grid_code <> g.code"""),
                          {"c": code[:12]})
+
+
+def test_a_refused_reshape_shows_where_on_the_map(browser: Any, live_server: str,
+                                                 officer: Account, engine: Engine) -> None:
+    """A grid pulled in from its neighbours leaves a gap: refused, the gap drawn in red, and
+    nothing saved."""
+    import shapely
+
+    with engine.connect() as conn:
+        code, wkt = conn.execute(text("""
+            SELECT code, ST_AsText(geom) FROM grid WHERE code LIKE '210103%'
+              AND ST_Area(geom::geography) > 20000 ORDER BY code DESC LIMIT 1""")).one()
+    shape = shapely.from_wkt(wkt)
+    shrunk = shape.buffer(-0.0003, join_style="mitre")
+    ring = [[y, x] for x, y in shrunk.exterior.coords[:-1]]
+    with open_probe(browser, live_server) as probe:
+        page = probe.page
+        sign_in(page, officer, next_path="/data/edit")
+        _idle(page)
+        minx, miny, maxx, maxy = shape.bounds
+        page.evaluate("([s, w, n, e]) => window.gridmap.map.fitBounds([[s, w], [n, e]], "
+                      "{padding: [60, 60], animate: false})", [miny, minx, maxy, maxx])
+        page.wait_for_timeout(400)
+        _idle(page)
+        page.locator("#gdx-g-edit").click()
+        _idle(page)
+        changed = page.evaluate("""([code, ring]) => {
+            let n = 0;
+            window.gridmap.editedGrids.eachLayer((layer) => {
+              if (layer.feature.properties.code === code) {
+                layer.setLatLngs([ring]); layer.fire("pm:edit"); n += 1;
+              }
+            });
+            return n;
+        }""", [code, ring])
+        assert changed == 1
+        page.locator("#gdx-g-save").click()
+        page.wait_for_function("() => document.getElementById('gdx-g-status').dataset.kind",
+                               timeout=TIMEOUT_MS)
+        assert page.locator("#gdx-g-status").get_attribute("data-kind") == "error"
+        assert "不属于任何网格" in page.locator("#gdx-g-status").inner_text()
+        page.wait_for_selector("path[stroke='#d00']", timeout=TIMEOUT_MS)
+        probe.screenshot("edit-grid-refused")
+        # The refusal itself is the one error the browser logs (the 422 answer).
+        probe.console_errors[:] = [e for e in probe.console_errors if "422" not in e]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT ST_AsText(geom) FROM grid WHERE code = :c"),
+                            {"c": code}).scalar_one() == wkt

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
 import shapely
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, text
@@ -72,6 +73,10 @@ def test_a_reshape_that_breaks_the_rules_saves_nothing(
     shrunk = ga.buffer(-0.0003, join_style="mitre")  # a's edges pulled in: a gap all round
     answer = api.post("/api/edits/grids", headers=admin, json={"grids": {a: _geojson(shrunk)}})
     assert answer.status_code == 422 and "in no grid" in answer.get_json()["error"]["message"]
+    (gap,) = answer.get_json()["error"]["places"]["features"]  # where, for the page's map
+    assert gap["properties"]["problem"] == "grid_gap"
+    assert shapely.geometry.shape(gap["geometry"]).area == pytest.approx(
+        ga.area - shrunk.area, rel=1e-6)
     far = shapely.box(116.3, 39.9, 116.31, 39.91)
     answer = api.post("/api/edits/grids", headers=admin, json={"grids": {a: _geojson(far)}})
     assert answer.status_code == 422 and "leave its community" in \
