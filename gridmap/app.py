@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_proxies(app, settings)
     _register_errors(app)
     _register_security(app, settings)
+    _register_compression(app)
     return app
 
 
@@ -69,11 +70,12 @@ def _register_blueprints(app: Flask) -> None:
     from gridmap.exchange import web as exchange
     from gridmap.jobs import web as jobs
     from gridmap.territory import web as territory
-    from gridmap.web import assets
+    from gridmap.web import apidocs, assets
 
     for feature in (accounts, territory, cases, coverage, exchange, jobs):
         feature.register(app)
     app.register_blueprint(assets.bp)
+    app.register_blueprint(apidocs.bp)
 
 
 def _register_rate_limits(app: Flask, settings: Settings) -> None:
@@ -96,6 +98,12 @@ def _register_errors(app: Flask) -> None:
     from gridmap.web.errors import register_error_handlers
 
     register_error_handlers(app)
+
+
+def _register_compression(app: Flask) -> None:
+    from gridmap.web.compression import register_compression
+
+    register_compression(app)
 
 
 def _register_security(app: Flask, settings: Settings) -> None:

@@ -19,14 +19,16 @@ from sqlalchemy import (
     String,
     case,
     cast,
+    column,
     false,
     func,
     literal,
     select,
+    table,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSON
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from gridmap import viewport
 from gridmap.access import Principal, Role
@@ -260,3 +262,25 @@ _AREA_MODELS: dict[Level, type[District] | type[Subdistrict] | type[Community]] 
 def _area_outline(level: Level, code: str) -> ScalarSelect[object]:
     model = _AREA_MODELS[level]
     return select(model.geom).where(model.code == code).scalar_subquery()
+
+
+INPUTS: dict[str, tuple[str, ...]] = {
+    "districts": ("districts",), "subdistricts": ("subdistricts",),
+    "communities": ("communities",), "grids": ("grids", "buildings"),
+    "buildings": ("buildings",),
+    # Streets carry no code: an area filter cuts them by the area's outline.
+    "streets": ("streets", "districts", "subdistricts", "communities"),
+    "facilities": ("facilities", "facility_types"),
+}
+"""The ``data_version`` layers (migrations 0010, 0015) each map layer is read from: the grids
+carry their buildings' totals, the facilities their type's name and colour."""
+_DATA_VERSION = table("data_version", column("layer"), column("key"), column("version"))
+
+
+def data_versions(session: Session, name: str) -> list[tuple[str, str, int]]:
+    """The change counts of what layer ``name`` is read from, in a stable order."""
+    rows = session.execute(
+        select(_DATA_VERSION.c.layer, _DATA_VERSION.c.key, _DATA_VERSION.c.version)
+        .where(_DATA_VERSION.c.layer.in_(INPUTS[name]))
+        .order_by(_DATA_VERSION.c.layer, _DATA_VERSION.c.key))
+    return [(layer, key, int(version)) for layer, key, version in rows]

@@ -59,6 +59,13 @@ def layer_collection(factory: sessionmaker[Session], name: str, *, bbox: viewpor
     return _stream(factory, stmt, cap)
 
 
+def data_versions(factory: sessionmaker[Session], name: str) -> list[tuple[str, str, int]]:
+    """The change counts of the data layer ``name`` is read from (for its ETag)."""
+    layer_spec(name)
+    with factory() as session:
+        return layers.data_versions(session, name)
+
+
 def is_scoped(name: str, principal: Principal) -> bool:
     """Whether layer ``name`` answers ``principal`` with more than the public sees (so the
     answer must not be cached for anyone else)."""

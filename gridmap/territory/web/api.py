@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 from gridmap.errors import InvalidInput
 from gridmap.territory.services import layers
 from gridmap.territory.services import lookup as territory
-from gridmap.web import params
+from gridmap.web import caching, params
 from gridmap.web.auth import current_principal
 from gridmap.web.db import (
     hot_connection,
@@ -88,17 +88,24 @@ def search() -> Response:
 
 @bp.get("/layers/<name>.geojson")
 def layer(name: str) -> Response:
-    """A layer as a streamed RFC 7946 FeatureCollection, filtered by bbox and area."""
+    """A layer as a streamed RFC 7946 FeatureCollection, filtered by bbox and area; 304 when
+    the client's ETag is still current (the layer's data versions, the query, the scope)."""
     layers.layer_spec(name)  # an unknown layer is a 404 before any parameter is looked at
     zoom = params.integer(request.args, "zoom", default=-1, lo=0, hi=24)
+    bbox, area = params.bbox(request.args), params.area(request.args)
     principal = current_principal()
+    private = layers.is_scoped(name, principal)  # residents' counts: for this person only
+    tag = caching.etag(name, layers.data_versions(session_factory(), name), caching.query_key(),
+                       _lang(), settings().layer_feature_limit,
+                       caching.scope_key(principal) if private else "public")
+    unchanged = caching.not_modified(tag, private=private)
+    if unchanged is not None:
+        return unchanged
     body = layers.layer_collection(
-        session_factory(), name, bbox=params.bbox(request.args),
-        zoom=zoom if zoom >= 0 else None, area=params.area(request.args),
+        session_factory(), name, bbox=bbox, zoom=zoom if zoom >= 0 else None, area=area,
         facility_type=request.args.get("type") or None, lang=_lang(),
         cap=settings().layer_feature_limit if zoom >= 0 else None, principal=principal,
     )
     headers = {"Content-Disposition": f'inline; filename="{name}.geojson"'}
-    if layers.is_scoped(name, principal):  # residents' counts: for this person only
-        headers["Cache-Control"] = "private, no-store"
-    return Response(streamed(body), mimetype="application/geo+json", headers=headers)
+    response = Response(streamed(body), mimetype="application/geo+json", headers=headers)
+    return caching.validated(response, tag, private=private)
