@@ -34,6 +34,7 @@ def openapi_json() -> Response:
 
 
 @bp.get("/docs")
+@openapi.documented(responses={"200": openapi.ok(openapi.STRING, media="text/html")})
 def docs_page() -> str:
     """The API's reference page (Swagger UI over /api/openapi.json)."""
     return render_template("apidocs/docs.html")

@@ -31,6 +31,7 @@ from apispec import APISpec
 from flask import Flask
 from werkzeug.routing import Rule
 
+from gridmap.crs import InputCRS
 from gridmap.web.params import MAX_ID
 
 V = TypeVar("V", bound=Callable[..., Any])
@@ -85,7 +86,7 @@ ANY_JSON: dict[str, Any] = {}
 BBOX: dict[str, Any] = {"type": "string", "pattern": r"^-?[0-9.]+(,-?[0-9.]+){3}$",
                         "description": "minlon,minlat,maxlon,maxlat (WGS84)"}
 DAY: dict[str, Any] = {"type": "string", "format": "date"}
-CRS: dict[str, Any] = {"type": "string", "enum": ["wgs84", "gcj02", "bd09"],
+CRS: dict[str, Any] = {"type": "string", "enum": [c.value for c in InputCRS],
                        "description": "coordinates' reference system (default wgs84)"}
 AREA_PARAMETERS = ("district", "subdistrict", "community")
 GEOJSON: dict[str, Any] = {"type": "object", "required": ["type"],
@@ -171,7 +172,8 @@ def _merge(base: Operation, extra: Mapping[str, Any]) -> Operation:
             by_name = {(p["name"], p["in"]): p for p in merged.get("parameters", [])}
             by_name.update({(p["name"], p["in"]): copy.deepcopy(p) for p in value})
             merged["parameters"] = list(by_name.values())
-        elif isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+        elif (isinstance(value, Mapping) and isinstance(merged.get(key), dict)
+              and "$ref" not in merged[key]):  # detail replaces a shared error answer
             merged[key] = _merge(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
@@ -203,7 +205,9 @@ def _media(path: str) -> str:
         return "application/geo+json"
     if path.endswith(".csv"):
         return "text/csv"
-    if path.startswith("/api/") or path == "/metrics":
+    if path == "/metrics":
+        return "text/plain"  # Prometheus' text format
+    if path.startswith("/api/"):
         return "application/json"
     return "text/html"
 
@@ -215,8 +219,8 @@ def _summary(view: Callable[..., Any]) -> tuple[str, str]:
     return summary, " ".join(doc.split()) if doc else ""
 
 
-def _security(roles: frozenset[Any] | None, method: str) -> list[dict[str, list[str]]]:
-    cookie = {"session": [], "csrf": []} if method != "get" else {"session": []}
+def _security(method: str) -> list[dict[str, list[str]]]:
+    cookie: dict[str, list[str]] = {"session": [], "csrf": []} if method != "get" else {"session": []}
     return [{"token": []}, cookie]
 
 
@@ -236,7 +240,7 @@ def baseline(rule: Rule, method: str, view: Callable[..., Any]) -> Operation:
     codes = list(_BASE_ERRORS) + (list(_WRITE_ERRORS) if method != "get" else [])
     if hasattr(view, "gridmap_roles"):
         roles = view.gridmap_roles
-        operation["security"] = _security(roles, method)
+        operation["security"] = _security(method)
         operation["x-gridmap-roles"] = sorted(str(r) for r in roles) if roles else "any account"
         codes += list(_SECURED_ERRORS)
         if media == "text/html" and method == "get":
@@ -275,6 +279,10 @@ def _components(spec: APISpec) -> None:
     spec.components.security_scheme("session", {
         "type": "apiKey", "in": "cookie", "name": "gridmap_session",
         "description": "the browser's session after signing in at /login"})
+    spec.components.security_scheme("open311_key", {
+        "type": "apiKey", "in": "query", "name": "api_key",
+        "description": "an Open311 client's key (administrators issue them); sent as the "
+                       "form field api_key of POST requests"})
     spec.components.security_scheme("csrf", {
         "type": "apiKey", "in": "header", "name": "X-CSRFToken",
         "description": "with the session cookie, state-changing requests carry the page's CSRF "

@@ -196,6 +196,8 @@ SPECS: dict[str, Spec] = {
     "GET api.search": Spec("GET", anyone(200), query=lambda w, t: {"q": "沈河"}),
     "GET static": Spec("GET", anyone(200)),
     "GET assets.vendor_file": Spec("GET", anyone(200)),
+    "GET apidocs.openapi_json": Spec("GET", anyone(200)),
+    "GET apidocs.docs_page": Spec("GET", anyone(200)),
     "GET open311.services": Spec("GET", anyone(200)),
     "GET open311.service_definition": Spec("GET", anyone(200, 400, 404)),
     "GET open311.list_requests": Spec("GET", anyone(200)),

@@ -147,6 +147,8 @@ FIELDS: dict[str, Fields] = {
     "GET api.search": Fields(query=("q", "limit")),
     "GET static": Fields(),
     "GET assets.vendor_file": Fields(),
+    "GET apidocs.openapi_json": Fields(),
+    "GET apidocs.docs_page": Fields(),
     "GET open311.services": Fields(query=("locale",)),
     "GET open311.service_definition": Fields(),
     "GET open311.list_requests": Fields(query=("service_request_id", "service_code", "status",

@@ -12,3 +12,7 @@ def register(app: Flask) -> None:
     session.install(app)
     for module in (pages, admin, assignments):
         app.register_blueprint(module.bp)
+    from gridmap.accounts.web.apidoc import OPERATIONS
+    from gridmap.web.openapi import describe
+
+    describe(app, OPERATIONS)

@@ -13,6 +13,10 @@ def register(app: Flask) -> None:
 
     for module in (api, open311, pages, dashboard, case_map):
         app.register_blueprint(module.bp)
+    from gridmap.cases.web.apidoc import OPERATIONS
+    from gridmap.web.openapi import describe
+
+    describe(app, OPERATIONS)
     from gridmap.web.errors import register_error_format
 
     # A GeoReport client gets GeoReport's error list also on a path no route matches.

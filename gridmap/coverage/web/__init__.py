@@ -11,3 +11,7 @@ def register(app: Flask) -> None:
     from gridmap.coverage.web.blueprint import bp
 
     app.register_blueprint(bp)
+    from gridmap.coverage.web.apidoc import OPERATIONS
+    from gridmap.web.openapi import describe
+
+    describe(app, OPERATIONS)

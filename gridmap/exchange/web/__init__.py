@@ -11,3 +11,7 @@ def register(app: Flask) -> None:
     from gridmap.exchange.web.blueprint import bp
 
     app.register_blueprint(bp)
+    from gridmap.exchange.web.apidoc import OPERATIONS
+    from gridmap.web.openapi import describe
+
+    describe(app, OPERATIONS)

@@ -14,5 +14,9 @@ def register(app: Flask) -> None:
     from gridmap.web.metrics import register_collector
 
     app.register_blueprint(bp)
+    from gridmap.jobs.web.apidoc import OPERATIONS
+    from gridmap.web.openapi import describe
+
+    describe(app, OPERATIONS)
     register_service_check(app, "jobs", worker_check)
     register_collector(app, JobCollector())

@@ -52,7 +52,7 @@ CREATE TRIGGER {name} AFTER {event} ON {table}
 
 
 def downgrade() -> None:
-    for table, layer in WATCHED:
+    for table, _ in WATCHED:
         for event, _ in EVENTS:
             name = _name(table, event)
             op.execute(f"DROP TRIGGER {name} ON {table}")
