@@ -16,6 +16,7 @@ from gridmap.app import create_app
 from gridmap.config import Settings
 
 LAYER = "/api/layers/buildings.geojson?community={community}"
+WHOLE = "/api/layers/buildings.geojson"  # the test district's buildings: megabytes
 
 
 def _community(tx: Connection) -> str:
@@ -38,11 +39,9 @@ def test_json_is_compressed_as_the_client_accepts(api: FlaskClient, accept: str,
 
 
 @pytest.mark.parametrize("encoding", ["br", "gzip"])
-def test_a_streamed_layer_stays_streamed_when_compressed(api: FlaskClient, tx: Connection,
-                                                         encoding: str) -> None:
-    url = LAYER.format(community=_community(tx))
-    plain = api.get(url).get_data()
-    answer = api.get(url, headers={"Accept-Encoding": encoding}, buffered=False)
+def test_a_streamed_layer_stays_streamed_when_compressed(api: FlaskClient, encoding: str) -> None:
+    plain = api.get(WHOLE, buffered=True).get_data()
+    answer = api.get(WHOLE, headers={"Accept-Encoding": encoding}, buffered=False)
     assert answer.is_streamed and "Content-Length" not in answer.headers
     assert answer.headers["Content-Encoding"] == encoding
     chunks = list(answer.response)
@@ -78,18 +77,17 @@ def test_pre_encoded_tiles_are_not_compressed_again(tile_app: Flask) -> None:
 def test_a_layer_answers_304_until_its_data_changes(api: FlaskClient, tx: Connection) -> None:
     community = _community(tx)
     url = LAYER.format(community=community)
-    first = api.get(url)
+    first = api.get(url, buffered=True)
     tag = first.headers["ETag"]
     assert tag.startswith('W/"') and first.headers["Cache-Control"] == "public, no-cache"
-    again = api.get(url, headers={"If-None-Match": tag})
+    again = api.get(url, headers={"If-None-Match": tag}, buffered=True)
     assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == tag
-    other_query = api.get(url + "&zoom=16", headers={"If-None-Match": tag})
+    other_query = api.get(url + "&zoom=16", headers={"If-None-Match": tag}, buffered=True)
     assert other_query.status_code == 200
-    other_query.close()
     tx.execute(text("UPDATE building SET name = name || '·' WHERE code = "
                     "(SELECT min(code) FROM building WHERE grid_code LIKE :c)"),
                {"c": community + "%"})
-    changed = api.get(url, headers={"If-None-Match": tag})
+    changed = api.get(url, headers={"If-None-Match": tag}, buffered=True)
     assert changed.status_code == 200 and changed.headers["ETag"] != tag
     assert "·" in changed.get_data(as_text=True)
 
@@ -97,10 +95,12 @@ def test_a_layer_answers_304_until_its_data_changes(api: FlaskClient, tx: Connec
 def test_grid_and_district_layers_change_their_etag_with_their_tables(
         api: FlaskClient, tx: Connection) -> None:
     """Migration 0015: the territory's own tables bump their versions too."""
-    before = {n: api.get(f"/api/layers/{n}.geojson?zoom=10").headers["ETag"]
-              for n in ("districts", "grids", "facilities")}
+    def etag(name: str) -> str:
+        return str(api.get(f"/api/layers/{name}.geojson?zoom=10", buffered=True).headers["ETag"])
+
+    before = {n: etag(n) for n in ("districts", "grids", "facilities")}
     tx.execute(text("UPDATE grid SET name = name WHERE code = (SELECT min(code) FROM grid)"))
-    after = {n: api.get(f"/api/layers/{n}.geojson?zoom=10").headers["ETag"] for n in before}
+    after = {n: etag(n) for n in before}
     assert after["grids"] != before["grids"]
     assert after["districts"] == before["districts"]
     assert after["facilities"] == before["facilities"]
@@ -114,16 +114,15 @@ def test_scoped_answers_are_private_and_never_match_another_persons_etag(
     other = login("community_staff", area=str(tx.execute(text(
         "SELECT code FROM community WHERE code <> :c ORDER BY code LIMIT 1"),
         {"c": community}).scalar_one()))
-    public = api.get(url)
-    mine = api.get(url, headers=staff)
+    public = api.get(url, buffered=True)
+    mine = api.get(url, headers=staff, buffered=True)
     assert mine.headers["Cache-Control"] == "private, no-cache"
     assert {"Authorization", "Cookie"} <= set(mine.headers["Vary"].replace(" ", "").split(","))
     assert len({public.headers["ETag"], mine.headers["ETag"]}) == 2
     # Another person's ETag (or the public's) never earns a 304 with this person's data.
     for tag in (public.headers["ETag"], mine.headers["ETag"]):
-        theirs = api.get(url, headers={**other, "If-None-Match": tag})
+        theirs = api.get(url, headers={**other, "If-None-Match": tag}, buffered=True)
         assert theirs.status_code == 200
-        theirs.close()
-    same = api.get(url, headers={**staff, "If-None-Match": mine.headers["ETag"]})
+    same = api.get(url, headers={**staff, "If-None-Match": mine.headers["ETag"]}, buffered=True)
     assert same.status_code == 304
 
