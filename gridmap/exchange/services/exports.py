@@ -19,7 +19,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import numpy as np
 import pyproj
@@ -34,9 +34,6 @@ from gridmap.exchange.layers import LAYERS, Kind, LayerSpec
 from gridmap.exchange.repositories import exports as repo
 from gridmap.exchange.rules import EXCHANGERS, FORMATS, STREETS
 from gridmap.writers import csv_rows, dumps, feature, feature_collection
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 EXPORTERS = EXCHANGERS
 _STREET_COLUMNS = ("id", "kind", "name", "length_m")
@@ -154,18 +151,12 @@ def _batches(factory: sessionmaker[Session], request: Request, columns: list[str
             del rows, wkb  # freed before the next batch is read
 
 
-def _frames(factory: sessionmaker[Session], request: Request,
-            columns: list[str]) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
-    """The layer in batches for the text formats: the fields (numbers as numbers, None where
-    empty) and the geometries in the target CRS."""
-    import pandas as pd  # noqa: PLC0415 (the GeoPackage, Shapefile and KML exports need no pandas)
-
-    counts = [n for n, kind in _numbers(request.layer).items() if kind is int]
+def _records(factory: sessionmaker[Session], request: Request,
+             columns: list[str]) -> Iterator[tuple[list[dict[str, Any]], np.ndarray]]:
+    """The layer in batches for the text formats: each row's fields as the database gives them
+    (numbers as numbers, None where empty) and the geometries in the target CRS."""
     for rows, wkb in _batches(factory, request, columns, rows_per_batch=BATCH):
-        frame = pd.DataFrame.from_records([r[:-1] for r in rows], columns=columns)
-        for name in counts:
-            frame[name] = frame[name].astype("Int64")
-        yield frame.astype(object).where(frame.notna(), None), shapely.from_wkb(wkb)
+        yield [dict(zip(columns, r, strict=False)) for r in rows], shapely.from_wkb(wkb)
 
 
 def export(factory: sessionmaker[Session], principal: Principal, request: Request,
@@ -192,9 +183,9 @@ def _stream_text(factory: sessionmaker[Session], request: Request, columns: list
     if request.fmt == "geojson":
         def features() -> Iterator[str]:
             nonlocal count
-            for frame, geoms in _frames(factory, request, columns):
+            for records, geoms in _records(factory, request, columns):
                 texts = shapely.to_geojson(geoms)
-                for text_, row in zip(texts, frame.to_dict("records"), strict=True):
+                for text_, row in zip(texts, records, strict=True):
                     count += 1
                     yield feature(geometry=text_, properties=row)
 
@@ -216,15 +207,17 @@ def _stream_text(factory: sessionmaker[Session], request: Request, columns: list
 
     def rows() -> Iterator[dict[str, Any]]:
         nonlocal count
-        for table, geoms in _frames(factory, request, columns):
+        for records, geoms in _records(factory, request, columns):
             if points:
-                xy = shapely.get_coordinates(geoms)
-                table[xy_names[0]] = np.round(xy[:, 0], 8)
-                table[xy_names[1]] = np.round(xy[:, 1], 8)
+                xy = np.round(shapely.get_coordinates(geoms), 8).tolist()
+                for record, (x, y) in zip(records, xy, strict=True):
+                    record[xy_names[0]], record[xy_names[1]] = x, y
             else:
-                table["wkt"] = shapely.to_wkt(geoms, rounding_precision=8)
-            count += len(table)
-            yield from table.to_dict("records")
+                for record, wkt in zip(records, shapely.to_wkt(geoms, rounding_precision=8),
+                                       strict=True):
+                    record["wkt"] = wkt
+            count += len(records)
+            yield from records
 
     for chunk in csv_rows(header, rows()):
         out.write(chunk.encode("utf-8"))
