@@ -102,7 +102,8 @@ def _apply(geoms: Geoms, fn: Callable[[Any, Any], tuple[Any, Any]]) -> Geoms:
 def apparent_lonlat(geoms: Geoms, georef: Georef) -> Geoms:
     """Geometries as longitude/latitude in the georef's own datum (2D; Z and M dropped):
     projected coordinates are unprojected, GCJ-02/BD-09 ones stay as they are."""
-    flat: Geoms = shapely.force_2d(geoms)
+    flat: Geoms = (shapely.force_2d(geoms)
+                   if np.any(shapely.has_z(geoms)) or np.any(shapely.has_m(geoms)) else geoms)
     if georef.crs is None or georef.crs.equals(pyproj.CRS("EPSG:4326")):
         return flat
     to_lonlat = pyproj.Transformer.from_crs(georef.crs, "EPSG:4326", always_xy=True)

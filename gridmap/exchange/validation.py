@@ -118,7 +118,7 @@ def check(spec: LayerSpec, frame: gpd.GeoDataFrame,
                                 Severity.NOTE))
     cleared = raw.copy()
     cleared[missing] = None
-    flat = shapely.force_2d(cleared)
+    flat = shapely.force_2d(cleared) if np.any(has_z) or np.any(shapely.has_m(raw)) else cleared
     stored, wrong = _as_stored(spec, flat)
     for i in np.flatnonzero(missing):
         problems.append(_problem(rows[i], keys[i], "geometry", "geometry_missing", "没有几何",

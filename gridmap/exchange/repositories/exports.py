@@ -1,11 +1,12 @@
 """SQL of an export: a layer's fields and geometry (as WKB), in the order of their codes, read
-in batches through a server-side cursor (memory follows the batch, not the layer)."""
+in batches through a server-side cursor (memory follows the batch, not the layer), and the
+geometry type the layer's table declares."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
-import pandas as pd
 from psycopg import sql as q
 from sqlalchemy.orm import Session
 
@@ -18,8 +19,9 @@ FILTER_COLUMN = {"district": "code", "subdistrict": "code", "community": "code",
 
 def batches(session: Session, table: str, columns: Sequence[str], *, area: str | None,
             bbox: tuple[float, float, float, float] | None = None,
-            facility_type: str | None = None, batch: int = 5000) -> Iterator[pd.DataFrame]:
-    """``columns`` of ``table`` and ``wkb``, ``batch`` rows at a time, by code."""
+            facility_type: str | None = None, batch: int = 5000) -> Iterator[list[tuple[Any, ...]]]:
+    """Rows of ``columns`` of ``table`` and the geometry as WKB (last), ``batch`` rows at a
+    time, by code."""
     where: list[q.Composable] = [q.SQL("true")]
     params: dict[str, object] = {}
     if bbox is not None:
@@ -40,6 +42,14 @@ def batches(session: Session, table: str, columns: Sequence[str], *, area: str |
     with raw.cursor(name="gridmap_export") as cur:
         cur.itersize = batch
         cur.execute(statement, params)
-        names = [*columns, "wkb"]
         while rows := cur.fetchmany(batch):
-            yield pd.DataFrame.from_records(rows, columns=names)
+            yield rows
+            del rows  # one batch in memory at a time, not this one and the next
+
+
+def geometry_type(session: Session, table: str) -> str:
+    """The geometry type ``table`` declares (``POLYGON``, ``POINT`` …; ``GEOMETRY`` if any)."""
+    found = driver(session).execute(
+        "SELECT type FROM geometry_columns WHERE f_table_schema = current_schema() "
+        "AND f_table_name = %(t)s AND f_geometry_column = 'geom'", {"t": table}).fetchone()
+    return str(found[0]) if found else "GEOMETRY"

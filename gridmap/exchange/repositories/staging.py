@@ -13,8 +13,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
+import psycopg
 import shapely
 from psycopg import sql as q
+from psycopg.types.string import BytesBinaryDumper
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -37,31 +40,54 @@ _DEFAULTS = {"address": "''", "hours": "''", "households": "0", "residents": "0"
 
 
 def create_stage(session: Session, spec: LayerSpec, frame: gpd.GeoDataFrame) -> None:
-    """Stage the checked features (``row``, the layer's fields, ``geom``; None where refused)."""
+    """Stage the checked features (``row``, the layer's fields, ``geom``; None where refused).
+
+    Binary COPY with the geometries as EWKB (no hex text to write and parse). Counts are staged
+    as ``bigint`` so an absurd count reaches the report instead of failing the COPY. Only the
+    area layers, whose checks join the staged shapes with each other and with the loaded ones,
+    get a spatial index and geometry statistics."""
     columns: list[q.Composable] = [q.SQL("row integer PRIMARY KEY")]
+    types: list[str | int] = ["int4"]
     for fld in spec.fields:
-        kind = "integer" if fld.kind is Kind.COUNT else "text"
+        kind = "bigint" if fld.kind is Kind.COUNT else "text"
         columns.append(q.SQL("{} " + kind).format(q.Identifier(fld.name)))
+        types.append("int8" if fld.kind is Kind.COUNT else "text")
     columns.append(q.SQL("geom geometry(Geometry, 4326)"))
     raw = driver(session)
     raw.execute(q.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
         q.Identifier(STAGE), q.SQL(", ").join(columns)))
     names = ["row", *spec.names, "geom"]
     geoms = np.asarray(frame.geometry.values, dtype=object)
-    present = np.array([g is not None for g in geoms])
-    hexes = np.full(len(geoms), None, dtype=object)
-    if present.any():
-        hexes[present] = shapely.to_wkb(shapely.set_srid(geoms[present], 4326), hex=True,
-                                        include_srid=True)
-    data = [frame["row"].tolist(), *(frame[n].tolist() for n in spec.names), hexes.tolist()]
-    statement = q.SQL("COPY {} ({}) FROM STDIN").format(
+    present = np.flatnonzero(pd.notna(geoms))
+    ewkb = np.full(len(geoms), None, dtype=object)
+    if len(present):
+        ewkb[present] = shapely.to_wkb(shapely.set_srid(geoms[present], 4326),
+                                       include_srid=True)
+    data = [frame["row"].tolist(), *(frame[n].tolist() for n in spec.names), ewkb.tolist()]
+    statement = q.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         q.Identifier(STAGE), q.SQL(", ").join(q.Identifier(n) for n in names))
-    with raw.cursor() as cur, cur.copy(statement) as copy:
-        for values in zip(*data, strict=True):
-            copy.write_row(values)
-    raw.execute(q.SQL("CREATE INDEX ON {} USING gist (geom)").format(q.Identifier(STAGE)))
+    with raw.cursor() as cur:
+        geometry = _geometry_oid(cur)
+        cur.adapters.register_dumper(None, type("EwkbDumper", (BytesBinaryDumper,),
+                                                {"oid": geometry}))
+        with cur.copy(statement) as copy:
+            copy.set_types([*types, geometry])
+            for values in zip(*data, strict=True):
+                copy.write_row(values)
+    area = spec.level is not None
+    if area:
+        raw.execute(q.SQL("CREATE INDEX ON {} USING gist (geom)").format(q.Identifier(STAGE)))
     raw.execute(q.SQL("CREATE INDEX ON {} (code)").format(q.Identifier(STAGE)))
-    raw.execute(q.SQL("ANALYZE {}").format(q.Identifier(STAGE)))
+    analyzed = q.SQL("") if area else q.SQL(" ({})").format(
+        q.SQL(", ").join(q.Identifier(n) for n in names[:-1]))
+    raw.execute(q.SQL("ANALYZE {}{}").format(q.Identifier(STAGE), analyzed))
+
+
+def _geometry_oid(cur: psycopg.Cursor[Any]) -> int:
+    """PostGIS's ``geometry`` type (its oid differs from one database to the next)."""
+    found = cur.execute("SELECT 'geometry'::regtype::oid").fetchone()
+    assert found is not None
+    return int(found[0])
 
 
 def city_extent(session: Session) -> tuple[float, float, float, float] | None:

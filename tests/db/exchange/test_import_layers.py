@@ -181,17 +181,19 @@ def test_new_buildings_find_their_grid_and_one_outside_every_grid_is_refused(
     grid_code, inner = connection.execute(text(
         "SELECT code, ST_AsText(ST_PointOnSurface(geom)) FROM grid ORDER BY code LIMIT 1")).one()
     centre = shapely.from_wkt(inner)
-    houses = gpd.GeoDataFrame({"楼栋编码": ["IMP-1", "IMP-2"], "楼栋名称": ["新楼一", "新楼二"],
-                               "常住人口": [120, 80], "60岁以上": [30, 10]},
+    houses = gpd.GeoDataFrame({"楼栋编码": ["IMP-1", "IMP-2", "IMP-3"],
+                               "楼栋名称": ["新楼一", "新楼二", "新楼三"],
+                               "常住人口": [120, 80, 3_000_000_000], "60岁以上": [30, 10, 0]},
                               geometry=[centre.buffer(0.00005, cap_style="square"),
-                                        shapely.box(124.9, 42.3, 124.9001, 42.3001)],
+                                        shapely.box(124.9, 42.3, 124.9001, 42.3001),
+                                        centre.buffer(0.00002, cap_style="square")],
                               crs="EPSG:4326")
     path = tmp_path / "houses.gpkg"
     pyogrio.write_dataframe(houses, path)
-    with pytest.raises(imports.ImportRejected) as refused:
-        imports.run(factory, OPERATOR, imports.Options("buildings", path))
+    with pytest.raises(imports.ImportRejected) as refused:  # a count beyond integer reaches
+        imports.run(factory, OPERATOR, imports.Options("buildings", path))  # the report too
     assert {(p.key, p.code) for p in errors(refused.value.outcome.problems)} == {
-        ("IMP-2", "outside_city"), ("IMP-2", "outside_grids")}
+        ("IMP-2", "outside_city"), ("IMP-2", "outside_grids"), ("IMP-3", "absurd_count")}
     pyogrio.write_dataframe(houses.iloc[:1], path)
     outcome = imports.run(factory, OPERATOR, imports.Options("buildings", path))
     assert outcome.changes["added"] == 1

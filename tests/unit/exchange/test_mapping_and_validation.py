@@ -56,6 +56,26 @@ def test_values_are_converted_with_a_problem_each_when_they_cannot_be() -> None:
     assert [p.code for p in problems] == ["code_not_digits"]
 
 
+def test_each_rule_on_text_names_its_rows_and_integer_columns_pass_as_they_are() -> None:
+    box = shapely.box(0, 0, 1, 1)
+    source = _frame({"c": ["B1", " B2 ", "B\x013", "B4", "B5"],
+                     "n": ["一", "二", "三", "x" * 201, "五"],
+                     "g": ["210103001001001", "", None, "2101030010010O1", "２１０"],
+                     "h": [float("inf"), 1e30, 3.0, None, 4.0],
+                     "r": [10, 20, 30, 40, 50]}, [box] * 5)
+    frame, problems = mapping.convert(BUILDINGS, source, {
+        "code": "c", "name": "n", "grid_code": "g", "households": "h", "residents": "r"})
+    assert frame["code"].tolist() == ["B1", "B2", None, "B4", "B5"]
+    assert frame["grid_code"].tolist() == ["210103001001001", None, None, None, None]
+    assert frame["households"].tolist() == [None, None, 3, None, 4]
+    assert frame["residents"].tolist() == [10, 20, 30, 40, 50]
+    assert all(type(v) is int for v in frame["residents"])  # noqa: E721 (as psycopg sends them)
+    assert [(p.row, p.field, p.code) for p in problems] == [
+        (3, "code", "control_characters"), (4, "name", "too_long"),
+        (4, "grid_code", "code_not_digits"), (5, "grid_code", "code_not_digits"),
+        (1, "households", "not_a_number"), (2, "households", "not_a_number")]
+
+
 def _checked(spec, columns, geoms, **rules):  # type: ignore[no-untyped-def]
     frame, problems = mapping.convert(spec, _frame(columns, geoms),
                                       {name: name for name in columns})
