@@ -60,7 +60,7 @@ def parse(text: str, lang: str | None) -> ast.Node:
         node: ast.Node = _text_parser().parse(text)
     except lark.exceptions.UnexpectedInput as exc:
         raise InvalidInput(_position_message(exc)) from None
-    except lark.exceptions.LarkError as exc:  # a transformer refused a value (a bad date …)
+    except (lark.exceptions.LarkError, ValueError, OverflowError) as exc:  # a value refused
         raise InvalidInput(f"CQL2 过滤条件无效 (invalid CQL2 filter: {_first_line(exc)})") from None
     return node
 

@@ -11,10 +11,14 @@ compared with the stored WGS84 geometries; ``S_DWITHIN`` measures metres on the 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+import shapely
+import shapely.errors
+import shapely.geometry
 from geoalchemy2 import Geography
 from pygeofilter import ast, values
 from sqlalchemy import ColumnElement, Float, and_, bindparam, cast, false, func, literal, not_, or_, true
@@ -27,6 +31,13 @@ from gridmap.ogc.repositories.catalogue import Expr, kind_of
 GEOMETRY_NAMES = ("geometry", "geom")
 MAX_DISTANCE_M = 100_000.0
 MAX_IN = 1000
+MAX_NUMBER = 2**31
+"""Numbers in a filter at most (every numeric property is a 32-bit integer or a float)."""
+MAX_VERTICES = 10_000
+GEOGRAPHIC_RANGE = (-180.0, -90.0, 180.0, 90.0)
+PROJECTED_RANGE = (-1e7, -1e7, 1e8, 1e8)
+"""Coordinates a filter or bbox may hold: degrees on Earth, or metres of a 3-degree zone (with its
+false easting) with a wide margin; beyond them PostGIS's transforms and geography casts fail."""
 _SPATIAL = {
     ast.GeometryIntersects: "ST_Intersects", ast.GeometryDisjoint: "ST_Disjoint",
     ast.GeometryContains: "ST_Contains", ast.GeometryWithin: "ST_Within",
@@ -164,7 +175,9 @@ class Translator:
         if kind == "string" and isinstance(value, str):
             return bindparam(None, value, type_=lhs.type)
         if kind in _NUMERIC and isinstance(value, int | float) and not isinstance(value, bool):
-            return bindparam(None, value, type_=lhs.type)
+            if not math.isfinite(value) or abs(value) >= MAX_NUMBER:
+                raise InvalidInput(f"数值超出范围：{str(value)[:40]} (number out of range)")
+            return bindparam(None, value, type_=lhs.type if isinstance(value, int) else Float())
         if kind == "boolean" and isinstance(value, bool):
             return bindparam(None, value, type_=lhs.type)
         if kind == "datetime":
@@ -195,11 +208,39 @@ class Translator:
                            "a geometry literal)")
 
     def _literal(self, geometry: Mapping[str, Any]) -> Any:
-        text = json.dumps(_plain(geometry))
+        plain = _plain(geometry)
+        self._check(plain)
+        text = json.dumps(plain)
         geom = func.ST_SetSRID(func.ST_GeomFromGeoJSON(bindparam(None, text)), self.crs.srid)
         return self._to_storage(geom)
 
+    def _check(self, geometry: Any) -> None:
+        """A valid geometry with at most :data:`MAX_VERTICES` finite coordinates in range."""
+        try:
+            shape = shapely.geometry.shape(geometry)
+            coords = shapely.get_coordinates(shape)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError,
+                shapely.errors.ShapelyError):
+            raise InvalidInput("过滤条件中的几何无效 (invalid geometry in the filter)") from None
+        if len(coords) > MAX_VERTICES:
+            raise InvalidInput(f"几何顶点过多（最多 {MAX_VERTICES}） (geometry has too many "
+                               f"vertices, max {MAX_VERTICES})")
+        if len(coords) == 0 or not shape.is_valid:
+            raise InvalidInput("过滤条件中的几何无效 (invalid geometry in the filter)")
+        for x, y in coords:
+            self._in_range(float(x), float(y))
+
+    def _in_range(self, x: float, y: float) -> None:
+        if self.crs.lat_lon:
+            x, y = y, x
+        lo_x, lo_y, hi_x, hi_y = PROJECTED_RANGE if self.crs.projected else GEOGRAPHIC_RANGE
+        if not (math.isfinite(x) and math.isfinite(y) and lo_x <= x <= hi_x and lo_y <= y <= hi_y):
+            raise InvalidInput(f"坐标超出坐标系范围：{x:.6g}, {y:.6g} (coordinates outside the "
+                               f"CRS's range)")
+
     def _envelope(self, minx: float, miny: float, maxx: float, maxy: float) -> Any:
+        self._in_range(minx, miny)
+        self._in_range(maxx, maxy)
         if self.crs.lat_lon:  # the four numbers are lat, lon, lat, lon
             minx, miny, maxx, maxy = miny, minx, maxy, maxx
         box = func.ST_MakeEnvelope(minx, miny, maxx, maxy, self.crs.srid)

@@ -219,9 +219,9 @@ def _conditions(ctx: Context, coll: Collection, q: query.ItemsQuery, columns: Ma
         expr = columns[name]
         found.append(Translator(columns, geometry, crs_refs.DEFAULT).condition(
             _equality(name, value, kind_of(expr))))
+    ref = crs_refs.parse(q.filter_crs, choices, "filter-crs")
     if q.filter is not None and q.filter.strip():
         node = cql2.parse(q.filter, q.filter_lang)
-        ref = crs_refs.parse(q.filter_crs, choices, "filter-crs")
         found.append(Translator(columns, geometry, ref).condition(node))
     elif q.filter_lang is not None and q.filter_lang not in cql2.LANGUAGES:
         cql2.parse("", q.filter_lang)

@@ -218,6 +218,12 @@ BAD = [
     ("/ogc/collections/buildings/items?cursor=abc", 400, "cursor"),
     ("/ogc/collections/buildings/items?colour=red", 400, "colour"),
     ("/ogc/collections/buildings/items?filter=residents%20%3D%20%27x%27", 400, "integer"),
+    ("/ogc/collections/buildings/items?filter=residents%20%3D%2099999999999", 400, "range"),
+    ("/ogc/collections/buildings/items?filter=S_DWITHIN(geometry,POINT(123%2095),10)", 400, "range"),
+    ("/ogc/collections/buildings/items?filter=S_INTERSECTS(geometry,"
+     "POLYGON((0%200,1%201,0%201,1%200,0%200)))", 400, "geometry"),
+    ("/ogc/collections/buildings/items?bbox=1,2,3,4&bbox-crs=EPSG:4550&filter-crs=x", 400,
+     "filter-crs"),
 ]
 
 
