@@ -7,6 +7,7 @@ where they are checked (:mod:`gridmap.ogc.query`) before the first byte is strea
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -63,9 +64,25 @@ class Context:
     base: str
 
 
+ZONE_TTL_S = 60.0
+"""How long a process keeps the Gauss-Krüger zone it looked up: the zone follows the loaded
+territory's extent, which changes only when a city's districts are (re)loaded."""
+_zones: dict[int, tuple[float, tuple[CrsRef, ...]]] = {}
+
+
 def offered_crs(factory: sessionmaker[Session]) -> tuple[CrsRef, ...]:
     """The CRSs every collection offers, with the city's Gauss-Krüger zone chosen from the
-    loaded territory as the coverage code chooses it."""
+    loaded territory as the coverage code chooses it (kept :data:`ZONE_TTL_S` seconds)."""
+    now = time.monotonic()
+    kept = _zones.get(id(factory))
+    if kept is not None and now - kept[0] < ZONE_TTL_S:
+        return kept[1]
+    found = _offered_crs(factory)
+    _zones[id(factory)] = (now, found)
+    return found
+
+
+def _offered_crs(factory: sessionmaker[Session]) -> tuple[CrsRef, ...]:
     with factory() as session:
         try:
             zone = coverage_compute.metric_srid(session)
@@ -273,9 +290,8 @@ def items(ctx: Context, ident: str, args: Mapping[str, str], *, self_url: str) -
     headers = {"Content-Crs": f"<{out_crs.uri}>"}
     if q.limit_asked is not None:
         headers["OGC-Limit-Clamped"] = f"{q.limit_asked} -> {q.limit}"
-    with ctx.factory() as session:
-        matched = repo.count(session, coll.source, conditions)
-    chunks = _page(ctx.factory, stmt, page, _PageLinks(self_url, args), matched, q)
+    counting = _Count(coll.source, conditions)
+    chunks = _page(ctx.factory, stmt, page, _PageLinks(self_url, args), counting, q)
     return ItemsAnswer(headers, chunks, coll.personal(ctx.principal))
 
 
@@ -317,8 +333,14 @@ class _PageLinks:
         return f"{self.url}?{urlencode(kept)}" if kept else self.url
 
 
+@dataclass(frozen=True)
+class _Count:
+    source: Any
+    conditions: list[ColumnElement[bool]]
+
+
 def _page(factory: sessionmaker[Session], stmt: Any, page: repo.Page, links: _PageLinks,
-          matched: int | None, q: query.ItemsQuery) -> Iterator[str]:
+          counting: _Count, q: query.ItemsQuery) -> Iterator[str]:
     backward = page.cursor is not None and page.cursor.backward
     first: tuple[Any, ...] | None = None
     last: tuple[Any, ...] | None = None
@@ -343,6 +365,9 @@ def _page(factory: sessionmaker[Session], stmt: Any, page: repo.Page, links: _Pa
                 buffer = []
         if buffer:
             yield "".join(buffer)
+        # A first page that holds everything is its own count; otherwise count (capped).
+        matched = n if page.cursor is None and not more else repo.count(
+            session, counting.source, counting.conditions)
     has_next = (more and not backward) or (backward and last is not None)
     has_prev = (backward and more) or (not backward and page.cursor is not None and first is not None)
     out = [_link(links.href(q.cursor), "self",
