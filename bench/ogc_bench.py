@@ -180,7 +180,7 @@ def main() -> None:
     with gunicorn(GRIDMAP_PORT, env, workers=2) as ours, tipg(url) as theirs:
         servers = {"gridmap": (ours, "/ogc/collections/buildings/items"),
                    "tipg": (theirs, "/collections/public.building/items")}
-        for name, (base, prefix) in servers.items():  # warm both up
+        for base, prefix in servers.values():  # warm both up
             _drive(base, _paths(prefix, boxes[:8], FILTER), 2)
         for _ in range(args.rounds):
             for case, cql in (("no filter", None), (f"filter {FILTER}", FILTER)):
@@ -189,7 +189,7 @@ def main() -> None:
                         _drive(base, _paths(prefix, boxes, cql), args.threads))
     with gunicorn(GRIDMAP_PORT, env, workers=1) as ours:
         total, seconds, peak = stream_everything(ours)
-    print(f"| case | server | pages/s | features/s | p50 ms | p95 ms | features/page |")
+    print("| case | server | pages/s | features/s | p50 ms | p95 ms | features/page |")
     print("|---|---|---:|---:|---:|---:|---:|")
     rates: dict[tuple[str, str], float] = {}
     for (case, name), runs in results.items():
