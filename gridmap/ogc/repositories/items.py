@@ -136,18 +136,10 @@ def one(session: Session, source: Any, feature_id: Expr, value: Any, columns: Se
 
 def extent(session: Session, source: Any, geometry: Expr,
            conditions: Sequence[ColumnElement[bool]]) -> tuple[float, ...] | None:
-    """The collection's bounding box (WGS84), from the GiST index's estimate when the table is
-    large (``ST_EstimatedExtent`` is not per condition, so exact here, on small tables only)."""
+    """The bounding box (WGS84) of ``geometry`` over the rows: used on the districts, whose
+    extent every collection reports (a per-collection extent would scan whole tables)."""
     box = select(func.ST_XMin(func.ST_Extent(geometry)), func.ST_YMin(func.ST_Extent(geometry)),
                  func.ST_XMax(func.ST_Extent(geometry)), func.ST_YMax(func.ST_Extent(geometry))
                  ).select_from(source).where(*conditions)
     row = session.execute(box).one()
     return None if row[0] is None else tuple(float(v) for v in row)
-
-
-def time_extent(session: Session, source: Any, column: Expr,
-                conditions: Sequence[ColumnElement[bool]]) -> tuple[Any, Any]:
-    """Earliest and latest instant of ``column``."""
-    row = session.execute(select(func.min(column), func.max(column)).select_from(source)
-                          .where(*conditions)).one()
-    return row[0], row[1]

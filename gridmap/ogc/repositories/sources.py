@@ -8,7 +8,7 @@ snapped to the public grid; never the resident's text, name, phone or photos.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -180,5 +180,3 @@ def coverage_area_conditions(run_id: int, area: str | None) -> Sequence[ColumnEl
         found.append(coverage_area.c.code.startswith(area, autoescape=True))
     return found
 
-
-Conditions = Callable[[Any], Sequence[ColumnElement[bool]]]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TextIO
 
-from sqlalchemy import ColumnElement, Select, false
+from sqlalchemy import Select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap import viewport, writers
@@ -15,7 +15,7 @@ from gridmap.codes import AreaFilter
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.territory.repositories import layers
 from gridmap.territory.repositories import lookup as territory
-from gridmap.territory.repositories.layers import Expr
+from gridmap.territory.repositories.layers import Condition, Expr
 from gridmap.territory.repositories.layers import LayerSpec as LayerSpec  # re-exported
 
 FACILITY_TYPE_MAX_LENGTH = 40
@@ -108,11 +108,10 @@ def catalogue() -> dict[str, LayerSpec]:
     return dict(layers.LAYERS)
 
 
-def territory_of(principal: Principal, grid_code: Expr) -> ColumnElement[bool]:
+def territory_of(principal: Principal, grid_code: Expr) -> Condition:
     """SQL: whether a row of this grid code lies in the territory whose per-building counts of
     vulnerable residents ``principal`` may read (false for everyone else)."""
-    reader = resident_counts_for(principal)
-    return layers.covers(reader, grid_code) if reader is not None else false()
+    return layers.covered_by(resident_counts_for(principal), grid_code)
 
 
 def facility_type_codes(factory: sessionmaker[Session]) -> list[str]:
