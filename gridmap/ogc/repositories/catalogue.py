@@ -19,6 +19,8 @@ from sqlalchemy.sql.type_api import TypeEngine
 from gridmap.access import Principal
 
 Expr = ColumnElement[Any] | QueryableAttribute[Any]
+Condition = ColumnElement[bool]
+"""A WHERE condition in SQL."""
 Columns = Callable[[str, Principal], Sequence[tuple[str, Expr]]]
 """(language, principal) -> the properties as (name, SQL expression), in order."""
 

@@ -105,7 +105,7 @@ class Translator:
         if isinstance(node, ast.DistanceWithin):
             return self._dwithin(node)
         if isinstance(node, ast.BBox):
-            box = self._envelope(float(node.minx), float(node.miny), float(node.maxx),
+            box = self.envelope(float(node.minx), float(node.miny), float(node.maxx),
                                  float(node.maxy))
             return func.ST_Intersects(self.spatial(node.lhs), box)
         raise InvalidInput(f"不支持的过滤运算：{type(node).__name__} "
@@ -195,7 +195,7 @@ class Translator:
         if isinstance(node, values.Geometry):
             return self._literal(node.geometry)
         if isinstance(node, values.Envelope):
-            return self._envelope(min(node.x1, node.x2), min(node.y1, node.y2),
+            return self.envelope(min(node.x1, node.x2), min(node.y1, node.y2),
                                   max(node.x1, node.x2), max(node.y1, node.y2))
         if isinstance(node, ast.Function) and node.name == "bbox" and len(node.arguments) in (4, 6):
             args = node.arguments
@@ -203,7 +203,7 @@ class Translator:
                 raise InvalidInput("BBOX 须是数字 (BBOX takes numbers)")
             minx, miny, maxx, maxy = (args[0], args[1], args[2], args[3]) if len(args) == 4 else (
                 args[0], args[1], args[3], args[4])
-            return self._envelope(float(minx), float(miny), float(maxx), float(maxy))
+            return self.envelope(float(minx), float(miny), float(maxx), float(maxy))
         raise InvalidInput("空间运算需要几何属性和几何值 (a spatial operator takes the geometry and "
                            "a geometry literal)")
 
@@ -238,7 +238,7 @@ class Translator:
             raise InvalidInput(f"坐标超出坐标系范围：{x:.6g}, {y:.6g} (coordinates outside the "
                                f"CRS's range)")
 
-    def _envelope(self, minx: float, miny: float, maxx: float, maxy: float) -> Any:
+    def envelope(self, minx: float, miny: float, maxx: float, maxy: float) -> Any:
         self._in_range(minx, miny)
         self._in_range(maxx, maxy)
         if self.crs.lat_lon:  # the four numbers are lat, lon, lat, lon
@@ -252,6 +252,21 @@ class Translator:
         if self.crs.projected:
             return func.ST_Transform(geom, STORAGE_SRID)
         return geom
+
+
+def in_box(geometry: Expr, box: Any) -> ColumnElement[bool]:
+    """Rows whose geometry meets ``box`` (index test, then the exact one)."""
+    return and_(geometry.op("&&")(box), func.ST_Intersects(geometry, box))
+
+
+def in_interval(column: Expr, start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
+    """Rows whose instant lies in [start, end] (an open end: None)."""
+    found: list[ColumnElement[bool]] = []
+    if start is not None:
+        found.append(column >= start)
+    if end is not None:
+        found.append(column <= end)
+    return found
 
 
 def _plain(value: Any) -> Any:

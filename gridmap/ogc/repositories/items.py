@@ -9,9 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, String, and_, cast, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Session
 
@@ -65,6 +79,13 @@ def feature_text(feature_id: Expr, columns: Sequence[tuple[str, Expr]], geometry
         literal("type"), literal("Feature"), literal("id"), feature_id,
         literal("geometry"), output_geometry(geometry, crs), literal("properties"), props,
     ), String)
+
+
+def position_value(value: Any, expr: Expr, kind: str) -> Any:
+    """A cursor's key value bound with its column's type (an instant from its ISO text)."""
+    if kind == "datetime":
+        return bindparam(None, datetime.fromisoformat(value), type_=expr.type)
+    return bindparam(None, value, type_=expr.type)
 
 
 def _after(keys: Sequence[SortKey], values: Sequence[Any], backward: bool) -> ColumnElement[bool]:

@@ -38,6 +38,7 @@ from gridmap.models import (
     Department,
     District,
     Facility,
+    FacilityType,
     Grid,
     Subdistrict,
 )
@@ -57,6 +58,15 @@ coverage_building = table("coverage_building", column("run_id"), column("buildin
 coverage_area = table("coverage_area", column("run_id"), column("level", String()),
                       column("code", String()), column("buildings"), column("residents"),
                       column("residents_covered"), column("elderly"), column("elderly_covered"))
+
+
+FACILITY_SOURCE = Facility.__table__.join(FacilityType.__table__, FacilityType.code == Facility.type)
+"""Facilities with their type (the layer's ``type_name`` and ``color`` come from it)."""
+
+
+def facility_type_is(code: str) -> ColumnElement[bool]:
+    """Facilities of one type."""
+    return Facility.type == code
 
 
 def street_only(address: Any) -> Any:

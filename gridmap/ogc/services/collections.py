@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.access import Principal
@@ -26,9 +25,9 @@ from gridmap.cases.services import queries as case_queries
 from gridmap.coverage.services import readers
 from gridmap.coverage.services.compute import NEAR_MISS_FACTOR
 from gridmap.errors import NotFound
-from gridmap.models import Building, Case, Facility, FacilityType, Grid
+from gridmap.models import Building, Case, Facility, Grid
 from gridmap.ogc.repositories import sources
-from gridmap.ogc.repositories.catalogue import Collection, Expr
+from gridmap.ogc.repositories.catalogue import Collection, Condition, Expr
 from gridmap.territory.services import layers as territory_layers
 
 CASES, COVERAGE = "cases", "coverage-"
@@ -47,9 +46,9 @@ def _layer_columns(spec: territory_layers.LayerSpec, lang: str,
 def _layer(spec: territory_layers.LayerSpec, *, facility_type: str | None = None) -> Collection:
     source: Any = spec.model
     if spec.model is Facility:
-        source = Facility.__table__.join(FacilityType.__table__, FacilityType.code == Facility.type)
-    conditions: Sequence[ColumnElement[bool]] = (
-        (Facility.type == facility_type,) if facility_type else ())
+        source = sources.FACILITY_SOURCE
+    conditions: Sequence[Condition] = (
+        (sources.facility_type_is(facility_type),) if facility_type else ())
     name = f"{spec.name}-{facility_type}" if facility_type else spec.name
     suffix = f" · {facility_type}" if facility_type else ""
     return Collection(
@@ -61,7 +60,7 @@ def _layer(spec: territory_layers.LayerSpec, *, facility_type: str | None = None
         personal=lambda p: territory_layers.is_scoped(spec.name, p))
 
 
-def _case_inside(principal: Principal) -> ColumnElement[bool] | None:
+def _case_inside(principal: Principal) -> Condition | None:
     return case_queries.readable_condition(principal) if _reads_cases(principal) else None
 
 

@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap import writers
@@ -24,8 +23,8 @@ from gridmap.errors import InvalidInput, NotFound
 from gridmap.ogc import cql2, crs_refs, cursor, query
 from gridmap.ogc.crs_refs import CrsRef
 from gridmap.ogc.repositories import items as repo
-from gridmap.ogc.repositories.catalogue import Collection, Expr, kind_of, sortable
-from gridmap.ogc.repositories.filters import Translator, unknown_property
+from gridmap.ogc.repositories.catalogue import Collection, Condition, Expr, kind_of, sortable
+from gridmap.ogc.repositories.filters import Translator, in_box, in_interval, unknown_property
 from gridmap.ogc.services import collections as catalogue
 
 CONFORMANCE = (
@@ -213,25 +212,19 @@ def _sort_keys(coll: Collection, columns: Mapping[str, Expr],
 
 
 def _conditions(ctx: Context, coll: Collection, q: query.ItemsQuery, columns: Mapping[str, Expr],
-                choices: tuple[CrsRef, ...]) -> list[ColumnElement[bool]]:
+                choices: tuple[CrsRef, ...]) -> list[Condition]:
     geometry = coll.geometry(ctx.principal)
     found = list(coll.conditions(ctx.principal))
     if q.bbox is not None:
         ref = crs_refs.parse(q.bbox_crs, choices, "bbox-crs")
-        box = Translator(columns, geometry, ref)._envelope(*q.bbox)
-        found.append(geometry.op("&&")(box))
-        found.append(func.ST_Intersects(geometry, box))
+        found.append(in_box(geometry, Translator(columns, geometry, ref).envelope(*q.bbox)))
     elif q.bbox_crs is not None:
         crs_refs.parse(q.bbox_crs, choices, "bbox-crs")
     if q.interval is not None:
         if coll.time is None:
             raise InvalidInput(f"集合 {coll.id} 没有时间属性，不能用 datetime (collection "
                                f"'{coll.id}' has no time; datetime does not apply)")
-        start, end = q.interval
-        if start is not None:
-            found.append(coll.time >= start)
-        if end is not None:
-            found.append(coll.time <= end)
+        found += in_interval(coll.time, *q.interval)
     for name, value in q.equal:
         expr = columns[name]
         found.append(Translator(columns, geometry, crs_refs.DEFAULT).condition(
@@ -303,12 +296,10 @@ def _typed(value: Any, key: repo.SortKey) -> Any:
           "datetime": isinstance(value, str)}[kind]
     if not ok:
         raise InvalidInput("分页游标与排序不符 (the cursor does not fit this sort order)")
-    if kind == "datetime":
-        try:
-            return bindparam(None, datetime.fromisoformat(value), type_=key.expr.type)
-        except ValueError:
-            raise InvalidInput("分页游标无效 (invalid cursor)") from None
-    return bindparam(None, value, type_=key.expr.type)
+    try:
+        return repo.position_value(value, key.expr, kind)
+    except ValueError:
+        raise InvalidInput("分页游标无效 (invalid cursor)") from None
 
 
 def _plain(value: Any) -> Any:
@@ -336,7 +327,7 @@ class _PageLinks:
 @dataclass(frozen=True)
 class _Count:
     source: Any
-    conditions: list[ColumnElement[bool]]
+    conditions: list[Condition]
 
 
 def _page(factory: sessionmaker[Session], stmt: Any, page: repo.Page, links: _PageLinks,
