@@ -69,10 +69,11 @@ def _register_blueprints(app: Flask) -> None:
     from gridmap.coverage import web as coverage
     from gridmap.exchange import web as exchange
     from gridmap.jobs import web as jobs
+    from gridmap.ogc import web as ogc
     from gridmap.territory import web as territory
     from gridmap.web import apidocs, assets
 
-    for feature in (accounts, territory, cases, coverage, exchange, jobs):
+    for feature in (accounts, territory, cases, coverage, exchange, jobs, ogc):
         feature.register(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(apidocs.bp)

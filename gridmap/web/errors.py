@@ -81,8 +81,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(GridmapError)
     def _gridmap_error(exc: GridmapError) -> ResponseReturnValue:
         if (isinstance(exc, Unauthorized) and not _wants_json() and request.method == "GET"
-                and "Authorization" not in request.headers):
+                and "Authorization" not in request.headers and _own_format() is None):
             # A person opening a page that needs an account: sign in, then come back here.
+            # (Interfaces with their own error shape, such as /ogc/, answer 401 to their clients.)
             view = getattr(getattr(current_app, "login_manager", None), "login_view", None)
             if view:
                 return redirect(url_for(view, next=request.full_path.rstrip("?")))

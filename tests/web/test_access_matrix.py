@@ -198,6 +198,16 @@ SPECS: dict[str, Spec] = {
     "GET assets.vendor_file": Spec("GET", anyone(200)),
     "GET apidocs.openapi_json": Spec("GET", anyone(200)),
     "GET apidocs.docs_page": Spec("GET", anyone(200)),
+    # OGC API Features: the public view for everyone; a case's full fields only for those who
+    # may read it (the body check below holds every other case's description out).
+    "GET ogc.landing": Spec("GET", anyone(200)),
+    "GET ogc.conformance": Spec("GET", anyone(200)),
+    "GET ogc.collections": Spec("GET", anyone(200)),
+    "GET ogc.collection": Spec("GET", anyone(200)),
+    "GET ogc.queryables": Spec("GET", anyone(200)),
+    "GET ogc.sortables": Spec("GET", anyone(200)),
+    "GET ogc.items": Spec("GET", anyone(200), query=lambda w, t: {"limit": 10000}),
+    "GET ogc.item": Spec("GET", anyone(200)),
     "GET open311.services": Spec("GET", anyone(200)),
     "GET open311.service_definition": Spec("GET", anyone(200, 400, 404)),
     "GET open311.list_requests": Spec("GET", anyone(200)),
@@ -401,7 +411,8 @@ def _url(app: Flask, endpoint: str, world: World, target: str) -> str:
             "code": world.values["category"], "package": world.values["vendor"][0],
             "filename": "css/app.css", "token_id": 2**40, "client_id": 2**40,
             "account_id": world.accounts[target], "department": world.values["department"],
-            "job_id": 2**40, "layer": "facilities"}
+            "job_id": 2**40, "layer": "facilities", "collection_id": "cases",
+            "feature_id": world.cases[target]}
     if endpoint == "exchange.export":
         fill["fmt"] = "csv"
     if endpoint.startswith("assignments."):

@@ -149,6 +149,16 @@ FIELDS: dict[str, Fields] = {
     "GET assets.vendor_file": Fields(),
     "GET apidocs.openapi_json": Fields(),
     "GET apidocs.docs_page": Fields(),
+    "GET ogc.landing": Fields(query=("f", "lang")),
+    "GET ogc.conformance": Fields(query=("f",)),
+    "GET ogc.collections": Fields(query=("f", "lang")),
+    "GET ogc.collection": Fields(query=("f", "lang")),
+    "GET ogc.queryables": Fields(query=("lang",)),
+    "GET ogc.sortables": Fields(query=("lang",)),
+    "GET ogc.items": Fields(query=("limit", "bbox", "bbox-crs", "crs", "datetime", "filter",
+                                   "filter-lang", "filter-crs", "sortby", "properties", "cursor",
+                                   "f", "lang", "name")),
+    "GET ogc.item": Fields(query=("crs", "f", "lang")),
     "GET open311.services": Fields(query=("locale",)),
     "GET open311.service_definition": Fields(),
     "GET open311.list_requests": Fields(query=("service_request_id", "service_code", "status",
@@ -300,7 +310,8 @@ def _sentinel(app: Flask, endpoint: str, world: World, name: str) -> Any:
             "code": world.values["category"], "package": world.values["vendor"][0],
             "filename": "css/app.css", "token_id": 1, "client_id": 1,
             "account_id": world.accounts["A"], "department": world.values["department"],
-            "job_id": 1, "layer": "facilities"}
+            "job_id": 1, "layer": "facilities", "collection_id": "cases",
+            "feature_id": world.cases["A"]}
     if endpoint == "exchange.export":
         fill["fmt"] = "csv"
     if endpoint.startswith("assignments."):

@@ -6,12 +6,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import ColumnElement, false
 from sqlalchemy.orm import Session
 
 from gridmap.access import CASE_ROLES, CaseScope, Principal, Role
 from gridmap.cases import deadlines, workflow
 from gridmap.cases.privacy import mask_phone
 from gridmap.cases.repositories import cases as repo
+from gridmap.cases.repositories import scope as scope_repo
 from gridmap.cases.services import cases
 from gridmap.errors import Forbidden, NotFound, Unauthorized
 from gridmap.models import Case
@@ -123,3 +125,11 @@ def detail(session: Session, principal: Principal, case_id: int, *,
         "allowed_actions": allowed,
     }
     return json_safe(body)  # type: ignore[no-any-return]
+
+
+def readable_condition(principal: Principal) -> ColumnElement[bool]:
+    """SQL on ``"case"``: the cases ``principal`` may read in full (false for the public and
+    for roles that read no case), the condition every case list uses."""
+    if not principal.has(*READERS):
+        return false()
+    return scope_repo.case_condition(principal.case_scope())

@@ -143,6 +143,16 @@ def covers(principal: Principal, grid_code: Expr) -> ColumnElement[bool]:
     return grid_code.startswith(principal.area_code, autoescape=True)
 
 
+Condition = ColumnElement[bool]
+"""A WHERE condition in SQL."""
+
+
+def covered_by(reader: Principal | None, grid_code: Expr) -> Condition:
+    """:func:`covers` for a staff member who may read residents' counts; false for None (the
+    public view)."""
+    return covers(reader, grid_code) if reader is not None else false()
+
+
 LAYERS: dict[str, LayerSpec] = {
     spec.name: spec
     for spec in (

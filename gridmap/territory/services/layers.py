@@ -15,7 +15,8 @@ from gridmap.codes import AreaFilter
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.territory.repositories import layers
 from gridmap.territory.repositories import lookup as territory
-from gridmap.territory.repositories.layers import LayerSpec
+from gridmap.territory.repositories.layers import Condition, Expr
+from gridmap.territory.repositories.layers import LayerSpec as LayerSpec  # re-exported
 
 FACILITY_TYPE_MAX_LENGTH = 40
 NO_AREA = AreaFilter()
@@ -107,3 +108,20 @@ def _check_facility_type(session: Session, raw: str) -> None:
     if raw not in known:
         raise InvalidInput(f"未知设施类型 {raw[:40]!r}；可选：{', '.join(known)} "
                            "(unknown facility type)")
+
+
+def catalogue() -> dict[str, LayerSpec]:
+    """Every layer of the registry by name (OGC API Features serves each as a collection)."""
+    return dict(layers.LAYERS)
+
+
+def territory_of(principal: Principal, grid_code: Expr) -> Condition:
+    """SQL: whether a row of this grid code lies in the territory whose per-building counts of
+    vulnerable residents ``principal`` may read (false for everyone else)."""
+    return layers.covered_by(resident_counts_for(principal), grid_code)
+
+
+def facility_type_codes(factory: sessionmaker[Session]) -> list[str]:
+    """The facility types' codes in display order."""
+    with factory() as session:
+        return [t["code"] for t in territory.facility_types(session, lang="zh")]

@@ -1,0 +1,15 @@
+"""OGC API Features' web face: the ``/ogc`` blueprint and its error format."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Attach the OGC API blueprint and answer its errors in the OGC exception shape."""
+    from gridmap.ogc.web import api
+    from gridmap.web.errors import register_error_format
+
+    app.register_blueprint(api.bp)
+    register_error_format(app, "/ogc/", api.error_answer)
+    register_error_format(app, "/ogc", api.error_answer)
