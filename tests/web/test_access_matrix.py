@@ -201,6 +201,7 @@ SPECS: dict[str, Spec] = {
     # OGC API Features: the public view for everyone; a case's full fields only for those who
     # may read it (the body check below holds every other case's description out).
     "GET ogc.landing": Spec("GET", anyone(200)),
+    "GET ogc.service_description": Spec("GET", anyone(200)),
     "GET ogc.conformance": Spec("GET", anyone(200)),
     "GET ogc.collections": Spec("GET", anyone(200)),
     "GET ogc.collection": Spec("GET", anyone(200)),

@@ -150,6 +150,7 @@ FIELDS: dict[str, Fields] = {
     "GET apidocs.openapi_json": Fields(),
     "GET apidocs.docs_page": Fields(),
     "GET ogc.landing": Fields(query=("f", "lang")),
+    "GET ogc.service_description": Fields(),
     "GET ogc.conformance": Fields(query=("f",)),
     "GET ogc.collections": Fields(query=("f", "lang")),
     "GET ogc.collection": Fields(query=("f", "lang")),

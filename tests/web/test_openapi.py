@@ -49,13 +49,13 @@ def test_every_endpoint_of_the_url_map_is_in_the_document(app: Flask) -> None:
 
 
 def test_a_new_endpoint_gets_a_baseline_and_its_detail(settings: Settings) -> None:
-    """What a feature landing later (OGC API, tiles) gets with no work, and with a dict."""
+    """What a feature landing later gets with no work, and with a dict."""
     from gridmap.access import Role
     from gridmap.web.auth import require
 
     app = create_app(settings)
 
-    @app.get("/ogc/collections/<collection_id>/items/<int:feature_id>")
+    @app.get("/later/collections/<collection_id>/items/<int:feature_id>")
     @require(Role.PLANNER)
     def ogc_item(collection_id: str, feature_id: int) -> str:
         """One feature of a collection.
@@ -67,7 +67,7 @@ def test_a_new_endpoint_gets_a_baseline_and_its_detail(settings: Settings) -> No
         "parameters": [openapi.query("crs", openapi.STRING)],
         "responses": {"200": openapi.ok({"type": "object"}, media="application/geo+json")}}}})
     operation: dict[str, Any] = openapi.document(app)["paths"][
-        "/ogc/collections/{collection_id}/items/{feature_id}"]["get"]
+        "/later/collections/{collection_id}/items/{feature_id}"]["get"]
     assert operation["summary"] == "One feature of a collection."
     names = {(p["name"], p["in"]) for p in operation["parameters"]}
     assert names == {("collection_id", "path"), ("feature_id", "path"), ("crs", "query")}
@@ -75,8 +75,8 @@ def test_a_new_endpoint_gets_a_baseline_and_its_detail(settings: Settings) -> No
     assert {"token": []} in operation["security"]
     assert {"200", "400", "401", "403", "404", "429", "503"} <= set(operation["responses"])
     assert "application/geo+json" in operation["responses"]["200"]["content"]
-    part = openapi.document(app, prefix="/ogc")
-    assert list(part["paths"]) == ["/ogc/collections/{collection_id}/items/{feature_id}"]
+    part = openapi.document(app, prefix="/later")
+    assert list(part["paths"]) == ["/later/collections/{collection_id}/items/{feature_id}"]
     validate(part)
 
 

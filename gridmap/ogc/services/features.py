@@ -99,14 +99,18 @@ def _alternates(href: str, json_type: str, title: str) -> list[dict[str, str]]:
             _link(f"{href}{sep}f=html", "alternate", "text/html", title + " (HTML)")]
 
 
-def landing(ctx: Context) -> dict[str, Any]:
-    """The landing page: title and the links to conformance and collections."""
+def landing(ctx: Context, *, service_doc: str) -> dict[str, Any]:
+    """The landing page: title and the links to the API's description (its OpenAPI 3.1
+    document and the reference page ``service_doc``), conformance and collections."""
     base = ctx.base
     return {
         "title": "网格地图 OGC API Features (gridmap)",
         "description": "辖区、楼院、街巷、设施、案件（公开视图）与覆盖分析 (territory, buildings, "
                        "streets, facilities, public cases and coverage)",
         "links": [*_alternates(base + "/", "application/json", "Landing page"),
+                  _link(base + "/api", "service-desc",
+                        "application/vnd.oai.openapi+json;version=3.1", "OpenAPI 3.1"),
+                  _link(service_doc, "service-doc", "text/html", "API reference"),
                   _link(base + "/conformance", "conformance", "application/json", "Conformance"),
                   _link(base + "/collections", "data", "application/json", "Collections")],
     }

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from gridmap.errors import InvalidInput
 from gridmap.ogc import query
 from gridmap.ogc.services import features
+from gridmap.web import openapi
 from gridmap.web.auth import current_principal
 from gridmap.web.db import session_factory
 from gridmap.web.i18n import current_lang
@@ -77,8 +78,15 @@ def landing() -> Response:
 
     Query: ``f`` (json|html), ``lang``."""
     ctx = _ctx()
-    doc = features.landing(ctx)
+    doc = features.landing(ctx, service_doc=url_for("apidocs.docs_page", _external=True))
     return _page("landing.html", doc=doc) if _wants_html() else _json(doc)
+
+
+@bp.get("/api")
+def service_description() -> Response:
+    """The OGC API's service description: the OpenAPI 3.1 document of the paths under /ogc."""
+    return _json(openapi.document(current_app, prefix="/ogc"),
+                 "application/vnd.oai.openapi+json;version=3.1")
 
 
 @bp.get("/conformance")

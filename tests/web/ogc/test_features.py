@@ -24,7 +24,14 @@ def _scalar_list(tx: Connection, sql: str, **params: Any) -> list[Any]:
 def test_landing_conformance_and_collections(api: FlaskClient) -> None:
     landing = api.get("/ogc/").get_json()
     rels = {link["rel"] for link in landing["links"]}
-    assert {"self", "conformance", "data", "alternate"} <= rels
+    assert {"self", "conformance", "data", "alternate", "service-desc", "service-doc"} <= rels
+    desc = next(link["href"] for link in landing["links"] if link["rel"] == "service-desc")
+    answer = api.get(desc)
+    assert answer.status_code == 200 and answer.mimetype == "application/vnd.oai.openapi+json"
+    paths = answer.get_json()["paths"]
+    assert answer.get_json()["openapi"].startswith("3.1")
+    assert "/ogc/collections/{collection_id}/items" in paths
+    assert paths and all(p.startswith("/ogc") for p in paths)
     conf = api.get("/ogc/conformance").get_json()["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in conf
     assert "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json" in conf
