@@ -43,6 +43,20 @@ def test_export_grids_of_a_subdistrict(engine, env, tmp_path) -> None:
     assert len(frame) == n and frame.crs.to_epsg() == 4326
 
 
+def test_export_streets_of_a_community_by_its_outline(engine, env, tmp_path) -> None:
+    """Streets carry no code: an area keeps those crossing its outline."""
+    with engine.connect() as conn:
+        code = conn.execute(text("SELECT code FROM community ORDER BY code LIMIT 1")).scalar_one()
+        n = conn.execute(text("SELECT count(*) FROM street_edge s JOIN community c ON c.code = :c "
+                              "AND ST_Intersects(s.geom, c.geom)"), {"c": code}).scalar_one()
+    out = tmp_path / "streets.csv"
+    result = CliRunner().invoke(main, ["export", "streets", str(out), "--community", code],
+                                env=env)
+    assert result.exit_code == 0, result.output
+    frame = gpd.read_file(out)
+    assert len(frame) == n > 0
+
+
 def test_export_rejects_bad_filter_and_writes_nothing(engine, env, tmp_path) -> None:
     out = tmp_path / "x.geojson"
     result = CliRunner().invoke(main, ["export", "grids", str(out), "--bbox", "1,2"], env=env)

@@ -14,7 +14,10 @@ from gridmap.exchange.repositories.connection import driver
 
 FILTER_COLUMN = {"district": "code", "subdistrict": "code", "community": "code", "grid": "code",
                  "building": "grid_code", "facility": "community_code"}
-"""The column an area prefix narrows each table by (its code, or the code of what it lies in)."""
+"""The column an area prefix narrows each table by (its code, or the code of what it lies in);
+streets carry no code and are narrowed by the area's outline (:data:`OUTLINE_TABLE`)."""
+OUTLINE_TABLE = {6: "district", 9: "subdistrict", 12: "community"}
+"""The table holding an area's outline, by the length of its code."""
 
 
 def batches(session: Session, table: str, columns: Sequence[str], *, area: str | None,
@@ -27,7 +30,11 @@ def batches(session: Session, table: str, columns: Sequence[str], *, area: str |
     if bbox is not None:
         where.append(q.SQL("geom && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326)"))
         params.update(zip(("x0", "y0", "x1", "y1"), bbox, strict=True))
-    if area:
+    if area and table not in FILTER_COLUMN:  # the streets crossing the area's outline
+        where.append(q.SQL("ST_Intersects(geom, (SELECT o.geom FROM {} o WHERE o.code = "
+                           "%(area)s))").format(q.Identifier(OUTLINE_TABLE[len(area)])))
+        params["area"] = area
+    elif area:
         where.append(q.SQL("{} LIKE %(prefix)s").format(q.Identifier(FILTER_COLUMN[table])))
         params["prefix"] = area + "%"
     if facility_type:
