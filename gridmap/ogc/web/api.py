@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from gridmap.errors import InvalidInput
-from gridmap.ogc import query
+from gridmap.ogc import crs_refs, query
 from gridmap.ogc.services import features
 from gridmap.web import openapi
 from gridmap.web.auth import current_principal
@@ -140,6 +140,16 @@ def sortables(collection_id: str) -> Response:
                  "application/schema+json", private=ctx.principal.signed_in)
 
 
+def _for_map(ctx: features.Context, html: bool) -> dict[str, str]:
+    """The request's arguments; for a page, with geometries in CRS84 for its map (a ``crs``
+    asked for is still checked, and the JSON alternate keeps it)."""
+    args = request.args.to_dict()
+    if html and "crs" in args:
+        crs_refs.parse(args["crs"], features.offered_crs(ctx.factory), "crs")
+        args["crs"] = crs_refs.CRS84
+    return args
+
+
 @bp.get("/collections/<collection_id>/items")
 def items(collection_id: str) -> Response:
     """OGC API items: a page of features (GeoJSON, streamed) with next/prev keyset links.
@@ -150,7 +160,7 @@ def items(collection_id: str) -> Response:
     ctx = _ctx()
     html = _wants_html()
     url = url_for("ogc.items", collection_id=collection_id, _external=True)
-    answer = features.items(ctx, collection_id, request.args.to_dict(), self_url=url)
+    answer = features.items(ctx, collection_id, _for_map(ctx, html), self_url=url)
     if html:
         doc = json.loads("".join(answer.chunks))
         coll = features.collection_doc(ctx, collection_id)
@@ -169,7 +179,8 @@ def item(collection_id: str, feature_id: str) -> Response:
     Query: ``crs``, ``f`` (json|html), ``lang``."""
     ctx = _ctx()
     html = _wants_html()
-    body, headers, personal = features.item(ctx, collection_id, feature_id, request.args.to_dict())
+    body, headers, personal = features.item(ctx, collection_id, feature_id,
+                                            _for_map(ctx, html))
     if html:
         coll = features.collection_doc(ctx, collection_id)
         return _page("item.html", doc=json.loads(body), coll=coll)

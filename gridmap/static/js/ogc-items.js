@@ -1,6 +1,7 @@
 // The OGC API items and item pages: a small Leaflet map of the features listed on the page.
-// Reads the features (WGS84 GeoJSON, or lat/lon when the page was asked in EPSG:4326) and the
-// basemap settings from JSON blocks the template wrote; no request of its own.
+// Reads the features (CRS84 GeoJSON: a page's map is always drawn from CRS84, whatever `crs` the
+// JSON alternate keeps) and the basemap settings from JSON blocks the template wrote; no request
+// of its own.
 (function () {
   "use strict";
   const el = document.getElementById("gm-ogc-map");
@@ -18,6 +19,7 @@
   }).addTo(map);
   const bounds = layer.getBounds();
   if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 17, padding: [12, 12] });
-  else map.setView([41.8, 123.43], 11);
+  else if (config.extent) map.fitBounds([[config.extent[1], config.extent[0]], [config.extent[3], config.extent[2]]]);
+  else map.setView([0, 0], 2);
   el.dataset.features = String(features.length);
 })();

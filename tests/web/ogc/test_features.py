@@ -267,3 +267,20 @@ def test_html_pages(api: FlaskClient, tx: Connection) -> None:
     browser = api.get("/ogc/collections/grids/items?limit=2", headers={"Accept": "text/html"})
     assert browser.mimetype == "text/html" and "gm-ogc-map" in browser.get_data(as_text=True)
     assert api.get("/ogc/collections/grids/items?f=xml").status_code == 400
+
+
+def test_a_page_asked_in_another_crs_draws_its_map_in_crs84(api: FlaskClient,
+                                                             tx: Connection) -> None:
+    """The page's map reads CRS84 whatever ``crs`` is asked (lat/lon or metres would land in
+    the wrong place); the crs is still checked."""
+    code = _scalar_list(tx, "SELECT min(code) FROM grid")[0]
+    lon, lat = tx.execute(text("SELECT ST_X(ST_PointN(ST_ExteriorRing(geom), 1)), "
+                               "ST_Y(ST_PointN(ST_ExteriorRing(geom), 1)) FROM grid "
+                               "WHERE code = :c"), {"c": code}).one()
+    for crs in ("EPSG:4326", "EPSG:4550"):
+        page = api.get(f"/ogc/collections/grids/items/{code}?f=html&crs={crs}").get_data(
+            as_text=True)
+        drawn = json.loads(page.split('id="gm-ogc-features">')[1].split("</script>")[0])
+        first = drawn[0]["geometry"]["coordinates"][0][0]
+        assert first == pytest.approx([lon, lat], abs=1e-6), crs
+    assert api.get(f"/ogc/collections/grids/items/{code}?f=html&crs=EPSG:3857").status_code == 400
