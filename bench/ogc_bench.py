@@ -1,9 +1,10 @@
-"""OGC API Features items pages of 1,000 buildings: gridmap vs tipg on the same table, side by side.
+"""OGC API Features items pages of 1,000 buildings: gridmap vs tipg and pygeoapi on the same table.
 
 Usage (from the repo, after `make setup`):  .venv/bin/python bench/ogc_bench.py [--requests N]
-Reads the city-scale demo database (gridmap_perf_b, read only). tipg (MIT) is installed into
-its own venv under /tmp (a bench tool, not a dependency of gridmap) and served by uvicorn with 2
-workers; gridmap by gunicorn with 2 sync workers. Both get the same list of z14-sized bboxes
+Reads the city-scale demo database (gridmap_perf_b, read only). tipg (MIT) and pygeoapi (MIT,
+PostgreSQL provider; 0.21.0, the last release for Python 3.11) are installed into venvs of
+their own under /tmp (bench tools, not dependencies of gridmap); tipg is served by uvicorn with
+2 workers, pygeoapi and gridmap by gunicorn with 2 sync workers. All get the same list of z14-sized bboxes
 around random buildings (seeded), ``limit=1000`` and the same properties, without and with the
 CQL2 filter ``residents > 100``, from 4 client threads, in alternating rounds. A last step
 streams every building through one gridmap worker by following ``next`` links and reports its
@@ -41,7 +42,9 @@ from gridmap.config import Settings  # noqa: E402
 DATABASE = "gridmap_perf_b"
 TIPG_VENV = Path("/tmp/tipg-venv")
 TIPG_VERSION = "1.6.1"
-GRIDMAP_PORT, TIPG_PORT = 5097, 5098
+PYGEOAPI_VENV = Path("/tmp/pygeoapi-venv")
+PYGEOAPI_VERSION = "0.21.0"
+GRIDMAP_PORT, TIPG_PORT, PYGEOAPI_PORT = 5097, 5098, 5099
 PROPERTIES = "code,name,address,grid_code,households,residents,aged_60_plus,synthetic"
 FILTER = "residents > 100"
 Z14_DEG = 360 / 2**14  # a z14 tile's width in degrees of longitude
@@ -100,6 +103,86 @@ def tipg(url: str) -> Iterator[str]:
         server.wait()
 
 
+def ensure_pygeoapi() -> Path:
+    """pygeoapi with its PostgreSQL provider's packages in its own venv under /tmp."""
+    binary = PYGEOAPI_VENV / "bin" / "gunicorn"
+    if not binary.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PYGEOAPI_VENV)], check=True)
+        subprocess.run([str(PYGEOAPI_VENV / "bin" / "pip"), "install", "-q",
+                        f"pygeoapi=={PYGEOAPI_VERSION}", "psycopg2-binary", "SQLAlchemy<2.1",
+                        "geoalchemy2", "pygeofilter[backend-sqlalchemy]", "gunicorn"], check=True)
+    return binary
+
+
+PYGEOAPI_CONFIG = """server:
+  bind: {{host: 127.0.0.1, port: {port}}}
+  url: http://127.0.0.1:{port}
+  mimetype: application/json; charset=UTF-8
+  encoding: utf-8
+  language: en-US
+  cors: false
+  pretty_print: false
+  limits: {{default_items: 10, max_items: 10000}}
+  map: {{url: "http://127.0.0.1/{{z}}/{{x}}/{{y}}.png", attribution: none}}
+logging: {{level: ERROR}}
+metadata:
+  identification: {{title: bench, description: bench, keywords: [bench], keywords_type: theme,
+                    terms_of_service: none, url: "http://127.0.0.1"}}
+  license: {{name: none, url: "http://127.0.0.1"}}
+  provider: {{name: bench, url: "http://127.0.0.1"}}
+  contact: {{name: bench}}
+resources:
+  buildings:
+    type: collection
+    title: buildings
+    description: buildings
+    keywords: [buildings]
+    extents:
+      spatial: {{bbox: [-180, -90, 180, 90], crs: "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}}
+    providers:
+      - type: feature
+        name: PostgreSQL
+        data: {{host: {host}, port: {db_port}, dbname: {db}, user: {user}, password: "{password}",
+                search_path: [public]}}
+        id_field: code
+        table: building
+        geom_field: geom
+"""
+
+
+@contextmanager
+def pygeoapi(url: str) -> Iterator[str]:
+    """pygeoapi serving public.building (PostgreSQL provider) on loopback, 2 gunicorn workers."""
+    gunicorn_bin = ensure_pygeoapi()
+    parts = make_url(url)
+    folder = Path(f"/tmp/pygeoapi-bench-{os.getpid()}")
+    folder.mkdir(exist_ok=True)
+    config, document = folder / "config.yml", folder / "openapi.yml"
+    config.write_text(PYGEOAPI_CONFIG.format(
+        port=PYGEOAPI_PORT, host=parts.host, db_port=parts.port, db=parts.database,
+        user=parts.username, password=parts.password))
+    env = {**os.environ, "PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(document)}
+    subprocess.run([str(PYGEOAPI_VENV / "bin" / "pygeoapi"), "openapi", "generate", str(config),
+                    "--output-file", str(document)], env=env, check=True, capture_output=True)
+    server = subprocess.Popen([str(gunicorn_bin), "-w", "2", "-b", f"127.0.0.1:{PYGEOAPI_PORT}",
+                               "pygeoapi.flask_app:APP"], env=env, stderr=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{PYGEOAPI_PORT}"
+    try:
+        for _ in range(300):
+            if server.poll() is not None:
+                raise SystemExit("pygeoapi exited during start-up")
+            try:
+                urllib.request.urlopen(base + "/collections/buildings?f=json", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def _drive(base: str, paths: list[str], threads: int) -> tuple[float, int, list[float]]:
     """GET every path with ``threads`` keep-alive clients: (seconds, features, latencies ms)."""
     host = urllib.parse.urlsplit(base)
@@ -131,12 +214,13 @@ def _drive(base: str, paths: list[str], threads: int) -> tuple[float, int, list[
     return time.perf_counter() - start, features, latencies
 
 
-def _paths(prefix: str, boxes: list[str], cql: str | None) -> list[str]:
+def _paths(prefix: str, boxes: list[str], cql: str | None, *, lang: str = "cql2-text",
+           extra: dict[str, str] | None = None) -> list[str]:
     out = []
     for box in boxes:
-        query = {"limit": "1000", "bbox": box, "properties": PROPERTIES}
+        query = {"limit": "1000", "bbox": box, "properties": PROPERTIES, **(extra or {})}
         if cql:
-            query.update({"filter": cql, "filter-lang": "cql2-text"})
+            query.update({"filter": cql, "filter-lang": lang})
         out.append(prefix + "?" + urllib.parse.urlencode(query))
     return out
 
@@ -177,16 +261,21 @@ def main() -> None:
     boxes = bboxes(url, args.requests)
     env = {**os.environ, "GRIDMAP_DATABASE_URL": url}
     results: dict[tuple[str, str], list[tuple[float, int, list[float]]]] = {}
-    with gunicorn(GRIDMAP_PORT, env, workers=2) as ours, tipg(url) as theirs:
-        servers = {"gridmap": (ours, "/ogc/collections/buildings/items"),
-                   "tipg": (theirs, "/collections/public.building/items")}
-        for base, prefix in servers.values():  # warm both up
-            _drive(base, _paths(prefix, boxes[:8], FILTER), 2)
+    # pygeoapi 0.21 names CQL2 text "cql-text" and answers HTML unless asked for f=json.
+    with gunicorn(GRIDMAP_PORT, env, workers=2) as ours, tipg(url) as theirs, \
+            pygeoapi(url) as third:
+        servers = {"gridmap": (ours, "/ogc/collections/buildings/items", "cql2-text", {}),
+                   "tipg": (theirs, "/collections/public.building/items", "cql2-text", {}),
+                   "pygeoapi": (third, "/collections/buildings/items", "cql-text",
+                                {"f": "json"})}
+        for base, prefix, lang, extra in servers.values():  # warm all up
+            _drive(base, _paths(prefix, boxes[:8], FILTER, lang=lang, extra=extra), 2)
         for _ in range(args.rounds):
             for case, cql in (("no filter", None), (f"filter {FILTER}", FILTER)):
-                for name, (base, prefix) in servers.items():
+                for name, (base, prefix, lang, extra) in servers.items():
                     results.setdefault((case, name), []).append(
-                        _drive(base, _paths(prefix, boxes, cql), args.threads))
+                        _drive(base, _paths(prefix, boxes, cql, lang=lang, extra=extra),
+                               args.threads))
     with gunicorn(GRIDMAP_PORT, env, workers=1) as ours:
         total, seconds, peak = stream_everything(ours)
     print("| case | server | pages/s | features/s | p50 ms | p95 ms | features/page |")
@@ -202,7 +291,8 @@ def main() -> None:
               f"{statistics.median(lat):.0f} | {p95:.0f} | {feats / len(lat):.0f} |")
     for case in ("no filter", f"filter {FILTER}"):
         print(f"\n{case}: gridmap / tipg features/s = "
-              f"{rates[(case, 'gridmap')] / rates[(case, 'tipg')]:.2f}×", end="")
+              f"{rates[(case, 'gridmap')] / rates[(case, 'tipg')]:.2f}×, gridmap / pygeoapi = "
+              f"{rates[(case, 'gridmap')] / rates[(case, 'pygeoapi')]:.2f}×", end="")
     print(f"\n\nstreamed every building by next links (limit 10000): {total:,} features in "
           f"{seconds:.1f} s; the worker's peak RSS {peak:.0f} MB")
 

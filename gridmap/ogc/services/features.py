@@ -343,15 +343,14 @@ def _page(factory: sessionmaker[Session], stmt: Any, page: repo.Page, links: _Pa
     yield '{"type":"FeatureCollection","features":['
     with factory() as session:
         buffer: list[str] = []
+        first_row = last_row = None
         for row in repo.stream(session, stmt):
             if n == page.limit:  # the extra row read forward: a next page exists
                 more = True
                 break
-            keys = tuple(_plain(v) for v in row[1:1 + len(page.sort)])
-            first = first or keys
-            last = keys
-            if backward:
-                more = bool(row[-1])
+            if first_row is None:
+                first_row = row
+            last_row = row
             buffer.append(("," if n else "") + row[0])
             n += 1
             if len(buffer) >= writers.FEATURE_CHUNK:
@@ -359,6 +358,13 @@ def _page(factory: sessionmaker[Session], stmt: Any, page: repo.Page, links: _Pa
                 buffer = []
         if buffer:
             yield "".join(buffer)
+        # The cursors need the sort keys of the first and last rows only (a per-row tuple
+        # cost ~10 % of a 1,000-feature page).
+        if first_row is not None and last_row is not None:
+            first = tuple(_plain(v) for v in first_row[1:1 + len(page.sort)])
+            last = tuple(_plain(v) for v in last_row[1:1 + len(page.sort)])
+            if backward:
+                more = bool(last_row[-1])
         # A first page that holds everything is its own count; otherwise count (capped).
         matched = n if page.cursor is None and not more else repo.count(
             session, counting.source, counting.conditions)
