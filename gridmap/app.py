@@ -69,9 +69,10 @@ def _register_blueprints(app: Flask) -> None:
     from gridmap.exchange import web as exchange
     from gridmap.jobs import web as jobs
     from gridmap.territory import web as territory
+    from gridmap.tiles import web as tiles
     from gridmap.web import assets
 
-    for feature in (accounts, territory, cases, coverage, exchange, jobs):
+    for feature in (accounts, territory, cases, coverage, exchange, jobs, tiles):
         feature.register(app)
     app.register_blueprint(assets.bp)
 
