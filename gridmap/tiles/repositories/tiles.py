@@ -55,6 +55,10 @@ _COVERAGE_BUILDING = table("coverage_building", column("run_id", BigInteger),
                            column("facility_id", BigInteger))
 
 
+_TILE_PARAMS = ("z", "x", "y", "tol", "run", "max_m", "near_m")
+"""Parameters given per tile (the others are the statement's constants)."""
+
+
 @dataclass(frozen=True)
 class Compiled:
     """A statement as psycopg runs it: SQL text with ``%(name)s`` placeholders and the values
@@ -122,10 +126,12 @@ def coverage_filter() -> Any:
 
 def compile_statement(stmt: Select[Any]) -> Compiled:
     """``stmt`` as psycopg SQL text; IN lists (a grid worker's grids) are spelled out."""
-    compiled = stmt.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
-    params = {k: v for k, v in compiled.params.items()
-              if k not in ("z", "x", "y", "tol", "run", "max_m", "near_m")}
-    return Compiled(str(compiled), params)
+    # Spelling out an IN list needs every parameter's value: the tile's are placeholders here,
+    # given their real values when the statement runs.
+    compiled = stmt.compile(dialect=_DIALECT)
+    expanded = compiled.construct_expanded_state(dict.fromkeys(_TILE_PARAMS, 0))
+    params = {k: v for k, v in expanded.parameters.items() if k not in _TILE_PARAMS}
+    return Compiled(expanded.statement, params)
 
 
 def build_tile(conn: psycopg.Connection, statement: Compiled, params: dict[str, Any]) -> bytes:
