@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs Debian's PostgreSQL 15 + PostGIS 3 + pgRouting, Redis and Chromium when they are missing.
+# Installs Debian's PostgreSQL 15 + PostGIS 3 + pgRouting, Redis, Chromium and GDAL's tools when
+# they are missing.
 set -euo pipefail
 
 need=()
@@ -12,6 +13,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 # A CJK font, or Chromium draws the Chinese UI as empty boxes (screenshots, headless tests).
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# ogrinfo: the interoperability tests read the live server's vector tiles with GDAL's MVT driver.
+command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 echo "install-system-deps: installing ${need[*]}"
