@@ -81,7 +81,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(GridmapError)
     def _gridmap_error(exc: GridmapError) -> ResponseReturnValue:
         if (isinstance(exc, Unauthorized) and not _wants_json() and request.method == "GET"
-                and "Authorization" not in request.headers):
+                and "Authorization" not in request.headers and _own_format() is None):
             # A person opening a page that needs an account: sign in, then come back here.
             view = getattr(getattr(current_app, "login_manager", None), "login_view", None)
             if view:

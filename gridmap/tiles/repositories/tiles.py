@@ -20,6 +20,8 @@ from sqlalchemy import (
     Integer,
     Numeric,
     Select,
+    String,
+    and_,
     bindparam,
     case,
     cast,
@@ -55,7 +57,7 @@ _COVERAGE_BUILDING = table("coverage_building", column("run_id", BigInteger),
                            column("facility_id", BigInteger))
 
 
-_TILE_PARAMS = ("z", "x", "y", "tol", "run", "max_m", "near_m")
+_TILE_PARAMS = ("z", "x", "y", "tol", "run", "max_m", "near_m", "area")
 """Parameters given per tile (the others are the statement's constants)."""
 
 
@@ -120,8 +122,10 @@ def coverage_source() -> tuple[FromClause, dict[str, Expr]]:
 
 
 def coverage_filter() -> Any:
-    """The row filter that picks the bound run's buildings."""
-    return _COVERAGE_BUILDING.c.run_id == bindparam("run", type_=BigInteger)
+    """The row filter that picks the bound run's buildings in the bound ``area`` (a code
+    prefix; '' for the whole city)."""
+    return and_(_COVERAGE_BUILDING.c.run_id == bindparam("run", type_=BigInteger),
+                func.starts_with(Building.grid_code, bindparam("area", type_=String)))
 
 
 def compile_statement(stmt: Select[Any]) -> Compiled:

@@ -22,6 +22,7 @@ import psycopg
 from sqlalchemy import FromClause
 
 from gridmap.access import PUBLIC, Principal
+from gridmap.coverage.services import readers
 from gridmap.coverage.services.compute import NEAR_MISS_FACTOR
 from gridmap.errors import NotFound
 from gridmap.models import Building, Facility, FacilityType, StreetEdge
@@ -51,11 +52,13 @@ class TileRef:
     tileset: Tileset
     tile: tms.TileAddress
     etag: str
-    scoped: bool
+    private: bool
+    """Not for shared caches: scoped properties, or coverage (for its readers only)."""
     statement: repo.Compiled
     params: dict[str, Any]
     cache_key: tuple[Any, ...] | None
-    """None: not to be cached (scoped to one person)."""
+    """None: not to be cached (scoped to one person). A coverage tile's key holds the reader's
+    district: its content depends on nothing else."""
 
 
 @dataclass
@@ -87,8 +90,12 @@ class TileCache:
                 self._bytes -= len(old)
 
 
-def tileset(conn: psycopg.Connection, collection: str) -> Tileset:
-    """The tileset called ``collection``; NotFound naming the offered ones if there is none."""
+def tileset(conn: psycopg.Connection, collection: str, principal: Principal = PUBLIC) -> Tileset:
+    """The tileset called ``collection``; NotFound naming the offered ones if there is none.
+
+    Coverage tilesets are for those who read coverage (401 for the public, 403 for other
+    roles), as the coverage pages are.
+    """
     found = TILESETS.get(collection)
     if found is not None:
         return found
@@ -96,13 +103,17 @@ def tileset(conn: psycopg.Connection, collection: str) -> Tileset:
     if match is not None:
         for run in repo.current_runs(conn):
             if (run["type"], run["circle"]) == match.groups():
+                readers.scope(principal)  # 401/403 unless they read coverage
                 return _coverage(run)
     offered = ", ".join([*TILESETS, f"{COVERAGE_PREFIX}<type>-<circle>"])
     raise NotFound(f"没有瓦片集 {collection[:40]!r}；可选：{offered} (unknown collection)")
 
 
-def tilesets(conn: psycopg.Connection) -> list[Tileset]:
-    """Every tileset: the fixed ones and one per coverage rule with a current run."""
+def tilesets(conn: psycopg.Connection, principal: Principal = PUBLIC) -> list[Tileset]:
+    """Every tileset ``principal`` may read: the fixed ones, and for coverage readers one per
+    coverage rule with a current run."""
+    if not principal.has(*readers.READERS):
+        return list(TILESETS.values())
     return [*TILESETS.values(), *(_coverage(run) for run in repo.current_runs(conn))]
 
 
@@ -110,6 +121,11 @@ def _coverage(run: dict[str, Any]) -> Tileset:
     return coverage_tileset(run["type"], run["circle"],
                             title_zh=f"覆盖：{run['type_zh']}（{run['circle_zh']}）",
                             title_en=f"Coverage: {run['type_en']} ({run['circle_en']})")
+
+
+def varies_by_person(ts: Tileset) -> bool:
+    """Whether tiles of ``ts`` may differ from one signed-in person to another."""
+    return ts.layer == "coverage" or any(t.scoped for t in ts.tiers)
 
 
 def is_scoped(ts: Tileset, principal: Principal) -> bool:
@@ -125,10 +141,11 @@ def locate_tile(conn: psycopg.Connection, collection: str, z: str, x: str, y: st
     NotFound for an unknown collection or coordinates outside the tileset (text coordinates:
     anything but digits in range is a 404, as an unknown path is).
     """
-    ts = tileset(conn, collection)
+    ts = tileset(conn, collection, principal)
     tile = tms.parse(z, x, y, minzoom=ts.minzoom, maxzoom=ts.maxzoom)
     tier = ts.tier(tile.z)
     scoped = tier.scoped and is_scoped(ts, principal)
+    private = scoped
     params: dict[str, Any] = {"z": tile.z, "x": tile.x, "y": tile.y,
                               "tol": tms.simplify_tolerance_m(tile.z)}
     version: list[Any] = [repo.data_version(conn, ts.versions)]
@@ -136,16 +153,19 @@ def locate_tile(conn: psycopg.Connection, collection: str, z: str, x: str, y: st
         run = repo.current_run(conn, ts.facility_type, ts.circle, NEAR_MISS_FACTOR)
         if run is None:  # the rule's run went away since the tileset was found
             raise NotFound("该覆盖规则尚未计算 (no coverage run for this rule)")
-        params.update(run=run[0], max_m=run[1], near_m=run[2])
-        version.append(run[0])
+        # A reader sees their district's buildings (the whole city: None), as on the page.
+        area = readers.scope(principal) or ""
+        params.update(run=run[0], max_m=run[1], near_m=run[2], area=area)
+        version.extend((run[0], area))
+        private = True
     if scoped:
         statement = repo.compile_statement(_statement(ts, tile.z, principal))
     else:
         statement = _public_statement("coverage" if ts.layer == "coverage" else ts.id, tile.z)
-    scope = _scope_key(principal) if scoped else "public"
+    scope = _scope_key(principal) if scoped else "shared"
     key = (TILE_FORMAT, ts.id, tile.z, tile.x, tile.y, *version)
     digest = hashlib.sha256(repr((*key, scope)).encode()).hexdigest()[:32]
-    return TileRef(ts, tile, digest, scoped, statement, params, None if scoped else key)
+    return TileRef(ts, tile, digest, private, statement, params, None if scoped else key)
 
 
 def tile_body(conn: psycopg.Connection, ref: TileRef, cache_: TileCache | None) -> bytes:

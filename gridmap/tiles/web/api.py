@@ -51,26 +51,27 @@ def ogc_tile(collection_id: str, tile_matrix: str, tile_row: str, tile_col: str)
 def tilejson(collection: str) -> Response:
     """TileJSON 3.0 of a collection's vector tiles (URL template, zooms, bounds, fields)."""
     with hot_connection() as conn:
-        ts = tiles.tileset(conn, collection)
+        ts = tiles.tileset(conn, collection, current_principal())
         doc = documents.tilejson(ts, _urls(ts), documents.extent(conn), current_lang())
-    return _json(doc)
+    return _json(doc, private=tiles.varies_by_person(ts))
 
 
 @bp.get("/ogc/collections/<collection_id>/tiles")
 def ogc_tilesets(collection_id: str) -> Response:
     """OGC API Tiles: the tilesets of a collection (vector, WebMercatorQuad)."""
     with hot_connection() as conn:
-        ts = tiles.tileset(conn, collection_id)
-    return _json(documents.tileset_list(ts, _urls(ts), current_lang()))
+        ts = tiles.tileset(conn, collection_id, current_principal())
+    return _json(documents.tileset_list(ts, _urls(ts), current_lang()),
+                 private=tiles.varies_by_person(ts))
 
 
 @bp.get("/ogc/collections/<collection_id>/tiles/WebMercatorQuad")
 def ogc_tileset(collection_id: str) -> Response:
     """OGC API Tiles: a tileset's metadata, limits per zoom and tile URL template."""
     with hot_connection() as conn:
-        ts = tiles.tileset(conn, collection_id)
+        ts = tiles.tileset(conn, collection_id, current_principal())
         doc = documents.tileset_metadata(ts, _urls(ts), documents.extent(conn), current_lang())
-    return _json(doc)
+    return _json(doc, private=tiles.varies_by_person(ts))
 
 
 def _tile(collection: str, z: str, x: str, y: str) -> Response:
@@ -79,8 +80,9 @@ def _tile(collection: str, z: str, x: str, y: str) -> Response:
         ref = tiles.locate_tile(conn, collection, z, x, y, principal)
         gzipped = request.accept_encodings["gzip"] > 0
         etag = ref.etag if gzipped else f"{ref.etag}-identity"
-        headers = {"Cache-Control": PRIVATE_CACHE if ref.scoped else PUBLIC_CACHE,
-                   "Vary": SCOPED_VARY if _has_scoped(ref.tileset) else "Accept-Encoding"}
+        headers = {"Cache-Control": PRIVATE_CACHE if ref.private else PUBLIC_CACHE,
+                   "Vary": SCOPED_VARY if tiles.varies_by_person(ref.tileset)
+                   else "Accept-Encoding"}
         if request.if_none_match.contains_weak(etag):
             response = Response(status=304, headers=headers)
             response.set_etag(etag)
@@ -93,10 +95,6 @@ def _tile(collection: str, z: str, x: str, y: str) -> Response:
     response = Response(body, mimetype=documents.MVT_TYPE, headers=headers)
     response.set_etag(etag)
     return response
-
-
-def _has_scoped(ts: Tileset) -> bool:
-    return any(t.scoped for t in ts.tiers)
 
 
 def _urls(ts: Tileset) -> documents.Urls:
@@ -112,10 +110,11 @@ def _urls(ts: Tileset) -> documents.Urls:
         tilesets=url("tiles.ogc_tilesets", collection_id=ts.id))
 
 
-def _json(doc: dict[str, Any]) -> Response:
+def _json(doc: dict[str, Any], *, private: bool) -> Response:
     body = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
     etag = hashlib.sha256(body.encode()).hexdigest()[:32]
-    headers = {"Cache-Control": PUBLIC_CACHE, "Vary": "Accept-Language, Cookie"}
+    headers = {"Cache-Control": PRIVATE_CACHE if private else PUBLIC_CACHE,
+               "Vary": "Accept-Language, Cookie, Authorization"}
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304, headers=headers)
     else:

@@ -256,17 +256,27 @@ def coverage_run(engine: Engine) -> Iterator[dict[str, Any]]:
                      {"o": list(old)})
 
 
-def test_coverage_band_tiles(client: FlaskClient, coverage_run: dict[str, Any]) -> None:
+def test_coverage_band_tiles_for_coverage_readers_only(
+        api: FlaskClient, login: Callable[..., dict[str, str]],
+        coverage_run: dict[str, Any]) -> None:
     tile = tile_of(coverage_run["lon"], coverage_run["lat"], 15)
-    _, shown = features(client, url("coverage-elder_care_station-15min", tile), "coverage")
+    path = url("coverage-elder_care_station-15min", tile)
+    assert api.get(path, headers=GZIP).status_code == 401
+    assert api.get("/tiles/coverage-elder_care_station-15min.json").status_code == 401
+    assert api.get(path, headers={**GZIP, **login("grid_worker")}).status_code == 403
+    planner = login("planner")
+    response, shown = features(api, path, "coverage", planner)
+    assert response.headers["Cache-Control"] == "private, no-cache"
+    assert "Authorization" in response.headers["Vary"]
     bands = {f["properties"]["distance_m"]: f["properties"]["band"] for f in shown.values()}
     assert bands.get(300.0) == "covered"
     assert {bands.get(d) for d in (1200.0, 1500.0) if d in bands} <= {"near_miss"}
     assert {bands.get(d) for d in (1800.0,) if d in bands} <= {"far"}
-    z13 = client.get(url("coverage-elder_care_station-15min",
-                         tile_of(coverage_run["lon"], coverage_run["lat"], 13)), headers=GZIP)
+    z13 = api.get(url("coverage-elder_care_station-15min",
+                      tile_of(coverage_run["lon"], coverage_run["lat"], 13)),
+                  headers={**GZIP, **planner})
     props = decode(gzip.decompress(z13.data))["coverage"]["features"]
     assert props and all(set(f["properties"]) == {"band"} for f in props)
-    doc = client.get("/tiles/coverage-elder_care_station-15min.json").get_json()
+    doc = api.get("/tiles/coverage-elder_care_station-15min.json", headers=planner).get_json()
     assert doc["vector_layers"][0]["id"] == "coverage"
     assert json.dumps(doc, ensure_ascii=False).count("覆盖") >= 1
