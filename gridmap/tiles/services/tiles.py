@@ -81,7 +81,7 @@ class TileCache:
     def put(self, key: tuple[Any, ...], body: bytes) -> None:
         """Keep ``body`` under ``key``, evicting the least recently used past the limit."""
         with self._lock:
-            if key in self._items:
+            if key in self._items or len(body) > self.max_bytes:
                 return
             self._items[key] = body
             self._bytes += len(body)

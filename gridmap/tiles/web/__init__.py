@@ -11,6 +11,7 @@ def register(app: Flask) -> None:
     from gridmap.tiles.web import api
     from gridmap.web.errors import register_error_format
 
-    app.extensions["gridmap.tile_cache"] = TileCache()
+    settings = app.extensions["gridmap.settings"]
+    app.extensions["gridmap.tile_cache"] = TileCache(max_bytes=settings.tile_cache_mb << 20)
     app.register_blueprint(api.bp)
     register_error_format(app, "/tiles/", api.error_answer)
