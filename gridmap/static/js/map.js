@@ -33,8 +33,7 @@
   var COARSE = window.matchMedia("(pointer: coarse)").matches;
   // Layers drawn from vector tiles, and the zoom from which the map shows each (at least the
   // tileset's own minzoom): buildings from 14, where the whole city's are still legible.
-  var TILE_LAYERS = { grids: 12, buildings: 14, streets: 12 };
-  var TILE_NATIVE_MAXZOOM = 17;   // deeper zooms scale the zoom-17 tiles (the tilesets' maxzoom)
+  var TILE_LAYERS = { grids: 12, buildings: 14, streets: 13 };
 
   // Styles by layer. Boundaries are drawn without interaction so that a tap anywhere reaches
   // the map and locates the point (Leaflet does not pass a click on a shape on to the map).
@@ -117,6 +116,19 @@
    * reset, controller while tiles load). Features are not interactive: a click reaches the map
    * and locates the point, as with the GeoJSON layers.
    */
+  /**
+   * Vector tiles drawn 512 pixels wide from the zoom above's data (as MapLibre does): a view
+   * needs a quarter of the requests, and a tile simplified to half a pixel at 256 stays within
+   * one at 512.
+   */
+  var BigTiles = L.VectorGrid && L.VectorGrid.Protobuf.extend({
+    _getVectorTilePromise: function (coords) {
+      var data = L.point(coords.x, coords.y);
+      data.z = coords.z - 1;
+      return L.VectorGrid.Protobuf.prototype._getVectorTilePromise.call(this, data);
+    },
+  });
+
   function TileOverlay(map, def, tilejson, style) {
     var self = this;
     this.map = map;
@@ -125,12 +137,14 @@
     this.drawn = new Set();         // codes of the features drawn at the current zoom
     var styleOf = typeof style.style === "function" ? style.style : function () { return style.style; };
     var polygon = def.name !== "streets";
-    this.group = L.vectorGrid.protobuf(tilejson.tiles[0], {
+    this.group = new BigTiles(tilejson.tiles[0], {
       pane: style.pane,
       rendererFactory: L.canvas.tile,
       interactive: false,
+      tileSize: 512,
       minZoom: def.minzoom,
-      maxNativeZoom: Math.min(tilejson.maxzoom, TILE_NATIVE_MAXZOOM),
+      minNativeZoom: tilejson.minzoom + 1,
+      maxNativeZoom: tilejson.maxzoom + 1,   // deeper zooms scale the deepest tiles
       maxZoom: 19,
       fetchOptions: { credentials: "same-origin" },
       vectorTileLayerStyles: (function () {
@@ -588,7 +602,7 @@
       var style = LAYER_STYLES[name];
       var def = { key: name, name: name, title: info.title, minzoom: info.minzoom || 0, query: {} };
       if (tilejson[name]) {
-        def.minzoom = Math.max(tilejson[name].minzoom, TILE_LAYERS[name]);
+        def.minzoom = Math.max(tilejson[name].minzoom + 1, TILE_LAYERS[name]);
         layers.push(new TileOverlay(map, def, tilejson[name], style));
       } else {
         layers.push(new RemoteLayer(map, def, { pane: style.pane, renderer: map.gmRenderers[style.pane],
