@@ -12,12 +12,20 @@ replayed against
 
 by wrk (-t2 -c16, the issue's setting): tiles/s and p50/p95/p99. The mean gzip tile size is
 measured once per distinct tile. Beside them, the bare statement gridmap runs, straight in
-PostgreSQL with pgbench (one client per core, prepared, random tiles of the trace's zooms in the
-same area, weighted like the trace). Read-only on the database (default ``gridmap_perf_b``).
+PostgreSQL with pgbench (one client per core, prepared, the trace's tiles, weighted like it).
+
+gridmap reads ``--db``: a copy of the city-scale ``gridmap_perf_b`` migrated to this code (0014
+adds the stored EPSG:3857 geometries); tipg reads ``--tipg-db``, the same data without that
+column (so tipg's catalogue sees the tables as they were). Both read-only.
 
     set -a; source .gridmap/env; set +a
+    psql "${GRIDMAP_OWNER_DATABASE_URL%/*}/postgres" \
+      -c "CREATE DATABASE gridmap_tiles_bench TEMPLATE gridmap_perf_b"  # nobody connected
+    GRIDMAP_DATABASE_URL=${GRIDMAP_DATABASE_URL%/*}/gridmap_tiles_bench \
+      GRIDMAP_OWNER_DATABASE_URL=${GRIDMAP_OWNER_DATABASE_URL%/*}/gridmap_tiles_bench \
+      .venv/bin/gridmap db upgrade
     python3 -m venv /tmp/tipg-venv && /tmp/tipg-venv/bin/pip install tipg==1.6.1 uvicorn
-    .venv/bin/python bench/tiles_bench.py --db gridmap_perf_b
+    .venv/bin/python bench/tiles_bench.py
 """
 
 from __future__ import annotations
@@ -271,7 +279,8 @@ def _literal(value: object) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--db", default="gridmap_perf_b")
+    parser.add_argument("--db", default="gridmap_tiles_bench")
+    parser.add_argument("--tipg-db", default="gridmap_perf_b")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--views", type=int, default=120)
@@ -282,10 +291,12 @@ def main() -> None:
         raise SystemExit("wrk and pgbench are needed (apt-get install wrk postgresql-client)")
     base_url = os.environ["GRIDMAP_DATABASE_URL"]
     db_url = base_url.rsplit("/", 1)[0] + "/" + args.db
+    tipg_url = base_url.rsplit("/", 1)[0] + "/" + args.tipg_db
     with psycopg.connect(db_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         tiles = trace(conn, seed=10, views=args.views)
     zooms = Counter(z for z, _, _ in tiles)
-    print(f"db={args.db} trace: {len(tiles)} tile requests ({len(set(tiles))} distinct), "
+    print(f"db={args.db} (tipg: {args.tipg_db}) trace: {len(tiles)} tile requests "
+          f"({len(set(tiles))} distinct), "
           f"by zoom {dict(sorted(zooms.items()))}; wrk -t2 -c{args.connections} "
           f"-d{args.seconds}s; servers: 2 workers each")
     print("| layer | server | tiles/s | p50 ms | p95 ms | p99 ms | errors | mean tile KB (gzip) |")
@@ -306,7 +317,7 @@ def main() -> None:
                     wrk(base, gridmap_paths("streets", tiles), 3, args.connections, tmp)
                     result = wrk(base, paths, args.seconds, args.connections, tmp)
                     rows.append((label, result, size))
-            with tipg_server(8092, db_url, args.tipg_venv) as base:
+            with tipg_server(8092, tipg_url, args.tipg_venv) as base:
                 paths = tipg_paths(layer, tiles)
                 size = mean_size_kb(base, paths)
                 wrk(base, paths, 3, args.connections, tmp)

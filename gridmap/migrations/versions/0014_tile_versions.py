@@ -1,5 +1,11 @@
-"""Vector tiles know when they are stale (issue 10): ``data_version`` also counts the changes to
-grids, the territory's areas and facility types.
+"""Vector tiles (issue 10): they know when they are stale, and their geometries are kept in Web
+Mercator.
+
+- ``data_version`` also counts the changes to grids, the territory's areas and facility types.
+- ``geom_3857``: districts, sub-districts, communities, grids, buildings and street edges keep
+  their geometry in EPSG:3857 too, as a stored generated column (PostgreSQL recomputes it on
+  every write of ``geom``). Projecting on the fly was most of a tile's cost (about 20 of 25 ms
+  for a zoom-13 tile of 1,800 buildings); the rows are still found with ``geom``'s index.
 
 Migration 0010 counts changes to streets, buildings and each type's facilities (what coverage is
 computed from). Tiles are built from the areas and grids too, and a tile's ``ETag`` and cache key
@@ -31,7 +37,15 @@ def _name(table: str, event: str) -> str:
     return f"data_version_{table}_{event.lower()}"
 
 
+PROJECTED = (("district", "MultiPolygon"), ("subdistrict", "MultiPolygon"),
+             ("community", "MultiPolygon"), ("grid", "Polygon"), ("building", "Polygon"),
+             ("street_edge", "LineString"))
+
+
 def upgrade() -> None:
+    for table, kind in PROJECTED:
+        op.execute(f"ALTER TABLE {table} ADD COLUMN geom_3857 geometry({kind}, 3857) "
+                   "GENERATED ALWAYS AS (ST_Transform(geom, 3857)) STORED")
     for table, layer in WATCHED:
         for event, transition in EVENTS:
             name = _name(table, event)
@@ -54,3 +68,5 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER {name} ON {table}")
             op.execute(f"DROP FUNCTION {name}()")
         op.execute(f"DELETE FROM data_version WHERE layer = '{layer}'")
+    for table, _ in PROJECTED:
+        op.execute(f"ALTER TABLE {table} DROP COLUMN geom_3857")

@@ -77,15 +77,16 @@ def _envelope(margin: float = 0.0) -> Any:
 
 def mvt_statement(name: str, source: FromClause, geom: Expr, columns: dict[str, Expr], *,
                   feature_id: Expr | None, where: Sequence[Any] = (),
-                  simplify: bool) -> Select[Any]:
+                  simplify: bool, geom_3857: Expr | None = None) -> Select[Any]:
     """One MVT layer ``name`` of the rows of ``source`` whose ``geom`` (EPSG:4326) meets the
     tile, each with ``columns`` as properties and ``feature_id`` as the feature id.
 
     The rows are found with the geometry's index (``&&`` on the tile plus its buffer, turned into
-    EPSG:4326: a Web Mercator rectangle is a lon/lat rectangle), then projected, simplified by
-    half a pixel below the deepest zoom, clipped and quantised to the tile's grid.
+    EPSG:4326: a Web Mercator rectangle is a lon/lat rectangle); their geometry in EPSG:3857
+    (``geom_3857``, stored: migration 0014; else projected here) is simplified by half a pixel
+    below the deepest zoom, clipped and quantised to the tile's grid.
     """
-    projected: Any = func.ST_Transform(geom, _n(3857))
+    projected: Any = geom_3857 if geom_3857 is not None else func.ST_Transform(geom, _n(3857))
     if simplify:
         projected = func.ST_SimplifyPreserveTopology(projected, bindparam("tol", type_=Float))
     mvt_geom = func.ST_AsMVTGeom(projected, _envelope(), _n(tms.EXTENT), _n(tms.BUFFER),

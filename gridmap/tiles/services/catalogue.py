@@ -45,6 +45,9 @@ class Tileset:
     """Whether features carry the row's integer id as their MVT id."""
     arterials_below: int | None = None
     """Streets: below this zoom, only arterials."""
+    simplify: bool = False
+    """Simplify below the deepest zoom (areas and grids: many vertices; a building's few
+    survive any simplification, which would only cost time)."""
     facility_type: str = ""
     circle: str = ""
 
@@ -68,14 +71,16 @@ SCOPED = ("aged_80_plus", "elderly_living_alone")
 
 TILESETS: dict[str, Tileset] = {t.id: t for t in (
     Tileset("districts", "districts", "区", "Districts", 0, 16, "polygon",
-            (Tier(0, ("code", "name")),), ("districts",), False),
+            (Tier(0, ("code", "name")),), ("districts",), False, simplify=True),
     Tileset("subdistricts", "subdistricts", "街道", "Sub-districts", 8, 16, "polygon",
-            (Tier(8, ("code", "name", "district_code")),), ("subdistricts",), False),
+            (Tier(8, ("code", "name", "district_code")),), ("subdistricts",), False,
+            simplify=True),
     Tileset("communities", "communities", "社区", "Communities", 10, 17, "polygon",
-            (Tier(10, ("code", "name", "subdistrict_code")),), ("communities",), False),
+            (Tier(10, ("code", "name", "subdistrict_code")),), ("communities",), False,
+            simplify=True),
     Tileset("grids", "grids", "网格", "Grids", 10, 17, "polygon",
             (Tier(10, ("code", "name")), Tier(14, _GRID, scoped=True)),
-            ("grids", "buildings"), False),
+            ("grids", "buildings"), False, simplify=True),
     Tileset("buildings", "buildings", "楼院", "Buildings", 12, 17, "polygon",
             (Tier(12, ("code",)), Tier(15, _BUILDING, scoped=True)), ("buildings",), True),
     Tileset("streets", "streets", "街巷", "Streets", 12, 17, "line",

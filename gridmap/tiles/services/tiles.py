@@ -197,13 +197,13 @@ def _statement(ts: Tileset, z: int, scoped_for: Principal | None) -> Any:
     """The tile statement of ``ts`` at zoom ``z``; with ``scoped_for``, carrying the scoped
     properties that person may see."""
     tier = ts.tier(z)
-    simplify = z < ts.maxzoom
+    simplify = ts.simplify and z < ts.maxzoom
     if ts.layer == "coverage":
         joined, props = repo.coverage_source()
         return repo.mvt_statement("coverage", joined, Building.geom,
                                   {p: props[p] for p in tier.properties},
                                   feature_id=Building.id, where=[repo.coverage_filter()],
-                                  simplify=simplify)
+                                  simplify=simplify, geom_3857=Building.geom_3857)
     spec = layers.layer_spec(ts.layer)
     columns = layers.layer_columns(ts.layer, scoped_for or PUBLIC)
     names = [*tier.properties, *(SCOPED if scoped_for is not None else ())]
@@ -216,4 +216,5 @@ def _statement(ts: Tileset, z: int, scoped_for: Principal | None) -> Any:
         where.append(StreetEdge.kind == "arterial")
     fid = spec.model.id if ts.feature_id else None  # type: ignore[union-attr]
     return repo.mvt_statement(ts.id, source, spec.model.geom, chosen, feature_id=fid,
-                              where=where, simplify=simplify)
+                              where=where, simplify=simplify,
+                              geom_3857=getattr(spec.model, "geom_3857", None))
