@@ -8,7 +8,7 @@ cache); the map is moved to zoom 15 and 16 over the centre of 沈河区 and time
 layer has drawn its data (``window.gridmap.isIdle()``, then two animation frames).
 
     set -a; source .gridmap/env; set +a
-    .venv/bin/python bench/tiles_map_bench.py --db gridmap_perf_b --before /work/main
+    .venv/bin/python bench/tiles_map_bench.py --before /work/main  # the DB: see tiles_bench.py
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def measure(browser: Any, base: str, where: tuple[float, float], zoom: int) -> t
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--db", default="gridmap_perf_b")
+    parser.add_argument("--db", default="gridmap_tiles_bench")
     parser.add_argument("--before", type=Path, default=Path("/work/main"))
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
