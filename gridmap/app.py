@@ -71,9 +71,10 @@ def _register_blueprints(app: Flask) -> None:
     from gridmap.jobs import web as jobs
     from gridmap.ogc import web as ogc
     from gridmap.territory import web as territory
+    from gridmap.tiles import web as tiles
     from gridmap.web import apidocs, assets
 
-    for feature in (accounts, territory, cases, coverage, exchange, jobs, ogc):
+    for feature in (accounts, territory, cases, coverage, exchange, jobs, tiles, ogc):
         feature.register(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(apidocs.bp)

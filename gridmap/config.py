@@ -128,6 +128,9 @@ class Settings:
     """How long a request waits for a free database connection in a burst before it is told
     to retry (503); the pool holds ``pool_size`` connections plus as many again on demand."""
     layer_feature_limit: int = 5000
+    tile_cache_mb: int = 64
+    """Each web worker's cache of built public vector tiles, keyed by the data versions they were
+    built from (so never stale); 0 turns it off."""
     public_base_url: str = ""
     """The app's address as the public reaches it (``https://gridmap.example.cn``): its origin is
     accepted as a form's ``Origin`` besides the request's own, and an https address makes the
@@ -191,6 +194,7 @@ class Settings:
         for name, key in (("pool_size", "GRIDMAP_POOL_SIZE"),
                           ("pool_timeout_s", "GRIDMAP_POOL_TIMEOUT_S"),
                           ("layer_feature_limit", "GRIDMAP_LAYER_FEATURE_LIMIT"),
+                          ("tile_cache_mb", "GRIDMAP_TILE_CACHE_MB"),
                           ("trusted_proxies", "GRIDMAP_TRUSTED_PROXIES"),
                           ("session_hours", "GRIDMAP_SESSION_HOURS"),
                           ("session_idle_minutes", "GRIDMAP_SESSION_IDLE_MINUTES"),

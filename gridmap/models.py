@@ -14,6 +14,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     DateTime,
     Float,
     ForeignKey,
@@ -38,6 +39,14 @@ def _geom(kind: str) -> Mapped[object]:
     return mapped_column(Geometry(kind, srid=SRID, spatial_index=True), nullable=False)
 
 
+def _web_mercator(kind: str) -> Mapped[object]:
+    """``geom`` in EPSG:3857, kept by PostgreSQL (a stored generated column, migration 0014),
+    for vector tiles: projecting on the fly costs most of a tile's time. Deferred: nothing else
+    loads it."""
+    return mapped_column(Geometry(kind, srid=3857, spatial_index=False),
+                         Computed("ST_Transform(geom, 3857)", persisted=True), deferred=True)
+
+
 class District(Base):
     """区: the city's districts and counties."""
 
@@ -45,6 +54,7 @@ class District(Base):
     code: Mapped[str] = mapped_column(String(6), primary_key=True)
     name: Mapped[str] = mapped_column(Text)
     geom: Mapped[object] = _geom("MULTIPOLYGON")
+    geom_3857: Mapped[object] = _web_mercator("MULTIPOLYGON")
 
 
 class Subdistrict(Base):
@@ -55,6 +65,7 @@ class Subdistrict(Base):
     name: Mapped[str] = mapped_column(Text)
     district_code: Mapped[str] = mapped_column(ForeignKey("district.code"), index=True)
     geom: Mapped[object] = _geom("MULTIPOLYGON")
+    geom_3857: Mapped[object] = _web_mercator("MULTIPOLYGON")
 
 
 class Community(Base):
@@ -65,6 +76,7 @@ class Community(Base):
     name: Mapped[str] = mapped_column(Text)
     subdistrict_code: Mapped[str] = mapped_column(ForeignKey("subdistrict.code"), index=True)
     geom: Mapped[object] = _geom("MULTIPOLYGON")
+    geom_3857: Mapped[object] = _web_mercator("MULTIPOLYGON")
 
 
 class Grid(Base):
@@ -76,6 +88,7 @@ class Grid(Base):
     community_code: Mapped[str] = mapped_column(ForeignKey("community.code"), index=True)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     geom: Mapped[object] = _geom("POLYGON")
+    geom_3857: Mapped[object] = _web_mercator("POLYGON")
     valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now())
     """Since when the current boundary holds (earlier ones, and grids merged away:
@@ -106,6 +119,7 @@ class Building(Base):
     elderly_living_alone: Mapped[int] = mapped_column(Integer, default=0)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     geom: Mapped[object] = _geom("POLYGON")
+    geom_3857: Mapped[object] = _web_mercator("POLYGON")
 
 
 class FacilityType(Base):
@@ -153,6 +167,7 @@ class StreetEdge(Base):
     kind: Mapped[str] = mapped_column(String(16), default="local")
     name: Mapped[str] = mapped_column(Text, default="")
     geom: Mapped[object] = _geom("LINESTRING")
+    geom_3857: Mapped[object] = _web_mercator("LINESTRING")
 
 
 class Department(Base):

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs Debian's PostgreSQL 15 + PostGIS 3 + pgRouting, Redis, Chromium and gdal-bin when they are missing.
+# Installs Debian's PostgreSQL 15 + PostGIS 3 + pgRouting, Redis, Chromium and GDAL's tools when
+# they are missing.
 set -euo pipefail
 
 need=()
@@ -12,8 +13,9 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 # A CJK font, or Chromium draws the Chinese UI as empty boxes (screenshots, headless tests).
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 command -v npm >/dev/null 2>&1 || need+=(npm)
-# GDAL's command-line tools: the OGC API Features interoperability tests read /ogc with them.
-command -v ogr2ogr >/dev/null 2>&1 || need+=(gdal-bin)
+# GDAL's command-line tools: the interoperability tests read /ogc (OGC API Features driver) and
+# the live server's vector tiles (MVT driver) with them.
+command -v ogrinfo >/dev/null 2>&1 && command -v ogr2ogr >/dev/null 2>&1 || need+=(gdal-bin)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 echo "install-system-deps: installing ${need[*]}"

@@ -29,6 +29,7 @@ WHITELIST: dict[str, re.Pattern[str]] = {
     "echarts": re.compile(r"dist/echarts\.min\.js"),
     "@geoman-io/leaflet-geoman-free": re.compile(r"dist/leaflet-geoman\.(min\.js|css)"),
     "swagger-ui-dist": re.compile(r"swagger-ui(-bundle\.js|\.css)"),
+    "leaflet.vectorgrid": re.compile(r"dist/Leaflet\.VectorGrid\.bundled\.min\.js"),
 }
 # The file whose presence tells us a package is installed at all.
 ENTRY_FILES: dict[str, str] = {"leaflet": "dist/leaflet.js",
@@ -36,7 +37,8 @@ ENTRY_FILES: dict[str, str] = {"leaflet": "dist/leaflet.js",
                                "leaflet.heat": "dist/leaflet-heat.js",
                                "echarts": "dist/echarts.min.js",
                                "@geoman-io/leaflet-geoman-free": "dist/leaflet-geoman.min.js",
-                               "swagger-ui-dist": "swagger-ui-bundle.js"}
+                               "swagger-ui-dist": "swagger-ui-bundle.js",
+                               "leaflet.vectorgrid": "dist/Leaflet.VectorGrid.bundled.min.js"}
 
 VERSIONED_MAX_AGE_S = 365 * 24 * 3600
 UNVERSIONED_MAX_AGE_S = 24 * 3600

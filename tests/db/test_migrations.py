@@ -43,11 +43,24 @@ def test_every_geometry_column_has_a_gist_index(engine) -> None:
                             WHERE i.tablename = c.f_table_name
                               AND i.indexdef ILIKE '%USING gist (geom)%') AS indexed,
                    c.srid
-            FROM geometry_columns c WHERE c.f_table_schema = 'public'
+            FROM geometry_columns c
+            WHERE c.f_table_schema = 'public' AND c.f_geometry_column = 'geom'
+        """)).all()
+        # The tiles' Web Mercator copies (migration 0014): kept by PostgreSQL, never indexed
+        # (rows are found through geom's index).
+        projected = conn.execute(text("""
+            SELECT c.table_name, c.is_generated, g.srid
+            FROM information_schema.columns c
+            JOIN geometry_columns g ON g.f_table_name = c.table_name
+                                   AND g.f_geometry_column = c.column_name
+            WHERE c.table_schema = 'public' AND c.column_name = 'geom_3857'
         """)).all()
     assert len(rows) == 10  # 8 territory and network layers, grid history, case points
     assert all(indexed for _, indexed, _ in rows), rows
     assert {srid for _, _, srid in rows} == {4326}
+    assert {table for table, _, _ in projected} == {
+        "district", "subdistrict", "community", "grid", "building", "street_edge"}
+    assert all(generated == "ALWAYS" and srid == 3857 for _, generated, srid in projected)
 
 
 def test_reference_data_is_seeded(engine) -> None:

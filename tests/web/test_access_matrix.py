@@ -194,6 +194,12 @@ SPECS: dict[str, Spec] = {
     "GET api.locate": Spec("GET", anyone(200), query=lambda w, t: {"lon": w.grids[t]["lon"],
                                                                    "lat": w.grids[t]["lat"]}),
     "GET api.search": Spec("GET", anyone(200), query=lambda w, t: {"q": "沈河"}),
+    # Vector tiles: public tiles for everyone (scoped properties are tested in tests/web/tiles).
+    "GET tiles.tile": Spec("GET", anyone(200)),
+    "GET tiles.tilejson": Spec("GET", anyone(200)),
+    "GET tiles.ogc_tile": Spec("GET", anyone(200)),
+    "GET tiles.ogc_tilesets": Spec("GET", anyone(200)),
+    "GET tiles.ogc_tileset": Spec("GET", anyone(200)),
     "GET static": Spec("GET", anyone(200)),
     "GET assets.vendor_file": Spec("GET", anyone(200)),
     "GET apidocs.openapi_json": Spec("GET", anyone(200)),
@@ -414,6 +420,10 @@ def _url(app: Flask, endpoint: str, world: World, target: str) -> str:
             "account_id": world.accounts[target], "department": world.values["department"],
             "job_id": 2**40, "layer": "facilities", "collection_id": "cases",
             "feature_id": world.cases[target]}
+            "job_id": 2**40, "layer": "facilities",
+            # A zoom-15 tile over 沈河区 (XYZ and OGC's matrix/row/column).
+            "collection": "buildings", "collection_id": "buildings", "z": 15, "x": 27624,
+            "y": 12189, "tile_matrix": 15, "tile_row": 12189, "tile_col": 27624}
     if endpoint == "exchange.export":
         fill["fmt"] = "csv"
     if endpoint.startswith("assignments."):

@@ -145,6 +145,11 @@ FIELDS: dict[str, Fields] = {
                                    "type")),
     "GET api.locate": Fields(query=("lon", "lat", "crs")),
     "GET api.search": Fields(query=("q", "limit")),
+    "GET tiles.tile": Fields(),
+    "GET tiles.tilejson": Fields(),
+    "GET tiles.ogc_tile": Fields(),
+    "GET tiles.ogc_tilesets": Fields(),
+    "GET tiles.ogc_tileset": Fields(),
     "GET static": Fields(),
     "GET assets.vendor_file": Fields(),
     "GET apidocs.openapi_json": Fields(),
@@ -313,6 +318,9 @@ def _sentinel(app: Flask, endpoint: str, world: World, name: str) -> Any:
             "account_id": world.accounts["A"], "department": world.values["department"],
             "job_id": 1, "layer": "facilities", "collection_id": "cases",
             "feature_id": world.cases["A"]}
+            "job_id": 1, "layer": "facilities",
+            "collection": "buildings", "collection_id": "buildings", "z": 15, "x": 27624,
+            "y": 12189, "tile_matrix": 15, "tile_row": 12189, "tile_col": 27624}
     if endpoint == "exchange.export":
         fill["fmt"] = "csv"
     if endpoint.startswith("assignments."):

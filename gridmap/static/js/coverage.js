@@ -1,6 +1,7 @@
 /*
  * gridmap — coverage analysis (覆盖分析). Reads stored runs from /api/coverage/*: buildings
- * coloured by walking-distance band (in view, from street zoom), the facilities of the type,
+ * coloured by walking-distance band (from street zoom, as vector tiles of the latest run from
+ * /tiles/coverage-<type>-<circle>/…, every building, no cap), the facilities of the type,
  * walking catchments (reached street pieces, on demand for the view), a choropleth of elderly
  * coverage by community or grid, the totals, the worst communities and a distance histogram.
  * All user-visible text comes from the page (#gm-page-config, #gm-case-strings).
@@ -32,7 +33,7 @@
   var pending = 0;
   var state = { run: null, runs: [], controllers: {} };
   handle.onError = function (reason) { status(C.fmt(S.loadFailed, { reason: reason }), "error"); };
-  window.gridmap = { map: map, isIdle: function () { return handle.isIdle() && pending === 0; } };
+  window.gridmap = { map: map, isIdle: function () { return handle.isIdle() && pending === 0 && !tilesLoading; } };
 
   function num(n) { return Number(n).toLocaleString(LOCALE); }
   function pct(rate) { return rate === null || rate === undefined ? S.noData : (rate * 100).toFixed(1) + "%"; }
@@ -89,6 +90,42 @@
     return lines;
   }
 
+  // Band tiles of the current run, drawn as SVG paths (one per building: hover and click
+  // reach them as they reached the GeoJSON layer's). GeoJSON below is the fallback when
+  // Leaflet.VectorGrid did not load.
+  var bandTiles = null;
+  var tilesLoading = false;
+
+  function showBandTiles(run) {
+    if (bandTiles) { map.removeLayer(bandTiles); bandTiles = null; }
+    tilesLoading = false;
+    if (!run || !L.vectorGrid) return;
+    var id = "coverage-" + run.facility_type + "-" + run.circle;
+    bandTiles = L.vectorGrid.protobuf(C.pageUrl("/tiles/" + id + "/{z}/{x}/{y}.mvt"), {
+      pane: "gcv-buildings", rendererFactory: L.svg.tile, interactive: true,
+      minZoom: BUILDING_MINZOOM, maxNativeZoom: 17, maxZoom: 19,
+      fetchOptions: { credentials: "same-origin" },
+      vectorTileLayerStyles: { coverage: function (p) {
+        var colour = BAND_COLOURS[p.band];
+        return { fill: true, color: colour, weight: 1, fillColor: colour, fillOpacity: 0.75,
+          className: "gcv-b gcv-b-" + p.band };
+      } },
+    });
+    bandTiles.on("loading", function () { tilesLoading = true; });
+    bandTiles.on("load", function () { tilesLoading = false; });
+    bandTiles.on("mouseover", function (e) {
+      L.tooltip({ sticky: true }).setLatLng(e.latlng).setContent(buildingText(e.layer.properties).join("<br>"))
+        .openOn(map);
+    });
+    bandTiles.on("mouseout", function () { map.eachLayer(function (l) { if (l instanceof L.Tooltip) map.removeLayer(l); }); });
+    bandTiles.on("click", function (e) {
+      L.DomEvent.stop(e);
+      L.popup().setLatLng(e.latlng).setContent(el("div", "gcv-pop", buildingText(e.layer.properties)
+        .map(function (t) { return el("div", "", t); }))).openOn(map);
+    });
+    bandTiles.addTo(map);
+  }
+
   var buildings = L.geoJSON(null, { pane: "gcv-buildings",
     style: function (f) {
       var colour = BAND_COLOURS[f.properties.band];
@@ -114,6 +151,10 @@
   }
 
   function loadBuildings() {
+    if (bandTiles) {                // tiles follow the view by themselves
+      status(map.getZoom() < BUILDING_MINZOOM ? S.zoomForBuildings : "", "");
+      return;
+    }
     if (!state.run || map.getZoom() < BUILDING_MINZOOM) {
       buildings.clearLayers();
       if (state.run) status(S.zoomForBuildings, "");
@@ -226,6 +267,7 @@
     $("gcv-missing").hidden = !!run;
     $("gcv-result").hidden = !run;
     [buildings, catchments, areas].forEach(function (layer) { layer.clearLayers(); });
+    showBandTiles(run);
     loadFacilities();
     if (!run) {
       status("");

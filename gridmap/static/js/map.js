@@ -1,8 +1,10 @@
 /*
  * gridmap — the grid map page.
  *
- * Everything on the map comes from the JSON API, one request per visible layer per view
- * (bbox + zoom), never as one big inline GeoJSON: a city holds ~10k grids and ~100k buildings.
+ * Everything on the map comes from the server, never as one big inline GeoJSON: a city holds
+ * ~10k grids and ~100k buildings. The big layers (grids, buildings, streets) are vector tiles
+ * (/tiles/…, drawn on canvas by Leaflet.VectorGrid), so every building shows from zoom 14 with
+ * no cap; the small ones (areas, facilities) are GeoJSON, one request per layer per view.
  * All user-visible text arrives translated in the page's JSON config (see pages/map.html);
  * the generic helpers (fmt, el, debounce, getJSON …) come from common.js.
  */
@@ -29,6 +31,9 @@
   var HIGHLIGHT_MS = 6000;
   var PREFETCH_PAD = 0.15;      // fetch a margin around the view so small pans need no request
   var COARSE = window.matchMedia("(pointer: coarse)").matches;
+  // Layers drawn from vector tiles, and the zoom from which the map shows each (at least the
+  // tileset's own minzoom): buildings from 14, where the whole city's are still legible.
+  var TILE_LAYERS = { grids: 12, buildings: 14, streets: 13 };
 
   // Styles by layer. Boundaries are drawn without interaction so that a tap anywhere reaches
   // the map and locates the point (Leaflet does not pass a click on a shape on to the map).
@@ -102,6 +107,95 @@
     // leaflet.js did not load: almost always because `npm ci` was never run.
     status.fail("leaflet", S.leafletMissing);
     return;
+  }
+
+  // ---------------------------------------------------------------- layers from vector tiles
+
+  /**
+   * A vector-tile overlay with the RemoteLayer interface the page uses (def, group, refresh,
+   * reset, controller while tiles load). Features are not interactive: a click reaches the map
+   * and locates the point, as with the GeoJSON layers.
+   */
+  /**
+   * Vector tiles drawn 512 pixels wide from the zoom above's data (as MapLibre does): a view
+   * needs a quarter of the requests, and a tile simplified to half a pixel at 256 stays within
+   * one at 512.
+   */
+  var BigTiles = L.VectorGrid && L.VectorGrid.Protobuf.extend({
+    _getVectorTilePromise: function (coords) {
+      var data = L.point(coords.x, coords.y);
+      data.z = coords.z - 1;
+      return L.VectorGrid.Protobuf.prototype._getVectorTilePromise.call(this, data);
+    },
+  });
+
+  function TileOverlay(map, def, tilejson, style) {
+    var self = this;
+    this.map = map;
+    this.def = def;
+    this.controller = null;
+    this.drawn = new Set();         // codes of the features drawn at the current zoom
+    var styleOf = typeof style.style === "function" ? style.style : function () { return style.style; };
+    var polygon = def.name !== "streets";
+    this.group = new BigTiles(tilejson.tiles[0], {
+      pane: style.pane,
+      rendererFactory: L.canvas.tile,
+      interactive: false,
+      tileSize: 512,
+      minZoom: def.minzoom,
+      minNativeZoom: tilejson.minzoom + 1,
+      maxNativeZoom: tilejson.maxzoom + 1,   // deeper zooms scale the deepest tiles
+      maxZoom: 19,
+      fetchOptions: { credentials: "same-origin" },
+      vectorTileLayerStyles: (function () {
+        var styles = {};
+        styles[def.name] = function (properties, zoom) {
+          if (properties.code !== undefined) self.drawn.add(properties.code);
+          var s = styleOf({ properties: properties }, zoom);
+          return polygon ? Object.assign({ fill: s.fill !== false }, s) : s;
+        };
+        return styles;
+      })(),
+    });
+    this.group.on("loading", function () {
+      if (!self.controller) { self.controller = true; status.start(def.key); }
+    });
+    this.group.on("load", function () {
+      if (self.controller) { self.controller = null; status.done(def.key); }
+    });
+    this.group.on("add", this.refresh, this);
+    this.group.on("remove", this.reset, this);
+    map.on("zoomstart", function () { self.drawn.clear(); });
+  }
+
+  TileOverlay.prototype.isActive = function () { return this.map.hasLayer(this.group); };
+  TileOverlay.prototype.isBelowMinzoom = function () { return this.map.getZoom() < this.def.minzoom; };
+
+  TileOverlay.prototype.reset = function () {
+    if (this.controller) { this.controller = null; status.done(this.def.key); }
+    layerFlags.set(this.def.key, { below: false, truncated: false });
+  };
+
+  TileOverlay.prototype.refresh = function () {
+    if (!this.isActive()) return;
+    var below = this.isBelowMinzoom();
+    if (below && this.controller) { this.controller = null; status.done(this.def.key); }
+    layerFlags.set(this.def.key, { below: below, truncated: false });
+  };
+
+  /** TileJSON of the tiled layers; a layer whose TileJSON fails falls back to GeoJSON. */
+  function loadTileJSON() {
+    if (!L.vectorGrid) return Promise.resolve({});
+    var names = Object.keys(TILE_LAYERS);
+    return Promise.all(names.map(function (name) {
+      return fetch(G.pageUrl("/tiles/" + name + ".json"), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .catch(function () { return null; });
+    })).then(function (docs) {
+      var out = {};
+      names.forEach(function (name, i) { if (docs[i]) out[name] = docs[i]; });
+      return out;
+    });
   }
 
   // ---------------------------------------------------------------- layers fed by the API
@@ -497,7 +591,7 @@
     return map;
   }
 
-  function buildLayers(map, meta, locateAt) {
+  function buildLayers(map, meta, locateAt, tilejson) {
     var byName = {};
     meta.layers.forEach(function (layer) { byName[layer.name] = layer; });
     var layers = [];
@@ -507,8 +601,13 @@
       if (!info) return;
       var style = LAYER_STYLES[name];
       var def = { key: name, name: name, title: info.title, minzoom: info.minzoom || 0, query: {} };
-      layers.push(new RemoteLayer(map, def, { pane: style.pane, renderer: map.gmRenderers[style.pane],
-        style: style.style, interactive: false }));
+      if (tilejson[name]) {
+        def.minzoom = Math.max(tilejson[name].minzoom + 1, TILE_LAYERS[name]);
+        layers.push(new TileOverlay(map, def, tilejson[name], style));
+      } else {
+        layers.push(new RemoteLayer(map, def, { pane: style.pane, renderer: map.gmRenderers[style.pane],
+          style: style.style, interactive: false }));
+      }
       labels[name] = overlayLabel(def, styleSwatch(style));
     });
     var facilities = byName.facilities;
@@ -552,10 +651,11 @@
     var locateAt = setupLocate(map);
     setupSearch(map);
     status.start("meta");
-    getJSON("/meta", {})
-      .then(function (meta) {
+    Promise.all([getJSON("/meta", {}), loadTileJSON()])
+      .then(function (answers) {
+        var meta = answers[0];
         if (meta.extent) map.fitBounds(boundsFromBbox(meta.extent), { animate: false });
-        var built = buildLayers(map, meta, locateAt);
+        var built = buildLayers(map, meta, locateAt, answers[1]);
         addLayerControl(map, built);
         built.layers.forEach(function (layer) {
           if (DEFAULT_ON.indexOf(layer.def.key) >= 0) layer.group.addTo(map);
@@ -571,6 +671,11 @@
         window.gridmap = {
           map: map,
           layers: built.layers,
+          /** How many distinct features a tiled layer drew at the current zoom (null: GeoJSON). */
+          drawnFeatures: function (name) {
+            var layer = built.layers.find(function (l) { return l.def.key === name; });
+            return layer && layer.drawn ? layer.drawn.size : null;
+          },
           /** True when the view has settled and every layer has its data for it. */
           isIdle: function () {
             return !refreshPending && built.layers.every(function (layer) { return !layer.controller; });

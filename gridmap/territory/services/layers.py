@@ -15,7 +15,8 @@ from gridmap.codes import AreaFilter
 from gridmap.errors import InvalidInput, NotFound
 from gridmap.territory.repositories import layers
 from gridmap.territory.repositories import lookup as territory
-from gridmap.territory.repositories.layers import Condition, Expr
+from gridmap.territory.repositories.layers import Condition
+from gridmap.territory.repositories.layers import Expr as Expr
 from gridmap.territory.repositories.layers import LayerSpec as LayerSpec  # re-exported
 
 FACILITY_TYPE_MAX_LENGTH = 40
@@ -71,6 +72,18 @@ def is_scoped(name: str, principal: Principal) -> bool:
     """Whether layer ``name`` answers ``principal`` with more than the public sees (so the
     answer must not be cached for anyone else)."""
     return layer_spec(name).scoped is not None and resident_counts_for(principal) is not None
+
+
+def layer_columns(name: str, principal: Principal = PUBLIC) -> dict[str, Expr]:
+    """Layer ``name``'s properties as SQL expressions by name (facility type names in Chinese),
+    with per-building counts of vulnerable residents (and exact grid totals) for the rows in
+    ``principal``'s territory when :func:`resident_counts_for` lets them see those."""
+    spec = layer_spec(name)
+    columns = dict(spec.properties("zh"))
+    scoped_for = resident_counts_for(principal)
+    if scoped_for is not None and spec.scoped is not None and spec.grid_column is not None:
+        columns.update(spec.scoped(layers.covers(scoped_for, spec.grid_column)))
+    return columns
 
 
 def export_layer(factory: sessionmaker[Session], name: str, out: TextIO, *,

@@ -90,6 +90,13 @@ def test_buildings_coloured_and_catchments(probe: PageProbe,
     covered.first.hover(force=True)
     page.locator(".leaflet-tooltip").first.wait_for(timeout=TIMEOUT_MS)
     assert "步行距离" in page.locator(".leaflet-tooltip").first.inner_text()
+    # The bands come from the run's vector tiles (one SVG per tile), and a click still opens
+    # the building's popup.
+    assert page.locator(".leaflet-gcv-buildings-pane svg.leaflet-tile path.gcv-b").count() > 0
+    covered.first.click(force=True)
+    page.locator(".leaflet-popup .gcv-pop").wait_for(timeout=TIMEOUT_MS)
+    assert "步行距离" in page.locator(".leaflet-popup .gcv-pop").inner_text()
+    probe.screenshot("coverage-building-popup")
 
 
 def test_table_row_zooms_to_community(probe: PageProbe, facility: tuple[float, float]) -> None:

@@ -74,6 +74,13 @@ def wait_for_paths(page: Any, pane: str) -> int:
     return int(page.locator(selector).count())
 
 
+def wait_for_tiled(page: Any, layer: str, at_least: int = 1) -> int:
+    """Wait until a vector-tile layer has drawn ``at_least`` distinct features; their count."""
+    page.wait_for_function(f"() => window.gridmap.drawnFeatures({layer!r}) >= {at_least}",
+                           timeout=TIMEOUT_MS)
+    return int(page.evaluate(f"() => window.gridmap.drawnFeatures({layer!r})"))
+
+
 def wait_until_idle(page: Any) -> None:
     """Wait until the view has settled and every visible layer has drawn its data for it."""
     page.wait_for_function("() => window.gridmap.isIdle()", timeout=TIMEOUT_MS)
@@ -96,7 +103,7 @@ def test_grids_draw_when_zoomed_in(probe: PageProbe, live_server: str) -> None:
     _, (lon, lat) = a_grid(live_server)
     page = open_map(probe)
     go_to(page, lon, lat, minzoom(meta, "grids") + 1)
-    assert wait_for_paths(page, "gm-grids") > 3
+    assert wait_for_tiled(page, "grids") > 3
     wait_until_idle(page)
     probe.screenshot("map-grids")
 
@@ -106,7 +113,7 @@ def test_click_on_a_grid_shows_its_hierarchy(probe: PageProbe, live_server: str)
     expected = api(live_server, "locate", lon=lon, lat=lat)
     page = open_map(probe)
     go_to(page, lon, lat, 17)
-    wait_for_paths(page, "gm-grids")
+    wait_for_tiled(page, "grids")
     wait_until_idle(page)
     click_at(page, lon, lat)
     popup = page.locator(".leaflet-popup .gm-location")
@@ -243,7 +250,8 @@ def test_missing_node_modules_is_explained(browser: Any, settings: Any, tmp_path
         status.wait_for(timeout=TIMEOUT_MS)
         assert "npm ci" in status.inner_text()
         probe.screenshot("map-without-node-modules")
-        # The 404s for leaflet.js/.css are the point of this test; with nosniff the browser
-        # also reports refusing their HTML error bodies as a script and a stylesheet.
+        # The 404s for leaflet.js/.css (and Leaflet.VectorGrid) are the point of this test;
+        # with nosniff the browser also reports refusing their HTML error bodies as a script
+        # and a stylesheet.
         probe.console_errors[:] = [e for e in probe.console_errors
-                                   if "404" not in e and "/vendor/leaflet/" not in e]
+                                   if "404" not in e and "/vendor/leaflet" not in e]
