@@ -419,11 +419,12 @@ def _url(app: Flask, endpoint: str, world: World, target: str) -> str:
             "filename": "css/app.css", "token_id": 2**40, "client_id": 2**40,
             "account_id": world.accounts[target], "department": world.values["department"],
             "job_id": 2**40, "layer": "facilities", "collection_id": "cases",
-            "feature_id": world.cases[target]}
-            "job_id": 2**40, "layer": "facilities",
+            "feature_id": world.cases[target],
             # A zoom-15 tile over 沈河区 (XYZ and OGC's matrix/row/column).
-            "collection": "buildings", "collection_id": "buildings", "z": 15, "x": 27624,
+            "collection": "buildings", "z": 15, "x": 27624,
             "y": 12189, "tile_matrix": 15, "tile_row": 12189, "tile_col": 27624}
+    if endpoint.startswith("tiles."):  # the OGC API Tiles pages of a collection with tiles
+        fill["collection_id"] = "buildings"
     if endpoint == "exchange.export":
         fill["fmt"] = "csv"
     if endpoint.startswith("assignments."):

@@ -317,10 +317,11 @@ def _sentinel(app: Flask, endpoint: str, world: World, name: str) -> Any:
             "filename": "css/app.css", "token_id": 1, "client_id": 1,
             "account_id": world.accounts["A"], "department": world.values["department"],
             "job_id": 1, "layer": "facilities", "collection_id": "cases",
-            "feature_id": world.cases["A"]}
-            "job_id": 1, "layer": "facilities",
-            "collection": "buildings", "collection_id": "buildings", "z": 15, "x": 27624,
+            "feature_id": world.cases["A"],
+            "collection": "buildings", "z": 15, "x": 27624,
             "y": 12189, "tile_matrix": 15, "tile_row": 12189, "tile_col": 27624}
+    if endpoint.startswith("tiles."):  # the OGC API Tiles pages of a collection with tiles
+        fill["collection_id"] = "buildings"
     if endpoint == "exchange.export":
         fill["fmt"] = "csv"
     if endpoint.startswith("assignments."):
