@@ -26,6 +26,8 @@ from gridmap.ogc.repositories import items as repo
 from gridmap.ogc.repositories.catalogue import Collection, Condition, Expr, kind_of, sortable
 from gridmap.ogc.repositories.filters import Translator, in_box, in_interval, unknown_property
 from gridmap.ogc.services import collections as catalogue
+from gridmap.tiles.services import catalogue as tile_catalogue
+from gridmap.tiles.services import documents as tile_documents
 
 CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -46,8 +48,10 @@ CONFORMANCE = (
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    *tile_documents.CONFORMANCE,  # OGC API Tiles, served at /ogc/collections/{id}/tiles
 )
 GEOJSON = "application/geo+json"
+TILESETS_REL = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 _GEOMETRY_SCHEMA = {"point": "geometry-point", "line": "geometry-linestring",
                     "polygon": "geometry-polygon"}
 
@@ -136,6 +140,9 @@ def _describe(ctx: Context, coll: Collection, choices: tuple[CrsRef, ...],
                   _link(f"{url}/sortables", "http://www.opengis.net/def/rel/ogc/1.0/sortables",
                         "application/schema+json", "Sortables")],
     }
+    if coll.id in tile_catalogue.TILESETS:  # the same layer as vector tiles
+        found["links"].append(_link(f"{url}/tiles", TILESETS_REL, "application/json",
+                                    title + " (vector tiles)"))
     if extent is not None:
         found["extent"] = {"spatial": {"bbox": [list(extent)], "crs": crs_refs.CRS84}}
     if coll.time is not None:

@@ -41,7 +41,11 @@ def test_landing_conformance_and_collections(api: FlaskClient) -> None:
                      "facilities", "facilities-elder_care_station", "cases"):
         assert expected in ids
     assert not [i for i in ids if i.startswith("coverage-")]  # coverage is for its readers
+    assert "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt" in conf
     grids = next(c for c in doc["collections"] if c["id"] == "grids")
+    tiles = next(link["href"] for link in grids["links"]
+                 if link["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector")
+    assert api.get(tiles).status_code == 200  # the grids' tilesets (OGC API Tiles)
     assert grids["storageCrs"] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
     assert grids["crs"][-1] == "http://www.opengis.net/def/crs/EPSG/0/4550"  # from the data
     assert any(link["rel"] == "items" and link["type"] == "application/geo+json"
