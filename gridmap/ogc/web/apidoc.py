@@ -7,7 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from gridmap.ogc.query import COMMON_PARAMETERS, FEATURE_PARAMETERS, ITEMS_PARAMETERS, MAX_LIMIT
-from gridmap.web.openapi import INTEGER, STRING, query
+from gridmap.web.openapi import ERRORS, INTEGER, STRING, query
+
+EXCEPTION = {"type": "object", "required": ["code"], "properties": {
+    "code": {"type": "string", "description": "OGC API exception type, e.g. InvalidParameterValue"},
+    "description": {"type": "string", "description": "中文 (English): safe to show"}}}
+"""OGC API's exception body: every error under /ogc answers in it (not gridmap's own)."""
+_ERRORS = {str(code): {"description": text, "content": {
+    "application/json": {"schema": EXCEPTION}, "text/html": {"schema": STRING}}}
+    for code, text in ERRORS.items() if code in (400, 401, 403, 404, 405, 429, 503)}
 
 _SCHEMAS: dict[str, dict[str, Any]] = {
     "f": {"type": "string", "enum": ["json", "html"]},
@@ -23,7 +31,8 @@ def _parameters(described: dict[str, str]) -> list[dict[str, Any]]:
 
 def _answers(json_media: str) -> dict[str, Any]:
     return {"200": {"description": "OK", "content": {json_media: {"schema": {"type": "object"}},
-                                                     "text/html": {"schema": STRING}}}}
+                                                     "text/html": {"schema": STRING}}},
+            **_ERRORS}
 
 
 _PLAIN = {"get": {"parameters": _parameters(COMMON_PARAMETERS),
@@ -45,5 +54,9 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "ogc.service_description": {"get": {"responses": {"200": {
         "description": "the OpenAPI 3.1 document of the paths under /ogc",
         "content": {"application/vnd.oai.openapi+json;version=3.1": {
-            "schema": {"type": "object"}}}}}}},
+            "schema": {"type": "object"}}}}, **_ERRORS}}},
+    # OGC API Tiles (the tiles feature's views, under /ogc): their errors too are OGC's.
+    "tiles.ogc_tilesets": {"get": {"responses": dict(_ERRORS)}},
+    "tiles.ogc_tileset": {"get": {"responses": dict(_ERRORS)}},
+    "tiles.ogc_tile": {"get": {"responses": dict(_ERRORS)}},
 }
