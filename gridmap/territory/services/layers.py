@@ -4,7 +4,6 @@ streamed from the database through the one FeatureCollection writer."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TextIO
 
 from sqlalchemy import Select
 from sqlalchemy.orm import Session, sessionmaker
@@ -84,29 +83,6 @@ def layer_columns(name: str, principal: Principal = PUBLIC) -> dict[str, Expr]:
     if scoped_for is not None and spec.scoped is not None and spec.grid_column is not None:
         columns.update(spec.scoped(layers.covers(scoped_for, spec.grid_column)))
     return columns
-
-
-def export_layer(factory: sessionmaker[Session], name: str, out: TextIO, *,
-                 bbox: viewport.BBox | None = None, area: AreaFilter = NO_AREA,
-                 facility_type: str | None = None) -> int:
-    """Write all of layer ``name`` (full precision, filtered) to ``out``; returns the count."""
-    spec = layer_spec(name)
-    if facility_type and spec.name != "facilities":
-        raise InvalidInput("--type 只适用于 facilities 图层 (--type applies to facilities only)")
-    stmt = layers.layer_query(spec, bbox=bbox, zoom=None, area=area, facility_type=facility_type,
-                              lang="zh", limit=None)
-    count = 0
-
-    def counted(features: Iterator[str]) -> Iterator[str]:
-        nonlocal count
-        for feature in features:
-            count += 1
-            yield feature
-
-    with factory() as session:
-        for chunk in writers.feature_collection(counted(layers.stream_texts(session, stmt))):
-            out.write(chunk)
-    return count
 
 
 def _stream(factory: sessionmaker[Session], stmt: Select[str], cap: int | None) -> Iterator[str]:

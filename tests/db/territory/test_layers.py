@@ -3,7 +3,6 @@ level (streets, which carry no code, by the area's outline), exports in a sessio
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
@@ -72,16 +71,3 @@ def test_grids_of_a_community_and_the_coarser_layers_keep_its_ancestors(factory,
     assert grids and {f["properties"]["community_code"] for f in grids} == {community}
     districts = _collect(_collection(factory, "districts", area=area))["features"]
     assert [f["properties"]["code"] for f in districts] == [community[:6]]
-
-
-def test_export_writes_a_full_precision_collection_and_counts_it(factory, community) -> None:
-    out = io.StringIO()
-    n = layers.export_layer(factory, "grids", out, area=AreaFilter(community=community))
-    doc = json.loads(out.getvalue())
-    assert n == doc["numberReturned"] == len(doc["features"]) > 0
-    assert "truncated" not in doc
-
-
-def test_export_refuses_a_type_on_other_layers(factory) -> None:
-    with pytest.raises(InvalidInput, match="facilities only"):
-        layers.export_layer(factory, "grids", io.StringIO(), facility_type="elder_care_station")
