@@ -84,16 +84,24 @@ def tipg(url: str) -> Iterator[str]:
     env = {**os.environ, "DATABASE_URL": url.replace("postgresql+psycopg", "postgresql"),
            "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["public.building"]',
            "TIPG_DB_FUNCTIONS": "[]", "TIPG_DEFAULT_MINZOOM": "0"}
-    server = subprocess.Popen([str(ensure_tipg()), "tipg.main:app", "--host", "127.0.0.1",
-                               "--port", str(TIPG_PORT), "--workers", "2", "--log-level", "warning"],
-                              env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{TIPG_PORT}"
+    with _server("tipg", [str(ensure_tipg()), "tipg.main:app", "--host", "127.0.0.1", "--port",
+                          str(TIPG_PORT), "--workers", "2", "--log-level", "warning"],
+                 env, TIPG_PORT, "/collections/public.building") as base:
+        yield base
+
+
+@contextmanager
+def _server(name: str, argv: list[str], env: dict[str, str], port: int,
+            probe: str) -> Iterator[str]:
+    """A server process on loopback ``port``, answered ``probe`` before it is used."""
+    server = subprocess.Popen(argv, env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
             if server.poll() is not None:
-                raise SystemExit("tipg exited during start-up")
+                raise SystemExit(f"{name} exited during start-up")
             try:
-                urllib.request.urlopen(base + "/collections/public.building", timeout=2).read()
+                urllib.request.urlopen(base + probe, timeout=2).read()
                 break
             except OSError:
                 time.sleep(0.2)
@@ -164,23 +172,10 @@ def pygeoapi(url: str) -> Iterator[str]:
     env = {**os.environ, "PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(document)}
     subprocess.run([str(PYGEOAPI_VENV / "bin" / "pygeoapi"), "openapi", "generate", str(config),
                     "--output-file", str(document)], env=env, check=True, capture_output=True)
-    server = subprocess.Popen([str(gunicorn_bin), "-w", "2", "-b", f"127.0.0.1:{PYGEOAPI_PORT}",
-                               "pygeoapi.flask_app:APP"], env=env, stderr=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{PYGEOAPI_PORT}"
-    try:
-        for _ in range(300):
-            if server.poll() is not None:
-                raise SystemExit("pygeoapi exited during start-up")
-            try:
-                urllib.request.urlopen(base + "/collections/buildings?f=json", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with _server("pygeoapi", [str(gunicorn_bin), "-w", "2", "-b", f"127.0.0.1:{PYGEOAPI_PORT}",
+                              "pygeoapi.flask_app:APP"],
+                 env, PYGEOAPI_PORT, "/collections/buildings?f=json") as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait()
 
 
 def _drive(base: str, paths: list[str], threads: int) -> tuple[float, int, list[float]]:
