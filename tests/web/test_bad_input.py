@@ -100,7 +100,7 @@ class Fields:
 
 
 BOARD = ("state", "district", "subdistrict", "community", "grid", "from", "to", "category",
-         "department", "overdue")
+         "department", "overdue", "q", "my_grid", "my_cases")
 COVERAGE = ("type", "circle", "level", "parent", "area", "zoom", "bbox", "min_share")
 AUDIT = ("action", "target_kind", "since", "until", "username", "target_id", "actor_id", "after")
 INTAKE = ("category", "description", "channel", "lon", "lat", "crs", "address", "reporter_name",
