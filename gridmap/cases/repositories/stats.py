@@ -245,6 +245,13 @@ def pickers(session: Session, *, area: str | None,
 
 
 
+def busiest_district(session: Session) -> str | None:
+    """The district with the most cases (ties: the lowest code), or None without any case."""
+    stmt = (select(Case.district_code).group_by(Case.district_code)
+            .order_by(func.count().desc(), Case.district_code).limit(1))
+    return session.execute(stmt).scalar_one_or_none()
+
+
 def cases_by_state(session: Session) -> dict[str, int]:
     """How many cases are in each state, city-wide (for the operations metrics)."""
     rows = session.execute(select(Case.state, func.count()).group_by(Case.state)).all()

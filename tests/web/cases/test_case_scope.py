@@ -253,6 +253,16 @@ def test_quick_filters_are_the_signed_in_person_s(api, crew, grids) -> None:
     assert refused.status_code == 400 and "我的网格" in refused.get_json()["error"]["message"]
 
 
+def test_the_dashboard_of_the_whole_city_opens_on_the_busiest_district(api, tx, login,
+                                                                       crew, grids) -> None:
+    _file(api, crew(grids[1]["code"])["worker"], grids[1])
+    busiest = tx.execute(text("""SELECT district_code FROM "case" GROUP BY district_code
+                                 ORDER BY count(*) DESC, district_code LIMIT 1""")).scalar_one()
+    html = api.get("/cases/dashboard", headers=login("admin")).get_data(as_text=True)
+    config = json.loads(re.search(r'id="gm-page-config">(.*?)</script>', html, re.S).group(1))
+    assert config["home"] == {"level": "district", "code": busiest, "busiest": True}
+
+
 # --- the public -----------------------------------------------------------------------------------
 
 def _csrf(api: Any) -> str:
