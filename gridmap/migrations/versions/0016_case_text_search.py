@@ -5,7 +5,7 @@ index a search that matches few cases reads every case the account may see; a tr
 on each column (pg_trgm, created in 0001) lets PostgreSQL find the matching rows first. Words of
 fewer than three characters have no trigram inside the pattern and still scan, like before.
 
-Revision ID: 0018
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-11-30
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0018"
+revision = "0016"
 down_revision = "0015"
 branch_labels = None
 depends_on = None
