@@ -30,19 +30,28 @@
 
   function pairKey(type, circle) { return type + "|" + circle; }
 
+  var missing = {};
+  config.missing.forEach(function (m) { missing[pairKey(m.facility_type, m.circle)] = true; });
+
   function header() {
     var top = [el("th", "", S.area)];
     config.pairs.forEach(function (p) {
       var th = el("th", "gca-pair", [el("span", "gca-circle", circleNames[p.circle] || p.circle),
         el("span", "", typeNames[p.type] || p.type)]);
       th.dataset.pair = pairKey(p.type, p.circle);
+      if (missing[th.dataset.pair]) { th.classList.add("gca-pair-missing"); th.title = S.notComputedTip; }
       top.push(th);
     });
     $("gca-table").tHead.replaceChildren(el("tr", "", top));
   }
 
   function cell(row) {
-    if (!row) return el("td", "gca-cell gca-not_computed", MARKS.not_computed);
+    if (!row) {
+      var empty = el("td", "gca-cell gca-not_computed", MARKS.not_computed);
+      empty.title = S.notComputedTip;
+      empty.dataset.status = "not_computed";
+      return empty;
+    }
     var share = row.residents_share === null ? "" : Math.round(row.residents_share * 100) + "%";
     var td = el("td", "gca-cell gca-" + row.status, [el("span", "gca-mark", MARKS[row.status]),
       share ? el("span", "gca-share", share) : null]);
@@ -59,24 +68,31 @@
       if (!byCode[row.code]) { byCode[row.code] = { code: row.code, name: row.name, cells: {} }; areas.push(byCode[row.code]); }
       byCode[row.code].cells[pairKey(row.facility_type, row.circle)] = row;
     });
-    var gaps = 0;
-    var full = 0;
+    // An area fails on a gap; a requirement never computed leaves it unknown, not failed.
+    var counts = { gaps: 0, full: 0, failing: 0, unknown: 0, unknownCells: 0 };
     var rows = areas.map(function (area) {
       var tds = [el("td", "gca-name", [el("span", "", area.name), el("span", "gca-code", area.code)])];
-      var ok = true;
+      var verdict = "full";
       config.pairs.forEach(function (p) {
         var row = area.cells[pairKey(p.type, p.circle)];
-        if (!row || row.status !== "covered") ok = false;
-        if (row && row.status === "gap") gaps += 1;
+        if (row && row.status === "gap") { counts.gaps += 1; verdict = "failing"; }
+        if (!row || row.status === "not_computed") {
+          counts.unknownCells += 1;
+          if (verdict === "full") verdict = "unknown";
+        }
         tds.push(cell(row));
       });
-      if (ok) full += 1;
-      var tr = el("tr", "gca-row", tds);
+      counts[verdict] += 1;
+      var tr = el("tr", "gca-row gca-row-" + verdict, tds);
       tr.dataset.code = area.code;
+      tr.dataset.verdict = verdict;
+      tds[0].appendChild(el("span", "gca-verdict gca-verdict-" + verdict, S.verdict[verdict]));
       return tr;
     });
     $("gca-table").tBodies[0].replaceChildren.apply($("gca-table").tBodies[0], rows);
-    $("gca-summary").textContent = C.fmt(S.summary, { n: areas.length, gaps: gaps, full: full });
+    $("gca-summary").textContent = C.fmt(S.summary, { n: areas.length, gaps: counts.gaps, full: counts.full,
+      failing: counts.failing, unknown: counts.unknown });
+    $("gca-summary").dataset.unknown = counts.unknown ? "1" : "";
     showMissing(body.missing);
   }
 

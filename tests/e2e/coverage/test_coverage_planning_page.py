@@ -147,3 +147,26 @@ def test_audit_page_lists_communities(probe: PageProbe, subdistrict: str) -> Non
     wait_idle(page)
     assert page.title().startswith("GB 50180 audit")
     probe.screenshot("coverage-plan-audit-en")
+
+
+def test_audit_reads_uncomputed_as_unknown(probe: PageProbe, subdistrict: str) -> None:
+    """A required item never computed leaves an area unknown, never failed nor fully covered."""
+    page = probe.page
+    page.goto("/coverage/audit")
+    wait_idle(page)
+    rows = page.locator("#gca-table tbody tr").evaluate_all(
+        "rs => rs.map(r => ({verdict: r.dataset.verdict, cells: Array.from("
+        "r.querySelectorAll('td.gca-cell')).map(c => c.dataset.status)}))")
+    assert rows
+    for row in rows:
+        expected = ("failing" if "gap" in row["cells"] else
+                    "unknown" if "not_computed" in row["cells"] else "full")
+        assert row["verdict"] == expected, row
+    # Only one of the required items is computed here: most areas are unknown, and say so.
+    unknown = sum(r["verdict"] == "unknown" for r in rows)
+    assert unknown > 0
+    summary = page.locator("#gca-summary").inner_text()
+    assert f"{unknown} 个未知" in summary, summary
+    assert page.locator("#gca-table thead th.gca-pair-missing").count() >= 1
+    assert page.locator("tr[data-verdict='unknown'] .gca-verdict").first.inner_text() == "未知"
+    probe.screenshot("coverage-plan-audit-unknown")
