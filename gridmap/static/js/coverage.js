@@ -61,13 +61,52 @@
   map.createPane("gcv-buildings").style.zIndex = "430";
   map.createPane("gcv-facilities").style.zIndex = "450";
 
+  // Choropleth classes of elderly coverage, best first: the map and its legend read this list.
+  var RATE_CLASSES = [{ from: 0.9, colour: "#1a9850" }, { from: 0.75, colour: "#91cf60" },
+    { from: 0.5, colour: "#fee08b" }, { from: 0.25, colour: "#fc8d59" }, { from: 0, colour: "#d73027" }];
+  var NO_RATE_COLOUR = "#b9c1cc";
+
   function rateColour(rate) {
-    if (rate === null || rate === undefined) return "#b9c1cc";
-    if (rate >= 0.9) return "#1a9850";
-    if (rate >= 0.75) return "#91cf60";
-    if (rate >= 0.5) return "#fee08b";
-    if (rate >= 0.25) return "#fc8d59";
-    return "#d73027";
+    if (rate === null || rate === undefined) return NO_RATE_COLOUR;
+    return RATE_CLASSES.filter(function (c) { return rate >= c.from; })[0].colour;
+  }
+
+  /** The choropleth's legend: one row per class, and "no data". */
+  function showChoroplethLegend(level) {
+    var list = $("gcv-choro-legend");
+    list.hidden = !level;
+    if (!level) return;
+    var rows = RATE_CLASSES.map(function (c, i) {
+      var upper = i ? RATE_CLASSES[i - 1].from : null;
+      var text = upper === null ? "≥ " + Math.round(c.from * 100) + "%"
+        : Math.round(c.from * 100) + "–" + Math.round(upper * 100) + "%";
+      return [c.colour, text];
+    });
+    rows.push([NO_RATE_COLOUR, S.noData]);
+    list.replaceChildren.apply(list, [el("li", "gcv-choro-title", S.choroplethTitle)].concat(rows.map(function (r) {
+      var swatch = el("span", "gcv-swatch");
+      swatch.style.background = r[0];
+      return el("li", "", [swatch, r[1]]);
+    })));
+  }
+
+  // Area names on the map: communities from zoom 13, grids from 15 (fewer would be unreadable).
+  var LABEL_MINZOOM = { community: 13, grid: 15 };
+  map.createPane("gcv-labels").style.zIndex = "440";
+  var labels = L.layerGroup().addTo(map);
+
+  function showLabels() {
+    labels.clearLayers();
+    var level = $("gcv-choropleth").value;
+    if (!level || map.getZoom() < LABEL_MINZOOM[level]) return;
+    var view = map.getBounds();
+    areas.eachLayer(function (layer) {
+      var where = layer.getBounds().getCenter();
+      if (!view.contains(where)) return;
+      labels.addLayer(L.marker(where, { pane: "gcv-labels", interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "gcv-label", html: "<span></span>", iconSize: null }) })
+        .on("add", function (e) { e.target.getElement().firstChild.textContent = layer.feature.properties.name; }));
+    });
   }
 
   var areas = L.geoJSON(null, { pane: "gcv-areas",
@@ -183,11 +222,13 @@
   function loadAreas() {
     var level = $("gcv-choropleth").value;
     areas.clearLayers();
+    labels.clearLayers();
+    showChoroplethLegend(state.run ? level : "");
     if (!state.run || !level) return;
     var params = { level: level, zoom: map.getZoom() };
     if (level === "grid") params.bbox = viewBbox(0.2);
     fetchOnce("areas-geo", "/coverage/areas.geojson", params).then(function (fc) {
-      if (fc) { areas.clearLayers(); areas.addData(fc); }
+      if (fc) { areas.clearLayers(); areas.addData(fc); showLabels(); }
     });
   }
 
@@ -201,6 +242,7 @@
   // ------------------------------------------------------------------ panel
 
   function showTotals(run) {
+    $("gcv-scope").textContent = C.fmt(S.scope, { name: state.scopeName || (config.area ? config.area : S.wholeCity) });
     $("gcv-run").textContent = C.fmt(S.runInfo, { type: run.facility_type_name, circle: run.circle_name,
       d: num(run.max_distance_m), time: C.localTime(run.computed_at), s: num(run.seconds) });
     $("gcv-t-residents").textContent = pct(run.residents_rate);
@@ -539,6 +581,7 @@
     return C.getJSON("/search", { q: config.area, limit: 1 }).then(function (found) {
       var hit = found.results.filter(function (r) { return r.code === config.area; })[0];
       if (!hit) return C.fitExtent(map);
+      state.scopeName = hit.name;
       map.fitBounds([[hit.bbox[1], hit.bbox[0]], [hit.bbox[3], hit.bbox[2]]], { animate: false });
       return hit;
     });
