@@ -460,22 +460,90 @@
     function showSites(report) {
           if (!report) return;
           var items = report.sites.map(function (site, i) {
-            var lines = [C.fmt(S.siteRank, { rank: i + 1 }), C.fmt(S.siteGain, { gain: num(site.elderly_gain) }),
-              C.fmt(S.siteCumulative, { total: num(site.elderly_cumulative) })];
+            var lines = [C.fmt(S.siteRank, { rank: i + 1 }), placeText(site), C.fmt(S.siteGain, { gain: num(site.elderly_gain) }),
+              C.fmt(S.siteCumulative, { total: num(site.elderly_cumulative) }), lonlatText(site)];
             var marker = L.marker([site.lat, site.lon], { icon: siteIcon(i + 1), pane: "gcv-plan", title: lines[0] })
               .bindPopup(el("div", "gcv-pop", lines.map(function (t) { return el("div", "", t); })));
             plan.sites.addLayer(marker);
-            var li = el("li", "gcv-site-item", lines[1] + " · " + lines[2]);
+            var li = el("li", "gcv-site-item", [el("strong", "gcv-site-place", lines[1]),
+              el("span", "", lines[2] + " · " + lines[3]), el("span", "gcv-site-xy", lines[4])]);
             li.tabIndex = 0;
             li.addEventListener("click", function () { map.setView(marker.getLatLng(), Math.max(map.getZoom(), 15)); marker.openPopup(); });
             return li;
           });
           $("gcv-sites").replaceChildren.apply($("gcv-sites"), items);
+          showSiteActions(report);
           var total = report.sites.length ? report.sites[report.sites.length - 1].elderly_cumulative : 0;
           planStatus(report.sites.length ? C.fmt(S.siteSummary, { elderly: num(report.elderly),
             covered: num(report.elderly_covered), n: report.sites.length, total: num(total),
             s: (report.seconds.load + report.seconds.site).toFixed(1) }) : S.siteNone, "");
           if (report.sites.length) map.fitBounds(L.featureGroup(plan.sites.getLayers()).getBounds().pad(0.3), { animate: false, maxZoom: 15 });
+    }
+
+    function placeText(site) {
+      var where = site.community || S.siteNoCommunity;
+      if (!site.street) return where;
+      // A street-node site lies on its street: "on" it, not "0 m from" it.
+      return C.fmt(site.street_m < ON_STREET_M ? S.sitePlaceOn : S.sitePlace,
+        { community: where, street: site.street, m: num(site.street_m) });
+    }
+
+    function lonlatText(site) {
+      return C.fmt(S.siteLonLat, { lon: site.lon.toFixed(6), lat: site.lat.toFixed(6) });
+    }
+
+    // The sites as files (CSV with a BOM for spreadsheet programs, GeoJSON in WGS84), made here
+    // from the answer on screen: a siting result is not stored, so there is nothing to fetch.
+    var ON_STREET_M = 10;
+    var SITE_FIELDS = ["rank", "lon", "lat", "community_code", "community", "street", "street_m",
+      "elderly_gain", "elderly_cumulative"];
+
+    function siteRecords(report) {
+      return report.sites.map(function (site, i) { return Object.assign({ rank: i + 1 }, site); });
+    }
+
+    function siteCsv(report) {
+      var cell = function (v) {
+        var text = v === null || v === undefined ? "" : String(v);
+        return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+      };
+      var rows = [SITE_FIELDS.join(",")].concat(siteRecords(report).map(function (r) {
+        return SITE_FIELDS.map(function (f) { return cell(r[f]); }).join(",");
+      }));
+      return new Blob(["\ufeff" + rows.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
+    }
+
+    function siteGeoJSON(report) {
+      var features = siteRecords(report).map(function (r) {
+        var props = { facility_type: report.facility_type, circle: report.circle };
+        SITE_FIELDS.forEach(function (f) { if (f !== "lon" && f !== "lat") props[f] = r[f]; });
+        return { type: "Feature", geometry: { type: "Point", coordinates: [r.lon, r.lat] }, properties: props };
+      });
+      return new Blob([JSON.stringify({ type: "FeatureCollection", features: features })], { type: "application/geo+json" });
+    }
+
+    var siteUrls = [];
+    function showSiteActions(report) {
+      siteUrls.forEach(function (u) { URL.revokeObjectURL(u); });
+      siteUrls = [];
+      var box = $("gcv-site-actions");
+      box.hidden = !report.sites.length;
+      if (!report.sites.length) return;
+      var stem = "siting-" + report.facility_type + "-" + report.circle + "-" + report.area_code;
+      var link = function (id, text, blob, suffix) {
+        var a = el("a", "gc-button", text);
+        a.id = id;
+        a.href = URL.createObjectURL(blob);
+        a.download = stem + suffix;
+        siteUrls.push(a.href);
+        return a;
+      };
+      var tryIt = el("button", "gc-button gc-button-primary", S.siteTryWhatIf);
+      tryIt.type = "button";
+      tryIt.id = "gcv-site-try";
+      tryIt.addEventListener("click", function () { tryInWhatIf(report); });
+      box.replaceChildren(tryIt, link("gcv-site-csv", S.siteCsv, siteCsv(report), ".csv"),
+        link("gcv-site-geojson", S.siteGeoJSON, siteGeoJSON(report), ".geojson"));
     }
 
     function showEdits() {
@@ -490,14 +558,25 @@
       if (on) planStatus(S.wiAddHint, "");
     }
 
-    map.on("click", function (e) {
-      if (!plan.adding) return;
-      var marker = L.marker(e.latlng, { draggable: true, pane: "gcv-plan", title: S.wiNew,
+    function addFacility(latlng) {
+      var marker = L.marker(latlng, { draggable: true, pane: "gcv-plan", title: S.wiNew,
         icon: L.divIcon({ className: "gcv-wi-new", html: "<span>+</span>", iconSize: [24, 24], iconAnchor: [12, 12] }) });
       marker.bindTooltip(S.wiNew);
       plan.added.addLayer(marker);
       showEdits();
+    }
+
+    map.on("click", function (e) {
+      if (plan.adding) addFacility(e.latlng);
     });
+
+    /** 在假设分析中尝试: the siting result's sites become the what-if's new facilities. */
+    function tryInWhatIf(report) {
+      plan.added.clearLayers();
+      report.sites.forEach(function (site) { addFacility(L.latLng(site.lat, site.lon)); });
+      $("gcv-wi-add").scrollIntoView({ block: "nearest" });
+      runWhatIf();
+    }
 
     function markRemoved(layer) {
       var code = layer.feature.properties.code;
@@ -555,6 +634,7 @@
       plan.removed = {};
       facilities.eachLayer(function (layer) { if (removed[layer.feature.properties.code]) markRemoved(layer); });
       $("gcv-sites").replaceChildren();
+      $("gcv-site-actions").hidden = true;
       $("gcv-wi-result").hidden = true;
       planStatus("", "");
       showEdits();

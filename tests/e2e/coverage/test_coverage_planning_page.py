@@ -7,6 +7,7 @@ own connections) and deleted afterwards. Screenshots go to test-artifacts/covera
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -170,3 +171,44 @@ def test_audit_reads_uncomputed_as_unknown(probe: PageProbe, subdistrict: str) -
     assert page.locator("#gca-table thead th.gca-pair-missing").count() >= 1
     assert page.locator("tr[data-verdict='unknown'] .gca-verdict").first.inner_text() == "未知"
     probe.screenshot("coverage-plan-audit-unknown")
+
+
+def test_siting_places_export_and_hand_off_to_what_if(probe: PageProbe, subdistrict: str,
+                                                      tmp_path: Any) -> None:
+    """Sites name their community and street, with coordinates; they download as CSV and
+    GeoJSON; "在假设分析中尝试" turns them into what-if facilities and computes."""
+    page = open_coverage(probe)
+    page.locator("#gcv-site-area").select_option(subdistrict)
+    page.locator("#gcv-site-k").fill("2")
+    page.locator("#gcv-site-run").click()
+    page.locator("#gcv-site-actions:not([hidden])").wait_for(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    items = page.locator("#gcv-sites li")
+    n = items.count()
+    assert 1 <= n <= 2
+    first = items.first.inner_text()
+    assert re.search(r"社区 · (近.+（\d+ 米）|.+旁)", first), first
+    assert re.search(r"经度 12\d\.\d{6}，纬度 4\d\.\d{6}", first), first
+    with page.expect_download() as got:
+        page.locator("#gcv-site-csv").click()
+    csv_path = tmp_path / got.value.suggested_filename
+    got.value.save_as(csv_path)
+    lines = csv_path.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("rank,lon,lat,community_code,community,street") and len(lines) == n + 1
+    with page.expect_download() as got:
+        page.locator("#gcv-site-geojson").click()
+    geo_path = tmp_path / got.value.suggested_filename
+    got.value.save_as(geo_path)
+    collection = json.loads(geo_path.read_text(encoding="utf-8"))
+    assert len(collection["features"]) == n
+    assert collection["features"][0]["properties"]["community"] in first
+    page.locator("#gcv-plan").scroll_into_view_if_needed()
+    probe.screenshot("coverage-plan-siting-places")
+    page.locator("#gcv-site-try").click()
+    page.locator("#gcv-wi-result:not([hidden])").wait_for(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    assert page.locator(".gcv-wi-new").count() == n
+    assert f"新增 {n} 处" in page.locator("#gcv-wi-edits").inner_text()
+    gained = re.search(r"新增覆盖 (\d+)", page.locator("#gcv-wi-buildings").inner_text())
+    assert gained is not None and int(gained.group(1)) > 0
+    probe.screenshot("coverage-plan-siting-to-whatif")

@@ -60,6 +60,10 @@ def test_siting_shape(planner: Any, community: str) -> None:
     site = body["sites"][0]
     assert 120 < site["lon"] < 126 and 40 < site["lat"] < 44
     assert set(body["seconds"]) == {"load", "site"}
+    # Each site says where it is: its community (inside the sited one) and the nearest street.
+    for each in body["sites"]:
+        assert each["community_code"] == community and each["community"]
+        assert each["street"] and 0 <= each["street_m"] < 1000
 
 
 @pytest.mark.parametrize("change, status", [
