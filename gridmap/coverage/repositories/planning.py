@@ -51,3 +51,20 @@ def site_places(session: Session, points: Sequence[tuple[float, float]]) -> list
              "street": r["street"],
              "street_m": None if r["street_m"] is None else round(float(r["street_m"]))}
             for r in rows]
+
+
+def area_names(session: Session, area_codes: Sequence[str]) -> dict[str, str]:
+    """Name of each area code (any level); unknown codes are left out."""
+    if not area_codes:
+        return {}
+    rows = session.execute(sql("coverage/area_names"), {"codes": list(area_codes)})
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def building_outlines(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """``id``, ``name``, ``grid_code`` and the footprint (a GeoJSON geometry as text) of
+    each building in ``ids``, by id."""
+    if not ids:
+        return []
+    rows = session.execute(sql("coverage/building_outlines"), {"ids": [int(i) for i in ids]})
+    return [dict(r) for r in rows.mappings()]

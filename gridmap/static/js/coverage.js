@@ -362,8 +362,21 @@
 
   function setupPlanning() {
     map.createPane("gcv-plan").style.zIndex = "620";
+    // Buildings a what-if changes, over the band colours (and under the labels' pane 440).
+    map.createPane("gcv-whatif").style.zIndex = "435";
+    var CHANGE_COLOURS = { gained: "#1565c0", lost: "#d81b60" };
     var plan = { sites: L.layerGroup().addTo(map), added: L.layerGroup().addTo(map), removed: {}, adding: false,
       areasLoaded: false };
+    var changed = L.geoJSON(null, { pane: "gcv-whatif",
+      style: function (f) {
+        var colour = CHANGE_COLOURS[f.properties.change];
+        return { color: colour, weight: 2, fillColor: colour, fillOpacity: 0.85,
+          className: "gcv-wi-b gcv-wi-" + f.properties.change };
+      },
+      onEachFeature: function (f, layer) {
+        layer.bindTooltip(C.fmt(f.properties.change === "gained" ? S.wiGainedTip : S.wiLostTip,
+          { name: f.properties.name }), { sticky: true });
+      } }).addTo(map);
 
     function planStatus(text, kind) {
       $("gcv-plan-status").textContent = text || "";
@@ -610,9 +623,11 @@
       if (!add.length && !remove.length) { planStatus(S.wiNothing, ""); return; }
       setAdding(false);
       planStatus(S.computing, "");
-      postJSON("/coverage/what-if", Object.assign(selection(), { add: add, remove: remove, level: "district" }))
+      var body = Object.assign(selection(), { add: add, remove: remove, level: "community" });
+      postJSON("/coverage/what-if", body)
         .then(function (report) {
           if (!report) return;
+          showChange(report);
           var t = report.totals;
           var rate = function (covered, total) { return pct(total ? covered / total : null); };
           $("gcv-wi-residents").textContent = C.fmt(S.wiChange, { before: rate(t.residents_covered_before, t.residents),
@@ -623,7 +638,42 @@
             gained: num(report.buildings_gained), lost: num(report.buildings_lost) });
           $("gcv-wi-result").hidden = false;
           planStatus("", "");
+          // For whoever keeps scenarios: the exact request and its answer (see coverage docs).
+          document.dispatchEvent(new CustomEvent("gridmap:whatif",
+            { detail: { request: JSON.parse(JSON.stringify(body)), answer: report } }));
         });
+    }
+
+    /** The buildings that gain or lose cover, on the map; the change of each community, in a table. */
+    function showChange(report) {
+      changed.clearLayers();
+      changed.addData(report.buildings.features);
+      var drawn = report.buildings;
+      $("gcv-wi-drawn").hidden = !drawn.truncated;
+      $("gcv-wi-drawn").textContent = drawn.truncated
+        ? C.fmt(S.wiDrawnSome, { shown: num(drawn.numberReturned), n: num(drawn.numberMatched) }) : "";
+      var signed = function (n, digits) {
+        var text = digits === undefined ? num(Math.abs(n)) : Math.abs(n).toFixed(digits);
+        return (n > 0 ? "+" : n < 0 ? "−" : "±") + text;
+      };
+      var rows = report.areas.map(function (a) {
+        var before = a.elderly ? a.elderly_covered_before / a.elderly : null;
+        var after = a.elderly ? a.elderly_covered_after / a.elderly : null;
+        var delta = a.elderly_covered_after - a.elderly_covered_before;
+        var tr = el("tr", "gcv-wi-area");
+        tr.dataset.code = a.code;
+        var cls = delta > 0 ? "gcv-num gcv-up" : delta < 0 ? "gcv-num gcv-down" : "gcv-num";
+        // "before → after" on one line, the signed change under it.
+        tr.append(el("td", "", a.name || a.code),
+          el("td", cls, [el("span", "gcv-wi-ba", C.fmt(S.wiChange, { before: num(a.elderly_covered_before),
+            after: num(a.elderly_covered_after) })), el("span", "gcv-wi-delta", C.fmt(S.wiDelta, { delta: signed(delta) }))]),
+          el("td", cls, before === null ? S.noData : [el("span", "gcv-wi-ba", C.fmt(S.wiChange, { before: pct(before),
+            after: pct(after) })), el("span", "gcv-wi-delta", C.fmt(S.wiPoints, { delta: signed((after - before) * 100, 1) }))]));
+        return tr;
+      });
+      var tbody = $("gcv-wi-areas").tBodies[0];
+      tbody.replaceChildren.apply(tbody, rows);
+      $("gcv-wi-change").hidden = false;
     }
 
     function clearPlan() {
@@ -636,6 +686,8 @@
       $("gcv-sites").replaceChildren();
       $("gcv-site-actions").hidden = true;
       $("gcv-wi-result").hidden = true;
+      $("gcv-wi-change").hidden = true;
+      changed.clearLayers();
       planStatus("", "");
       showEdits();
     }

@@ -204,6 +204,8 @@ def test_siting_places_export_and_hand_off_to_what_if(probe: PageProbe, subdistr
     assert collection["features"][0]["properties"]["community"] in first
     page.locator("#gcv-plan").scroll_into_view_if_needed()
     probe.screenshot("coverage-plan-siting-places")
+    page.evaluate("""() => document.addEventListener("gridmap:whatif",
+        (e) => { window.__whatif = JSON.parse(JSON.stringify(e.detail)); })""")
     page.locator("#gcv-site-try").click()
     page.locator("#gcv-wi-result:not([hidden])").wait_for(timeout=TIMEOUT_MS)
     wait_idle(page)
@@ -211,4 +213,44 @@ def test_siting_places_export_and_hand_off_to_what_if(probe: PageProbe, subdistr
     assert f"新增 {n} 处" in page.locator("#gcv-wi-edits").inner_text()
     gained = re.search(r"新增覆盖 (\d+)", page.locator("#gcv-wi-buildings").inner_text())
     assert gained is not None and int(gained.group(1)) > 0
+    # The scenarios' contract: the exact request (the sites as added points) and its answer.
+    event = page.evaluate("() => window.__whatif")
+    request = event["request"]
+    assert set(request) == {"type", "circle", "level", "add", "remove"}
+    assert [[round(x, 6) for x in p] for p in request["add"]] == [
+        [round(f["geometry"]["coordinates"][0], 6), round(f["geometry"]["coordinates"][1], 6)]
+        for f in collection["features"]]
+    assert event["answer"]["buildings_gained"] == int(gained.group(1))
+    # The map redraws the buildings that gain cover, with a legend; each community's change.
+    page.locator("#gcv-wi-change:not([hidden])").wait_for(timeout=TIMEOUT_MS)
+    assert page.locator("path.gcv-wi-gained").count() == int(gained.group(1))
+    assert page.locator("#gcv-wi-change .gcv-swatch.gcv-gained").is_visible()
+    rows = page.locator("#gcv-wi-areas tbody tr")
+    assert rows.count() == len(event["answer"]["areas"]) >= 1
+    first_row = rows.first.inner_text()
+    assert re.search(r"社区\s+[\d,]+ → [\d,]+\s+\+[\d,]+ 人\s+[\d.]+% → [\d.]+%\s+\+[\d.]+ 个百分点",
+                     first_row), first_row
+    page.locator("#gcv-wi-change").scroll_into_view_if_needed()
     probe.screenshot("coverage-plan-siting-to-whatif")
+
+
+def test_siting_to_what_if_on_a_phone(phone_probe: PageProbe, subdistrict: str) -> None:
+    """The same path fits a phone: the places, the actions and the per-community table."""
+    page = open_coverage(phone_probe)
+    page.locator("#gcv-site-area").select_option(subdistrict)
+    page.locator("#gcv-site-k").fill("2")
+    page.locator("#gcv-site-run").click()
+    page.locator("#gcv-site-actions:not([hidden])").wait_for(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    page.locator("#gcv-sites").scroll_into_view_if_needed()
+    phone_probe.screenshot("coverage-plan-siting-places-phone")
+    for button in ("#gcv-site-try", "#gcv-site-csv", "#gcv-site-geojson"):
+        box = page.locator(button).bounding_box()
+        assert box is not None and box["height"] >= 40 and box["x"] + box["width"] <= 390
+    page.locator("#gcv-site-try").click()
+    page.locator("#gcv-wi-change:not([hidden])").wait_for(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    table = page.locator("#gcv-wi-areas").bounding_box()
+    assert table is not None and table["x"] + table["width"] <= 390
+    page.locator("#gcv-wi-change").scroll_into_view_if_needed()
+    phone_probe.screenshot("coverage-plan-siting-to-whatif-phone")
