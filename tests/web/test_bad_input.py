@@ -180,6 +180,7 @@ FIELDS: dict[str, Fields] = {
     "POST accounts.create_token": Fields(body=("name",), kinds=("form",)),
     "POST accounts.revoke_token": Fields(),
     "GET cases.categories": Fields(),
+    "GET cases.departments": Fields(),
     "POST cases.create": Fields(body=INTAKE, kinds=("json", "multipart"), base=_duplicate_of_a,
                                 valid=frozenset({"confirm_new=bool"})),  # true: file it
     "GET cases.board": Fields(query=(*BOARD, "cursor", "limit")),

@@ -76,6 +76,14 @@ def categories() -> Response:
         return jsonify(case_queries.categories(session, lang=current_lang()))
 
 
+@bp.get("/api/departments")
+def departments() -> Response:
+    """The departments' codes and names (public reference data, as the categories that name
+    them)."""
+    with session_factory()() as session:
+        return jsonify(case_queries.departments(session, lang=current_lang()))
+
+
 def _intake_request(fields: dict[str, Any],
                     uploaded: list[UploadedPhoto]) -> cases.IntakeRequest:
     """The intake form (or JSON body) as the service's request."""
