@@ -24,8 +24,22 @@
   config.circles.forEach(function (c) { circleNames[c.code] = c.name; });
   var statusText = { covered: S.covered, gap: S.gap, not_computed: S.notComputed, no_residents: S.noResidents };
 
+  // The area is picked by name (pickers.js); the query carries its code.
+  var areaPicker = window.GridmapPickers.area($("gca-area"), {
+    levels: ["district", "subdistrict", "community"],
+    onPick: function () { areaProblem(null); },
+  });
+
+  function areaProblem(text) {
+    $("gca-area-problem").textContent = text || "";
+    $("gca-area-problem").hidden = !text;
+    if (text) $("gca-area").setAttribute("aria-invalid", "true");
+    else $("gca-area").removeAttribute("aria-invalid");
+  }
+
   function query() {
-    return { level: $("gca-level").value, area: $("gca-area").value.trim(), min_share: $("gca-share").value };
+    var unit = areaPicker.value();
+    return { level: $("gca-level").value, area: unit ? unit.code : "", min_share: $("gca-share").value };
   }
 
   function pairKey(type, circle) { return type + "|" + circle; }
@@ -173,10 +187,27 @@
 
   var params = new URLSearchParams(window.location.search);
   if (params.get("level") === "grid") $("gca-level").value = "grid";
-  if (params.get("area")) $("gca-area").value = params.get("area");
   if (params.get("min_share")) $("gca-share").value = params.get("min_share");
   showMissing(config.missing);
   header();
-  $("gca-form").addEventListener("submit", function (e) { e.preventDefault(); delete $("gca-summary").dataset.kind; load(); });
-  load();
+  $("gca-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var problem = areaPicker.problem();
+    areaProblem(problem);
+    if (problem) return;  // said under the field (role=alert); the name list closes on blur
+    delete $("gca-summary").dataset.kind;
+    load();
+  });
+  // A link may name the area by code: show its name, or say that there is no such area.
+  // (else the reader's own area, where a district account's audit starts).
+  var linked = params.get("area") || config.area;
+  if (!linked) load();
+  else {
+    pending += 1;
+    areaPicker.set(linked).then(function (unit) {
+      if (!unit) areaProblem(C.fmt(S.unknownArea, { code: linked }));
+      else load();
+    }).catch(function () { areaProblem(C.fmt(S.unknownArea, { code: linked })); })
+      .finally(function () { pending -= 1; });
+  }
 })();

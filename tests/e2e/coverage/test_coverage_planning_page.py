@@ -134,20 +134,49 @@ def test_audit_page_lists_communities(probe: PageProbe, subdistrict: str) -> Non
     assert ours.count() == 1
     assert page.locator("td.gca-covered, td.gca-gap").count() > 0
     # The planner's district is where the audit starts (and all it may read).
-    assert page.locator("#gca-area").input_value() == "210103"
+    assert page.locator("#gca-area").input_value() == "沈河区"
     assert page.locator("#gca-x-csv").get_attribute("href").endswith(
         ".csv?level=community&area=210103&min_share=0.9")
     rows.nth(12).scroll_into_view_if_needed()
     probe.screenshot("coverage-plan-audit")
-    page.locator("#gca-area").fill(subdistrict)
+    # The area is picked by its name from the list, never typed as a code.
+    name = area_name(probe, subdistrict)
+    page.locator("#gca-area").fill(name)
+    page.locator(f"#gca-form .gm-picker-option[data-code='{subdistrict}']").click()
     page.locator("#gca-form button[type=submit]").click()
     wait_idle(page)
     codes = page.locator("#gca-table tbody tr").evaluate_all("rs => rs.map(r => r.dataset.code)")
     assert codes and all(c.startswith(subdistrict) for c in codes)
+    assert f"area={subdistrict}" in page.url
     page.goto("/coverage/audit?lang=en")
     wait_idle(page)
     assert page.title().startswith("GB 50180 audit")
     probe.screenshot("coverage-plan-audit-en")
+
+
+def area_name(probe: PageProbe, code: str) -> str:
+    """The name of a sub-district, as the search lists it."""
+    found = probe.page.evaluate(
+        "async (q) => (await (await fetch('/api/search?limit=5&q=' + q)).json()).results", code)
+    return str(next(r["name"] for r in found if r["code"] == code))
+
+
+def test_audit_area_unknown_says_so(probe: PageProbe) -> None:
+    """A name not picked from the list, or a linked code with no area, gets a plain message,
+    never the browser's "Please match the requested format"."""
+    page = probe.page
+    page.goto("/coverage/audit?area=210199")
+    wait_idle(page)
+    problem = page.locator("#gca-area-problem")
+    assert problem.is_visible() and "没有代码为 210199 的区、街道或社区" in problem.inner_text()
+    page.locator("#gca-area").fill("火星街道")
+    page.locator("#gca-form .gm-picker-empty").wait_for(timeout=TIMEOUT_MS)  # "没有找到…"
+    page.locator("#gca-form button[type=submit]").click()
+    assert "“火星街道”不是列表中的单位" in problem.inner_text()
+    assert page.locator("#gca-area").get_attribute("aria-invalid") == "true"
+    assert page.evaluate("() => document.getElementById('gca-area').validationMessage") == ""
+    page.locator("#gca-form .gm-picker-list").wait_for(state="hidden", timeout=TIMEOUT_MS)
+    probe.screenshot("coverage-plan-audit-unknown-area")
 
 
 def test_audit_reads_uncomputed_as_unknown(probe: PageProbe, subdistrict: str) -> None:
