@@ -638,7 +638,7 @@
             gained: num(report.buildings_gained), lost: num(report.buildings_lost) });
           $("gcv-wi-result").hidden = false;
           planStatus("", "");
-          // For whoever keeps scenarios: the exact request and its answer (see coverage docs).
+          // For whoever keeps scenarios: the exact request and its answer (README, coverage).
           document.dispatchEvent(new CustomEvent("gridmap:whatif",
             { detail: { request: JSON.parse(JSON.stringify(body)), answer: report } }));
         });
