@@ -19,6 +19,7 @@ from gridmap.access import Principal
 from gridmap.analysis import network, siting
 from gridmap.coverage.repositories import audit as audit_repo
 from gridmap.coverage.repositories import compute as coverage_repo
+from gridmap.coverage.repositories import planning as planning_repo
 from gridmap.coverage.services import readers
 from gridmap.coverage.services import scene as scenes
 from gridmap.coverage.services.compute import MAX_SNAP_M, metric_srid
@@ -36,6 +37,12 @@ class Site:
     elderly_gain: int
     elderly_cumulative: int
     node_id: int | None
+    community_code: str | None = None
+    """Where it lies, for people to find it: the community holding it, and the nearest named
+    street with its distance."""
+    community: str | None = None
+    street: str | None = None
+    street_m: int | None = None
 
 
 @dataclass(frozen=True)
@@ -106,9 +113,12 @@ def site(session: Session, principal: Principal, facility_type: str, circle: str
     chosen = siting.greedy_mclp(covers, elderly[todo], k=k)
     done = time.perf_counter()
     xy = shapely.get_coordinates(np.asarray(points.to_crs(SRID).array, dtype=object))
+    picked = chosen.sites.tolist()
+    places = planning_repo.site_places(session, [(float(xy[c, 0]), float(xy[c, 1])) for c in picked])
     sites = [Site(lon=float(xy[c, 0]), lat=float(xy[c, 1]), elderly_gain=int(g),
-                  elderly_cumulative=int(t), node_id=node_ids[c])
-             for c, g, t in zip(chosen.sites.tolist(), chosen.gain, chosen.cumulative, strict=True)]
+                  elderly_cumulative=int(t), node_id=node_ids[c], **place)
+             for c, g, t, place in zip(picked, chosen.gain, chosen.cumulative, places,
+                                       strict=True)]
     return SitingReport(
         area_code=area_code, facility_type=facility_type, circle=circle,
         max_distance_m=scene.limit, elderly=int(elderly[inside].sum()),

@@ -12,8 +12,9 @@ from the stored current run, so the totals are still those of every area of the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import geopandas as gpd
@@ -24,6 +25,7 @@ from gridmap import codes
 from gridmap.access import Principal
 from gridmap.coverage.repositories import audit as audit_repo
 from gridmap.coverage.repositories import compute as coverage_repo
+from gridmap.coverage.repositories import planning as planning_repo
 from gridmap.coverage.services import readers
 from gridmap.coverage.services import scene as scenes
 from gridmap.coverage.services.compute import metric_srid
@@ -34,6 +36,10 @@ from gridmap.errors import InvalidInput
 MAX_NEIGHBOURHOOD_ROWS = 60_000
 """Buildings plus street edges a what-if may load (memory follows them: see bench/whatif_bench.py);
 edits spread so far apart that their neighbourhood holds more are refused."""
+
+MAX_DRAWN = 2_000
+"""Changed buildings whose footprints an answer carries for the map (those that lose cover
+first); the counts always cover them all."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,11 @@ class WhatIfReport:
     buildings_gained: int
     buildings_lost: int
     areas: list[AreaChange]
+    names: dict[str, str] = field(default_factory=dict)
+    """Names of the areas whose coverage changes."""
+    drawn: list[dict[str, Any]] = field(default_factory=list)
+    """GeoJSON features of at most :data:`MAX_DRAWN` changed buildings, ``change`` being
+    ``"gained"`` or ``"lost"``."""
 
     @property
     def changed_buildings(self) -> int:
@@ -102,9 +113,30 @@ def what_if(session: Session, principal: Principal, facility_type: str, circle: 
         "elderly_covered_after": b["elderly"].where(after, 0)})[inside].groupby("code").sum()
     rest = coverage_repo.stored_area_totals(session, run.id, width=width,
                                             leave_out=b["building_id"].tolist(), area=area)
-    return WhatIfReport(buildings_gained=int((inside & after & ~before).sum()),
-                        buildings_lost=int((inside & before & ~after).sum()),
-                        areas=_combine(near, rest))
+    areas = _combine(near, rest)
+    gained = b["building_id"][inside & after & ~before].tolist()
+    lost = b["building_id"][inside & before & ~after].tolist()
+    return WhatIfReport(buildings_gained=len(gained), buildings_lost=len(lost), areas=areas,
+                        names=planning_repo.area_names(
+                            session, [a.code for a in areas if _changes(a)]),
+                        drawn=_drawn(session, gained, lost))
+
+
+def _changes(area: AreaChange) -> bool:
+    """Whether the edits change the area's covered residents or elderly."""
+    return ((area.residents_covered_before, area.elderly_covered_before)
+            != (area.residents_covered_after, area.elderly_covered_after))
+
+
+def _drawn(session: Session, gained: Sequence[int], lost: Sequence[int]) -> list[dict[str, Any]]:
+    """Footprints of the changed buildings for the map, losses first, at most MAX_DRAWN."""
+    change = {int(i): "lost" for i in lost[:MAX_DRAWN]}
+    for i in gained[:MAX_DRAWN - len(change)]:
+        change[int(i)] = "gained"
+    return [{"type": "Feature", "id": row["id"], "geometry": json.loads(row["geometry"]),
+             "properties": {"change": change[row["id"]], "name": row["name"],
+                            "grid_code": row["grid_code"]}}
+            for row in planning_repo.building_outlines(session, list(change))]
 
 
 def _neighbourhood(session: Session, facility_type: str, add: Sequence[tuple[float, float]],
@@ -168,10 +200,13 @@ def _facility_ids(session: Session, facility_type: str, given: Sequence[int | st
 def what_if_answer(report: WhatIfReport, level: codes.Level | str) -> dict[str, Any]:
     """The JSON answer of a what-if request: totals over every area, and the areas that change."""
     totals = {k: sum(getattr(a, k) for a in report.areas) for k in _SUMS}
-    changed = [asdict(a) for a in report.areas
-               if (a.residents_covered_before, a.elderly_covered_before)
-               != (a.residents_covered_after, a.elderly_covered_after)]
+    changed = [{**asdict(a), "name": report.names.get(a.code)}
+               for a in report.areas if _changes(a)]
     return {"level": str(level), "totals": totals, "areas": changed,
             "buildings_gained": report.buildings_gained, "buildings_lost": report.buildings_lost,
-            "changed_buildings": report.changed_buildings}
+            "changed_buildings": report.changed_buildings,
+            "buildings": {"type": "FeatureCollection", "features": report.drawn,
+                          "numberMatched": report.changed_buildings,
+                          "numberReturned": len(report.drawn),
+                          "truncated": len(report.drawn) < report.changed_buildings}}
 

@@ -24,11 +24,28 @@
   config.circles.forEach(function (c) { circleNames[c.code] = c.name; });
   var statusText = { covered: S.covered, gap: S.gap, not_computed: S.notComputed, no_residents: S.noResidents };
 
+  // The area is picked by name (pickers.js); the query carries its code.
+  var areaPicker = window.GridmapPickers.area($("gca-area"), {
+    levels: ["district", "subdistrict", "community"],
+    onPick: function () { areaProblem(null); },
+  });
+
+  function areaProblem(text) {
+    $("gca-area-problem").textContent = text || "";
+    $("gca-area-problem").hidden = !text;
+    if (text) $("gca-area").setAttribute("aria-invalid", "true");
+    else $("gca-area").removeAttribute("aria-invalid");
+  }
+
   function query() {
-    return { level: $("gca-level").value, area: $("gca-area").value.trim(), min_share: $("gca-share").value };
+    var unit = areaPicker.value();
+    return { level: $("gca-level").value, area: unit ? unit.code : "", min_share: $("gca-share").value };
   }
 
   function pairKey(type, circle) { return type + "|" + circle; }
+
+  var missing = {};
+  config.missing.forEach(function (m) { missing[pairKey(m.facility_type, m.circle)] = true; });
 
   function header() {
     var top = [el("th", "", S.area)];
@@ -36,13 +53,19 @@
       var th = el("th", "gca-pair", [el("span", "gca-circle", circleNames[p.circle] || p.circle),
         el("span", "", typeNames[p.type] || p.type)]);
       th.dataset.pair = pairKey(p.type, p.circle);
+      if (missing[th.dataset.pair]) { th.classList.add("gca-pair-missing"); th.title = S.notComputedTip; }
       top.push(th);
     });
     $("gca-table").tHead.replaceChildren(el("tr", "", top));
   }
 
   function cell(row) {
-    if (!row) return el("td", "gca-cell gca-not_computed", MARKS.not_computed);
+    if (!row) {
+      var empty = el("td", "gca-cell gca-not_computed", MARKS.not_computed);
+      empty.title = S.notComputedTip;
+      empty.dataset.status = "not_computed";
+      return empty;
+    }
     var share = row.residents_share === null ? "" : Math.round(row.residents_share * 100) + "%";
     var td = el("td", "gca-cell gca-" + row.status, [el("span", "gca-mark", MARKS[row.status]),
       share ? el("span", "gca-share", share) : null]);
@@ -59,24 +82,31 @@
       if (!byCode[row.code]) { byCode[row.code] = { code: row.code, name: row.name, cells: {} }; areas.push(byCode[row.code]); }
       byCode[row.code].cells[pairKey(row.facility_type, row.circle)] = row;
     });
-    var gaps = 0;
-    var full = 0;
+    // An area fails on a gap; a requirement never computed leaves it unknown, not failed.
+    var counts = { gaps: 0, full: 0, failing: 0, unknown: 0, unknownCells: 0 };
     var rows = areas.map(function (area) {
       var tds = [el("td", "gca-name", [el("span", "", area.name), el("span", "gca-code", area.code)])];
-      var ok = true;
+      var verdict = "full";
       config.pairs.forEach(function (p) {
         var row = area.cells[pairKey(p.type, p.circle)];
-        if (!row || row.status !== "covered") ok = false;
-        if (row && row.status === "gap") gaps += 1;
+        if (row && row.status === "gap") { counts.gaps += 1; verdict = "failing"; }
+        if (!row || row.status === "not_computed") {
+          counts.unknownCells += 1;
+          if (verdict === "full") verdict = "unknown";
+        }
         tds.push(cell(row));
       });
-      if (ok) full += 1;
-      var tr = el("tr", "gca-row", tds);
+      counts[verdict] += 1;
+      var tr = el("tr", "gca-row gca-row-" + verdict, tds);
       tr.dataset.code = area.code;
+      tr.dataset.verdict = verdict;
+      tds[0].appendChild(el("span", "gca-verdict gca-verdict-" + verdict, S.verdict[verdict]));
       return tr;
     });
     $("gca-table").tBodies[0].replaceChildren.apply($("gca-table").tBodies[0], rows);
-    $("gca-summary").textContent = C.fmt(S.summary, { n: areas.length, gaps: gaps, full: full });
+    $("gca-summary").textContent = C.fmt(S.summary, { n: areas.length, gaps: counts.gaps, full: counts.full,
+      failing: counts.failing, unknown: counts.unknown });
+    $("gca-summary").dataset.unknown = counts.unknown ? "1" : "";
     showMissing(body.missing);
   }
 
@@ -157,10 +187,27 @@
 
   var params = new URLSearchParams(window.location.search);
   if (params.get("level") === "grid") $("gca-level").value = "grid";
-  if (params.get("area")) $("gca-area").value = params.get("area");
   if (params.get("min_share")) $("gca-share").value = params.get("min_share");
   showMissing(config.missing);
   header();
-  $("gca-form").addEventListener("submit", function (e) { e.preventDefault(); delete $("gca-summary").dataset.kind; load(); });
-  load();
+  $("gca-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var problem = areaPicker.problem();
+    areaProblem(problem);
+    if (problem) return;  // said under the field (role=alert); the name list closes on blur
+    delete $("gca-summary").dataset.kind;
+    load();
+  });
+  // A link may name the area by code: show its name, or say that there is no such area.
+  // (else the reader's own area, where a district account's audit starts).
+  var linked = params.get("area") || config.area;
+  if (!linked) load();
+  else {
+    pending += 1;
+    areaPicker.set(linked).then(function (unit) {
+      if (!unit) areaProblem(C.fmt(S.unknownArea, { code: linked }));
+      else load();
+    }).catch(function () { areaProblem(C.fmt(S.unknownArea, { code: linked })); })
+      .finally(function () { pending -= 1; });
+  }
 })();

@@ -61,13 +61,52 @@
   map.createPane("gcv-buildings").style.zIndex = "430";
   map.createPane("gcv-facilities").style.zIndex = "450";
 
+  // Choropleth classes of elderly coverage, best first: the map and its legend read this list.
+  var RATE_CLASSES = [{ from: 0.9, colour: "#1a9850" }, { from: 0.75, colour: "#91cf60" },
+    { from: 0.5, colour: "#fee08b" }, { from: 0.25, colour: "#fc8d59" }, { from: 0, colour: "#d73027" }];
+  var NO_RATE_COLOUR = "#b9c1cc";
+
   function rateColour(rate) {
-    if (rate === null || rate === undefined) return "#b9c1cc";
-    if (rate >= 0.9) return "#1a9850";
-    if (rate >= 0.75) return "#91cf60";
-    if (rate >= 0.5) return "#fee08b";
-    if (rate >= 0.25) return "#fc8d59";
-    return "#d73027";
+    if (rate === null || rate === undefined) return NO_RATE_COLOUR;
+    return RATE_CLASSES.filter(function (c) { return rate >= c.from; })[0].colour;
+  }
+
+  /** The choropleth's legend: one row per class, and "no data". */
+  function showChoroplethLegend(level) {
+    var list = $("gcv-choro-legend");
+    list.hidden = !level;
+    if (!level) return;
+    var rows = RATE_CLASSES.map(function (c, i) {
+      var upper = i ? RATE_CLASSES[i - 1].from : null;
+      var text = upper === null ? "≥ " + Math.round(c.from * 100) + "%"
+        : Math.round(c.from * 100) + "–" + Math.round(upper * 100) + "%";
+      return [c.colour, text];
+    });
+    rows.push([NO_RATE_COLOUR, S.noData]);
+    list.replaceChildren.apply(list, [el("li", "gcv-choro-title", S.choroplethTitle)].concat(rows.map(function (r) {
+      var swatch = el("span", "gcv-swatch");
+      swatch.style.background = r[0];
+      return el("li", "", [swatch, r[1]]);
+    })));
+  }
+
+  // Area names on the map: communities from zoom 13, grids from 15 (fewer would be unreadable).
+  var LABEL_MINZOOM = { community: 13, grid: 15 };
+  map.createPane("gcv-labels").style.zIndex = "440";
+  var labels = L.layerGroup().addTo(map);
+
+  function showLabels() {
+    labels.clearLayers();
+    var level = $("gcv-choropleth").value;
+    if (!level || map.getZoom() < LABEL_MINZOOM[level]) return;
+    var view = map.getBounds();
+    areas.eachLayer(function (layer) {
+      var where = layer.getBounds().getCenter();
+      if (!view.contains(where)) return;
+      labels.addLayer(L.marker(where, { pane: "gcv-labels", interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "gcv-label", html: "<span></span>", iconSize: null }) })
+        .on("add", function (e) { e.target.getElement().firstChild.textContent = layer.feature.properties.name; }));
+    });
   }
 
   var areas = L.geoJSON(null, { pane: "gcv-areas",
@@ -183,11 +222,13 @@
   function loadAreas() {
     var level = $("gcv-choropleth").value;
     areas.clearLayers();
+    labels.clearLayers();
+    showChoroplethLegend(state.run ? level : "");
     if (!state.run || !level) return;
     var params = { level: level, zoom: map.getZoom() };
     if (level === "grid") params.bbox = viewBbox(0.2);
     fetchOnce("areas-geo", "/coverage/areas.geojson", params).then(function (fc) {
-      if (fc) { areas.clearLayers(); areas.addData(fc); }
+      if (fc) { areas.clearLayers(); areas.addData(fc); showLabels(); }
     });
   }
 
@@ -201,6 +242,7 @@
   // ------------------------------------------------------------------ panel
 
   function showTotals(run) {
+    $("gcv-scope").textContent = C.fmt(S.scope, { name: state.scopeName || (config.area ? config.area : S.wholeCity) });
     $("gcv-run").textContent = C.fmt(S.runInfo, { type: run.facility_type_name, circle: run.circle_name,
       d: num(run.max_distance_m), time: C.localTime(run.computed_at), s: num(run.seconds) });
     $("gcv-t-residents").textContent = pct(run.residents_rate);
@@ -320,8 +362,21 @@
 
   function setupPlanning() {
     map.createPane("gcv-plan").style.zIndex = "620";
+    // Buildings a what-if changes, over the band colours (and under the labels' pane 440).
+    map.createPane("gcv-whatif").style.zIndex = "435";
+    var CHANGE_COLOURS = { gained: "#1565c0", lost: "#d81b60" };
     var plan = { sites: L.layerGroup().addTo(map), added: L.layerGroup().addTo(map), removed: {}, adding: false,
       areasLoaded: false };
+    var changed = L.geoJSON(null, { pane: "gcv-whatif",
+      style: function (f) {
+        var colour = CHANGE_COLOURS[f.properties.change];
+        return { color: colour, weight: 2, fillColor: colour, fillOpacity: 0.85,
+          className: "gcv-wi-b gcv-wi-" + f.properties.change };
+      },
+      onEachFeature: function (f, layer) {
+        layer.bindTooltip(C.fmt(f.properties.change === "gained" ? S.wiGainedTip : S.wiLostTip,
+          { name: f.properties.name }), { sticky: true });
+      } }).addTo(map);
 
     function planStatus(text, kind) {
       $("gcv-plan-status").textContent = text || "";
@@ -418,22 +473,90 @@
     function showSites(report) {
           if (!report) return;
           var items = report.sites.map(function (site, i) {
-            var lines = [C.fmt(S.siteRank, { rank: i + 1 }), C.fmt(S.siteGain, { gain: num(site.elderly_gain) }),
-              C.fmt(S.siteCumulative, { total: num(site.elderly_cumulative) })];
+            var lines = [C.fmt(S.siteRank, { rank: i + 1 }), placeText(site), C.fmt(S.siteGain, { gain: num(site.elderly_gain) }),
+              C.fmt(S.siteCumulative, { total: num(site.elderly_cumulative) }), lonlatText(site)];
             var marker = L.marker([site.lat, site.lon], { icon: siteIcon(i + 1), pane: "gcv-plan", title: lines[0] })
               .bindPopup(el("div", "gcv-pop", lines.map(function (t) { return el("div", "", t); })));
             plan.sites.addLayer(marker);
-            var li = el("li", "gcv-site-item", lines[1] + " · " + lines[2]);
+            var li = el("li", "gcv-site-item", [el("strong", "gcv-site-place", lines[1]),
+              el("span", "", lines[2] + " · " + lines[3]), el("span", "gcv-site-xy", lines[4])]);
             li.tabIndex = 0;
             li.addEventListener("click", function () { map.setView(marker.getLatLng(), Math.max(map.getZoom(), 15)); marker.openPopup(); });
             return li;
           });
           $("gcv-sites").replaceChildren.apply($("gcv-sites"), items);
+          showSiteActions(report);
           var total = report.sites.length ? report.sites[report.sites.length - 1].elderly_cumulative : 0;
           planStatus(report.sites.length ? C.fmt(S.siteSummary, { elderly: num(report.elderly),
             covered: num(report.elderly_covered), n: report.sites.length, total: num(total),
             s: (report.seconds.load + report.seconds.site).toFixed(1) }) : S.siteNone, "");
           if (report.sites.length) map.fitBounds(L.featureGroup(plan.sites.getLayers()).getBounds().pad(0.3), { animate: false, maxZoom: 15 });
+    }
+
+    function placeText(site) {
+      var where = site.community || S.siteNoCommunity;
+      if (!site.street) return where;
+      // A street-node site lies on its street: "on" it, not "0 m from" it.
+      return C.fmt(site.street_m < ON_STREET_M ? S.sitePlaceOn : S.sitePlace,
+        { community: where, street: site.street, m: num(site.street_m) });
+    }
+
+    function lonlatText(site) {
+      return C.fmt(S.siteLonLat, { lon: site.lon.toFixed(6), lat: site.lat.toFixed(6) });
+    }
+
+    // The sites as files (CSV with a BOM for spreadsheet programs, GeoJSON in WGS84), made here
+    // from the answer on screen: a siting result is not stored, so there is nothing to fetch.
+    var ON_STREET_M = 10;
+    var SITE_FIELDS = ["rank", "lon", "lat", "community_code", "community", "street", "street_m",
+      "elderly_gain", "elderly_cumulative"];
+
+    function siteRecords(report) {
+      return report.sites.map(function (site, i) { return Object.assign({ rank: i + 1 }, site); });
+    }
+
+    function siteCsv(report) {
+      var cell = function (v) {
+        var text = v === null || v === undefined ? "" : String(v);
+        return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+      };
+      var rows = [SITE_FIELDS.join(",")].concat(siteRecords(report).map(function (r) {
+        return SITE_FIELDS.map(function (f) { return cell(r[f]); }).join(",");
+      }));
+      return new Blob(["\ufeff" + rows.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
+    }
+
+    function siteGeoJSON(report) {
+      var features = siteRecords(report).map(function (r) {
+        var props = { facility_type: report.facility_type, circle: report.circle };
+        SITE_FIELDS.forEach(function (f) { if (f !== "lon" && f !== "lat") props[f] = r[f]; });
+        return { type: "Feature", geometry: { type: "Point", coordinates: [r.lon, r.lat] }, properties: props };
+      });
+      return new Blob([JSON.stringify({ type: "FeatureCollection", features: features })], { type: "application/geo+json" });
+    }
+
+    var siteUrls = [];
+    function showSiteActions(report) {
+      siteUrls.forEach(function (u) { URL.revokeObjectURL(u); });
+      siteUrls = [];
+      var box = $("gcv-site-actions");
+      box.hidden = !report.sites.length;
+      if (!report.sites.length) return;
+      var stem = "siting-" + report.facility_type + "-" + report.circle + "-" + report.area_code;
+      var link = function (id, text, blob, suffix) {
+        var a = el("a", "gc-button", text);
+        a.id = id;
+        a.href = URL.createObjectURL(blob);
+        a.download = stem + suffix;
+        siteUrls.push(a.href);
+        return a;
+      };
+      var tryIt = el("button", "gc-button gc-button-primary", S.siteTryWhatIf);
+      tryIt.type = "button";
+      tryIt.id = "gcv-site-try";
+      tryIt.addEventListener("click", function () { tryInWhatIf(report); });
+      box.replaceChildren(tryIt, link("gcv-site-csv", S.siteCsv, siteCsv(report), ".csv"),
+        link("gcv-site-geojson", S.siteGeoJSON, siteGeoJSON(report), ".geojson"));
     }
 
     function showEdits() {
@@ -448,14 +571,25 @@
       if (on) planStatus(S.wiAddHint, "");
     }
 
-    map.on("click", function (e) {
-      if (!plan.adding) return;
-      var marker = L.marker(e.latlng, { draggable: true, pane: "gcv-plan", title: S.wiNew,
+    function addFacility(latlng) {
+      var marker = L.marker(latlng, { draggable: true, pane: "gcv-plan", title: S.wiNew,
         icon: L.divIcon({ className: "gcv-wi-new", html: "<span>+</span>", iconSize: [24, 24], iconAnchor: [12, 12] }) });
       marker.bindTooltip(S.wiNew);
       plan.added.addLayer(marker);
       showEdits();
+    }
+
+    map.on("click", function (e) {
+      if (plan.adding) addFacility(e.latlng);
     });
+
+    /** 在假设分析中尝试: the siting result's sites become the what-if's new facilities. */
+    function tryInWhatIf(report) {
+      plan.added.clearLayers();
+      report.sites.forEach(function (site) { addFacility(L.latLng(site.lat, site.lon)); });
+      $("gcv-wi-add").scrollIntoView({ block: "nearest" });
+      runWhatIf();
+    }
 
     function markRemoved(layer) {
       var code = layer.feature.properties.code;
@@ -489,9 +623,11 @@
       if (!add.length && !remove.length) { planStatus(S.wiNothing, ""); return; }
       setAdding(false);
       planStatus(S.computing, "");
-      postJSON("/coverage/what-if", Object.assign(selection(), { add: add, remove: remove, level: "district" }))
+      var body = Object.assign(selection(), { add: add, remove: remove, level: "community" });
+      postJSON("/coverage/what-if", body)
         .then(function (report) {
           if (!report) return;
+          showChange(report);
           var t = report.totals;
           var rate = function (covered, total) { return pct(total ? covered / total : null); };
           $("gcv-wi-residents").textContent = C.fmt(S.wiChange, { before: rate(t.residents_covered_before, t.residents),
@@ -502,7 +638,42 @@
             gained: num(report.buildings_gained), lost: num(report.buildings_lost) });
           $("gcv-wi-result").hidden = false;
           planStatus("", "");
+          // For whoever keeps scenarios: the exact request and its answer (README, coverage).
+          document.dispatchEvent(new CustomEvent("gridmap:whatif",
+            { detail: { request: JSON.parse(JSON.stringify(body)), answer: report } }));
         });
+    }
+
+    /** The buildings that gain or lose cover, on the map; the change of each community, in a table. */
+    function showChange(report) {
+      changed.clearLayers();
+      changed.addData(report.buildings.features);
+      var drawn = report.buildings;
+      $("gcv-wi-drawn").hidden = !drawn.truncated;
+      $("gcv-wi-drawn").textContent = drawn.truncated
+        ? C.fmt(S.wiDrawnSome, { shown: num(drawn.numberReturned), n: num(drawn.numberMatched) }) : "";
+      var signed = function (n, digits) {
+        var text = digits === undefined ? num(Math.abs(n)) : Math.abs(n).toFixed(digits);
+        return (n > 0 ? "+" : n < 0 ? "−" : "±") + text;
+      };
+      var rows = report.areas.map(function (a) {
+        var before = a.elderly ? a.elderly_covered_before / a.elderly : null;
+        var after = a.elderly ? a.elderly_covered_after / a.elderly : null;
+        var delta = a.elderly_covered_after - a.elderly_covered_before;
+        var tr = el("tr", "gcv-wi-area");
+        tr.dataset.code = a.code;
+        var cls = delta > 0 ? "gcv-num gcv-up" : delta < 0 ? "gcv-num gcv-down" : "gcv-num";
+        // "before → after" on one line, the signed change under it.
+        tr.append(el("td", "", a.name || a.code),
+          el("td", cls, [el("span", "gcv-wi-ba", C.fmt(S.wiChange, { before: num(a.elderly_covered_before),
+            after: num(a.elderly_covered_after) })), el("span", "gcv-wi-delta", C.fmt(S.wiDelta, { delta: signed(delta) }))]),
+          el("td", cls, before === null ? S.noData : [el("span", "gcv-wi-ba", C.fmt(S.wiChange, { before: pct(before),
+            after: pct(after) })), el("span", "gcv-wi-delta", C.fmt(S.wiPoints, { delta: signed((after - before) * 100, 1) }))]));
+        return tr;
+      });
+      var tbody = $("gcv-wi-areas").tBodies[0];
+      tbody.replaceChildren.apply(tbody, rows);
+      $("gcv-wi-change").hidden = false;
     }
 
     function clearPlan() {
@@ -513,7 +684,10 @@
       plan.removed = {};
       facilities.eachLayer(function (layer) { if (removed[layer.feature.properties.code]) markRemoved(layer); });
       $("gcv-sites").replaceChildren();
+      $("gcv-site-actions").hidden = true;
       $("gcv-wi-result").hidden = true;
+      $("gcv-wi-change").hidden = true;
+      changed.clearLayers();
       planStatus("", "");
       showEdits();
     }
@@ -539,6 +713,7 @@
     return C.getJSON("/search", { q: config.area, limit: 1 }).then(function (found) {
       var hit = found.results.filter(function (r) { return r.code === config.area; })[0];
       if (!hit) return C.fitExtent(map);
+      state.scopeName = hit.name;
       map.fitBounds([[hit.bbox[1], hit.bbox[0]], [hit.bbox[3], hit.bbox[2]]], { animate: false });
       return hit;
     });

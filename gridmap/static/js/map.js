@@ -404,6 +404,8 @@
       dl,
       el("h4", null, S.departments),
       deptList,
+      // "导出该区域的…" for the roles that may export (map-export.js, loaded only for them).
+      window.GridmapMapExport ? window.GridmapMapExport.forLocation(data) : null,
     ]);
   }
 
@@ -657,6 +659,7 @@
         if (meta.extent) map.fitBounds(boundsFromBbox(meta.extent), { animate: false });
         var built = buildLayers(map, meta, locateAt, answers[1]);
         addLayerControl(map, built);
+        if (window.GridmapMapExport) window.GridmapMapExport.attach(map, built.layers);
         built.layers.forEach(function (layer) {
           if (DEFAULT_ON.indexOf(layer.def.key) >= 0) layer.group.addTo(map);
         });

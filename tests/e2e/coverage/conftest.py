@@ -28,3 +28,12 @@ def probe(browser: Any, live_server: str, planner_account: Account) -> Iterator[
     with open_probe(browser, live_server) as page_probe:
         sign_in(page_probe.page, planner_account)
         yield page_probe
+
+
+@pytest.fixture
+def phone_probe(browser: Any, live_server: str, planner_account: Account) -> Iterator[PageProbe]:
+    """A phone-sized (390×844), touch-enabled page, signed in as the planner."""
+    with open_probe(browser, live_server, viewport={"width": 390, "height": 844},
+                    is_mobile=True, has_touch=True, device_scale_factor=2) as page_probe:
+        sign_in(page_probe.page, planner_account)
+        yield page_probe

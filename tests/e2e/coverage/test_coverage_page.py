@@ -69,7 +69,19 @@ def test_overview_table_and_histogram(probe: PageProbe, facility: tuple[float, f
     assert bars == 21
     assert page.locator("#gcv-chart canvas").count() >= 1
     assert page.locator("path.gcv-area").count() > 10  # community choropleth
+    # Headline figures say what they cover (the planner's district), the choropleth has a legend.
+    assert page.locator("#gcv-scope").inner_text() == "以下数字的统计范围：沈河区"
+    legend = page.locator("#gcv-choro-legend li")
+    assert legend.count() == 7 and "≥ 90%" in legend.nth(1).inner_text()
+    assert legend.last.inner_text() == "无数据"
     probe.screenshot("coverage-overview")
+    # Area names on the map once zoomed in far enough to read them.
+    assert page.locator(".gcv-label").count() == 0
+    go_to(page, *facility, 14)
+    page.locator(".gcv-label").first.wait_for(timeout=TIMEOUT_MS)
+    names = page.locator(".gcv-label span").all_inner_texts()
+    assert names and all(n.endswith("社区") for n in names), names
+    probe.screenshot("coverage-labels")
 
 
 def test_buildings_coloured_and_catchments(probe: PageProbe,

@@ -15,6 +15,7 @@ import geopandas as gpd
 import pytest
 from sqlalchemy import Engine, text
 
+from gridmap.coverage.services import what_if as whatif
 from gridmap.coverage.services.compute import compute
 from gridmap.db import make_session_factory
 
@@ -60,6 +61,10 @@ def test_siting_shape(planner: Any, community: str) -> None:
     site = body["sites"][0]
     assert 120 < site["lon"] < 126 and 40 < site["lat"] < 44
     assert set(body["seconds"]) == {"load", "site"}
+    # Each site says where it is: its community (inside the sited one) and the nearest street.
+    for each in body["sites"]:
+        assert each["community_code"] == community and each["community"]
+        assert each["street"] and 0 <= each["street_m"] < 1000
 
 
 @pytest.mark.parametrize("change, status", [
@@ -111,6 +116,13 @@ def test_siting_gain_confirmed_by_what_if_and_nothing_stored(
     assert totals["elderly_covered_after"] - totals["elderly_covered_before"] >= site["elderly_gain"]
     assert body["buildings_gained"] > 0 and body["buildings_lost"] == 0
     assert body["changed_buildings"] == body["buildings_gained"]
+    # The answer names the changed areas and carries the changed buildings' footprints.
+    assert row["name"] and row["name"].endswith("社区")
+    drawn = body["buildings"]
+    assert drawn["type"] == "FeatureCollection" and not drawn["truncated"]
+    assert drawn["numberReturned"] == len(drawn["features"]) == body["buildings_gained"]
+    assert {f["properties"]["change"] for f in drawn["features"]} == {"gained"}
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in drawn["features"])
 
 
 def test_what_if_remove_by_id_and_code(planner: Any, engine: Engine, run: int) -> None:
@@ -126,10 +138,16 @@ def test_what_if_remove_by_id_and_code(planner: Any, engine: Engine, run: int) -
                            json={**one, "remove": [r[0] for r in rows]}).get_json()
     assert _counts(engine) == before
     assert all_gone["buildings_lost"] > 0 and all_gone["buildings_gained"] == 0
+    lost = all_gone["buildings"]
+    assert lost["numberMatched"] == all_gone["buildings_lost"]
+    assert len(lost["features"]) == min(all_gone["buildings_lost"], whatif.MAX_DRAWN)
+    assert {f["properties"]["change"] for f in lost["features"]} == {"lost"}
+    assert all(a["name"] for a in all_gone["areas"])
     t = all_gone["totals"]
     assert t["elderly_covered_after"] < t["elderly_covered_before"] <= t["elderly"]
     empty = planner.post("/api/coverage/what-if", json=one).get_json()
     assert empty["areas"] == [] and empty["changed_buildings"] == 0
+    assert empty["buildings"]["features"] == []
 
 
 def test_audit_json(planner: Any, run: int) -> None:
