@@ -489,9 +489,12 @@
       if (!add.length && !remove.length) { planStatus(S.wiNothing, ""); return; }
       setAdding(false);
       planStatus(S.computing, "");
-      postJSON("/coverage/what-if", Object.assign(selection(), { add: add, remove: remove, level: "district" }))
+      var asked = Object.assign(selection(), { add: add, remove: remove, level: "district" });
+      postJSON("/coverage/what-if", asked)
         .then(function (report) {
           if (!report) return;
+          // coverage-scenarios.js offers to save it as a scenario.
+          document.dispatchEvent(new CustomEvent("gridmap:whatif", { detail: { request: asked, answer: report } }));
           var t = report.totals;
           var rate = function (covered, total) { return pct(total ? covered / total : null); };
           $("gcv-wi-residents").textContent = C.fmt(S.wiChange, { before: rate(t.residents_covered_before, t.residents),
