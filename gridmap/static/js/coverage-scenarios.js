@@ -110,7 +110,7 @@
       points.push([f.lat, f.lon]);
       L.marker([f.lat, f.lon], { icon: icon("remove", "×"), title: label }).bindTooltip(label).addTo(map);
     });
-    if (points.length) map.fitBounds(L.latLngBounds(points).pad(0.6), { maxZoom: 16 });
+    if (points.length) map.fitBounds(L.latLngBounds(points).pad(0.6), { maxZoom: 15 });
     window.addEventListener("beforeprint", function () { map.invalidateSize(); });
 
     var del = $("gsc-delete");
