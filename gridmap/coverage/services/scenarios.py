@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap import codes
 from gridmap.access import Principal
@@ -22,6 +22,7 @@ from gridmap.coverage.repositories import scenarios as repo
 from gridmap.coverage.services import readers
 from gridmap.coverage.services import what_if as whatif
 from gridmap.coverage.services.queries import resolve_run
+from gridmap.db import unit_of_work
 from gridmap.errors import Forbidden, InvalidInput, NotFound
 from gridmap.writers import csv_rows, dumps, feature
 
@@ -42,11 +43,19 @@ def _missing(scenario_id: int) -> NotFound:
                     f"(no scenario {scenario_id} that you may see)")
 
 
-def save(session: Session, planner: Principal, *, facility_type: str, circle: str,
-         level: codes.Level, add: Sequence[tuple[float, float]], remove: Sequence[int | str],
-         name: str, note: str) -> int:
+def save(factory: sessionmaker[Session], planner: Principal, *, facility_type: str,
+         circle: str, level: codes.Level, add: Sequence[tuple[float, float]],
+         remove: Sequence[int | str], name: str, note: str) -> int:
     """Compute the what-if and store it as a scenario of ``planner`` (who holds the planning
-    lock); its id. The caller commits."""
+    lock), in one transaction; its id."""
+    with unit_of_work(factory) as session:
+        return _save(session, planner, facility_type=facility_type, circle=circle, level=level,
+                     add=add, remove=remove, name=name, note=note)
+
+
+def _save(session: Session, planner: Principal, *, facility_type: str, circle: str,
+          level: codes.Level, add: Sequence[tuple[float, float]], remove: Sequence[int | str],
+          name: str, note: str) -> int:
     run = resolve_run(session, facility_type, circle)
     report = whatif.what_if(session, planner, facility_type, circle, add=add, remove=remove,
                             level=level)
@@ -122,14 +131,14 @@ def one(session: Session, principal: Principal, scenario_id: int, *,
     return found[0]
 
 
-def delete(session: Session, principal: Principal, scenario_id: int) -> None:
-    """Delete a scenario: its owner only (403 for another planner who sees it, 404 otherwise).
-    The caller commits."""
-    scenario = one(session, principal, scenario_id, lang="zh")
-    if not scenario["mine"]:
-        raise Forbidden("只有方案的保存人可以删除它 (only the planner who saved a scenario may "
-                        "delete it)")
-    repo.delete(session, scenario_id)
+def delete(factory: sessionmaker[Session], principal: Principal, scenario_id: int) -> None:
+    """Delete a scenario: its owner only (403 for another planner who sees it, 404 otherwise)."""
+    with unit_of_work(factory) as session:
+        scenario = one(session, principal, scenario_id, lang="zh")
+        if not scenario["mine"]:
+            raise Forbidden("只有方案的保存人可以删除它 (only the planner who saved a scenario "
+                            "may delete it)")
+        repo.delete(session, scenario_id)
 
 
 def compare(session: Session, principal: Principal, ids: Sequence[int], *,

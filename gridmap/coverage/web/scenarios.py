@@ -16,7 +16,6 @@ from gridmap.coverage.services import scenarios as svc
 from gridmap.coverage.services.readers import PLANNERS
 from gridmap.coverage.web import params
 from gridmap.coverage.web.blueprint import bp
-from gridmap.db import unit_of_work
 from gridmap.web import params as web_params
 from gridmap.web.auth import current_principal, require
 from gridmap.web.db import read_connection, session_factory
@@ -48,9 +47,8 @@ def save_scenario() -> tuple[Response, int]:
     """Compute a what-if and save it as a scenario (``name``, ``note``): 201 with its id."""
     ask = params.scenario_request(web_params.json_body())
     w = ask.what_if
-    with (read_connection() as conn, planning.one_at_a_time(conn, current_principal()) as me,
-          unit_of_work(session_factory()) as session):
-        new_id = svc.save(session, me, facility_type=w.facility_type, circle=w.circle,
+    with read_connection() as conn, planning.one_at_a_time(conn, current_principal()) as me:
+        new_id = svc.save(session_factory(), me, facility_type=w.facility_type, circle=w.circle,
                           level=w.level, add=w.add, remove=w.remove, name=ask.name,
                           note=ask.note)
     answer = jsonify({"id": new_id, **_links(new_id)})
@@ -78,8 +76,7 @@ def scenario(scenario_id: int) -> Response:
 @require(*PLANNERS)
 def delete_scenario(scenario_id: int) -> Response:
     """Delete a scenario (its owner only)."""
-    with unit_of_work(session_factory()) as session:
-        svc.delete(session, current_principal(), scenario_id)
+    svc.delete(session_factory(), current_principal(), scenario_id)
     return jsonify({"deleted": scenario_id})
 
 
