@@ -138,3 +138,7 @@ def test_save_list_compare_export_and_print(probe: PageProbe, subdistrict: str,
     page.emulate_media(media="print")
     probe.screenshot("coverage-scenarios-scenario-print")
     page.emulate_media(media="screen")
+    page.goto("/coverage/scenarios?lang=en")
+    assert page.title().startswith("What-if scenarios")
+    assert page.locator("#gsc-compare").inner_text() == "Compare side by side"
+    probe.screenshot("coverage-scenarios-list-en")
