@@ -50,7 +50,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance]
 CREATED = ("api_token", "account", "person", "open311_client", "case_photo", "case_cohandler",
            "case_event", "case", "data_import", "procrastinate_events", "procrastinate_jobs",
-           "job")
+           "job", "whatif_scenario")
 """Tables whose new rows the run removes, children before parents."""
 _PARENT = {"case_photo": ("case_id", "case"), "case_cohandler": ("case_id", "case"),
            "case_event": ("case_id", "case"),

@@ -154,6 +154,10 @@ def _coverage(world: World, target: str) -> dict[str, Any]:
             "bbox": f"{lon - 0.01},{lat - 0.01},{lon + 0.01},{lat + 0.01}"}
 
 
+def _scenario_ids(world: World, target: str) -> dict[str, Any]:
+    return {"ids": f"{2**40},{2**40 + 1}"}
+
+
 def _grid_stats(world: World, target: str) -> dict[str, Any]:
     return {"level": "grid", "code": world.grids[target]["code"]}
 
@@ -271,6 +275,19 @@ SPECS: dict[str, Spec] = {
     "POST coverage.start_compute": Spec("POST", roles({PLANNER, DATA_OFFICER, ADMIN}, 400),
                                         body=_planning),
     "GET coverage.compute_jobs_list": Spec("GET", roles(COVERAGE_READERS, 200)),
+    # Saved what-if scenarios: planners only; a scenario nobody has saved is a 404 (real ones,
+    # and another district's planner, in tests/web/coverage/test_coverage_scenarios.py).
+    "POST coverage.save_scenario": Spec("POST", roles({PLANNER}, 400), body=_planning),
+    "GET coverage.scenarios_list": Spec("GET", roles({PLANNER}, 200)),
+    "GET coverage.scenario": Spec("GET", roles({PLANNER}, 404)),
+    "DELETE coverage.delete_scenario": Spec("DELETE", roles({PLANNER}, 404)),
+    "GET coverage.scenario_csv": Spec("GET", roles({PLANNER}, 404)),
+    "GET coverage.scenario_geojson": Spec("GET", roles({PLANNER}, 404)),
+    "GET coverage.compare_scenarios": Spec("GET", roles({PLANNER}, 404), query=_scenario_ids),
+    "GET coverage.scenarios_page": Spec("GET", roles({PLANNER}, 200, page=True)),
+    "GET coverage.scenario_page": Spec("GET", roles({PLANNER}, 404, page=True)),
+    "GET coverage.compare_page": Spec("GET", roles({PLANNER}, 404, page=True),
+                                      query=_scenario_ids),
     # A city's data in and out (tests/web/exchange holds real imports and exports).
     "GET exchange.data_page": Spec("GET", roles({DATA_OFFICER, ADMIN}, 200, page=True)),
     "GET exchange.edit_page": Spec("GET", roles({DATA_OFFICER, ADMIN}, 200, page=True)),
@@ -419,7 +436,7 @@ def _url(app: Flask, endpoint: str, world: World, target: str) -> str:
             "code": world.values["category"], "package": world.values["vendor"][0],
             "filename": "css/app.css", "token_id": 2**40, "client_id": 2**40,
             "account_id": world.accounts[target], "department": world.values["department"],
-            "job_id": 2**40, "layer": "facilities", "collection_id": "cases",
+            "job_id": 2**40, "scenario_id": 2**40, "layer": "facilities", "collection_id": "cases",
             "feature_id": world.cases[target],
             # A zoom-15 tile over 沈河区 (XYZ and OGC's matrix/row/column).
             "collection": "buildings", "z": 15, "x": 27624,
@@ -480,7 +497,7 @@ def test_access(route: str, app: Flask, api: FlaskClient, world: World) -> None:
             body = response.get_data().decode("utf-8", errors="replace")  # photos too
             response.close()
             expected = spec.expect(who, target)
-            if who == PUBLIC and spec.method == "POST":
+            if who == PUBLIC and spec.method in ("POST", "DELETE"):
                 expected |= {403}  # refused for want of a CSRF token before anything else
             if response.status_code not in expected:
                 failures.append(f"{who} {spec.method} {url}: {response.status_code}, "

@@ -7,7 +7,11 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach the coverage blueprint, with its pages and API handlers, to ``app``."""
-    from gridmap.coverage.web import api, pages  # noqa: F401 - importing attaches the handlers
+    from gridmap.coverage.web import (  # noqa: F401 - importing attaches the handlers
+        api,
+        pages,
+        scenarios,
+    )
     from gridmap.coverage.web.blueprint import bp
 
     app.register_blueprint(bp)

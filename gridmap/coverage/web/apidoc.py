@@ -18,6 +18,8 @@ QUERY = [query("type", STRING, "facility type code", required=True),
 _POINTS = {"type": "array", "items": {"type": "array", "items": NUMBER,
                                       "minItems": 2, "maxItems": 2}}
 _RULE = {"type": STRING, "circle": STRING}
+_REMOVE = {"type": "array", "items": {"type": ["integer", "string"]},
+           "description": "facility ids or codes to close"}
 _READS = ("areas", "areas_csv", "areas_geojson", "audit_json", "audit_csv", "audit_geojson",
           "buildings_csv", "buildings_geojson", "catchments", "distances")
 
@@ -35,9 +37,21 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
                       "202": ok({"type": "object"}, "started as a job")}}},
     "coverage.what_if": {"post": {
         "requestBody": json_body({**_RULE, "level": STRING, "add": _POINTS,
-                                  "remove": {"type": "array",
-                                             "items": {"type": ["integer", "string"]}}},
+                                  "remove": _REMOVE},
                                  ["type", "circle"]),
+        "responses": {"200": ok({"type": "object"})}}},
+    "coverage.save_scenario": {"post": {
+        "requestBody": json_body({**_RULE, "level": STRING, "add": _POINTS, "remove": _REMOVE,
+                                  "name": {**STRING, "maxLength": 80},
+                                  "note": {**STRING, "maxLength": 2000}},
+                                 ["type", "circle", "name"]),
+        "responses": {"201": ok({"type": "object"}, "saved: its id, API and page URLs")}}},
+    "coverage.scenarios_list": {"get": {"responses": {"200": ok({"type": "object"})}}},
+    "coverage.scenario": {"get": {"responses": {"200": ok({"type": "object"})}}},
+    "coverage.delete_scenario": {"delete": {"responses": {"200": ok({"type": "object"})}}},
+    "coverage.compare_scenarios": {"get": {
+        "parameters": [query("ids", STRING, "2-3 scenario ids, comma-separated (1,2,3)",
+                             required=True)],
         "responses": {"200": ok({"type": "object"})}}},
     "coverage.start_compute": {"post": {
         "requestBody": json_body({**_RULE, "all": BOOLEAN, "if_missing": BOOLEAN}),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gridmap import codes
-from gridmap.coverage.services import audit
+from gridmap.coverage.services import audit, scenarios
 from gridmap.coverage.services.compute import NEAR_MISS_FACTOR
 from gridmap.coverage.services.queries import CATCHMENT_MAX_BBOX_M
 from gridmap.crs import validate_lonlat
@@ -36,6 +36,7 @@ def limits() -> dict[str, Any]:
             "siteK": {"min": SITE_K[0], "max": SITE_K[1], "default": SITE_K[2]},
             "whatIfMaxAdd": MAX_ADD, "whatIfMaxRemove": MAX_REMOVE,
             "candidatesMax": MAX_CANDIDATES, "minShare": audit.MIN_SHARE,
+            "scenarioNameMax": scenarios.NAME_CHARS, "scenarioNoteMax": scenarios.NOTE_CHARS,
             "areaCodeMaxLength": codes.width(codes.Level.GRID)}
 
 
@@ -196,6 +197,37 @@ def what_if_request(raw: Any) -> WhatIfRequest:
     return WhatIfRequest(facility_type, circle, level(data, default=codes.Level.DISTRICT),
                          add=lonlats(data.get("add", [])),
                          remove=facilities(data.get("remove", [])))
+
+
+@dataclass(frozen=True)
+class ScenarioRequest:
+    """A what-if to save as a scenario: the what-if's body, a name and a note."""
+
+    what_if: WhatIfRequest
+    name: str
+    note: str
+
+
+def scenario_request(raw: Any) -> ScenarioRequest:
+    """Parse ``POST /api/coverage/scenarios``: the name first (so a nameless request computes
+    nothing), then the what-if."""
+    data = body(raw)
+    name = scenarios.check_name(params.text(data, "name", max_chars=scenarios.NAME_CHARS))
+    note = params.text(data, "note", max_chars=scenarios.NOTE_CHARS, multiline=True).strip()
+    return ScenarioRequest(what_if_request(data), name, note)
+
+
+def scenario_ids(args: Mapping[str, Any]) -> list[int]:
+    """``ids``: 2 or 3 distinct scenario ids, comma-separated."""
+    low, high = scenarios.COMPARE
+    raw = params.text(args, "ids", max_chars=_CODE_CHARS * 2)
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    ok = all(p.isascii() and p.isdigit() and len(p) <= 15 and 0 < int(p) <= params.MAX_ID
+             for p in parts)
+    if not ok or not low <= len(parts) <= high or len(set(parts)) != len(parts):
+        raise InvalidInput(f"ids 须为 {low}–{high} 个不同的方案编号，以逗号分隔 "
+                           f"(ids must be {low}-{high} distinct scenario ids, comma-separated)")
+    return [int(p) for p in parts]
 
 
 @dataclass(frozen=True)

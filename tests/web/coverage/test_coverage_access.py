@@ -48,6 +48,12 @@ REQUESTS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "coverage.start_compute": ("POST", "/api/coverage/jobs", {"type": TYPE, "circle": CIRCLE}),
     "coverage.compute_jobs_list": ("GET", "/api/coverage/jobs", None),
 }
+SCENARIOS = {"coverage.save_scenario", "coverage.scenarios_list", "coverage.scenario",
+             "coverage.delete_scenario", "coverage.scenario_csv", "coverage.scenario_geojson",
+             "coverage.compare_scenarios", "coverage.scenarios_page", "coverage.scenario_page",
+             "coverage.compare_page"}
+"""Saved what-if scenarios: planners' own, not coverage reads; who sees which is tested in
+test_coverage_scenarios.py (and every role in tests/web/test_access_matrix.py)."""
 PLANNING = {"coverage.siting_sites", "coverage.what_if", "coverage.start_compute"}
 READS = sorted(set(REQUESTS) - PLANNING)
 # Reads whose answer holds nothing of an area's coverage: the public street and facility layers
@@ -90,7 +96,7 @@ def ask(client: FlaskClient, endpoint: str, run: dict[str, Any], **headers: str)
 def test_every_coverage_endpoint_is_listed(app: Any) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()
                  if rule.endpoint.startswith("coverage.")}
-    assert endpoints == set(REQUESTS)
+    assert endpoints == set(REQUESTS) | SCENARIOS
 
 
 @pytest.mark.parametrize("endpoint", sorted(REQUESTS))
