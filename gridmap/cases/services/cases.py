@@ -173,7 +173,7 @@ def _intake(session: Session, who: Principal, request: IntakeRequest,
     case_photos.admit(request.photos, max_count=MAX_PHOTOS)
     prepared = case_photos.prepare_all(request.photos)
     if request.link_to is not None:
-        return _link(session, who, request)
+        return _link(session, who, request, photos, prepared)
     if not request.confirm_new:
         since = datetime.now(UTC) - timedelta(days=DUPLICATE_DAYS)
         duplicates = repo.possible_duplicates(session, lon, lat, request.category,
@@ -292,7 +292,12 @@ def _choose_grid(session: Session, who: Principal, request: IntakeRequest, lon: 
          "covers": g["covers"], "distance_m": round(float(g["distance_m"]), 1)} for g in mine])
 
 
-def _link(session: Session, who: Principal, request: IntakeRequest) -> IntakeResult:
+def _link(session: Session, who: Principal, request: IntakeRequest, photos: PhotoStore,
+          prepared: Sequence[case_photos.PreparedPhoto]) -> IntakeResult:
+    """Add a further report to a case, losing nothing of it: the reporter's name, phone (shown
+    masked, as the case's own reporter's: :func:`gridmap.cases.repositories.cases.events`),
+    channel and time on an ``add_report`` event, its photos as the case's report photos whose
+    ids that event names."""
     assert request.link_to is not None
     case = repo.scoped_case(session, request.link_to, who.case_scope())
     if case is None:
@@ -304,11 +309,14 @@ def _link(session: Session, who: Principal, request: IntakeRequest) -> IntakeRes
     if workflow.State(case.state) not in workflow.LINKABLE_STATES:
         raise InvalidInput(f"案件 {case.id} 已评价、结案或作废，不能再并入新的反映，请另行上报 "
                            f"(case {case.id} is {case.state}: file a new case instead of linking)")
+    photo_ids = photos.save_all(session, case.id, "report", prepared)
     repo.insert_event(session, case.id, action="add_report", from_state=case.state,
                       to_state=case.state, actor_id=_person(who),
                       note=request.description.strip(),
                       payload={"channel": request.channel,
-                               "reporter_name": request.reporter_name.strip()})
+                               "reporter_name": request.reporter_name.strip(),
+                               "reporter_phone": request.reporter_phone.strip(),
+                               "address": request.address.strip(), "photo_ids": photo_ids})
     if not repo.update_case(session, case.id, case.version, {}):
         raise Conflict("案件刚被他人修改，请刷新后重试 (the case changed meanwhile; reload)")
     return IntakeResult("linked", case.id)
@@ -359,8 +367,9 @@ def _authorise(session: Session, principal: Principal, case_id: int, action: str
     if case is None:
         raise NotFound(f"案件 {case_id} 不存在 (case not found)")
     if case.version != version:
-        raise Conflict(f"案件已被他人更新（版本 {case.version}，您看到的是 {version}），请刷新后重试 "
-                       "(the case changed since you loaded it; reload and try again)")
+        # Short and without version numbers: the page reloads the case and shows what changed.
+        raise Conflict("案件刚被他人更新，请查看最新情况后再办理 "
+                       "(someone else updated the case; check it and try again)")
     return case, workflow.apply(view(session, case), principal, action, **params)
 
 
@@ -379,7 +388,8 @@ def _write_transition(session: Session, case: Case, transition: workflow.Transit
     else:
         values["owner_person_id"] = None
     if not repo.update_case(session, case_id, version, values):
-        raise Conflict("案件刚被他人更新，请刷新后重试 (the case changed meanwhile; reload)")
+        raise Conflict("案件刚被他人更新，请查看最新情况后再办理 "
+                       "(someone else updated the case; check it and try again)")
     repo.replace_cohandlers(session, case_id,
                             [(c.department_code, c.done, c.note) for c in new.cohandlers])
     event = transition.event

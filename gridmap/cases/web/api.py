@@ -130,8 +130,11 @@ def detail(case_id: int) -> Response:
 @limited("case_actions")
 @require(*case_queries.READERS)
 def reporter_phone(case_id: int) -> Response:
-    """The reporter's full phone number, for the case's handlers only; every reveal is logged."""
-    phone = personal.reveal_phone(session_factory(), current_principal(), case_id)
+    """The reporter's full phone number (or, with ``event``, a merged report's reporter's), for
+    the case's handlers only; every reveal is logged."""
+    event_id = params.identifier(params.fields(), "event")
+    phone = personal.reveal_phone(session_factory(), current_principal(), case_id,
+                                  event_id=event_id)
     return _no_store(jsonify({"reporter_phone": phone}))
 
 
@@ -161,7 +164,8 @@ def _action_params(fields: dict[str, Any]) -> dict[str, Any]:
             "departments": [params.clean_text(d, "departments", max_chars=_CODE_CHARS)
                             for d in departments],
             "rating": params.text(fields, "rating", max_chars=_CODE_CHARS) or None,
-            "reason": params.text(fields, "reason", max_chars=_CODE_CHARS) or None}
+            "reason": params.text(fields, "reason", max_chars=_CODE_CHARS) or None,
+            "method": params.text(fields, "method", max_chars=_CODE_CHARS) or None}
 
 
 @bp.get("/api/cases")
