@@ -223,29 +223,32 @@ def _save(session: Session, who: Principal, request: IntakeRequest, category: An
 
 
 def _validate(session: Session, request: IntakeRequest) -> Any:
-    problems = []
+    """The request's category, or every problem at once, each under the field it concerns and
+    named by that field's label on the intake form."""
+    problems: dict[str, str] = {}
     category = repo.category(session, request.category)
     if category is None:
-        problems.append(f"未知的案件类别 '{request.category[:40]}' (unknown category)")
+        problems["category"] = f"未知的案件类别 '{request.category[:40]}' (unknown category)"
     description = request.description.strip()
     if not _readable(description):
-        problems.append("请填写问题描述 (description is required)")
+        problems["description"] = "请填写问题描述 (description is required)"
     elif len(description) > MAX_DESCRIPTION:
-        problems.append(f"问题描述最多 {MAX_DESCRIPTION} 字，现为 {len(description)} 字 "
-                        f"(description longer than {MAX_DESCRIPTION} characters)")
+        problems["description"] = (f"问题描述最多 {MAX_DESCRIPTION} 字，现为 {len(description)} 字 "
+                                   f"(description longer than {MAX_DESCRIPTION} characters)")
     if request.channel not in CHANNELS:
-        problems.append(f"未知的来源渠道 '{request.channel[:40]}'，可选：{', '.join(CHANNELS)} "
-                        "(unknown channel)")
+        problems["channel"] = (f"未知的来源渠道 '{request.channel[:40]}'，可选：{', '.join(CHANNELS)} "
+                               "(unknown channel)")
     phone = request.reporter_phone.strip()
     if phone and (len(phone) > MAX_PHONE or not _PHONE.match(phone)):
-        problems.append(f"联系电话格式不正确，最多 {MAX_PHONE} 个字符 "
-                        "(reporter phone is not a phone number)")
-    for name, value, limit in (("address", request.address, MAX_ADDRESS),
-                               ("reporter_name", request.reporter_name, MAX_REPORTER_NAME)):
+        problems["reporter_phone"] = (f"反映人电话不是有效的电话号码（最多 {MAX_PHONE} 个字符） "
+                                      "(reporter phone is not a phone number)")
+    for name, label, value, limit in (("address", "地址", request.address, MAX_ADDRESS),
+                                      ("reporter_name", "反映人姓名", request.reporter_name,
+                                       MAX_REPORTER_NAME)):
         if len(value.strip()) > limit:
-            problems.append(f"{name} 最多 {limit} 个字符 ({name} longer than {limit} characters)")
+            problems[name] = f"{label}最多 {limit} 个字符 ({name} longer than {limit} characters)"
     if problems:
-        raise InvalidInput("；".join(problems))
+        raise InvalidInput("；".join(problems.values()), fields=problems)
     return category
 
 
@@ -368,7 +371,7 @@ def _authorise(session: Session, principal: Principal, case_id: int, action: str
         raise NotFound(f"案件 {case_id} 不存在 (case not found)")
     if case.version != version:
         # Short and without version numbers: the page reloads the case and shows what changed.
-        raise Conflict("案件刚被他人更新，请查看最新情况后再办理 "
+        raise Conflict("案件已被他人更新，请查看最新情况后再办理 "
                        "(someone else updated the case; check it and try again)")
     return case, workflow.apply(view(session, case), principal, action, **params)
 
@@ -388,7 +391,7 @@ def _write_transition(session: Session, case: Case, transition: workflow.Transit
     else:
         values["owner_person_id"] = None
     if not repo.update_case(session, case_id, version, values):
-        raise Conflict("案件刚被他人更新，请查看最新情况后再办理 "
+        raise Conflict("案件已被他人更新，请查看最新情况后再办理 "
                        "(someone else updated the case; check it and try again)")
     repo.replace_cohandlers(session, case_id,
                             [(c.department_code, c.done, c.note) for c in new.cohandlers])

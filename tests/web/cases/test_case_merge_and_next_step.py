@@ -134,3 +134,12 @@ def test_a_stale_version_is_a_short_conflict_without_numbers(api, grid, people) 
     assert response.status_code == 409
     message = response.get_json()["error"]["message"]
     assert not any(ch.isdigit() for ch in message), message
+
+
+def test_intake_problems_name_their_field_by_its_label(api, grid, people) -> None:
+    response = api.post("/api/cases", headers=people["worker"],
+                        json=_form(grid, confirm_new=True, reporter_phone="call me", description=" "))
+    assert response.status_code == 400
+    fields = response.get_json()["error"]["fields"]
+    assert set(fields) == {"reporter_phone", "description"}
+    assert fields["reporter_phone"].startswith("反映人电话") and "(" in fields["reporter_phone"]
