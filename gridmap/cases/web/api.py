@@ -23,7 +23,7 @@ from gridmap.cases.services import cases, personal, photos
 from gridmap.cases.services import queries as case_queries
 from gridmap.cases.services.photos import UploadedPhoto
 from gridmap.crs import parse_crs
-from gridmap.errors import InvalidInput, PayloadTooLarge
+from gridmap.errors import InvalidInput, NotFound, PayloadTooLarge
 from gridmap.web import params
 from gridmap.web.auth import current_principal, require
 from gridmap.web.db import session_factory, settings
@@ -152,7 +152,12 @@ def act(case_id: int) -> Response:
               params.text(fields, "action", max_chars=_CODE_CHARS),
               version=version, params=_action_params(fields), after_photos=after_photos,
               media_dir=settings().media_dir)
-    return _detail(case_id)
+    try:
+        return _detail(case_id)
+    except NotFound:
+        # Done, and the case has left the actor's scope (a department returned it or it was
+        # reassigned away): say so instead of "not found" for an action that succeeded.
+        return _no_store(jsonify({"id": case_id, "out_of_scope": True}))
 
 
 def _action_params(fields: dict[str, Any]) -> dict[str, Any]:

@@ -99,8 +99,8 @@
   function renderNextStep(d) {
     var box = $("gc-next-step");
     var mine = d.next_step && d.next_step.action && (d.allowed_actions || []).indexOf(d.next_step.action) >= 0;
-    box.replaceChildren(el("span", "gc-next-step-text", nextStepText(d)),
-      mine ? el("span", "gc-badge gc-your-turn", S.yourTurn) : null);
+    box.replaceChildren(el("span", "gc-next-step-text", nextStepText(d)));
+    if (mine) box.append(el("span", "gc-badge gc-your-turn", S.yourTurn));
     box.dataset.actor = (d.next_step && d.next_step.actor) || "";
     box.hidden = false;
   }
@@ -448,7 +448,7 @@
     });
     (actionForm.querySelector("select, input, textarea") || actionForm.querySelector("button")).focus({ preventScroll: true });
     // The whole form, with its buttons, in view (on a phone the action card is below the fold).
-    actionForm.scrollIntoView({ block: "nearest" });
+    actionForm.querySelector(".gc-form-actions").scrollIntoView({ block: "nearest" });
   }
 
   function problemWith(action, data, photos) {
@@ -497,7 +497,16 @@
     showMessage("", "");
     C.request("/cases/" + caseId + "/actions", { method: "POST", body: data }).then(function (result) {
       setSending(false);
-      if (result.ok && result.body) {
+      if (result.ok && result.body && result.body.out_of_scope) {
+        // Done, and the case is no longer this person's to read (returned or reassigned away).
+        closeForm();
+        $("gc-action-buttons").replaceChildren();
+        $("gc-next-step").hidden = true;  // what it said was for before the action
+        showMessage(fmt(S.handedOver, { action: S.actions[action] || action }), "ok");
+        var board = el("a", "gc-link", S.toBoard);
+        board.href = C.pageUrl("/cases");
+        messageEl.append(" ", board);
+      } else if (result.ok && result.body) {
         closeForm();
         render(result.body);
         showMessage(fmt(S.saved, { action: S.actions[action] || action }), "ok");

@@ -143,3 +143,16 @@ def test_intake_problems_name_their_field_by_its_label(api, grid, people) -> Non
     fields = response.get_json()["error"]["fields"]
     assert set(fields) == {"reporter_phone", "description"}
     assert fields["reporter_phone"].startswith("反映人电话") and "(" in fields["reporter_phone"]
+
+
+def test_an_action_that_takes_the_case_out_of_scope_says_done_not_missing(api, tx, grid,
+                                                                          people) -> None:
+    """A department returning a case can no longer read it: the answer is a success that says
+    so, not "case not found" for an action that was carried out."""
+    case_id = _created(api, grid, people["worker"])
+    assert _act(api, case_id, people["worker"], "dispatch", department="heating").status_code == 200
+    returned = _act(api, case_id, people["heating"], "return", note="不属于本部门")
+    assert returned.status_code == 200, returned.data[:400]
+    assert returned.get_json() == {"id": case_id, "out_of_scope": True}
+    detail = api.get(f"/api/cases/{case_id}", headers=people["community"]).get_json()
+    assert detail["state"] == "returned"
