@@ -247,6 +247,14 @@ def test_next_step_in_every_state_and_the_rating_form_in_view(
     _act(client, worker, kept, "start")
     read(kept, "in_progress", f"等待网格员{worker_name}处置并办结{due}")
 
+    # In English the sentence is English only (names stay as they are).
+    page.goto(f"/cases/{kept}?lang=en")
+    page.wait_for_selector('body[data-case-state="in_progress"]', timeout=TIMEOUT_MS)
+    english = str(page.locator("#gc-next-step").inner_text())
+    assert re.fullmatch(rf"Waiting for grid worker {worker_name} to fix and resolve it "
+                        r"\(due .*\d{2}:\d{2}\)", english), english
+    probe.screenshot("cases-i12-next-in-progress-en")
+
     assert set(seen) == {s.value for s in State}, sorted(set(s.value for s in State) - set(seen))
 
 
