@@ -139,6 +139,35 @@ def test_the_duplicate_dialog_on_a_desktop_puts_merging_first(
     probe.console_errors[:] = [e for e in probe.console_errors if "409" not in e]
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_server_problem_shows_at_its_field_in_the_pages_language(
+        probe: PageProbe, spot: Spot, cast: Cast, lang: str) -> None:
+    """The server refuses a phone number: the message stands under 反映人电话 (the field's own
+    label), in the page's language only, and nothing is filed."""
+    page = probe.page
+    sign_in(page, cast.worker, next_path=f"/cases/new?lang={lang}")
+    page = open_intake(probe, spot)
+    place_by_tap(page, spot)
+    page.select_option("#gc-category", CATEGORY)
+    page.fill("#gc-description", "楼道灯闪烁" if lang == "zh" else "Stairwell light flickers")
+    page.fill("#gc-reporter-phone", "call me")
+    page.click("#gc-submit")
+    note = page.locator("#gc-error-reporter_phone")
+    note.wait_for(timeout=TIMEOUT_MS)
+    shown = str(note.inner_text())
+    field = page.locator("#gc-reporter-phone")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert field.evaluate("(c, n) => c.closest('.gc-field').contains(n)", note.element_handle())
+    if lang == "zh":
+        assert shown.startswith("反映人电话") and not re.search(r"[A-Za-z]{3}", shown), shown
+    else:
+        assert not re.search(r"[\u4e00-\u9fff]", shown) and "phone" in shown.lower(), shown
+    assert page.locator("#gc-form-error").is_hidden()
+    probe.screenshot(f"cases-i12-field-error-{lang}")
+    # The refusal is a 400, which the browser logs.
+    probe.console_errors[:] = [e for e in probe.console_errors if "400" not in e]
+
+
 def _read_as_bystander(page: Any, case_id: int, state: str) -> str:
     """The next-step sentence as a reader who is not the one to act (no "your turn" badge)."""
     sentence = _open(page, case_id, state)
