@@ -21,10 +21,18 @@ class GridmapError(Exception):
 
 
 class InvalidInput(GridmapError):
-    """The request or file is malformed (HTTP 400)."""
+    """The request or file is malformed (HTTP 400).
+
+    ``fields`` optionally names the form field each problem concerns (field -> message), so a
+    form can show each message at its field; ``message`` still holds them all.
+    """
 
     status = 400
     code = "invalid_input"
+
+    def __init__(self, message: str, *, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = dict(fields or {})
 
 
 class Unauthorized(GridmapError):

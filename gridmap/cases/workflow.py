@@ -103,6 +103,15 @@ class Rating(StrEnum):
     DISSATISFIED = "dissatisfied"
 
 
+class RatingMethod(StrEnum):
+    """How the resident's rating was obtained (回访方式)."""
+
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+    SMS = "sms"
+    ONLINE = "online"
+
+
 class CancelReason(StrEnum):
     """Why a case is cancelled."""
 
@@ -319,6 +328,7 @@ class _Params:
     rating: str | None
     reason: str | None
     after_photos: int
+    method: str | None = None
 
 
 _Effect = tuple[CaseView, dict[str, object]]
@@ -434,11 +444,14 @@ def _reject_verification(case: CaseView, who: Principal, p: _Params) -> _Effect:
 
 def _rate(case: CaseView, who: Principal, p: _Params) -> _Effect:
     rating = _choice(Rating, p.rating, "评价", "rating")
+    # How it was obtained: optional for older clients, recorded whenever given.
+    how = {} if p.method is None else {
+        "method": _choice(RatingMethod, p.method, "回访方式", "rating method").value}
     if rating is Rating.DISSATISFIED:
         new = replace(case, state=State.IN_PROGRESS, rating=rating.value, reopen_count=case.reopen_count + 1,
                       cohandlers=_reset_parts(case.cohandlers))
-        return new, {"rating": rating.value, "reopen_count": new.reopen_count}
-    return replace(case, state=State.RATED, rating=rating.value), {"rating": rating.value}
+        return new, {"rating": rating.value, "reopen_count": new.reopen_count, **how}
+    return replace(case, state=State.RATED, rating=rating.value), {"rating": rating.value, **how}
 
 
 def _close(case: CaseView, who: Principal, p: _Params) -> _Effect:
@@ -487,7 +500,8 @@ def parse_action(value: Action | str) -> Action:
 
 def apply(case: CaseView, who: Principal, action: Action | str, *, note: str = "",
           department: str | None = None, departments: Collection[str] = (), rating: str | None = None,
-          reason: str | None = None, after_photos: int = 0) -> Transition:
+          reason: str | None = None, after_photos: int = 0,
+          method: str | None = None) -> Transition:
     """Perform an action on a case as ``who``, returning the new case view and the event to
     append (its ``actor_id`` is ``who``'s person).
 
@@ -503,6 +517,8 @@ def apply(case: CaseView, who: Principal, action: Action | str, *, note: str = "
         whistle: the enrolled departments to call in as co-handlers.
     rating
         rate: satisfied, basically_satisfied or dissatisfied (which reopens the case).
+    method
+        rate: how the rating was obtained (phone, in_person, sms, online); optional.
     reason
         cancel: duplicate or invalid.
     after_photos
@@ -519,7 +535,7 @@ def apply(case: CaseView, who: Principal, action: Action | str, *, note: str = "
         raise refusal
     clean_note = _clean_note(note, required=act in NOTE_REQUIRED, action=act)
     params = _Params(note=clean_note, department=department, departments=departments, rating=rating,
-                     reason=reason, after_photos=after_photos)
+                     reason=reason, after_photos=after_photos, method=method)
     new_case, payload = _EFFECTS[act](case, who, params)
     event = EventDraft(action=act, from_state=State(case.state), to_state=new_case.state,
                        actor_id=_person(who), note=params.note, payload=payload)
@@ -534,3 +550,49 @@ def is_response(event: EventDraft) -> bool:
 def is_resolution(event: EventDraft) -> bool:
     """Whether the event resolves the case."""
     return event.to_state is State.RESOLVED
+
+
+# --- who acts next -----------------------------------------------------------------------------
+
+NextActor = Literal["grid", "supervisor", "grid_or_supervisor", "department", "cohandlers", "nobody"]
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """Who must act on a case next, what they do, and against which deadline.
+
+    ``actor`` is a kind (the grid's worker, the supervisors over the grid, the owning department,
+    the co-handling departments still working, or nobody for a finished case); ``departments``
+    names the departments for the two department kinds; ``deadline`` is ``respond`` (respond_by),
+    ``resolve`` (resolve_by) or None where no time limit runs.
+    """
+
+    actor: NextActor
+    action: Action | None
+    departments: tuple[str, ...] = ()
+    deadline: Literal["respond", "resolve"] | None = None
+
+
+def next_step(case: CaseView) -> NextStep:
+    """The one thing the case waits for now, whoever looks at it (the same for every reader)."""
+    state = State(case.state)
+    if state in (State.REPORTED, State.RETURNED):
+        return NextStep("grid_or_supervisor", Action.DISPATCH,
+                        deadline="respond" if state is State.REPORTED else "resolve")
+    if state in (State.DISPATCHED, State.IN_PROGRESS):
+        pending = tuple(c.department_code for c in case.cohandlers if not c.done)
+        if state is State.IN_PROGRESS and pending:
+            return NextStep("cohandlers", Action.FINISH_PART, pending, "resolve")
+        action = Action.START if state is State.DISPATCHED else Action.RESOLVE
+        if case.owner_kind == "department" and case.owner_department:
+            return NextStep("department", action, (case.owner_department,), "resolve")
+        return NextStep("grid", action, deadline="resolve")
+    if state is State.RESOLVED:
+        return NextStep("supervisor", Action.VERIFY)
+    if state is State.VERIFIED:
+        return NextStep("grid_or_supervisor", Action.RATE)
+    if state is State.RATED:
+        return NextStep("grid_or_supervisor", Action.CLOSE)
+    if state is State.SUSPENDED:
+        return NextStep("supervisor", Action.RESUME)
+    return NextStep("nobody", None)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from gridmap.errors import DataRejected, GridmapError, RateLimited, Unauthorized
+from gridmap.errors import DataRejected, GridmapError, InvalidInput, RateLimited, Unauthorized
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = 5
@@ -90,8 +90,9 @@ def register_error_handlers(app: Flask) -> None:
         if exc.status >= 500:
             log.exception("server error: %s", exc)
         places = exc.places if isinstance(exc, DataRejected) else None
-        return _respond(exc.status, exc.code, exc.message,
-                        {"places": places} if places else None)
+        fields = exc.fields if isinstance(exc, InvalidInput) else None
+        extra = {**({"places": places} if places else {}), **({"fields": fields} if fields else {})}
+        return _respond(exc.status, exc.code, exc.message, extra or None)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response | str, int]:

@@ -20,11 +20,13 @@ from gridmap.cases import workflow
 from gridmap.cases.repositories.scope import case_condition, scoped
 from gridmap.crs import SRID
 from gridmap.models import (
+    GRID_EVER,
     Case,
     CaseCategory,
     CaseCohandler,
     CaseEvent,
     CasePhoto,
+    Community,
     Department,
     GridEnrollment,
     GridMember,
@@ -214,6 +216,26 @@ def events(session: Session, case_id: int, *, lang: str = "zh") -> list[dict[str
     return [dict(r) for r in rows]
 
 
+def event_payload(session: Session, case_id: int, event_id: int,
+                  action: str) -> dict[str, Any] | None:
+    """The payload of one of a case's events of ``action``, None if it has no such event."""
+    stmt = select(CaseEvent.payload).where(CaseEvent.case_id == case_id, CaseEvent.id == event_id,
+                                           CaseEvent.action == action)
+    payload = session.execute(stmt).scalar_one_or_none()
+    return dict(payload) if payload is not None else None
+
+
+def grid_names(session: Session, grid_code: str) -> dict[str, str | None]:
+    """The names of a case's grid (also one merged away since: ``grid_ever``) and community."""
+    row = session.execute(
+        select(GRID_EVER.c.name.label("grid_name"), Community.name.label("community_name"))
+        .select_from(GRID_EVER)
+        .outerjoin(Community, Community.code == GRID_EVER.c.community_code)
+        .where(GRID_EVER.c.code == grid_code)).mappings().first()
+    return {"grid_name": row["grid_name"], "community_name": row["community_name"]} if row else {
+        "grid_name": None, "community_name": None}
+
+
 def enrolled_departments(session: Session, grid_code: str) -> list[str]:
     """Codes of the departments enrolled in a grid (for a grid merged away: in the grid it
     became part of)."""
@@ -227,4 +249,12 @@ def grid_worker(session: Session, grid_code: str) -> int | None:
     the grid it became part of)."""
     stmt = select(GridMember.person_id).where(GridMember.grid_code == func.grid_current(grid_code),
                                               GridMember.role == "grid_worker")
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def grid_worker_name(session: Session, grid_code: str) -> str | None:
+    """The name of a grid's worker (for a grid merged away: of the grid it became part of)."""
+    stmt = (select(Person.name).join(GridMember, GridMember.person_id == Person.id)
+            .where(GridMember.grid_code == func.grid_current(grid_code),
+                   GridMember.role == "grid_worker"))
     return session.execute(stmt).scalar_one_or_none()

@@ -173,7 +173,7 @@ def _intake(session: Session, who: Principal, request: IntakeRequest,
     case_photos.admit(request.photos, max_count=MAX_PHOTOS)
     prepared = case_photos.prepare_all(request.photos)
     if request.link_to is not None:
-        return _link(session, who, request)
+        return _link(session, who, request, photos, prepared)
     if not request.confirm_new:
         since = datetime.now(UTC) - timedelta(days=DUPLICATE_DAYS)
         duplicates = repo.possible_duplicates(session, lon, lat, request.category,
@@ -223,29 +223,32 @@ def _save(session: Session, who: Principal, request: IntakeRequest, category: An
 
 
 def _validate(session: Session, request: IntakeRequest) -> Any:
-    problems = []
+    """The request's category, or every problem at once, each under the field it concerns and
+    named by that field's label on the intake form."""
+    problems: dict[str, str] = {}
     category = repo.category(session, request.category)
     if category is None:
-        problems.append(f"未知的案件类别 '{request.category[:40]}' (unknown category)")
+        problems["category"] = f"未知的案件类别 '{request.category[:40]}' (unknown category)"
     description = request.description.strip()
     if not _readable(description):
-        problems.append("请填写问题描述 (description is required)")
+        problems["description"] = "请填写问题描述 (description is required)"
     elif len(description) > MAX_DESCRIPTION:
-        problems.append(f"问题描述最多 {MAX_DESCRIPTION} 字，现为 {len(description)} 字 "
-                        f"(description longer than {MAX_DESCRIPTION} characters)")
+        problems["description"] = (f"问题描述最多 {MAX_DESCRIPTION} 字，现为 {len(description)} 字 "
+                                   f"(description longer than {MAX_DESCRIPTION} characters)")
     if request.channel not in CHANNELS:
-        problems.append(f"未知的来源渠道 '{request.channel[:40]}'，可选：{', '.join(CHANNELS)} "
-                        "(unknown channel)")
+        problems["channel"] = (f"未知的来源渠道 '{request.channel[:40]}'，可选：{', '.join(CHANNELS)} "
+                               "(unknown channel)")
     phone = request.reporter_phone.strip()
     if phone and (len(phone) > MAX_PHONE or not _PHONE.match(phone)):
-        problems.append(f"联系电话格式不正确，最多 {MAX_PHONE} 个字符 "
-                        "(reporter phone is not a phone number)")
-    for name, value, limit in (("address", request.address, MAX_ADDRESS),
-                               ("reporter_name", request.reporter_name, MAX_REPORTER_NAME)):
+        problems["reporter_phone"] = (f"反映人电话不是有效的电话号码（最多 {MAX_PHONE} 个字符） "
+                                      "(reporter phone is not a phone number)")
+    for name, label, value, limit in (("address", "地址", request.address, MAX_ADDRESS),
+                                      ("reporter_name", "反映人姓名", request.reporter_name,
+                                       MAX_REPORTER_NAME)):
         if len(value.strip()) > limit:
-            problems.append(f"{name} 最多 {limit} 个字符 ({name} longer than {limit} characters)")
+            problems[name] = f"{label}最多 {limit} 个字符 ({name} longer than {limit} characters)"
     if problems:
-        raise InvalidInput("；".join(problems))
+        raise InvalidInput("；".join(problems.values()), fields=problems)
     return category
 
 
@@ -292,7 +295,12 @@ def _choose_grid(session: Session, who: Principal, request: IntakeRequest, lon: 
          "covers": g["covers"], "distance_m": round(float(g["distance_m"]), 1)} for g in mine])
 
 
-def _link(session: Session, who: Principal, request: IntakeRequest) -> IntakeResult:
+def _link(session: Session, who: Principal, request: IntakeRequest, photos: PhotoStore,
+          prepared: Sequence[case_photos.PreparedPhoto]) -> IntakeResult:
+    """Add a further report to a case, losing nothing of it: the reporter's name, phone (shown
+    masked, as the case's own reporter's: :func:`gridmap.cases.repositories.cases.events`),
+    channel and time on an ``add_report`` event, its photos as the case's report photos whose
+    ids that event names."""
     assert request.link_to is not None
     case = repo.scoped_case(session, request.link_to, who.case_scope())
     if case is None:
@@ -304,11 +312,14 @@ def _link(session: Session, who: Principal, request: IntakeRequest) -> IntakeRes
     if workflow.State(case.state) not in workflow.LINKABLE_STATES:
         raise InvalidInput(f"案件 {case.id} 已评价、结案或作废，不能再并入新的反映，请另行上报 "
                            f"(case {case.id} is {case.state}: file a new case instead of linking)")
+    photo_ids = photos.save_all(session, case.id, "report", prepared)
     repo.insert_event(session, case.id, action="add_report", from_state=case.state,
                       to_state=case.state, actor_id=_person(who),
                       note=request.description.strip(),
                       payload={"channel": request.channel,
-                               "reporter_name": request.reporter_name.strip()})
+                               "reporter_name": request.reporter_name.strip(),
+                               "reporter_phone": request.reporter_phone.strip(),
+                               "address": request.address.strip(), "photo_ids": photo_ids})
     if not repo.update_case(session, case.id, case.version, {}):
         raise Conflict("案件刚被他人修改，请刷新后重试 (the case changed meanwhile; reload)")
     return IntakeResult("linked", case.id)
@@ -359,8 +370,9 @@ def _authorise(session: Session, principal: Principal, case_id: int, action: str
     if case is None:
         raise NotFound(f"案件 {case_id} 不存在 (case not found)")
     if case.version != version:
-        raise Conflict(f"案件已被他人更新（版本 {case.version}，您看到的是 {version}），请刷新后重试 "
-                       "(the case changed since you loaded it; reload and try again)")
+        # Short and without version numbers: the page reloads the case and shows what changed.
+        raise Conflict("案件已被他人更新，请查看最新情况后再办理 "
+                       "(someone else updated the case; check it and try again)")
     return case, workflow.apply(view(session, case), principal, action, **params)
 
 
@@ -379,7 +391,8 @@ def _write_transition(session: Session, case: Case, transition: workflow.Transit
     else:
         values["owner_person_id"] = None
     if not repo.update_case(session, case_id, version, values):
-        raise Conflict("案件刚被他人更新，请刷新后重试 (the case changed meanwhile; reload)")
+        raise Conflict("案件已被他人更新，请查看最新情况后再办理 "
+                       "(someone else updated the case; check it and try again)")
     repo.replace_cohandlers(session, case_id,
                             [(c.department_code, c.done, c.note) for c in new.cohandlers])
     event = transition.event

@@ -20,14 +20,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from gridmap.access import Principal
 from gridmap.accounts.services import audit
 from gridmap.cases import workflow
+from gridmap.cases.repositories import cases as repo
 from gridmap.cases.repositories.board import BoardFilter
 from gridmap.cases.services import cases, queries
 from gridmap.db import unit_of_work
-from gridmap.errors import Forbidden
+from gridmap.errors import Forbidden, NotFound
 
 
-def reveal_phone(factory: sessionmaker[Session], principal: Principal, case_id: int) -> str:
+def reveal_phone(factory: sessionmaker[Session], principal: Principal, case_id: int, *,
+                 event_id: int | None = None) -> str:
     """The reporter's full phone number, for a handler of the case; logged.
+
+    With ``event_id``: the phone of the further reporter that ``add_report`` event of the case
+    recorded (a merged report), under the same rule and logged the same way, naming the event.
 
     Raises
     ------
@@ -43,8 +48,14 @@ def reveal_phone(factory: sessionmaker[Session], principal: Principal, case_id: 
             raise Forbidden("只有本案件的承办人员可以查看完整电话 "
                             "(only the case's handlers may see the full number)")
         phone = case.reporter_phone
+        if event_id is not None:
+            payload = repo.event_payload(session, case_id, event_id, "add_report")
+            phone = str((payload or {}).get("reporter_phone") or "")
+            if not phone:
+                raise NotFound(f"案件 {case_id} 没有这条带电话的反映 "
+                               "(no further report with a phone in this case)")
         audit.record(session, principal, audit.Event.PHONE_REVEALED, target_kind="case",
-                     target_id=case_id)
+                     target_id=case_id, detail={"event": event_id} if event_id else None)
     return phone
 
 

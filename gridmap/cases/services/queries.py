@@ -127,10 +127,37 @@ def detail(session: Session, principal: Principal, case_id: int, *,
                                  for code in sorted(view.enrolled_departments)],
         "photos": [{"id": p.id, "kind": p.kind, "url": f"/media/{p.path}",
                     "thumb_url": f"/media/{p.thumb_path}"} for p in photos],
-        "events": repo.events(session, case_id, lang=lang),
+        **repo.grid_names(session, case.grid_code),
+        "events": _events(session, case_id, lang=lang, handler=workflow.is_handler(view, principal)),
         "allowed_actions": allowed,
+        "next_step": _next_step(session, case, view, names),
     }
     return json_safe(body)  # type: ignore[no-any-return]
+
+
+def _events(session: Session, case_id: int, *, lang: str, handler: bool) -> list[dict[str, Any]]:
+    """The case's history; a further reporter's phone (``add_report``) masked like the case's
+    own, with whether the principal may reveal it."""
+    events = repo.events(session, case_id, lang=lang)
+    for event in events:
+        payload = dict(event.get("payload") or {})
+        phone = payload.get("reporter_phone")
+        if isinstance(phone, str) and phone:
+            payload["reporter_phone"] = mask_phone(phone)
+            payload["may_reveal_phone"] = handler
+        event["payload"] = payload
+    return events
+
+
+def _next_step(session: Session, case: Case, view: workflow.CaseView,
+               department_names: dict[str, str]) -> dict[str, Any]:
+    """Who must act next, by name, on what and by when (the page words the sentence)."""
+    step = workflow.next_step(view)
+    due = {"respond": case.respond_by, "resolve": case.resolve_by}.get(step.deadline or "")
+    worker = repo.grid_worker_name(session, case.grid_code)
+    return {"actor": step.actor, "action": step.action.value if step.action else None,
+            "departments": [department_names.get(d, d) for d in step.departments],
+            "grid_worker": worker, "deadline": step.deadline, "due": due}
 
 
 def readable_condition(principal: Principal) -> ColumnElement[bool]:

@@ -23,7 +23,7 @@ from gridmap.cases.services import cases, personal, photos
 from gridmap.cases.services import queries as case_queries
 from gridmap.cases.services.photos import UploadedPhoto
 from gridmap.crs import parse_crs
-from gridmap.errors import InvalidInput, PayloadTooLarge
+from gridmap.errors import InvalidInput, NotFound, PayloadTooLarge
 from gridmap.web import params
 from gridmap.web.auth import current_principal, require
 from gridmap.web.db import session_factory, settings
@@ -138,8 +138,11 @@ def detail(case_id: int) -> Response:
 @limited("case_actions")
 @require(*case_queries.READERS)
 def reporter_phone(case_id: int) -> Response:
-    """The reporter's full phone number, for the case's handlers only; every reveal is logged."""
-    phone = personal.reveal_phone(session_factory(), current_principal(), case_id)
+    """The reporter's full phone number (or, with ``event``, a merged report's reporter's), for
+    the case's handlers only; every reveal is logged."""
+    event_id = params.identifier(params.fields(), "event")
+    phone = personal.reveal_phone(session_factory(), current_principal(), case_id,
+                                  event_id=event_id)
     return _no_store(jsonify({"reporter_phone": phone}))
 
 
@@ -157,7 +160,12 @@ def act(case_id: int) -> Response:
               params.text(fields, "action", max_chars=_CODE_CHARS),
               version=version, params=_action_params(fields), after_photos=after_photos,
               media_dir=settings().media_dir)
-    return _detail(case_id)
+    try:
+        return _detail(case_id)
+    except NotFound:
+        # Done, and the case has left the actor's scope (a department returned it or it was
+        # reassigned away): say so instead of "not found" for an action that succeeded.
+        return _no_store(jsonify({"id": case_id, "out_of_scope": True}))
 
 
 def _action_params(fields: dict[str, Any]) -> dict[str, Any]:
@@ -169,7 +177,8 @@ def _action_params(fields: dict[str, Any]) -> dict[str, Any]:
             "departments": [params.clean_text(d, "departments", max_chars=_CODE_CHARS)
                             for d in departments],
             "rating": params.text(fields, "rating", max_chars=_CODE_CHARS) or None,
-            "reason": params.text(fields, "reason", max_chars=_CODE_CHARS) or None}
+            "reason": params.text(fields, "reason", max_chars=_CODE_CHARS) or None,
+            "method": params.text(fields, "method", max_chars=_CODE_CHARS) or None}
 
 
 @bp.get("/api/cases")

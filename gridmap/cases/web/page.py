@@ -24,6 +24,7 @@ def case_rules() -> dict[str, Any]:
                         for name, group in workflow.STATE_GROUPS.items()},
         "channels": list(cases.CHANNELS),
         "ratings": [r.value for r in workflow.Rating],
+        "ratingMethods": [m.value for m in workflow.RatingMethod],
         "reasons": [r.value for r in workflow.CancelReason],
         "noteRequired": sorted(a.value for a in workflow.NOTE_REQUIRED),
         "limits": {"maxPhotos": cases.MAX_PHOTOS, "maxPhotoBytes": photos.MAX_BYTES,

@@ -94,7 +94,7 @@
       el("td", "gc-cell-text", c.description),
       el("td", null, C.stateBadge(c.state)),
       el("td", null, el("code", "gc-code", c.grid_code)),
-      el("td", null, c.owner_department_name || S.keptByGrid),
+      el("td", null, c.owner_department_name || (c.owner_kind === "grid" ? S.keptByGrid : S.undispatched)),
       el("td", "gc-nowrap", C.localTime(c.created_at)),
       el("td", "gc-nowrap", [C.localTime(c.resolve_by), " ", due]),
     ]);

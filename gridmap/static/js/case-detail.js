@@ -23,7 +23,7 @@
   var actionForm = $("gc-action-form");
   var messageEl = $("gc-action-message");
 
-  var state = { detail: null, categories: null, loading: null, sending: false, phone: null };
+  var state = { detail: null, categories: null, loading: null, sending: false, phones: {} };
 
   function showMessage(text, kind) {
     messageEl.replaceChildren();
@@ -62,6 +62,7 @@
     $("gc-load-error").hidden = true;
     $("gc-head-category").textContent = "· " + detail.category_name;
     $("gc-head-state").replaceChildren(C.stateBadge(detail.state));
+    renderNextStep(detail);
     renderFacts(detail);
     renderPhotos(detail.photos || []);
     renderCohandlers(detail.cohandlers || []);
@@ -70,6 +71,38 @@
     placeOnMap(detail);
     document.body.dataset.caseState = detail.state;
     document.body.dataset.caseVersion = String(detail.version);
+  }
+
+  // ---------------------------------------------------------------- who acts next
+
+  /** Who the next step waits for, by name: a department, the grid's worker, the community. */
+  function nextActor(d, step) {
+    var community = d.community_name || d.community_code;
+    var worker = step.grid_worker ? fmt(S.whoGrid, { name: step.grid_worker }) : S.whoGridNobody;
+    if (step.actor === "department" || step.actor === "cohandlers") {
+      return step.departments.join(S.listSeparator);
+    }
+    if (step.actor === "grid") return worker;
+    if (step.actor === "supervisor") return fmt(S.whoSupervisor, { community: community });
+    return step.grid_worker ? fmt(S.whoGridOrSupervisor, { name: step.grid_worker, community: community })
+      : fmt(S.whoSupervisor, { community: community });
+  }
+
+  /** One sentence for every reader: who must act, what, and by when. */
+  function nextStepText(d) {
+    var step = d.next_step || {};
+    if (!step.action) return fmt(S.nextStepDone, { state: (S.states && S.states[d.state]) || d.state });
+    var text = fmt(S.nextStep[step.action] || "{who}", { who: nextActor(d, step) });
+    return step.due ? fmt(S.withDue, { step: text, due: C.localTime(step.due) }) : text;
+  }
+
+  function renderNextStep(d) {
+    var box = $("gc-next-step");
+    var mine = d.next_step && d.next_step.action && (d.allowed_actions || []).indexOf(d.next_step.action) >= 0;
+    box.replaceChildren(el("span", "gc-next-step-text", nextStepText(d)));
+    if (mine) box.append(el("span", "gc-badge gc-your-turn", S.yourTurn));
+    box.dataset.actor = (d.next_step && d.next_step.actor) || "";
+    box.hidden = false;
   }
 
   function fact(label, value, className) {
@@ -87,29 +120,36 @@
     return link;
   }
 
-  /** The reporter's phone: masked, with "show number" for a handler; the number once revealed. */
-  function phoneFact(d) {
-    if (!d.reporter_phone) return null;
-    if (state.phone) {
-      return el("span", "gc-phone", [telLink(state.phone), " ",
+  /**
+   * A reporter's phone: masked, with "show number" for a handler; the number once revealed.
+   * ``eventId`` names a merged report's reporter (its add_report event), else the case's own.
+   */
+  function phoneFact(masked, mayReveal, eventId) {
+    if (!masked) return null;
+    var key = eventId ? "event-" + eventId : "case";
+    if (state.phones[key]) {
+      return el("span", "gc-phone", [telLink(state.phones[key]), " ",
         el("small", "gc-hint gc-phone-note", S.phoneRecorded)]);
     }
-    if (!d.may_reveal_phone) return el("span", "gc-phone", d.reporter_phone);
+    if (!mayReveal) return el("span", "gc-phone", masked);
     var button = el("button", "gc-button gc-button-small gc-reveal", S.showNumber);
     button.type = "button";
-    button.id = "gc-reveal-phone";
+    if (!eventId) button.id = "gc-reveal-phone";
     var note = el("small", "gc-hint gc-phone-note", S.revealRecorded);
-    button.addEventListener("click", function () { revealPhone(button, note); });
-    return el("span", "gc-phone", [el("span", "gc-phone-masked", d.reporter_phone), " ", button, " ", note]);
+    button.addEventListener("click", function () { revealPhone(button, note, key, eventId); });
+    return el("span", "gc-phone", [el("span", "gc-phone-masked", masked), " ", button, " ", note]);
   }
 
-  function revealPhone(button, note) {
+  function revealPhone(button, note, key, eventId) {
     button.disabled = true;
-    C.request("/cases/" + caseId + "/reporter-phone", { method: "POST" }).then(function (result) {
+    var body = new FormData();
+    if (eventId) body.append("event", String(eventId));
+    C.request("/cases/" + caseId + "/reporter-phone", { method: "POST", body: body }).then(function (result) {
       if (result.ok && result.body && result.body.reporter_phone) {
-        state.phone = result.body.reporter_phone;
-        renderFacts(state.detail);
-        var shown = document.querySelector("#gc-facts .gc-tel");
+        state.phones[key] = result.body.reporter_phone;
+        render(state.detail);
+        var shown = document.querySelector(eventId ? '#gc-timeline [data-event="' + eventId + '"] .gc-tel'
+          : "#gc-facts .gc-tel");
         if (shown) shown.focus();
         return;
       }
@@ -129,18 +169,25 @@
       fact(S.state, C.stateBadge(d.state)),
       fact(S.description, d.description, "gc-description"),
       fact(S.address, d.address),
-      fact(S.grid, el("code", "gc-code", d.grid_code)),
+      fact(S.grid, gridFact(d)),
       fact(S.channel, S.channels[d.channel] || d.channel),
       fact(S.owner, d.owner_kind === "department" ? d.owner_department_name
-        : d.owner_kind === "grid" ? S.keptByGrid : S.roles.grid_worker),
+        : d.owner_kind === "grid" ? S.keptByGrid : S.undispatched),
       fact(S.reporter, d.reporter_name),
-      fact(S.phone, phoneFact(d)),
+      fact(S.phone, phoneFact(d.reporter_phone, d.may_reveal_phone, null)),
       fact(S.createdAt, C.localTime(d.created_at)),
       fact(S.respondBy, deadline(d.respond_by, d.response_status)),
       fact(S.resolveBy, deadline(d.resolve_by, d.resolution_status)));
     if (d.rating) rows = rows.concat(fact(S.rating, S.ratings[d.rating] || d.rating));
     if (d.reopen_count) rows = rows.concat(fact(S.reopened, d.reopen_count));
     $("gc-facts").replaceChildren.apply($("gc-facts"), rows);
+  }
+
+  /** The grid by name and community (a grid merged away since keeps its last name), then its code. */
+  function gridFact(d) {
+    var name = d.grid_name ? (d.community_name ? fmt(S.gridWithCommunity, { grid: d.grid_name, community: d.community_name })
+      : d.grid_name) : null;
+    return el("span", "gc-grid-name", [name, name ? " " : null, el("code", "gc-code", d.grid_code)]);
   }
 
   function renderPhotos(photos) {
@@ -187,12 +234,40 @@
     }
     if (p.departments && p.departments.length) parts.push(p.departments.map(departmentName).join(S.listSeparator));
     if (p.rating) parts.push(S.ratings[p.rating] || p.rating);
+    if (p.method) parts.push(fmt("{label}：{method}", { label: S.ratingMethod, method: S.ratingMethods[p.method] || p.method }));
     if (p.reason) parts.push(S.reasons[p.reason] || p.reason);
     return parts.join(" · ");
   }
 
+  /** A merged report, with all it brought: "第 2 位反映人 王… 138****5678 于 … 通过 … 反映", its
+   * address and photos. */
+  function furtherReport(e, n) {
+    var p = e.payload || {};
+    var photos = ((state.detail && state.detail.photos) || []).filter(function (ph) {
+      return (p.photo_ids || []).indexOf(ph.id) >= 0;
+    });
+    var line = el("div", "gc-event-reporter", [
+      el("strong", null, fmt(S.reporterNo, { n: n })), " ", p.reporter_name || "", " ",
+      phoneFact(p.reporter_phone, p.may_reveal_phone, e.id), " ",
+      fmt(S.reportedVia, { time: C.localTime(e.created_at), channel: S.channels[p.channel] || p.channel || S.none }),
+    ]);
+    var thumbs = photos.length ? el("ul", "gc-thumbs gc-event-photos", photos.map(function (ph) {
+      var img = el("img");
+      img.src = C.pageUrl(ph.thumb_url);
+      img.alt = S.photoKinds[ph.kind] || ph.kind;
+      var link = el("a", "gc-thumb", img);
+      link.href = C.pageUrl(ph.url);
+      link.target = "_blank";
+      link.rel = "noopener";
+      return el("li", null, link);
+    })) : null;
+    return [line, p.address ? el("div", "gc-event-payload", [S.address, "：", p.address]) : null, thumbs];
+  }
+
   function renderTimeline(events) {
+    var reporters = 1;
     $("gc-timeline").replaceChildren.apply($("gc-timeline"), events.map(function (e) {
+      var further = e.action === "add_report" ? furtherReport(e, ++reporters) : null;
       var who = [e.actor_name, C.roleText(e.actor_role), e.actor_department].filter(Boolean).join(" · ");
       var moved = e.from_state && e.from_state !== e.to_state;
       var time = el("time", "gc-time", C.localTime(e.created_at));
@@ -204,10 +279,10 @@
             : C.stateBadge(e.to_state),
         ]),
         el("div", "gc-event-meta", [el("span", "gc-event-who", who), " ", time]),
-        payloadText(e) ? el("div", "gc-event-payload", payloadText(e)) : null,
-        e.note ? el("p", "gc-note", e.note) : null,
-      ]);
+        further ? null : payloadText(e) ? el("div", "gc-event-payload", payloadText(e)) : null,
+      ].concat(further || [], [e.note ? el("p", "gc-note", e.note) : null]));
       item.dataset.action = e.action;
+      item.dataset.event = String(e.id);
       return item;
     }));
   }
@@ -318,6 +393,18 @@
       });
       parts.push(el("fieldset", "gc-checks", [el("legend", null, S.reason)].concat(reasons)));
     }
+    if (action === "rate") {
+      // How the rating was obtained (回访方式): asked first, recorded with the rating.
+      var methods = (C.config.ratingMethods || []).map(function (code) {
+        var input = el("input");
+        input.type = "radio";
+        input.name = "method";
+        input.value = code;
+        input.required = true;
+        return el("label", "gc-check", [input, " ", S.ratingMethods[code] || code]);
+      });
+      parts.push(el("fieldset", "gc-checks gc-rating-methods", [el("legend", null, S.ratingMethod)].concat(methods)));
+    }
     var note = el("textarea", "gc-input");
     note.name = "note";
     note.rows = 3;
@@ -359,12 +446,15 @@
     Array.prototype.forEach.call(document.querySelectorAll("#gc-action-buttons button"), function (b) {
       b.setAttribute("aria-pressed", String(b.dataset.action === action));
     });
-    (actionForm.querySelector("select, input, textarea") || actionForm.querySelector("button")).focus();
+    (actionForm.querySelector("select, input, textarea") || actionForm.querySelector("button")).focus({ preventScroll: true });
+    // The whole form, with its buttons, in view (on a phone the action card is below the fold).
+    actionForm.querySelector(".gc-form-actions").scrollIntoView({ block: "nearest" });
   }
 
   function problemWith(action, data, photos) {
     if (NOTE_REQUIRED.indexOf(action) >= 0 && !String(data.get("note") || "").trim()) return S.noteMissing;
     if (action === "whistle" && !data.get("departments")) return S.needDepartments;
+    if (action === "rate" && !data.get("method")) return S.needMethod;
     if (photos.length > MAX_PHOTOS) return S.tooManyPhotos;
     var bad = photos.find(function (f) { return !/^image\//.test(f.type) || f.size > MAX_PHOTO_BYTES; });
     if (bad) return fmt(/^image\//.test(bad.type) ? S.tooLarge : S.notImage, { name: bad.name });
@@ -390,6 +480,7 @@
     if (action === "whistle") data.append("departments", fields.getAll("departments").join(","));
     if (action === "cancel") data.append("reason", fields.get("reason") || "");
     if (action === "rate" && e.submitter) data.append("rating", e.submitter.value);
+    if (action === "rate") data.append("method", fields.get("method") || "");
     photos.forEach(function (f) { data.append("after_photos", f, f.name); });
     send(action, data, formError);
   });
@@ -406,14 +497,24 @@
     showMessage("", "");
     C.request("/cases/" + caseId + "/actions", { method: "POST", body: data }).then(function (result) {
       setSending(false);
-      if (result.ok && result.body) {
+      if (result.ok && result.body && result.body.out_of_scope) {
+        // Done, and the case is no longer this person's to read (returned or reassigned away).
+        closeForm();
+        $("gc-action-buttons").replaceChildren();
+        $("gc-next-step").hidden = true;  // what it said was for before the action
+        showMessage(fmt(S.handedOver, { action: S.actions[action] || action }), "ok");
+        var board = el("a", "gc-link", S.toBoard);
+        board.href = C.pageUrl("/cases");
+        messageEl.append(" ", board);
+      } else if (result.ok && result.body) {
         closeForm();
         render(result.body);
         showMessage(fmt(S.saved, { action: S.actions[action] || action }), "ok");
       } else if (result.status === 409) {
         // Someone else acted first (or the case's parts forbid it now): show their state.
         closeForm();
-        showMessage(S.conflict + " " + C.errorFrom(result).message, "conflict");
+        // One short sentence: the reloaded page shows what changed (no server detail, no versions).
+        showMessage(S.conflict, "conflict");
         var again = el("button", "gc-button gc-reload", S.reload);
         again.type = "button";
         again.addEventListener("click", function () { showMessage("", ""); load(); });

@@ -61,6 +61,31 @@
     node.hidden = !text;
   }
 
+  /**
+   * The server's problems, each under the field it concerns (``error.fields``: name -> message,
+   * the message naming the field by its label), in the page's language; the first such field gets
+   * the focus. Returns whether any was placed.
+   */
+  function showFieldErrors(fields) {
+    Array.prototype.forEach.call(form.querySelectorAll(".gc-field-error"), function (p) { p.remove(); });
+    Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (c) {
+      c.removeAttribute("aria-invalid");
+    });
+    var first = null;
+    Object.keys(fields || {}).forEach(function (name) {
+      var control = form.elements[name];
+      if (!control || !control.closest) return;
+      var note = el("p", "gc-error gc-field-error", C.oneLanguage(fields[name]));
+      note.id = "gc-error-" + name;
+      control.closest(".gc-field").append(note);
+      control.setAttribute("aria-invalid", "true");
+      control.setAttribute("aria-describedby", note.id);
+      first = first || control;
+    });
+    if (first) first.focus();
+    return Boolean(first);
+  }
+
   // ---------------------------------------------------------------- placing the case
 
   if (!window.L) {
@@ -335,6 +360,7 @@
   function submit() {
     var problem = validate();
     showError($("gc-form-error"), problem);
+    showFieldErrors(null);
     if (problem || state.sending) return;
     setSending(true);
     C.request("/cases", { method: "POST", body: formData() }).then(function (result) {
@@ -346,7 +372,7 @@
       setSending(false);
       if (result.status === 409 && body.status === "choose_grid") chooseGrid(body.candidates || []);
       else if (result.status === 409 && body.status === "possible_duplicates") showDuplicates(body.candidates || []);
-      else showError($("gc-form-error"), C.errorFrom(result).message);
+      else if (!showFieldErrors(body.error && body.error.fields)) showError($("gc-form-error"), C.errorFrom(result).message);
     }).catch(function () {
       setSending(false);
       showError($("gc-form-error"), S.networkError);
@@ -389,7 +415,7 @@
       link.href = C.pageUrl("/cases/" + c.id);
       link.target = "_blank";
       link.rel = "noopener";
-      var merge = el("button", "gc-button", S.linkHere);
+      var merge = el("button", "gc-button gc-button-primary", S.linkHere);
       merge.type = "button";
       merge.addEventListener("click", function () { answer(dialog, { link_to: String(c.id) }); });
       return el("li", "gc-dup", [

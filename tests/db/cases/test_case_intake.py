@@ -161,7 +161,7 @@ def test_outside_every_grid_saves_nothing(db_session: Session, intake) -> None:
     ({"description": "字" * 4001}, "最多 4000 字"),
     ({"description": "   "}, "请填写问题描述"),
     ({"channel": "carrier_pigeon"}, "未知的来源渠道"),
-    ({"reporter_phone": "call me"}, "联系电话"),
+    ({"reporter_phone": "call me"}, "反映人电话"),
 ])
 def test_bad_input_is_refused_and_saves_nothing(db_session: Session, intake, overrides,
                                                 message) -> None:

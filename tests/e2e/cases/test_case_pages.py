@@ -98,6 +98,7 @@ def act(page: Any, probe: PageProbe, action: str, to_state: str, shot: str,
         page.fill(f"#gc-action-form {selector}", value)
     probe.screenshot(f"cases-{shot}-form")
     if rating:
+        form.locator("input[name=method][value=phone]").check()  # how it was obtained
         form.locator(f"button.gc-rating-{rating}").click()
     else:
         form.get_by_role("button", name="确认").click()
