@@ -75,6 +75,7 @@
   basemap.onError = function (reason) { showMapStatus(reason, "error"); };
   var marker = null;
   var locateController = null;
+  var reference = setupReferenceLayers();
 
   function setMarker(lat, lon) {
     if (!marker) {
@@ -111,6 +112,7 @@
     state.point = { lon: lon, lat: lat, crs: crs };
     state.located = null;
     state.extra = {};                // a new place asks its own questions
+    clearChoice();
     if (crs === "wgs84") setMarker(lat, lon);
     if (locateController) locateController.abort();
     var controller = new AbortController();
@@ -126,6 +128,7 @@
         renderPlace(data);
         fillAddress(data);
         updateCategoryHint();
+        askWhichGrid(data, wgs ? L.latLng(wgs[1], wgs[0]) : L.latLng(lat, lon), controller);
       })
       .catch(function (err) {
         if (C.isAbort(err) || controller !== locateController) return;
@@ -221,6 +224,214 @@
     document.addEventListener("pointerdown", function (e) {
       if (!searchForm.contains(e.target)) list.hidden = true;
     });
+  }
+
+  // ---------------------------------------------------------------- what the map shows
+
+  /**
+   * Outlines and names of the districts, communities and grids from the first view (a worker
+   * must see where they are before tapping), buildings and street names once zoomed in. Areas
+   * and buildings come from /api/layers for the view; street names label the streets the basemap
+   * (case-common) already loads.
+   */
+  function setupReferenceLayers() {
+    map.createPane("gc-buildings").style.zIndex = "360";
+    map.createPane("gc-areas").style.zIndex = "410";
+    map.createPane("gc-choice").style.zIndex = "420";
+    map.createPane("gc-labels").style.zIndex = "640";
+    map.getPane("gc-labels").style.pointerEvents = "none";
+    var renderer = L.svg({ pane: "gc-areas", padding: 0.2 }).addTo(map);
+    var buildingRenderer = L.svg({ pane: "gc-buildings", padding: 0.2 }).addTo(map);
+    var defs = [
+      { name: "districts", minzoom: 0, labelzoom: 0, style: { color: "#1d2b4f", weight: 2.5, opacity: 0.9, fill: false } },
+      { name: "communities", minzoom: 12, labelzoom: 13, style: { color: "#7a3e9d", weight: 2, opacity: 0.85, dashArray: "6 4", fill: false } },
+      { name: "grids", minzoom: 14, labelzoom: 15, style: { color: "#2f6fb5", weight: 1.2, opacity: 0.9, fill: false } },
+      { name: "buildings", minzoom: 16, labelzoom: 99, renderer: buildingRenderer, pane: "gc-buildings",
+        style: { color: "#8f877a", weight: 1, opacity: 0.9, fillColor: "#c9c1b3", fillOpacity: 0.8 } },
+    ];
+    var labels = L.layerGroup().addTo(map);
+    var streetLabels = L.layerGroup().addTo(map);
+    var shown = {};
+    var controllers = {};
+
+    function label(latlng, text, kind) {
+      return L.marker(latlng, { pane: "gc-labels", interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "gc-area-label gc-area-label-" + kind, html: "", iconSize: null }) })
+        .on("add", function (e) {
+          var node = document.createElement("span");
+          node.textContent = text;
+          e.target.getElement().append(node);
+        });
+    }
+
+    function load(def) {
+      if (controllers[def.name]) controllers[def.name].abort();
+      if (map.getZoom() < def.minzoom) {
+        if (shown[def.name]) { map.removeLayer(shown[def.name]); shown[def.name] = null; }
+        return Promise.resolve();
+      }
+      var controller = new AbortController();
+      controllers[def.name] = controller;
+      var b = map.getBounds().pad(0.1);
+      var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(",");
+      return C.getJSON("/layers/" + def.name + ".geojson", { bbox: bbox, zoom: map.getZoom() }, controller.signal)
+        .then(function (collection) {
+          var layer = L.geoJSON(collection, { pane: def.pane || "gc-areas", renderer: def.renderer || renderer,
+            interactive: false, style: function () { return def.style; } });
+          if (shown[def.name]) map.removeLayer(shown[def.name]);
+          shown[def.name] = layer.addTo(map);
+          layer.eachLayer(function (f) { var e = f.getElement && f.getElement(); if (e) e.classList.add("gc-ref-" + def.name); });
+          def.features = collection.features || [];
+        })
+        .catch(function (err) { if (!C.isAbort(err)) showMapStatus(C.reasonOf(err), "error"); });
+    }
+
+    function relabel() {
+      labels.clearLayers();
+      var zoom = map.getZoom();
+      var view = map.getBounds();
+      // Only the finest level's names once zoomed in, so names do not sit on each other.
+      var finest = defs.filter(function (d) { return d.labelzoom <= zoom && d.features; }).pop();
+      if (!finest || !shown[finest.name]) return;
+      shown[finest.name].eachLayer(function (f) {
+        var centre = f.getBounds().getCenter();
+        var inside = view.contains(centre) ? centre : null;
+        if (inside) labels.addLayer(label(inside, f.feature.properties.name, finest.name));
+      });
+    }
+
+    var refresh = C.debounce(function () {
+      Promise.all(defs.map(load)).then(relabel);
+    }, 200);
+    map.on("moveend", refresh);
+    refresh();
+
+    basemap.onData = function (name, collection) {
+      if (name !== "streets") return;
+      streetLabels.clearLayers();
+      if (map.getZoom() < 16) return;
+      var longest = {};
+      (collection.features || []).forEach(function (f) {
+        var name = f.properties && f.properties.name;
+        var coords = f.geometry && f.geometry.type === "LineString" ? f.geometry.coordinates : null;
+        if (!name || !coords || coords.length < 2) return;
+        var length = Number(f.properties.length_m) || 0;
+        if (!longest[name] || longest[name].length < length) longest[name] = { length: length, coords: coords };
+      });
+      Object.keys(longest).forEach(function (name) {
+        var c = longest[name].coords;
+        var i = Math.floor((c.length - 1) / 2);
+        var a = map.latLngToLayerPoint([c[i][1], c[i][0]]);
+        var b = map.latLngToLayerPoint([c[i + 1][1], c[i + 1][0]]);
+        var angle = Math.atan2(b.y - a.y, b.x - a.x) * 180 / Math.PI;
+        if (angle > 90) angle -= 180;
+        if (angle < -90) angle += 180;
+        var mid = L.latLng((c[i][1] + c[i + 1][1]) / 2, (c[i][0] + c[i + 1][0]) / 2);
+        var marker = L.marker(mid, { pane: "gc-labels", interactive: false, keyboard: false,
+          icon: L.divIcon({ className: "gc-street-label", html: "", iconSize: null }) });
+        marker.on("add", function (e) {
+          var node = document.createElement("span");
+          node.textContent = name;
+          node.style.transform = "translate(-50%, -50%) rotate(" + angle.toFixed(1) + "deg)";
+          e.target.getElement().append(node);
+        });
+        streetLabels.addLayer(marker);
+      });
+    };
+    return { defs: defs, shown: shown };
+  }
+
+  // ---------------------------------------------------------------- which grid? (on the map)
+
+  var NEAR_M = 19;                  // the server asks within 20 m of another grid (BOUNDARY_M)
+  var choiceLayer = null;
+
+  /** Whether the signed-in person may report in grid `code` (the server checks again). */
+  function mayReportIn(code) {
+    var me = C.me || {};
+    if (me.role === "grid_worker") return (me.grids || []).indexOf(code) >= 0;
+    return !me.areaCode || code.indexOf(me.areaCode) === 0;
+  }
+
+  function distanceToRing(point, ring) {
+    var p = map.project(point, 20);
+    var best = Infinity;
+    for (var i = 0; i + 1 < ring.length; i += 1) {
+      var a = map.project([ring[i][1], ring[i][0]], 20);
+      var b = map.project([ring[i + 1][1], ring[i + 1][0]], 20);
+      var q = L.LineUtil.closestPointOnSegment(p, a, b);
+      best = Math.min(best, map.distance(point, map.unproject(q, 20)));
+    }
+    return best;
+  }
+
+  function distanceTo(point, geometry) {
+    var polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+    return Math.min.apply(null, polygons.map(function (rings) {
+      return Math.min.apply(null, rings.map(function (ring) { return distanceToRing(point, ring); }));
+    }));
+  }
+
+  function clearChoice() {
+    if (choiceLayer) map.removeLayer(choiceLayer);
+    choiceLayer = null;
+  }
+
+  /**
+   * Right after the tap: when the point lies within 20 m of another grid the reporter works in
+   * (the server's rule), the candidate grids are highlighted on the map and one is picked by
+   * tapping it (or its button below the map); the answer goes with the form as grid_code.
+   */
+  function askWhichGrid(data, point, controller) {
+    clearChoice();
+    var dLat = 25 / 111320;
+    var dLon = dLat / Math.cos(point.lat * Math.PI / 180);
+    var bbox = [point.lng - dLon, point.lat - dLat, point.lng + dLon, point.lat + dLat]
+      .map(function (v) { return v.toFixed(7); }).join(",");
+    C.getJSON("/layers/grids.geojson", { bbox: bbox, zoom: 19 }, controller.signal).then(function (collection) {
+      if (controller !== locateController) return;
+      var here = data.grid.code;
+      var near = (collection.features || []).filter(function (f) {
+        return f.properties.code === here || distanceTo(point, f.geometry) <= NEAR_M;
+      });
+      var mine = near.filter(function (f) { return mayReportIn(f.properties.code); });
+      var coveringMine = mine.some(function (f) { return f.properties.code === here; });
+      if (!mine.length || (mine.length === 1 && (coveringMine || near.length === 1))) return;
+      showChoice(mine, here);
+    }).catch(function (err) { if (!C.isAbort(err)) showMapStatus(C.reasonOf(err), "error"); });
+  }
+
+  function showChoice(features, here) {
+    var buttons = {};
+    function pick(code) {
+      state.extra.grid_code = code;
+      Object.keys(buttons).forEach(function (c) { buttons[c].setAttribute("aria-pressed", String(c === code)); });
+      choiceLayer.eachLayer(function (layer) {
+        layer.setStyle({ fillOpacity: layer.feature.properties.code === code ? 0.45 : 0.12 });
+      });
+    }
+    choiceLayer = L.geoJSON({ type: "FeatureCollection", features: features }, {
+      pane: "gc-choice",
+      style: { color: "#d9480f", weight: 3, fillColor: "#f08c00", fillOpacity: 0.12 },
+      onEachFeature: function (f, layer) {
+        layer.on("click", function (e) { L.DomEvent.stop(e); clearTimeout(clickTimer); pick(f.properties.code); });
+      },
+    }).addTo(map);
+    choiceLayer.eachLayer(function (layer) { layer.getElement().classList.add("gc-grid-candidate"); });
+    map.fitBounds(choiceLayer.getBounds(), { padding: [16, 16], maxZoom: 19 });
+    var list = el("div", "gc-grid-pick", [el("p", "gc-grid-pick-title", S.whichGrid)].concat(features.map(function (f) {
+      var button = el("button", "gc-button gc-grid-pick-button", [
+        el("strong", null, f.properties.name), el("code", "gc-code", f.properties.code),
+        el("small", null, f.properties.code === here ? S.covers : "")]);
+      button.type = "button";
+      button.dataset.code = f.properties.code;
+      button.setAttribute("aria-pressed", "false");
+      button.addEventListener("click", function () { pick(f.properties.code); });
+      buttons[f.properties.code] = button;
+      return button;
+    })));
+    placeResult.append(list);
+    pick(here && features.some(function (f) { return f.properties.code === here; }) && mayReportIn(here) ? here : features[0].properties.code);
   }
 
   // ---------------------------------------------------------------- the form
@@ -430,15 +641,50 @@
     });
   }
 
+  /** Where the map opens: the phone's position when the browser already grants it, else the
+   * worker's grids, else the person's area, else the loaded extent. */
+  function startView() {
+    return grantedPosition().then(function (position) {
+      if (position) {
+        map.setView([position.coords.latitude, position.coords.longitude], PLACE_ZOOM, { animate: false });
+        return null;
+      }
+      return homeGrids() || homeArea() || C.fitExtent(map);
+    });
+  }
+
+  function grantedPosition() {
+    if (!navigator.permissions || !navigator.geolocation) return Promise.resolve(null);
+    return navigator.permissions.query({ name: "geolocation" }).then(function (status) {
+      if (status.state !== "granted") return null;   // never prompt before the person asks
+      return new Promise(function (resolve) {
+        navigator.geolocation.getCurrentPosition(resolve, function () { resolve(null); },
+          { enableHighAccuracy: true, timeout: 5000, maximumAge: 60000 });
+      });
+    }).catch(function () { return null; });
+  }
+
+  function homeArea() {
+    var code = C.me && C.me.areaCode;
+    if (!code) return null;
+    return C.getJSON("/search", { q: code, limit: 5 }).then(function (body) {
+      var hit = (body.results || []).find(function (r) { return r.code === code; });
+      if (!hit) return C.fitExtent(map);
+      map.fitBounds([[hit.bbox[1], hit.bbox[0]], [hit.bbox[3], hit.bbox[2]]], { animate: false, padding: [12, 12] });
+      return null;
+    });
+  }
+
   // A debugging and testing handle; nothing in the page depends on it.
   window.gridmap = {
     map: map,
     state: state,
     placeAt: placeAt,
+    reference: reference,
     ready: false,                  // true once the map shows the loaded extent
     isIdle: function () { return basemap.isIdle(); },
   };
-  (homeGrids() || C.fitExtent(map))
+  startView()
     .catch(function (err) { showMapStatus(C.reasonOf(err), "error"); })
     .finally(function () { window.gridmap.ready = true; });
 })();
