@@ -21,6 +21,7 @@
   var CLICK_DELAY_MS = 260;          // wait for a possible double-click (zoom) before placing
   var PLACE_ZOOM = 17;
   var MAX_HOME_GRIDS = 6;            // a worker with more grids than this starts on the whole extent
+  var STREET_LABEL_ZOOM = 16;        // street names with the buildings, once streets are legible
 
   var $ = function (id) { return document.getElementById(id); };
   var form = $("gc-case-form");
@@ -245,7 +246,7 @@
     var defs = [
       { name: "districts", minzoom: 0, labelzoom: 0, style: { color: "#1d2b4f", weight: 2.5, opacity: 0.9, fill: false } },
       { name: "communities", minzoom: 12, labelzoom: 13, style: { color: "#7a3e9d", weight: 2, opacity: 0.85, dashArray: "6 4", fill: false } },
-      { name: "grids", minzoom: 14, labelzoom: 15, style: { color: "#2f6fb5", weight: 1.2, opacity: 0.9, fill: false } },
+      { name: "grids", minzoom: 14, labelzoom: 16, style: { color: "#2f6fb5", weight: 1.2, opacity: 0.9, fill: false } },
       { name: "buildings", minzoom: 16, labelzoom: 99, renderer: buildingRenderer, pane: "gc-buildings",
         style: { color: "#8f877a", weight: 1, opacity: 0.9, fillColor: "#c9c1b3", fillOpacity: 0.8 } },
     ];
@@ -286,18 +287,38 @@
         .catch(function (err) { if (!C.isAbort(err)) showMapStatus(C.reasonOf(err), "error"); });
     }
 
+    var placed = [];                // label boxes in pixels: a name that would overlap one is left out
+    var streets = null;             // the basemap's last street collection, named once areas are
+
+    /** Reserve the pixel box of a label centred at `p`; false when it overlaps one already placed. */
+    function reserve(p, text) {
+      var box = { x: p.x, y: p.y, hx: text.length * 7 + 4, hy: 10 };   // about 13 px a character
+      var clash = placed.some(function (q) { return Math.abs(q.x - box.x) < box.hx + q.hx && Math.abs(q.y - box.y) < box.hy + q.hy; });
+      if (!clash) placed.push(box);
+      return !clash;
+    }
+
     function relabel() {
       labels.clearLayers();
+      placed = [];
       var zoom = map.getZoom();
       var view = map.getBounds();
+      var size = map.getSize();
       // Only the finest level's names once zoomed in, so names do not sit on each other.
       var finest = defs.filter(function (d) { return d.labelzoom <= zoom && d.features; }).pop();
-      if (!finest || !shown[finest.name]) return;
-      shown[finest.name].eachLayer(function (f) {
-        var centre = f.getBounds().getCenter();
-        var inside = view.contains(centre) ? centre : null;
-        if (inside) labels.addLayer(label(inside, f.feature.properties.name, finest.name));
-      });
+      if (finest && shown[finest.name]) {
+        shown[finest.name].eachLayer(function (f) {
+          var centre = f.getBounds().getCenter();
+          var name = f.feature.properties.name || "";
+          if (!view.contains(centre) || !name) return;
+          // A name near the edge moves inside the map rather than being cut off by it.
+          var p = map.latLngToContainerPoint(centre);
+          var half = name.length * 7 + 4;
+          p.x = Math.min(Math.max(p.x, half), Math.max(half, size.x - half));
+          if (reserve(p, name)) labels.addLayer(label(map.containerPointToLatLng(p), name, finest.name));
+        });
+      }
+      labelStreets();
     }
 
     var refresh = C.debounce(function () {
@@ -308,25 +329,41 @@
 
     basemap.onData = function (name, collection) {
       if (name !== "streets") return;
+      streets = collection;
+      labelStreets();
+    };
+
+    /** Street names once zoomed in, each on its longest piece, never over an area name or each other. */
+    function labelStreets() {
       streetLabels.clearLayers();
-      if (map.getZoom() < 16) return;
-      var longest = {};
-      (collection.features || []).forEach(function (f) {
+      placed = placed.filter(function (box) { return !box.street; });
+      if (!streets || map.getZoom() < STREET_LABEL_ZOOM) return;
+      var view = map.getBounds();
+      var spots = {};               // per name, the middles of its segments in view, longest piece first
+      (streets.features || []).forEach(function (f) {
         var name = f.properties && f.properties.name;
-        var coords = f.geometry && f.geometry.type === "LineString" ? f.geometry.coordinates : null;
-        if (!name || !coords || coords.length < 2) return;
+        var c = f.geometry && f.geometry.type === "LineString" ? f.geometry.coordinates : null;
+        if (!name || !c || c.length < 2) return;
         var length = Number(f.properties.length_m) || 0;
-        if (!longest[name] || longest[name].length < length) longest[name] = { length: length, coords: coords };
+        for (var i = 0; i + 1 < c.length; i += 1) {
+          var mid = L.latLng((c[i][1] + c[i + 1][1]) / 2, (c[i][0] + c[i + 1][0]) / 2);
+          if (view.contains(mid)) (spots[name] = spots[name] || []).push({ length: length, mid: mid, a: c[i], b: c[i + 1] });
+        }
       });
-      Object.keys(longest).forEach(function (name) {
-        var c = longest[name].coords;
-        var i = Math.floor((c.length - 1) / 2);
-        var a = map.latLngToLayerPoint([c[i][1], c[i][0]]);
-        var b = map.latLngToLayerPoint([c[i + 1][1], c[i + 1][0]]);
+      Object.keys(spots).forEach(function (name) {
+        // The first spot whose label box overlaps no area name and no other street name.
+        var before = placed.length;
+        var piece = spots[name].sort(function (p, q) { return q.length - p.length; }).find(function (spot) {
+          return reserve(map.latLngToContainerPoint(spot.mid), name);
+        });
+        if (!piece) return;
+        placed[before].street = true;
+        var a = map.latLngToLayerPoint([piece.a[1], piece.a[0]]);
+        var b = map.latLngToLayerPoint([piece.b[1], piece.b[0]]);
         var angle = Math.atan2(b.y - a.y, b.x - a.x) * 180 / Math.PI;
         if (angle > 90) angle -= 180;
         if (angle < -90) angle += 180;
-        var mid = L.latLng((c[i][1] + c[i + 1][1]) / 2, (c[i][0] + c[i + 1][0]) / 2);
+        var mid = piece.mid;
         var marker = L.marker(mid, { pane: "gc-labels", interactive: false, keyboard: false,
           icon: L.divIcon({ className: "gc-street-label", html: "", iconSize: null }) });
         marker.on("add", function (e) {
@@ -337,7 +374,7 @@
         });
         streetLabels.addLayer(marker);
       });
-    };
+    }
     return { defs: defs, shown: shown };
   }
 

@@ -67,6 +67,15 @@ def _open_cold(page: Any) -> None:
     page.wait_for_function("() => window.gridmap.isIdle()", timeout=TIMEOUT_MS)
 
 
+TOUCH_PX = 44
+SMALL_TARGETS_JS = """(min) => Array.from(document.querySelectorAll(
+    'a[href], button, input:not([type=hidden]), select, textarea, summary'))
+  .filter(e => e.offsetParent !== null && !e.closest('.leaflet-control-attribution'))
+  .map(e => [e.id || e.className || e.tagName, e.getBoundingClientRect()])
+  .filter(([, r]) => r.height < min || r.width < min)
+  .map(([name, r]) => `${name} ${Math.round(r.width)}×${Math.round(r.height)}`)"""
+
+
 def _spot_away_from_boundaries(engine: Engine, spot: Spot) -> tuple[float, float]:
     """A point of the spot's grid at least 40 m inside it (no "which grid?" question)."""
     with engine.connect() as conn:
@@ -85,6 +94,7 @@ def test_phone_intake_from_cold_start_in_at_most_8_taps(
     header = page.locator(".gm-header").bounding_box()
     assert header is not None and header["height"] <= HEADER_MAX_PX, header
     assert page.evaluate("() => window.gridmap.map.getZoom()") >= 15
+    assert page.evaluate(SMALL_TARGETS_JS, TOUCH_PX) == [], "every tap target is at least 44 px"
     for kind in ("districts", "communities", "grids"):
         assert page.locator(f"path.gc-ref-{kind}").count() > 0, kind
     labels = page.locator(".gc-area-label").all_inner_texts()
