@@ -186,6 +186,7 @@
     var input = $("gc-building-q");
     var list = $("gc-building-results");
     var controller = null;
+    var found = null;               // the chosen street's or area's shape, until the next search
 
     function message(text) {
       list.replaceChildren(el("li", "gc-results-message", text));
@@ -200,17 +201,18 @@
       controller = current;
       message(S.searching);
       C.getJSON("/search", { q: q, limit: 20 }, current.signal).then(function (body) {
-        var buildings = (body.results || []).filter(function (r) { return r.kind === "building"; });
-        if (!buildings.length) { message(fmt(S.searchEmpty, { q: q })); return; }
-        list.replaceChildren.apply(list, buildings.map(function (r) {
-          var button = el("button", "gc-result", [el("strong", null, r.name), el("small", null, r.context)]);
+        var results = body.results || [];
+        if (!results.length) { message(fmt(S.searchEmpty, { q: q })); return; }
+        list.replaceChildren.apply(list, results.map(function (r) {
+          var button = el("button", "gc-result", [
+            el("span", "gc-result-kind", S.kinds[r.kind] || r.kind),
+            el("strong", null, r.name), el("small", null, r.context)]);
           button.type = "button";
           button.addEventListener("click", function () {
             list.hidden = true;
             input.value = r.name;
             input.blur();
-            // The centre of the building's bbox: inside the building for the usual compact shapes.
-            placeAt((r.bbox[0] + r.bbox[2]) / 2, (r.bbox[1] + r.bbox[3]) / 2, "wgs84", { pan: true });
+            choose(r);
           });
           return el("li", null, button);
         }));
@@ -220,6 +222,32 @@
       });
     }
 
+    /**
+     * A building or facility places the case (the centre of its bbox: inside the usual compact
+     * shapes); a street or area shows its real shape on the map for the next tap.
+     */
+    function choose(r) {
+      clearFound();
+      if (r.kind === "building" || r.kind === "facility") {
+        placeAt((r.bbox[0] + r.bbox[2]) / 2, (r.bbox[1] + r.bbox[3]) / 2, "wgs84", { pan: true });
+        return;
+      }
+      map.fitBounds([[r.bbox[1], r.bbox[0]], [r.bbox[3], r.bbox[2]]], { padding: [16, 16], maxZoom: PLACE_ZOOM });
+      if (r.geometry) {
+        found = L.geoJSON(r.geometry, { pane: "gc-choice", interactive: false, style: function () {
+          return { className: "gc-found", color: "#ff7a00", weight: r.kind === "street" ? 6 : 3, opacity: 0.9, fill: false };
+        } }).addTo(map);
+        found.eachLayer(function (layer) { layer.getElement().dataset.kind = r.kind; });
+      }
+      if (!state.point) placeResult.replaceChildren(el("p", "gc-hint", fmt(S.tapInArea, { name: r.name })));
+    }
+
+    function clearFound() {
+      if (found) map.removeLayer(found);
+      found = null;
+    }
+
+    input.addEventListener("input", function () { if (!input.value.trim()) clearFound(); });
     input.addEventListener("input", C.debounce(run, 250));
     searchForm.addEventListener("submit", function (e) { e.preventDefault(); run(); });
     document.addEventListener("pointerdown", function (e) {

@@ -137,3 +137,40 @@ def test_desktop_intake_keeps_its_header_and_draws_the_areas(
     assert page.locator(".gm-brand-name").is_visible()
     assert page.locator("path.gc-ref-communities").count() > 0
     probe.screenshot("intake-desktop-first-view")
+
+
+def _vertices(page: Any, kind: str) -> int:
+    """How many vertices the drawn shape of the chosen search result has (a rectangle has 4)."""
+    return int(page.evaluate("""(kind) => {
+        const d = document.querySelector(`.gc-found[data-kind="${kind}"]`).getAttribute('d') || '';
+        return (d.match(/[ML]/g) || []).length;
+    }""", kind))
+
+
+@pytest.mark.parametrize("kind", ["street", "community"])
+def test_phone_intake_search_shows_a_street_or_community(
+        phone_probe: PageProbe, cast: Cast, engine: Engine, kind: str) -> None:
+    """Issue 12 item 7 on the intake: a street or community found by name shows its real shape.
+
+    The demo's 团结街 is not in the test district: the street is its most-edged named one.
+    """
+    query = {"street": "SELECT name FROM street_edge WHERE name <> '' GROUP BY name "
+                       "ORDER BY count(*) DESC LIMIT 1",
+             "community": "SELECT name FROM community ORDER BY ST_NPoints(geom) DESC LIMIT 1"}
+    with engine.connect() as conn:
+        name = conn.execute(text(query[kind])).scalar_one()
+    page = phone_probe.page
+    sign_in(page, cast.worker)
+    _open_cold(page)
+    page.fill("#gc-building-q", name)
+    label = {"street": "街巷", "community": "社区"}[kind]
+    result = (page.locator("#gc-building-results .gc-result")
+              .filter(has=page.locator(".gc-result-kind", has_text=label))
+              .filter(has=page.locator("strong", has_text=name)))
+    result.first.wait_for(timeout=TIMEOUT_MS)
+    result.first.tap()
+    page.locator(f".gc-found[data-kind='{kind}']").first.wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_function("() => window.gridmap.isIdle()", timeout=TIMEOUT_MS)
+    assert _vertices(page, kind) > 5, "the real shape, not a rectangle"
+    assert name in page.locator("#gc-place-result").inner_text()
+    phone_probe.screenshot(f"intake-phone-search-{kind}")
