@@ -326,9 +326,18 @@
       return !clash;
     }
 
+    /** The map's own controls (zoom buttons, attribution) as boxes no name may cover. */
+    function controlBoxes() {
+      var m = map.getContainer().getBoundingClientRect();
+      return Array.prototype.map.call(map.getContainer().querySelectorAll(".leaflet-control"), function (c) {
+        var r = c.getBoundingClientRect();
+        return { x: r.left - m.left + r.width / 2, y: r.top - m.top + r.height / 2, hx: r.width / 2, hy: r.height / 2 };
+      });
+    }
+
     function relabel() {
       labels.clearLayers();
-      placed = [];
+      placed = controlBoxes();
       var zoom = map.getZoom();
       var view = map.getBounds();
       var size = map.getSize();

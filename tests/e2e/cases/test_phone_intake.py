@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from case_people import Cast, Spot, find_spot, make_cast
-from e2e_support import Accounts, PageProbe, sign_in
+from e2e_support import Accounts, PageProbe, open_probe, sign_in
 from sqlalchemy import Engine, text
 
 pytestmark = pytest.mark.e2e
@@ -147,19 +147,21 @@ def _vertices(page: Any, kind: str) -> int:
     }""", kind))
 
 
+@pytest.mark.parametrize("size", ["phone", "desktop"])
 @pytest.mark.parametrize("kind", ["street", "community"])
-def test_phone_intake_search_shows_a_street_or_community(
-        phone_probe: PageProbe, cast: Cast, engine: Engine, kind: str) -> None:
+def test_intake_search_shows_a_street_or_community(
+        request: pytest.FixtureRequest, cast: Cast, engine: Engine, kind: str, size: str) -> None:
     """Issue 12 item 7 on the intake: a street or community found by name shows its real shape.
 
     The demo's 团结街 is not in the test district: the street is its most-edged named one.
     """
+    probe: PageProbe = request.getfixturevalue("phone_probe" if size == "phone" else "probe")
     query = {"street": "SELECT name FROM street_edge WHERE name <> '' GROUP BY name "
                        "ORDER BY count(*) DESC LIMIT 1",
              "community": "SELECT name FROM community ORDER BY ST_NPoints(geom) DESC LIMIT 1"}
     with engine.connect() as conn:
         name = conn.execute(text(query[kind])).scalar_one()
-    page = phone_probe.page
+    page = probe.page
     sign_in(page, cast.worker)
     _open_cold(page)
     page.fill("#gc-building-q", name)
@@ -168,9 +170,25 @@ def test_phone_intake_search_shows_a_street_or_community(
               .filter(has=page.locator(".gc-result-kind", has_text=label))
               .filter(has=page.locator("strong", has_text=name)))
     result.first.wait_for(timeout=TIMEOUT_MS)
-    result.first.tap()
+    result.first.click()
     page.locator(f".gc-found[data-kind='{kind}']").first.wait_for(timeout=TIMEOUT_MS)
     page.wait_for_function("() => window.gridmap.isIdle()", timeout=TIMEOUT_MS)
     assert _vertices(page, kind) > 5, "the real shape, not a rectangle"
     assert name in page.locator("#gc-place-result").inner_text()
-    phone_probe.screenshot(f"intake-phone-search-{kind}")
+    probe.screenshot(f"intake-{size}-search-{kind}")
+
+
+def test_phone_intake_opens_on_the_phones_position_when_allowed(
+        browser: Any, live_server: str, spot: Spot, cast: Cast, engine: Engine) -> None:
+    """With geolocation already granted, the map opens where the phone is, not on the grids."""
+    lon, lat = _spot_away_from_boundaries(engine, spot)
+    with open_probe(browser, live_server, viewport={"width": 390, "height": 844}, is_mobile=True,
+                    has_touch=True, permissions=["geolocation"],
+                    geolocation={"longitude": lon, "latitude": lat}) as probe:
+        page = probe.page
+        sign_in(page, cast.community)
+        _open_cold(page)
+        centre = page.evaluate("""() => { const c = window.gridmap.map.getCenter();
+            return [c.lng, c.lat, window.gridmap.map.getZoom()]; }""")
+        assert abs(centre[0] - lon) < 1e-4 and abs(centre[1] - lat) < 1e-4, centre
+        assert centre[2] == 17
