@@ -192,3 +192,18 @@ def test_phone_intake_opens_on_the_phones_position_when_allowed(
             return [c.lng, c.lat, window.gridmap.map.getZoom()]; }""")
         assert abs(centre[0] - lon) < 1e-4 and abs(centre[1] - lat) < 1e-4, centre
         assert centre[2] == 17
+
+
+def test_phone_intake_in_english_keeps_one_header_row(
+        phone_probe: PageProbe, cast: Cast) -> None:
+    """The longer English labels still fit the compact header and the 44 px targets."""
+    page = phone_probe.page
+    sign_in(page, cast.worker)
+    page.goto("/?lang=en")
+    _open_cold(page)
+    assert page.locator("html").get_attribute("lang") == "en"
+    header = page.locator(".gm-header").bounding_box()
+    assert header is not None and header["height"] <= HEADER_MAX_PX, header
+    assert page.evaluate(SMALL_TARGETS_JS, TOUCH_PX) == []
+    assert page.get_attribute("#gc-building-q", "placeholder") == "Search a building, street or community"
+    phone_probe.screenshot("intake-phone-english")
