@@ -231,6 +231,7 @@ SPECS: dict[str, Spec] = {
     "POST accounts.revoke_token": Spec("POST", signed_in(404), body=_form),
     # Cases.
     "GET cases.categories": Spec("GET", anyone(200)),  # reference data, as Open311's services
+    "GET cases.departments": Spec("GET", anyone(200)),  # reference data, named by categories
     "POST cases.create": Spec("POST", lambda who, t: (
         {401} if who == PUBLIC else
         {201, 409} if (who, t) in {(WORKER, "A"), (COMMUNITY, "A"), (SUBDISTRICT, "A"),

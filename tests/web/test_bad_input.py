@@ -100,7 +100,7 @@ class Fields:
 
 
 BOARD = ("state", "district", "subdistrict", "community", "grid", "from", "to", "category",
-         "department", "overdue")
+         "department", "overdue", "q", "my_grid", "my_cases")
 COVERAGE = ("type", "circle", "level", "parent", "area", "zoom", "bbox", "min_share")
 AUDIT = ("action", "target_kind", "since", "until", "username", "target_id", "actor_id", "after")
 INTAKE = ("category", "description", "channel", "lon", "lat", "crs", "address", "reporter_name",
@@ -180,6 +180,7 @@ FIELDS: dict[str, Fields] = {
     "POST accounts.create_token": Fields(body=("name",), kinds=("form",)),
     "POST accounts.revoke_token": Fields(),
     "GET cases.categories": Fields(),
+    "GET cases.departments": Fields(),
     "POST cases.create": Fields(body=INTAKE, kinds=("json", "multipart"), base=_duplicate_of_a,
                                 valid=frozenset({"confirm_new=bool"})),  # true: file it
     "GET cases.board": Fields(query=(*BOARD, "cursor", "limit")),

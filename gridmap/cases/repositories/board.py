@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Select, and_, func, not_, select, tuple_
+from sqlalchemy import ColumnElement, RowMapping, Select, and_, false, func, not_, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from gridmap.access import CaseScope
@@ -41,6 +41,12 @@ class BoardFilter:
     date_from: date | None = None
     date_to: date | None = None
     overdue_only: bool = False
+    text: str | None = None
+    """Words to find in the case number, description or address (case-insensitive)."""
+    grids: tuple[str, ...] | None = None
+    """Quick filter "my grid": only these grids (an empty set matches nothing)."""
+    person_id: int | None = None
+    """Quick filter "my cases": cases this person reported or now owns."""
 
 
 @dataclass(frozen=True)
@@ -68,11 +74,36 @@ def _conditions(f: BoardFilter) -> list[ColumnElement[bool]]:
                           (Case.owner_department, f.department)):
         if value:
             where.append(column == value)
+    if f.text:
+        where.append(_text_match(f.text))
+    if f.grids is not None:
+        where.append(Case.grid_code.in_(f.grids) if f.grids else false())
+    if f.person_id is not None:
+        where.append(or_(Case.created_by == f.person_id, Case.owner_person_id == f.person_id))
     if f.date_from:
         where.append(Case.created_at >= _local_midnight_utc(f.date_from))
     if f.date_to:
         where.append(Case.created_at < _local_midnight_utc(f.date_to + timedelta(days=1)))
     return where
+
+
+def _text_match(text: str) -> ColumnElement[bool]:
+    """The case numbered ``text`` (digits), or any case whose description or address holds it
+    (case-insensitive; ``%``, ``_`` and ``\\`` are plain characters); "#" and digits: that case
+    number only.
+
+    ``ILIKE`` (not ``lower() LIKE``) so that the trigram indexes of migration 0018 serve it.
+    """
+    number = text.removeprefix("#")
+    is_number = number.isascii() and number.isdigit() and len(number) <= 15
+    if is_number and text.startswith("#"):
+        return Case.id == int(number)
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    found: list[ColumnElement[bool]] = [Case.description.ilike(pattern, escape="\\"),
+                                        Case.address.ilike(pattern, escape="\\")]
+    if is_number:
+        found.append(Case.id == int(number))
+    return or_(*found)
 
 
 def overdue(as_of: datetime) -> ColumnElement[bool]:

@@ -46,9 +46,10 @@ def category(session: Session, code: str, *, active_only: bool = True) -> CaseCa
 
 
 def department_names(session: Session, lang: str) -> dict[str, str]:
-    """Department code -> name in ``lang``."""
+    """Department code -> name in ``lang``, in display order."""
     name = Department.name_en if lang == "en" else Department.name_zh
-    return {code: label for code, label in session.execute(select(Department.code, name))}
+    stmt = select(Department.code, name).order_by(Department.sort_order, Department.code)
+    return {code: label for code, label in session.execute(stmt)}
 
 
 def position(session: Session, case_id: int) -> tuple[float, float]:

@@ -36,8 +36,15 @@ CSV_COLUMNS = ("id", "category_name", "state", "description", "grid_code", "comm
                "reporter_phone", "lon", "lat")
 
 
-def parse_filter(args: Mapping[str, str]) -> BoardFilter:
-    """Board filters from query parameters; every problem in one 400 message."""
+MAX_TEXT_CHARS = 100
+
+
+def parse_filter(args: Mapping[str, str], principal: Principal | None = None) -> BoardFilter:
+    """Board filters from query parameters; every problem in one 400 message.
+
+    ``q`` is text to find (case number, description, address); ``my_grid`` and ``my_cases`` are
+    the quick filters of ``principal`` (their grids; the cases they reported or own).
+    """
     problems: list[str] = []
     states = tuple(s for s in (args.get("state") or "").split(",") if s)
     unknown = [s for s in states if s not in _STATES]
@@ -56,11 +63,22 @@ def parse_filter(args: Mapping[str, str]) -> BoardFilter:
             dates[name] = params.day(args, name)
         except InvalidInput as exc:  # collected: every problem goes into one 400
             problems.append(exc.message)
-    overdue = False
+    flags = dict.fromkeys(("overdue", "my_grid", "my_cases"), False)
+    for name in flags:
+        try:
+            flags[name] = params.flag(args, name)
+        except InvalidInput as exc:
+            problems.append(exc.message)
+    text = None
     try:
-        overdue = params.flag(args, "overdue")
+        text = params.text(args, "q", max_chars=MAX_TEXT_CHARS).strip() or None
     except InvalidInput as exc:
         problems.append(exc.message)
+    me = principal or Principal()
+    if flags["my_grid"] and not me.grids:
+        problems.append("您没有负责或报到的网格，无法按“我的网格”筛选 (you have no grids of your own)")
+    if flags["my_cases"] and me.person_id is None:
+        problems.append("此账号未关联人员，无法按“我的案件”筛选 (this account is not a person)")
     for name in ("category", "department"):
         if args.get(name) and not re.fullmatch(r"[a-z0-9_]{1,40}", args[name]):
             problems.append(f"{name} 无效 (invalid {name})")
@@ -68,8 +86,10 @@ def parse_filter(args: Mapping[str, str]) -> BoardFilter:
         raise InvalidInput("；".join(problems))
     return BoardFilter(states=states, category=args.get("category") or None,
                        department=args.get("department") or None,
-                       date_from=dates["from"], date_to=dates["to"], overdue_only=overdue,
-                       **areas)
+                       date_from=dates["from"], date_to=dates["to"],
+                       overdue_only=flags["overdue"], text=text,
+                       grids=tuple(sorted(me.grids)) if flags["my_grid"] else None,
+                       person_id=me.person_id if flags["my_cases"] else None, **areas)
 
 
 def encode_cursor(as_of: datetime, row: Mapping[str, Any]) -> str:

@@ -46,6 +46,12 @@ def categories(session: Session, *, lang: str) -> list[dict[str, Any]]:
             for c in repo.categories(session)]
 
 
+def departments(session: Session, *, lang: str) -> list[dict[str, str]]:
+    """Every department's code and name, in display order (the pickers search them by name)."""
+    return [{"code": code, "name": name}
+            for code, name in repo.department_names(session, lang).items()]
+
+
 def reader_scope(principal: Principal) -> CaseScope:
     """The cases ``principal`` may read, for a role among :data:`READERS`.
 

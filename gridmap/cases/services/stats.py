@@ -62,6 +62,7 @@ from gridmap.cases import workflow
 from gridmap.cases.deadlines import LOCAL_UTC_OFFSET
 from gridmap.cases.repositories import stats as repo
 from gridmap.cases.repositories.stats import COUNT_COLUMNS, DEPARTMENT, LEVELS, StatsQuery
+from gridmap.codes import Level
 from gridmap.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from gridmap.web import params
 
@@ -200,10 +201,17 @@ def stats(session: Session, principal: Principal, q: StatsQuery, months: list[st
 
 def pickers(session: Session, principal: Principal, *, lang: str) -> dict[str, Any]:
     """The districts and departments the page offers as starting units, and ``home``: the unit
-    the principal's figures start from (their area; None for the city)."""
+    the page opens on (the principal's area; for the whole city, the district with the most
+    cases, never an arbitrary empty one, with ``busiest`` so that the page says why; None when
+    there is no case at all)."""
     area = _area(principal)
-    level = codes.level_of(area) if area else None
-    home = {"level": level.value, "code": area} if level is not None and area else None
+    if area is None:
+        area_home = repo.busiest_district(session)
+        home = ({"level": Level.DISTRICT.value, "code": area_home, "busiest": True}
+                if area_home else None)
+        return {**repo.pickers(session, area=None, lang=lang), "home": home}
+    level = codes.level_of(area)
+    home = {"level": level.value, "code": area} if level is not None else None
     return {**repo.pickers(session, area=area, lang=lang), "home": home}
 
 

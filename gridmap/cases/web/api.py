@@ -76,6 +76,14 @@ def categories() -> Response:
         return jsonify(case_queries.categories(session, lang=current_lang()))
 
 
+@bp.get("/api/departments")
+def departments() -> Response:
+    """The departments' codes and names (public reference data, as the categories that name
+    them)."""
+    with session_factory()() as session:
+        return jsonify(case_queries.departments(session, lang=current_lang()))
+
+
 def _intake_request(fields: dict[str, Any],
                     uploaded: list[UploadedPhoto]) -> cases.IntakeRequest:
     """The intake form (or JSON body) as the service's request."""
@@ -168,7 +176,7 @@ def _action_params(fields: dict[str, Any]) -> dict[str, Any]:
 @require(*case_queries.READERS)
 def board() -> Response:
     """The principal's case board: filtered, overdue first, keyset-paginated (``cursor``)."""
-    filters = case_board.parse_filter(request.args)
+    filters = case_board.parse_filter(request.args, current_principal())
     limit = params.integer(request.args, "limit", default=50, lo=1, hi=200)
     with session_factory()() as session:
         body = case_board.page(session, current_principal(), filters,
@@ -191,7 +199,7 @@ def board_geojson() -> Response:
 
 
 def _export(produce: Any, fmt: str, mimetype: str) -> Response:
-    filters = case_board.parse_filter(request.args)
+    filters = case_board.parse_filter(request.args, current_principal())
     principal, lang = current_principal(), current_lang()
     personal.log_export(session_factory(), principal, filters, fmt=fmt)  # before the first byte
 

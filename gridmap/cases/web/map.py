@@ -29,7 +29,7 @@ def points() -> Response:
 
     Takes the board's filters plus an optional ``bbox=minx,miny,maxx,maxy`` (WGS84).
     """
-    filters = case_board.parse_filter(request.args)
+    filters = case_board.parse_filter(request.args, current_principal())
     bbox = params.bbox(request.args)
     with session_factory()() as session:
         found = case_board.points(session, current_principal(), filters, bbox=bbox)

@@ -10,6 +10,7 @@ from flask import Blueprint
 
 from gridmap.access import STATISTICS_ROLES
 from gridmap.cases.labels import state_labels
+from gridmap.cases.services import board as case_board
 from gridmap.cases.services.cases import INTAKE_ROLES
 from gridmap.cases.services.queries import READERS
 from gridmap.cases.web.page import render_case_page
@@ -44,5 +45,8 @@ def case_detail(case_id: int) -> str:
 @bp.get("/cases")
 @require(*READERS)
 def board() -> str:
-    """The case board (案件看板): filters, overdue first, load more, CSV and GeoJSON export."""
-    return render_case_page("cases/board.html")
+    """The case board (案件看板): search, quick filters, filters, overdue first, load more, CSV and
+    GeoJSON export. "My grid" and "my cases" are offered to those who have grids or are a person."""
+    me = current_principal()
+    return render_case_page("cases/board.html", myGrid=bool(me.grids),
+                            myCases=me.person_id is not None, maxSearch=case_board.MAX_TEXT_CHARS)

@@ -1,8 +1,10 @@
 /*
- * gridmap — case board (案件看板). The server orders the cases (overdue first) and pages them by
- * keyset (`next_cursor`); this page only turns the filter form into query parameters, appends
- * pages, and builds the CSV / GeoJSON export links for the same filters. The filters live in
- * the page's URL, so a filtered board can be bookmarked and shared.
+ * gridmap — case board (案件看板). The server orders the cases (overdue first), searches and pages
+ * them by keyset (`next_cursor`); this page only turns the filter form into query parameters,
+ * appends pages (as a table on wide screens and as cards on phones: CSS shows one of them), and
+ * builds the CSV / GeoJSON export links for the same filters. Area and department are picked by
+ * name (js/pickers.js). The filters live in the page's URL, so a filtered board can be bookmarked
+ * and shared.
  */
 (function () {
   "use strict";
@@ -16,8 +18,14 @@
   var $ = function (id) { return document.getElementById(id); };
   var form = $("gc-filters");
   var rows = $("gc-board-rows");
+  var cards = $("gc-board-cards");
+  // A pick filters at once; so does emptying a picker (typing over a pick waits for the next pick).
+  var onPick = function () { if (!problems().length) apply(); };
+  var areaPicker = window.GridmapPickers.area($("gc-f-area"), { onPick: onPick });
+  var departmentPicker = window.GridmapPickers.department($("gc-f-department"), { onPick: onPick });
+  var FLAGS = ["overdue", "my_grid", "my_cases"];
   var more = $("gc-load-more");
-  var state = { cursor: null, controller: null, filters: {} };
+  var state = { cursor: null, controller: null, filters: {}, started: false };
 
   C.ORDER.states.forEach(function (code) {
     var input = el("input");
@@ -33,14 +41,15 @@
     var out = {};
     var states = data.getAll("state");
     if (states.length) out.state = states.join(",");
-    ["category", "department", "from", "to"].forEach(function (key) {
+    ["q", "category", "from", "to"].forEach(function (key) {
       var value = String(data.get(key) || "").trim();
       if (value) out[key] = value;
     });
-    var area = String(data.get("area") || "").trim();
-    var level = C.areaLevel(area);
-    if (level) out[level] = area;
-    if (data.get("overdue")) out.overdue = "1";
+    var area = areaPicker.value();
+    if (area) out[area.level] = area.code;
+    var department = departmentPicker.value();
+    if (department) out.department = department.code;
+    FLAGS.forEach(function (key) { if (data.get(key)) out[key] = "1"; });
     return out;
   }
 
@@ -49,12 +58,25 @@
     var params = new URLSearchParams(window.location.search);
     var states = (params.get("state") || "").split(",");
     form.querySelectorAll("input[name=state]").forEach(function (box) { box.checked = states.indexOf(box.value) >= 0; });
-    ["category", "department", "from", "to"].forEach(function (key) {
+    ["q", "category", "from", "to"].forEach(function (key) {
       if (params.get(key)) form.elements[key].value = params.get(key);
     });
     var area = C.AREA_LEVELS.slice().reverse().map(function (k) { return params.get(k); }).find(Boolean);
-    if (area) form.elements.area.value = area;
-    form.elements.overdue.checked = params.get("overdue") === "1";
+    FLAGS.forEach(function (key) { if (form.elements[key]) form.elements[key].checked = params.get(key) === "1"; });
+    // The pickers show names; the URL keeps codes. Until a name is found the code filters anyway.
+    return Promise.all([areaPicker.set(area || null), departmentPicker.set(params.get("department") || null)])
+      .catch(function () { return null; });
+  }
+
+  /** How many of the folded filters are set (shown on the phone's "more filters" button). */
+  function foldedCount(filters) {
+    return ["state", "category", "department", "from", "to"].concat(C.AREA_LEVELS)
+      .filter(function (key) { return filters[key]; }).length;
+  }
+
+  /** The messages of filters that are not valid yet (a typed name not picked from its list). */
+  function problems() {
+    return [areaPicker.problem(), departmentPicker.problem()].filter(Boolean);
   }
 
   function exportLinks(filters) {
@@ -80,6 +102,23 @@
     return tr;
   }
 
+  /** The phone's card of a case: the whole head is one link at least 44 px tall. */
+  function card(c) {
+    var due = c.overdue ? C.dueBadge("overdue") : c.soon_due ? C.dueBadge("soon_due") : null;
+    var link = el("a", "gc-card-link", [el("strong", null, "#" + c.id), " ", c.category_name || c.category]);
+    link.href = C.pageUrl("/cases/" + c.id);
+    var li = el("li", "gc-case-card" + (c.overdue ? " gc-row-overdue" : c.soon_due ? " gc-row-soon" : ""), [
+      el("div", "gc-case-card-head", [link, C.stateBadge(c.state)]),
+      el("p", "gc-case-card-text", c.description),
+      el("p", "gc-case-card-meta", [S.grid + " ", el("code", "gc-code", c.grid_code), " · ",
+        c.owner_department_name || S.keptByGrid]),
+      el("p", "gc-case-card-meta", [S.created + " " + C.localTime(c.created_at), " · ",
+        S.due + " " + C.localTime(c.resolve_by), " ", due]),
+    ]);
+    li.dataset.caseId = String(c.id);
+    return li;
+  }
+
   function fetchPage(reset) {
     if (state.controller) state.controller.abort();
     var controller = new AbortController();
@@ -89,8 +128,8 @@
     more.disabled = true;
     $("gc-board-error").hidden = true;
     C.getJSON("/cases", params, controller.signal).then(function (body) {
-      if (reset) rows.replaceChildren();
-      (body.cases || []).forEach(function (c) { rows.append(row(c)); });
+      if (reset) { rows.replaceChildren(); cards.replaceChildren(); }
+      (body.cases || []).forEach(function (c) { rows.append(row(c)); cards.append(card(c)); });
       state.cursor = body.next_cursor || null;
       more.hidden = !state.cursor;
       $("gc-board-empty").hidden = rows.children.length > 0;
@@ -105,7 +144,15 @@
   }
 
   function apply() {
+    var wrong = problems();
+    if (wrong.length) {
+      $("gc-board-error").textContent = wrong.join(" ");
+      $("gc-board-error").hidden = false;
+      return;
+    }
     state.filters = filtersFromForm();
+    var count = foldedCount(state.filters);
+    $("gc-filters-count").textContent = count ? " (" + count + ")" : "";
     state.cursor = null;
     var query = new URLSearchParams(state.filters).toString();
     window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : ""));
@@ -114,7 +161,17 @@
   }
 
   form.addEventListener("submit", function (e) { e.preventDefault(); apply(); });
-  form.addEventListener("reset", function () { setTimeout(apply, 0); });
+  form.addEventListener("reset", function () {
+    areaPicker.clear();
+    departmentPicker.clear();
+    setTimeout(apply, 0);
+  });
+  // Quick filters act at once; the folded filters on phones open and close with their button.
+  FLAGS.forEach(function (key) { if (form.elements[key]) form.elements[key].addEventListener("change", apply); });
+  $("gc-filters-toggle").addEventListener("click", function () {
+    var open = $("gc-more-filters").classList.toggle("is-open");
+    $("gc-filters-toggle").setAttribute("aria-expanded", String(open));
+  });
   more.addEventListener("click", function () { fetchPage(false); });
 
   C.getJSON("/case-categories", {}).then(function (categories) {
@@ -128,7 +185,6 @@
     if (wanted) select.value = wanted;
   }).catch(function () { /* the filter still works by code from the URL */ });
 
-  formFromUrl();
-  apply();
-  window.gridmap = { state: state, isIdle: function () { return !state.controller; } };
+  formFromUrl().then(function () { state.started = true; apply(); });
+  window.gridmap = { state: state, isIdle: function () { return state.started && !state.controller; } };
 })();

@@ -30,7 +30,7 @@
   var pct = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1 });
   var num = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
   var fine = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
-  var state = { params: {}, data: null, sort: { key: "cases", dir: -1 }, controller: null, charts: {} };
+  var state = { params: {}, data: null, sort: { key: "cases", dir: -1 }, controller: null, charts: {}, home: null };
 
   function formatMetric(key, value) {
     if (value === null || value === undefined) return S.noValue;
@@ -236,11 +236,22 @@
   function draw(data) {
     state.data = data;
     drawPath(data.unit);
+    // A unit opened from the URL by code is shown by its name once the figures name it.
+    if (!PICKED[state.params.level] && searchCode === data.unit.code && data.unit.name) {
+      $("gd-unit-search").value = data.unit.name;
+    }
     var kpis = $("gd-kpis");
     kpis.replaceChildren.apply(kpis, KPIS.map(function (key) { return kpiCard(key, data.total); }));
     $("gd-from").value = data.from;
     $("gd-to").value = data.to;
-    $("gd-status").textContent = C.fmt(S.updated, { time: C.localTime(data.as_of) });
+    // An empty unit says so in words, so that "无数据" everywhere is never the only answer.
+    // Opened on the busiest district (no unit asked for): the page says why it shows that one.
+    var busiest = state.home && state.home.busiest && state.params.level === state.home.level &&
+      state.params.code === state.home.code;
+    $("gd-status").textContent = (busiest ? C.fmt(S.busiestUnit, { unit: data.unit.name }) + " " : "") +
+      (data.total.cases ? "" : C.fmt(S.emptyUnit, { unit: data.unit.name }) + " ") +
+      C.fmt(S.updated, { time: C.localTime(data.as_of) });
+    $("gd-status").classList.toggle("gd-status-empty", !data.total.cases);
     if (window.echarts) {
       drawMonths(data.months);
       drawCategories(data.top_categories);
@@ -282,11 +293,14 @@
 
   function start() {
     var params = new URLSearchParams(window.location.search);
-    var asked = params.get("level");
+    // Without a unit in the URL: the server's home (the person's area, or the busiest district).
+    var home = !params.get("level") && !params.get("code") && config.home;
+    state.home = home || null;
+    var asked = home ? home.level : params.get("level");
     var level = Array.prototype.some.call($("gd-level").options, function (o) { return o.value === asked; })
       ? asked : "district";
     var first = PICKED[level] && (config[PICKED[level]] || [])[0];
-    var code = params.get("code") || (first ? first.code : "");
+    var code = (home && home.code) || params.get("code") || (first ? first.code : "");
     $("gd-level").value = level;
     showPicker(level, code);
     if (!PICKED[level]) searchCode = code || null;

@@ -3,7 +3,8 @@
  * compact rows [id, lon, lat, state, overdue], and draws them either as clusters (individual
  * circle markers coloured by state once zoomed in; overdue ones ringed in red) or as a heatmap.
  * A click on a case opens a popup that fetches its category and description lazily and links to
- * its detail page. The filters live in the page's URL, with the board's parameter names.
+ * its detail page. Area and department are picked by name (js/pickers.js). The filters live in
+ * the page's URL, with the board's parameter names.
  */
 (function () {
   "use strict";
@@ -17,7 +18,11 @@
   var FETCH_DELAY_MS = 250;
   var BBOX_PAD = 0.25;                 // fetch a margin around the view so short pans need nothing
   var OUTLINE_ZOOM = 11;               // simplification of the district outlines we draw
-  var AREA_KEYS = C.AREA_LEVELS.concat(["department"]);   // the board's area filters
+  // Area and department are picked by name (js/pickers.js); the URL keeps the board's codes.
+  // A pick filters at once; so does emptying a picker (typing over a pick waits for the next pick).
+  var onPick = function () { if (!problems().length) apply(); };
+  var areaPicker = window.GridmapPickers.area(document.getElementById("gc-f-area"), { onPick: onPick });
+  var departmentPicker = window.GridmapPickers.department(document.getElementById("gc-f-department"), { onPick: onPick });
   var LOCALE = C.config.lang === "en" ? "en-GB" : "zh-CN";
   var ID = 0, LON = 1, LAT = 2, STATE = 3, OVERDUE = 4;
 
@@ -222,8 +227,16 @@
     // Until the categories arrive the select cannot hold the one asked for in the URL.
     if (!categoriesLoaded && state.filters.category) out.category = state.filters.category;
     if (data.get("overdue")) out.overdue = "1";
-    AREA_KEYS.forEach(function (key) { if (state.filters[key]) out[key] = state.filters[key]; });
+    var area = areaPicker.value();
+    if (area) out[area.level] = area.code;
+    var department = departmentPicker.value();
+    if (department) out.department = department.code;
     return out;
+  }
+
+  /** The messages of filters that are not valid yet (a typed name not picked from its list). */
+  function problems() {
+    return [areaPicker.problem(), departmentPicker.problem()].filter(Boolean);
   }
 
   /** Fill the form (and the filters the form has no field for) from the page's URL. */
@@ -234,10 +247,17 @@
     ["from", "to"].forEach(function (key) { if (params.get(key)) form.elements[key].value = params.get(key); });
     form.elements.overdue.checked = params.get("overdue") === "1";
     if (params.get("category")) state.filters.category = params.get("category");
-    AREA_KEYS.forEach(function (key) { if (params.get(key)) state.filters[key] = params.get(key); });
+    // The pickers show names; the URL keeps codes.
+    var area = C.AREA_LEVELS.slice().reverse().map(function (k) { return params.get(k); }).find(Boolean);
+    return Promise.all([areaPicker.set(area || null), departmentPicker.set(params.get("department") || null)])
+      .catch(function () { return null; });
   }
 
   function apply() {
+    var wrong = problems();
+    $("gc-cmap-error").textContent = wrong.join(" ");
+    $("gc-cmap-error").hidden = !wrong.length;
+    if (wrong.length) return;
     state.filters = filtersFromForm();
     var query = new URLSearchParams(state.filters).toString();
     window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : ""));
@@ -245,10 +265,12 @@
     fetchPoints();
   }
 
-  form.addEventListener("change", apply);
+  // The pickers filter when a unit is picked (or the input emptied), not on every keystroke.
+  form.addEventListener("change", function (e) { if (!e.target.closest(".gm-picker")) apply(); });
   form.addEventListener("submit", function (e) { e.preventDefault(); apply(); });
   form.addEventListener("reset", function () {
-    AREA_KEYS.forEach(function (key) { delete state.filters[key]; });
+    areaPicker.clear();
+    departmentPicker.clear();
     setTimeout(apply, 0);
   });
 
@@ -264,8 +286,8 @@
     if (state.filters.category) select.value = state.filters.category;
   }).catch(function () { /* the category filter still works from the URL */ });
 
-  formFromUrl();
-  C.fitExtent(map).catch(function (err) { handle.onError(C.reasonOf(err)); }).finally(apply);
+  Promise.all([formFromUrl(), C.fitExtent(map).catch(function (err) { handle.onError(C.reasonOf(err)); })])
+    .finally(apply);
 
   window.gridmap = {
     map: map, state: state, clusters: clusters, heat: heat,

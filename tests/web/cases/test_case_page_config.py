@@ -69,11 +69,15 @@ def test_limits_reach_the_page_text(staff, monkeypatch) -> None:  # type: ignore
     assert strings["descriptionTooLong"] == "问题描述不能超过 1234 字"
 
 
-def test_board_area_input_takes_the_code_widths(staff) -> None:  # type: ignore[no-untyped-def]
-    html = staff.get("/cases").get_data(as_text=True)
-    widths = sorted(codes.WIDTHS.values())
-    pattern = "|".join(rf"\d{{{w}}}" for w in widths)
-    assert f'maxlength="{widths[-1]}"' in html and f'pattern="{pattern}"' in html
+def test_board_and_case_map_pick_area_and_department_by_name(staff) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: names, not a 15-digit code or 'housing'; no browser pattern message."""
+    for path in ("/cases", "/cases/map"):
+        html = staff.get(path).get_data(as_text=True)
+        for field in ("gc-f-area", "gc-f-department"):
+            tag = re.search(rf'<input id="{field}"[^>]*>', html)
+            assert tag and "pattern=" not in tag.group(0), (path, field)
+        strings = _script_json(html, "gm-picker-strings")
+        assert "js/pickers.js" in html and "不是列表中的单位" in strings["notPicked"]
 
 
 def test_dashboard_gets_the_rates_as_the_api_computes_them(staff) -> None:  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import re
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -217,6 +218,49 @@ def test_the_dashboard_starts_from_the_principal_s_area(api, crew, grids) -> Non
     config = json.loads(re.search(r'id="gm-page-config">(.*?)</script>', html, re.S).group(1))
     assert config["home"] == {"level": "community", "code": grids[1]["code"][:12]}
     assert [d["code"] for d in config["districts"]] == ["210103"]
+
+
+# --- the board's text search and quick filters (issue 12) ---------------------------------------
+
+def test_a_grid_worker_s_search_never_returns_another_grid_s_cases(api, crew, grids) -> None:
+    word = f"搜索{uuid.uuid4().hex[:8]}"
+    me, other = crew(grids[1]["code"]), crew(grids[0]["code"])
+    mine = _file(api, me["worker"], grids[1], description=f"{word} 暖气不热")
+    by_address = _file(api, me["worker"], grids[1], address=f"团结街 {word} 号")
+    theirs = _file(api, other["worker"], grids[0], description=f"暖气不热（{word.upper()}）")
+    for where in _visible(api, me["worker"], q=word).values():     # board, exports, map points
+        assert where == {mine, by_address}, where
+    assert _visible(api, other["worker"], q=word.lower())["board"] == {theirs}  # any case
+    assert _visible(api, me["worker"], q=f"#{theirs}")["board"] == set()         # its number
+    assert _visible(api, me["worker"], q=f"#{mine}")["board"] == {mine}
+    assert _visible(api, me["centre"], q=word)["board"] == {mine, by_address, theirs} \
+        if grids[0]["code"][:6] == grids[1]["code"][:6] else {mine, by_address}
+    assert _visible(api, me["worker"], q="100%_")["board"] == set()  # LIKE's wildcards as text
+
+
+def test_quick_filters_are_the_signed_in_person_s(api, crew, grids) -> None:
+    word = f"快捷{uuid.uuid4().hex[:8]}"
+    a, b = crew(grids[1]["code"]), crew(grids[0]["code"])
+    by_worker = _file(api, a["worker"], grids[1], description=word)
+    by_centre = _file(api, a["centre"], grids[1], description=word)
+    elsewhere = _file(api, b["worker"], grids[0], description=word)
+    assert _visible(api, a["worker"], q=word, my_grid="1")["board"] == {by_worker, by_centre}
+    # The centre reads both grids, but "my cases" are only those it reported or owns.
+    assert by_centre in _visible(api, a["centre"], q=word, my_cases="1")["board"]
+    assert not {by_worker, elsewhere} & _visible(api, a["centre"], q=word, my_cases="1")["board"]
+    assert _visible(api, a["worker"], q=word, overdue="1")["board"] == set()  # just filed
+    refused = api.get("/api/cases", query_string={"my_grid": "1"}, headers=a["centre"])
+    assert refused.status_code == 400 and "我的网格" in refused.get_json()["error"]["message"]
+
+
+def test_the_dashboard_of_the_whole_city_opens_on_the_busiest_district(api, tx, login,
+                                                                       crew, grids) -> None:
+    _file(api, crew(grids[1]["code"])["worker"], grids[1])
+    busiest = tx.execute(text("""SELECT district_code FROM "case" GROUP BY district_code
+                                 ORDER BY count(*) DESC, district_code LIMIT 1""")).scalar_one()
+    html = api.get("/cases/dashboard", headers=login("admin")).get_data(as_text=True)
+    config = json.loads(re.search(r'id="gm-page-config">(.*?)</script>', html, re.S).group(1))
+    assert config["home"] == {"level": "district", "code": busiest, "busiest": True}
 
 
 # --- the public -----------------------------------------------------------------------------------

@@ -176,12 +176,18 @@ def test_a_merge_keeps_the_cases_of_the_grid_merged_away(
                                  {"c": b}).scalars())
     as_b = login("grid_worker", person_id=worker_b)
     case_id = _file_case(api, as_b, tx, b)
+    # Every open case b's worker works for the grid goes over, the demo's as well as this one.
+    open_of_b = sorted(tx.execute(text("""
+        SELECT id FROM "case" WHERE grid_code = :b AND owner_person_id = :w
+          AND coalesce(owner_kind, 'grid') = 'grid' AND state NOT IN ('closed', 'cancelled')"""),
+        {"b": b, "w": worker_b}).scalars())
+    assert case_id in open_of_b
     officer = login("data_officer", area=a[:6])
     answer = api.post("/api/edits/grids/merge", headers=officer,
                       json={"codes": [b, a], "keep": a, "name": "合并网格"})
     assert answer.status_code == 200, answer.get_json()
     body = answer.get_json()
-    assert body["merged"] == [b] and body["handed_over_cases"] == [case_id]
+    assert body["merged"] == [b] and sorted(body["handed_over_cases"]) == open_of_b
     assert [w["person_id"] for w in body["released_workers"]] == [worker_b]
     assert body["moved_buildings"] >= len(b_buildings) > 0
     # The tiling: a is the union, b is gone, b's buildings are a's.
@@ -205,6 +211,9 @@ def test_a_merge_keeps_the_cases_of_the_grid_merged_away(
     assert (grid, owner) == (b, worker_a)
     assert tx.execute(text("SELECT payload ->> 'reason' FROM case_event WHERE case_id = :i "
                            "AND action = 'reassign'"), {"i": case_id}).scalar_one() == "grid_merged"
+    assert tx.execute(text('SELECT count(*) FROM "case" WHERE id = ANY(:ids) '
+                           "AND owner_person_id = :a"),
+                      {"ids": open_of_b, "a": worker_a}).scalar_one() == len(open_of_b)
     # a's worker reads and works it; b's former worker no longer does.
     as_a = login("grid_worker", person_id=worker_a)
     assert api.get(f"/api/cases/{case_id}", headers=as_a).status_code == 200

@@ -4,8 +4,8 @@
 indexes since 0001, streets had none (a city has hundreds of thousands of edges). Unnamed edges
 (``''``) are never searched, so they stay out of the index.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
