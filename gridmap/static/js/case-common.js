@@ -156,6 +156,7 @@
         .then(function (collection) {
           layers[name].clearLayers();
           layers[name].addData(collection);
+          if (handle.onData) handle.onData(name, collection);   // e.g. the intake's street names
         })
         .catch(function (err) { if (!isAbort(err) && handle.onError) handle.onError(reasonOf(err)); })
         .finally(function () {

@@ -28,7 +28,6 @@
   var REFRESH_DELAY_MS = 200;   // debounce for moveend: one request per layer per settled view
   var SEARCH_DELAY_MS = 250;
   var CLICK_DELAY_MS = 260;     // wait for a possible double-click (zoom) before locating
-  var HIGHLIGHT_MS = 6000;
   var PREFETCH_PAD = 0.15;      // fetch a margin around the view so small pans need no request
   var COARSE = window.matchMedia("(pointer: coarse)").matches;
   // Layers drawn from vector tiles, and the zoom from which the map shows each (at least the
@@ -527,16 +526,26 @@
       input.blur();                 // on phones: put the keyboard away so the map is visible
       var bounds = boundsFromBbox(result.bbox);
       map.fitBounds(bounds, { padding: [32, 32], maxZoom: 18 });
-      if (highlight) map.removeLayer(highlight);
+      clearHighlight();
+      // The result's real shape (an area's outline, a street's line, a building's footprint);
+      // it stays until the next search, so the place can be read against the map.
       var options = { pane: "gm-highlight", renderer: map.gmRenderers["gm-highlight"],
         interactive: false, className: "gm-highlight",
-        color: "#ff7a00", weight: 3, fillColor: "#ff7a00", fillOpacity: 0.12 };
-      var degenerate = bounds.getNorthEast().equals(bounds.getSouthWest(), 1e-6);
-      highlight = (degenerate ? L.circleMarker(bounds.getCenter(), Object.assign({ radius: 16 }, options))
-        : L.rectangle(bounds, options)).addTo(map);
-      var shown = highlight;
-      setTimeout(function () { if (highlight === shown) { map.removeLayer(shown); highlight = null; } }, HIGHLIGHT_MS);
+        color: "#ff7a00", weight: result.kind === "street" ? 6 : 3, opacity: 0.9,
+        fillColor: "#ff7a00", fillOpacity: 0.12 };
+      var geometry = result.geometry || { type: "Point", coordinates: [bounds.getCenter().lng, bounds.getCenter().lat] };
+      highlight = L.geoJSON(geometry, {
+        style: function () { return options; },
+        pointToLayer: function (f, latlng) { return L.circleMarker(latlng, Object.assign({ radius: 16 }, options)); },
+      }).addTo(map);
+      highlight.getLayers().forEach(function (layer) { if (layer.getElement) layer.getElement().dataset.kind = result.kind; });
     }
+
+    function clearHighlight() {
+      if (highlight) map.removeLayer(highlight);
+      highlight = null;
+    }
+    input.addEventListener("search", function () { if (!input.value.trim()) clearHighlight(); });
 
     var runSoon = debounce(run, SEARCH_DELAY_MS);
     input.addEventListener("input", runSoon);

@@ -46,7 +46,8 @@ def _like_escape(text_: str) -> str:
 
 
 def search(session: Session | Connection, query: str, limit: int) -> list[dict[str, Any]]:
-    """Territory units, buildings and facilities whose name contains or code starts with query."""
+    """Territory units, streets, buildings and facilities whose name contains (or code starts
+    with) query, each with its GeoJSON geometry."""
     q = query.strip()
     params = {
         "pattern": f"%{_like_escape(q)}%",

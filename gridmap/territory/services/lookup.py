@@ -63,10 +63,11 @@ def locate_point(factory: sessionmaker[Session], lon: float, lat: float, *, crs:
 
 
 def search(session: Session | Connection, query: str, *, limit: int) -> list[dict[str, Any]]:
-    """Search results with their bounding boxes."""
+    """Search results with their bounding boxes and their shapes (GeoJSON geometries, WGS84):
+    the outline of an area, a street's merged line, a building's footprint."""
     return [
         {"kind": r["kind"], "code": r["code"], "name": r["name"], "context": r["context"],
-         "bbox": [r["minx"], r["miny"], r["maxx"], r["maxy"]]}
+         "bbox": [r["minx"], r["miny"], r["maxx"], r["maxy"]], "geometry": r["geometry"]}
         for r in territory.search(session, query, limit)
     ]
 

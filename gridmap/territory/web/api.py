@@ -75,7 +75,7 @@ def locate() -> Response:
 
 @bp.get("/search")
 def search() -> Response:
-    """Find districts … grids, buildings and facilities by name or code."""
+    """Find districts … grids, streets, buildings and facilities by name or code, with shapes."""
     query = request.args.get("q", "").strip()
     if not query:
         raise InvalidInput("请输入名称或代码 (parameter 'q' is required)")

@@ -318,12 +318,17 @@ def test_point_on_a_grid_boundary_asks_which_grid(probe: PageProbe, spot: Spot, 
     go_to(page, here.lon, here.lat, 19)
     page.wait_for_function("() => window.gridmap.isIdle()", timeout=TIMEOUT_MS)
     place_by_tap(page, here)
-    _fill_report(page, "cityscape", "两个网格交界处的路灯杆倾斜")
-    dialog = page.locator("#gc-grid-dialog[open]")
-    dialog.wait_for(timeout=TIMEOUT_MS)
-    assert edge["a"] in dialog.inner_text() and edge["b"] in dialog.inner_text()
+    # Issue 12: asked right after the tap, on the map: both grids highlighted, one chosen.
+    choices = page.locator(".gc-grid-pick-button")
+    choices.first.wait_for(timeout=TIMEOUT_MS)
+    assert sorted(choices.evaluate_all("bs => bs.map(b => b.dataset.code)")) == [edge["a"], edge["b"]]
+    assert page.locator("path.gc-grid-candidate").count() == 2
+    assert page.locator(".gc-grid-pick-button[aria-pressed='true']").count() == 1
     probe.screenshot("cases-new-which-grid")
-    dialog.locator("button.gc-choice", has_text=edge["b"]).click()
+    page.locator(f".gc-grid-pick-button[data-code='{edge['b']}']").click()
+    assert page.locator(".gc-grid-pick-button[aria-pressed='true']").get_attribute(
+        "data-code") == edge["b"]
+    _fill_report(page, "cityscape", "两个网格交界处的路灯杆倾斜")
     page.wait_for_selector('body[data-case-state="reported"]', timeout=TIMEOUT_MS)
     case_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
     assert api(live_server, f"cases/{case_id}", accounts.headers(staff))["grid_code"] == edge["b"]

@@ -206,6 +206,51 @@ def test_search_for_a_community_zooms_there(probe: PageProbe, live_server: str) 
     probe.screenshot("search-zoomed")
 
 
+def _highlight_vertices(page: Any) -> int:
+    """How many vertices the drawn highlight path has (a rectangle has 4)."""
+    return int(page.evaluate("""() => {
+        const d = document.querySelector('.gm-highlight').getAttribute('d') || '';
+        return (d.match(/[ML]/g) || []).length;
+    }"""))
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("kind", ["street", "community"])
+def test_search_highlights_the_real_shape(request: pytest.FixtureRequest, live_server: str,
+                                          engine: Any, kind: str, size: str) -> None:
+    """Issue 12: choosing a street draws its line, a community its outline — not a rectangle.
+
+    At 1280×800 and at 390×844; the street is the test district's longest-named one (the demo's
+    团结街 is not in the test data), found by its name like the community.
+    """
+    from sqlalchemy import text
+    probe: PageProbe = request.getfixturevalue("probe" if size == "desktop" else "phone_probe")
+    query = {"street": "SELECT name FROM street_edge WHERE name <> '' GROUP BY name "
+                       "ORDER BY count(*) DESC LIMIT 1",
+             "community": "SELECT name FROM community ORDER BY ST_NPoints(geom) DESC LIMIT 1"}
+    with engine.connect() as conn:
+        name = conn.execute(text(query[kind])).scalar_one()
+    page = open_map(probe)
+    wait_until_idle(page)
+    page.locator("#gm-search-input").fill(name)
+    label = {"street": "街巷", "community": "社区"}[kind]
+    result = (page.locator(".gm-search-result")
+              .filter(has=page.locator(".gm-result-kind", has_text=re.compile(f"^{label}$")))
+              .filter(has=page.locator(".gm-result-name", has_text=re.compile(f"^{name}$"))))
+    result.wait_for(timeout=TIMEOUT_MS)
+    assert result.count() == 1
+    result.click()
+    page.locator(f".gm-highlight[data-kind='{kind}']").wait_for(timeout=TIMEOUT_MS)
+    wait_until_idle(page)
+    hit = next(r for r in api(live_server, "search", q=name)["results"]
+               if r["kind"] == kind and r["name"] == name)
+    assert _highlight_vertices(page) > 5
+    assert shape(hit["geometry"]).geom_type.endswith("LineString" if kind == "street" else "Polygon")
+    if kind == "street":  # a line is not filled
+        assert page.locator(".gm-highlight").get_attribute("fill") in (None, "none")
+    probe.screenshot(f"search-{kind}-outline-{size}")
+
+
 def test_language_switch_to_english(probe: PageProbe) -> None:
     page = open_map(probe)
     page.get_by_role("link", name="English").click()

@@ -153,5 +153,42 @@ def test_search_by_name_and_by_code(client, sample) -> None:
     assert by_code[0]["code"] == sample["code"] and by_code[0]["kind"] == "grid"
 
 
+def test_search_finds_a_street_by_name_with_its_whole_line(client, engine) -> None:
+    """Issue 12: "团结大路" is a street, one result (all its edges merged), drawn as its line."""
+    with engine.connect() as conn:
+        name, n_edges, length_m = conn.execute(text(
+            "SELECT name, count(*), sum(length_m) FROM street_edge WHERE name <> '' "
+            "GROUP BY name ORDER BY (name LIKE '团结%') DESC, count(*) DESC LIMIT 1")).one()
+    results = client.get("/api/search", query_string={"q": name}).get_json()["results"]
+    streets = [r for r in results if r["kind"] == "street" and r["name"] == name]
+    assert len(streets) == 1 and results[0] is not None and results[0]["kind"] == "street"
+    geometry = streets[0]["geometry"]
+    assert geometry["type"] in ("LineString", "MultiLineString")
+    lines = geometry["coordinates"] if geometry["type"] == "MultiLineString" \
+        else [geometry["coordinates"]]
+    assert sum(len(line) - 1 for line in lines) >= 1
+    minx, miny, maxx, maxy = streets[0]["bbox"]
+    eps = 1e-6  # the geometry is rounded to 6 decimals, the bbox is not
+    assert all(minx - eps <= x <= maxx + eps and miny - eps <= y <= maxy + eps
+               for line in lines for x, y in line)
+    assert n_edges > 1 and length_m > 0 and streets[0]["context"].endswith("区")
+
+
+def test_search_finds_communities_by_part_of_the_name_with_their_outline(client, sample) -> None:
+    part = sample["community_name"][:2]
+    results = client.get("/api/search", query_string={"q": part, "limit": 50}).get_json()["results"]
+    hit = next(r for r in results if r["code"] == sample["community_code"])
+    assert hit["kind"] == "community" and hit["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    ring = (hit["geometry"]["coordinates"][0] if hit["geometry"]["type"] == "Polygon"
+            else hit["geometry"]["coordinates"][0][0])
+    assert len(ring) >= 4 and ring[0] == ring[-1]  # an outline, not a bbox's four corners only
+
+
+def test_every_search_result_has_a_geometry(client, sample) -> None:
+    for q in (sample["code"][:9], sample["community_name"][:1]):
+        results = client.get("/api/search", query_string={"q": q, "limit": 50}).get_json()["results"]
+        assert results and all(r["geometry"]["type"] for r in results)
+
+
 def test_search_treats_like_wildcards_literally(client) -> None:
     assert client.get("/api/search?q=%25%25").get_json()["results"] == []
