@@ -24,7 +24,7 @@ from gridmap.access import CaseScope
 from gridmap.cases.deadlines import LOCAL_UTC_OFFSET
 from gridmap.cases.repositories.scope import scoped
 from gridmap.cases.workflow import UNRESOLVED_STATES, state_values
-from gridmap.models import Case, CaseCategory, Department
+from gridmap.models import GRID_EVER, Case, CaseCategory, Community, Department
 
 
 @dataclass(frozen=True)
@@ -132,9 +132,15 @@ def _columns(c: Any, lang: str, *, reporter: bool) -> Select[Any]:
     category_name = CaseCategory.name_en if lang == "en" else CaseCategory.name_zh
     department_name = Department.name_en if lang == "en" else Department.name_zh
     personal = [c.reporter_name, c.reporter_phone] if reporter else []
+    # A case's grid by name: the current grid's, or the last name of one merged away since.
+    grid_name = select(GRID_EVER.c.name).where(GRID_EVER.c.code == c.grid_code).limit(1) \
+        .scalar_subquery()
+    community_name = (select(Community.name).where(Community.code == c.community_code)
+                      .scalar_subquery())
     return (select(c.id, c.category, category_name.label("category_name"),
                    func.left(c.description, 140).label("description"), c.state,
-                   c.grid_code, c.community_code, c.owner_kind,
+                   c.grid_code, grid_name.label("grid_name"), c.community_code,
+                   community_name.label("community_name"), c.owner_kind,
                    c.owner_department, department_name.label("owner_department_name"),
                    c.channel, c.created_at, c.respond_by, c.resolve_by,
                    c.resolved_at, c.closed_at, c.rating, *personal,

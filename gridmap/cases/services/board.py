@@ -30,7 +30,8 @@ from gridmap.errors import InvalidInput
 from gridmap.web import params
 
 _STATES = {s.value for s in workflow.State}
-CSV_COLUMNS = ("id", "category_name", "state", "description", "grid_code", "community_code",
+CSV_COLUMNS = ("id", "category_name", "state", "description", "grid_code", "grid_name",
+               "community_code", "community_name",
                "owner_department_name", "channel", "created_at", "respond_by", "resolve_by",
                "resolved_at", "closed_at", "overdue", "rating", "reporter_name",
                "reporter_phone", "lon", "lat")

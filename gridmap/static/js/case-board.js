@@ -84,6 +84,19 @@
     $("gc-export-geojson").href = C.apiUrl("/cases.geojson", filters).toString();
   }
 
+  /** The case's grid by name (its community's name before it), the code in the tooltip. */
+  function gridName(c) {
+    if (!c.grid_name) return el("code", "gc-code", c.grid_code);
+    var name = el("span", "gc-grid-name", (c.community_name ? c.community_name + " · " : "") + c.grid_name);
+    name.title = c.grid_code;
+    return name;
+  }
+
+  /** Who holds the case: its department, the grid itself, or nobody yet (not dispatched). */
+  function owner(c) {
+    return c.owner_department_name || (c.owner_kind === "grid" ? S.keptByGrid : S.undispatched);
+  }
+
   function row(c) {
     var link = el("a", "gc-link", "#" + c.id);
     link.href = C.pageUrl("/cases/" + c.id);
@@ -93,8 +106,8 @@
       el("td", null, c.category_name || c.category),
       el("td", "gc-cell-text", c.description),
       el("td", null, C.stateBadge(c.state)),
-      el("td", null, el("code", "gc-code", c.grid_code)),
-      el("td", null, c.owner_department_name || (c.owner_kind === "grid" ? S.keptByGrid : S.undispatched)),
+      el("td", null, gridName(c)),
+      el("td", null, owner(c)),
       el("td", "gc-nowrap", C.localTime(c.created_at)),
       el("td", "gc-nowrap", [C.localTime(c.resolve_by), " ", due]),
     ]);
@@ -110,8 +123,7 @@
     var li = el("li", "gc-case-card" + (c.overdue ? " gc-row-overdue" : c.soon_due ? " gc-row-soon" : ""), [
       el("div", "gc-case-card-head", [link, C.stateBadge(c.state)]),
       el("p", "gc-case-card-text", c.description),
-      el("p", "gc-case-card-meta", [S.grid + " ", el("code", "gc-code", c.grid_code), " · ",
-        c.owner_department_name || S.keptByGrid]),
+      el("p", "gc-case-card-meta", [S.grid + " ", gridName(c), " · ", owner(c)]),
       el("p", "gc-case-card-meta", [S.created + " " + C.localTime(c.created_at), " · ",
         S.due + " " + C.localTime(c.resolve_by), " ", due]),
     ]);

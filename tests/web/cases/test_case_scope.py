@@ -489,3 +489,18 @@ def test_the_district_centre_reassigns_and_a_grid_worker_may_not(api, tx, crew, 
     assert (kept["owner_kind"], kept["owner_department"]) == ("grid", None)
     assert "start" in _ok(api.get(f"/api/cases/{case_id}", headers=people["worker"]))[
         "allowed_actions"]
+
+
+def test_the_board_and_its_csv_name_each_case_s_grid_and_community(api, tx, crew, grids) -> None:
+    word = f"名称{uuid.uuid4().hex[:8]}"
+    me = crew(grids[1]["code"])
+    case_id = _file(api, me["worker"], grids[1], description=word)
+    grid_name, community_name = tx.execute(text(
+        "SELECT g.name, c.name FROM grid g JOIN community c ON c.code = g.community_code "
+        "WHERE g.code = :g"), {"g": grids[1]["code"]}).one()
+    (row,) = _ok(api.get("/api/cases", query_string={"q": word}, headers=me["worker"]))["cases"]
+    assert (row["id"], row["grid_name"], row["community_name"]) == \
+        (case_id, grid_name, community_name)
+    raw = api.get("/api/cases.csv", query_string={"q": word}, headers=me["worker"])
+    (exported,) = list(csv.DictReader(io.StringIO(raw.get_data(as_text=True).lstrip("\ufeff"))))
+    assert (exported["grid_name"], exported["community_name"]) == (grid_name, community_name)
