@@ -159,16 +159,44 @@
   $("gdx-run").addEventListener("click", function () { start(false, false); });
   $("gdx-layer").addEventListener("change", function () { state.result = null; $("gdx-result").hidden = true; });
 
+  // The export's area is picked by name (pickers.js); the link carries its code as the unit's
+  // level (district/subdistrict/community). A name typed but not picked stops the download with a
+  // message under the field.
+  var areaPicker = window.GridmapPickers.area($("gdx-x-area"), {
+    levels: ["district", "subdistrict", "community"],
+    onPick: function () { areaProblem(null); exportLink(); },
+  });
+
+  function areaProblem(text) {
+    $("gdx-x-area-problem").textContent = text || "";
+    $("gdx-x-area-problem").hidden = !text;
+    if (text) $("gdx-x-area").setAttribute("aria-invalid", "true");
+    else $("gdx-x-area").removeAttribute("aria-invalid");
+  }
+
   function exportLink() {
     var q = { crs: $("gdx-x-crs").value, encoding: $("gdx-x-encoding").value };
-    var area = $("gdx-x-area").value.trim();
-    var level = { 6: "district", 9: "subdistrict", 12: "community" }[area.length];
-    if (level) q[level] = area;
+    var unit = areaPicker.value();
+    if (unit) q[unit.level] = unit.code;
     $("gdx-x-link").href = G.apiUrl("/exports/" + $("gdx-x-layer").value + "." + $("gdx-x-format").value, q).toString();
   }
   $("gdx-export").addEventListener("change", exportLink);
-  $("gdx-export").addEventListener("input", exportLink);
+  $("gdx-export").addEventListener("input", function (e) {
+    if (e.target === $("gdx-x-area")) areaProblem(null);
+    exportLink();
+  });
+  $("gdx-x-area").addEventListener("change", function () { areaProblem(areaPicker.problem()); });
+  $("gdx-x-link").addEventListener("click", function (e) {
+    var text = areaPicker.problem();
+    if (text) { e.preventDefault(); areaProblem(text); $("gdx-x-area").focus(); }
+  });
   exportLink();
+  // The officer's own area (if any) is where the export starts, shown by name.
+  if (config.area) {
+    pending += 1;
+    areaPicker.set(config.area).then(exportLink).catch(function () { /* the code stays, to be picked */ })
+      .finally(function () { pending -= 1; });
+  }
 
   // An import under way (started here before a reload): follow it again.
   pending += 1;

@@ -1,6 +1,7 @@
 """The administration pages on a phone-sized screen in a real browser: an administrator signs in,
 creates an account for an existing grid worker, sees its one-time password once, and finds the
-grid worker's grid; no page is wider than the screen and none runs a script of its own.
+grid worker's grid; no page is wider than the screen and none runs a script of its own (but the
+account forms' area picker). At 1280×800 an administrator gives a new account its area by name.
 
 The live server commits for real, so the accounts made here are removed afterwards (with their
 audit entries, as the schema's owner: the log is append-only for the app).
@@ -27,7 +28,8 @@ PASSWORD = "phone-admin-password-7"
 def admin_account(owner_engine: Engine) -> Iterator[dict[str, Any]]:
     """A committed administrator and the user name the test will create; removed afterwards."""
     tag = uuid.uuid4().hex[:8]
-    made = {"username": f"e2e.admin.{tag}", "new_username": f"e2e.worker.{tag}"}
+    made = {"username": f"e2e.admin.{tag}", "new_username": f"e2e.worker.{tag}",
+            "new_name": f"端到端新人{tag}"}
     with owner_engine.begin() as conn:
         person = conn.execute(text("INSERT INTO person (name, role) VALUES ('端到端管理员', "
                                    "'staff') RETURNING id")).scalar_one()
@@ -47,7 +49,8 @@ def admin_account(owner_engine: Engine) -> Iterator[dict[str, Any]]:
                           "(target_kind = 'account' AND target_id = ANY(:ids))"),
                      {"n": names, "ids": [str(i) for i in ids]})
         conn.execute(text("DELETE FROM account WHERE username = ANY(:n)"), {"n": names})
-        conn.execute(text("DELETE FROM person WHERE id = :p"), {"p": person})
+        conn.execute(text("DELETE FROM person WHERE id = :p OR name = :n"),
+                     {"p": person, "n": made["new_name"]})
 
 
 def _fits(probe: PageProbe) -> None:
@@ -91,3 +94,49 @@ def test_an_administrator_creates_an_account_on_a_phone(phone_probe: PageProbe,
         page.goto(path)
         _fits(phone_probe)
     assert page.locator("script:not([src])").count() == 0  # CSP script-src 'self'
+
+
+def test_an_administrator_picks_the_area_of_a_new_account_by_name(
+        probe: PageProbe, admin_account: dict[str, Any], owner_engine: Engine) -> None:
+    """Issue 12: the account's area is picked by name, not typed as a 12-digit code; a name not
+    picked from the list is told under the field and nothing is created."""
+    with owner_engine.connect() as conn:
+        code, name = conn.execute(text("SELECT code, name FROM community WHERE name IN "
+                                       "(SELECT name FROM community GROUP BY name HAVING count(*) = 1) "
+                                       "ORDER BY code LIMIT 1")).one()
+    page = probe.page
+    page.goto("/admin/accounts/new")
+    page.fill("#gm-username", admin_account["username"])
+    page.fill("#gm-password", PASSWORD)
+    page.click("#gm-sign-in")
+    page.wait_for_url("**/admin/accounts/new")
+    field = page.locator("#gm-area-code")
+    assert field.get_attribute("pattern") is None and field.get_attribute("name") is None
+    page.fill("input[name=name]", admin_account["new_name"])
+    page.fill("input[name=username]", admin_account["new_username"])
+    page.select_option("select[name=role]", "community_staff")
+
+    field.fill("没有这个社区")
+    page.get_by_role("button", name="创建账号").click()
+    problem = page.locator("#gm-area-code-problem")
+    problem.wait_for(timeout=10_000)
+    assert "“没有这个社区”不是列表中的单位" in problem.inner_text()
+    assert page.url.endswith("/admin/accounts/new")  # not sent
+    probe.screenshot("admin-account-area-not-picked")
+
+    field.fill(name)
+    page.locator(f".gm-picker-option[data-code='{code}']").click()
+    assert field.input_value() == name and problem.is_hidden()
+    assert page.locator("input[type=hidden][name=area_code]").input_value() == code
+    probe.screenshot("admin-account-area-picked")
+    page.get_by_role("button", name="创建账号").click()
+    assert len(page.locator("#gm-one-time-password").inner_text()) == 19
+    with owner_engine.connect() as conn:
+        role, area = conn.execute(text("SELECT role, area_code FROM account WHERE username = :u"),
+                                  {"u": admin_account["new_username"]}).one()
+    assert (role, area) == ("community_staff", code)
+
+    page.get_by_role("link", name="查看账号").click()  # the account's form shows the area by name
+    page.wait_for_function(f"() => document.getElementById('gm-area-code').value === {name!r}",
+                           timeout=10_000)
+    probe.screenshot("admin-account-area-shown")

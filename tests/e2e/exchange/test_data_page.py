@@ -88,3 +88,51 @@ def test_a_data_officer_checks_then_imports_an_amap_csv(
                 conn.execute(text("UPDATE facility SET name = :n WHERE code = :c"),
                              {"n": name, "c": code})
             conn.execute(text("DELETE FROM data_import WHERE file_name = :f"), {"f": path.name})
+
+
+def test_a_data_officer_exports_one_area_picked_by_name(
+        browser: Any, live_server: str, officer: Account, engine: Engine, tmp_path: Path) -> None:
+    """Issue 12: the export's area is picked by name, not a numeric code; a name not picked from
+    the list is told under the field and downloads nothing; the export holds that area only."""
+    with engine.connect() as conn:
+        district = conn.execute(text("SELECT name FROM district WHERE code = '210103'")).scalar_one()
+        code, name = conn.execute(text(
+            "SELECT s.code, s.name FROM subdistrict s WHERE s.code LIKE '210103%' ORDER BY "
+            "(SELECT count(*) FROM facility f WHERE f.community_code LIKE s.code || '%') DESC, "
+            "s.code LIMIT 1")).one()
+        expected = set(conn.execute(text("SELECT code FROM facility WHERE community_code LIKE :p"),
+                                    {"p": f"{code}%"}).scalars())
+    assert expected
+    with open_probe(browser, live_server) as probe:
+        page = probe.page
+        sign_in(page, officer, next_path="/data")
+        field = page.locator("#gdx-x-area")
+        assert field.get_attribute("pattern") is None
+        page.wait_for_function("() => window.gridmap && window.gridmap.isIdle()", timeout=TIMEOUT_MS)
+        assert field.input_value() == district  # the officer's own area, by name
+        page.locator("#gdx-x-layer").select_option("facilities")
+        page.locator("#gdx-x-format").select_option("csv")
+
+        field.fill("没有这个街道")
+        page.locator("#gdx-x-crs").focus()  # leaving the field tells at once
+        problem = page.locator("#gdx-x-area-problem")
+        problem.wait_for(timeout=TIMEOUT_MS)
+        assert "“没有这个街道”不是列表中的单位" in problem.inner_text()
+        assert field.get_attribute("aria-invalid") == "true"
+        page.locator("#gdx-x-link").click()  # no download: the message stays
+        assert problem.is_visible()
+        probe.screenshot("data-export-area-not-picked")
+
+        field.fill(name)
+        page.locator(f".gm-picker-option[data-code='{code}']").click()
+        assert field.input_value() == name and problem.is_hidden()
+        assert f"subdistrict={code}" in (page.locator("#gdx-x-link").get_attribute("href") or "")
+        probe.screenshot("data-export-area-picked")
+        with page.expect_download(timeout=TIMEOUT_MS) as download:
+            page.locator("#gdx-x-link").click()
+        saved = tmp_path / "export.csv"
+        download.value.save_as(saved)
+    assert code in download.value.suggested_filename
+    with saved.open(encoding="utf-8-sig", newline="") as rows:
+        codes = {row["code"] for row in csv.DictReader(rows)}
+    assert codes == expected

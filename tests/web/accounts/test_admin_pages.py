@@ -438,3 +438,17 @@ def test_pages_in_english(admin_client) -> None:
     assert "Grid assignments" in body and "Audit log" in body and "网格分配" not in body
     form = admin_client.get("/admin/accounts/new?lang=en").get_data(as_text=True)
     assert "New person and account" in form and "Water" in form  # departments in English
+
+
+def test_the_account_forms_pick_the_area_by_name(admin_client, make_account) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: the area is picked by name (js/pickers.js), the form still posts area_code, and
+    no browser pattern decides what a good area is."""
+    target = make_account("community_staff", area="210103001001")
+    for path in ("/admin/accounts/new", f"/admin/accounts/{target.account_id}"):
+        page = admin_client.get(path).get_data(as_text=True)
+        tag = re.search(r'<input[^>]*id="gm-area-code"[^>]*>', page)
+        assert tag and "pattern=" not in tag.group(0) and 'name="area_code"' in tag.group(0), path
+        assert 'data-area-field="district subdistrict community"' in tag.group(0)
+        assert "js/pickers.js" in page and "js/area-field.js" in page and 'id="gm-picker-strings"' in page
+        assert 'id="gm-area-code-problem"' in page
+    assert 'value="210103001001"' in page  # the existing code, which the picker shows by name

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,17 @@ def test_the_page_is_for_data_officers_and_administrators(api: FlaskClient,
     assert api.get("/data", headers=login("admin")).status_code == 200
     assert api.get("/data", headers=login("planner")).status_code == 403
     assert api.get("/data").status_code == 302
+
+
+def test_the_export_area_is_picked_by_name(api: FlaskClient,
+                                          login: Callable[..., dict[str, str]]) -> None:
+    """Issue 12: the export's area is a picker by name (js/pickers.js), not a numeric code
+    checked by a browser pattern; the officer's own area reaches the page to start from."""
+    page = api.get("/data", headers=login("data_officer", area="210103")).get_data(as_text=True)
+    tag = re.search(r'<input[^>]*id="gdx-x-area"[^>]*>', page)
+    assert tag and "pattern=" not in tag.group(0) and "numeric" not in tag.group(0)
+    assert "js/pickers.js" in page and 'id="gm-picker-strings"' in page
+    assert 'id="gdx-x-area-problem"' in page and '"area": "210103"' in page
 
 
 def test_a_dry_run_then_the_import_through_the_api(app: Flask, api: FlaskClient, tx: Connection,
