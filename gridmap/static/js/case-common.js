@@ -47,37 +47,8 @@
   var request = G.request;
   var getJSON = G.getJSON;
 
-  /**
-   * A server message in the page's language only. The API writes every message as
-   * "中文 (English)": the English is the last balanced parenthesis at the end (it may hold
-   * parentheses of its own). A message without one is shown as it is.
-   */
-  function oneLanguage(message) {
-    var text = String(message || "").trim();
-    if (text.charAt(text.length - 1) !== ")") return text;
-    var depth = 0;
-    for (var i = text.length - 1; i >= 0; i -= 1) {
-      var ch = text.charAt(i);
-      if (ch === ")") depth += 1;
-      else if (ch === "(" && --depth === 0) {
-        var zh = text.slice(0, i).trim();
-        var en = text.slice(i + 1, -1).trim();
-        if (!zh || !en) return text;
-        return config.lang === "en" ? en.charAt(0).toUpperCase() + en.slice(1) : zh;
-      }
-    }
-    return text;
-  }
-
-  /** An API failure as an Error whose message is in the page's language only. */
-  function errorFrom(result) {
-    var err = G.errorFrom(result);
-    err.message = oneLanguage(err.message);
-    return err;
-  }
-
   /** The API's message for a failed request, else the case pages' own network-error text. */
-  function reasonOf(err) { return oneLanguage(G.reasonOf(err, S.networkError)); }
+  function reasonOf(err) { return G.reasonOf(err, S.networkError); }
 
   // ---------------------------------------------------------------- dates and statuses
 
@@ -206,8 +177,8 @@
     reasonOf: reasonOf,
     apiUrl: apiUrl,
     request: request,
-    errorFrom: errorFrom,
-    oneLanguage: oneLanguage,
+    errorFrom: G.errorFrom,
+    oneLanguage: G.oneLanguage,
     getJSON: getJSON,
     localTime: localTime,
     stateBadge: stateBadge,

@@ -112,10 +112,33 @@
     });
   }
 
-  /** An Error carrying the API's message, status and error code from a failed `request`. */
+  /**
+   * A server message in the page's language only. The API writes every message as
+   * "中文 (English)": the English is the last balanced parenthesis at the end (it may hold
+   * parentheses of its own). A message without one is shown as it is.
+   */
+  function oneLanguage(message) {
+    var text = String(message || "").trim();
+    if (text.charAt(text.length - 1) !== ")") return text;
+    var depth = 0;
+    for (var i = text.length - 1; i >= 0; i -= 1) {
+      var ch = text.charAt(i);
+      if (ch === ")") depth += 1;
+      else if (ch === "(" && --depth === 0) {
+        var zh = text.slice(0, i).trim();
+        var en = text.slice(i + 1, -1).trim();
+        if (!zh || !en) return text;
+        return config.lang === "en" ? en.charAt(0).toUpperCase() + en.slice(1) : zh;
+      }
+    }
+    return text;
+  }
+
+  /** An Error carrying the API's message (in the page's language), status and error code from
+   * a failed `request`. */
   function errorFrom(result) {
     var body = result.body;
-    var err = new Error((body && body.error && body.error.message) || String(result.status));
+    var err = new Error(oneLanguage((body && body.error && body.error.message) || String(result.status)));
     err.status = result.status;
     err.code = body && body.error && body.error.code;
     err.body = body;
@@ -143,6 +166,7 @@
     apiUrl: apiUrl,
     request: request,
     errorFrom: errorFrom,
+    oneLanguage: oneLanguage,
     getJSON: getJSON,
     me: config.me || null,
     requireAccount: requireAccount,

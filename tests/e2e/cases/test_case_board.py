@@ -129,8 +129,11 @@ def test_desktop_area_picked_by_name_filters_the_board(probe: PageProbe, engine:
     wait_idle(page)
     assert page.locator("#gc-board-error").is_hidden()
     assert page.input_value("#gc-f-area") == name
-    grids = page.locator("#gc-board-rows tr td:nth-child(5)").all_inner_texts()
-    assert grids and all(g.startswith(spot.community_code) for g in grids), grids
+    cells = page.locator("#gc-board-rows tr td:nth-child(5) .gc-grid-name")
+    grids = [(cells.nth(i).inner_text(), cells.nth(i).get_attribute("title") or "")
+             for i in range(cells.count())]  # "community · grid" by name, the code as its title
+    assert grids and all(text.startswith(f"{name} · ") and code.startswith(spot.community_code)
+                         for text, code in grids), grids
     assert page.locator(f'#gc-board-rows tr[data-case-id="{filed[0]}"]').count() == 1
     probe.screenshot("board-desktop-area-picked")
     page.reload()                                                   # the URL's code shows by name
