@@ -14,7 +14,7 @@ from typing import Any
 from urllib.request import Request, urlopen
 
 import pytest
-from case_people import Cast, Spot, find_spot, make_cast
+from case_people import Cast, Spot
 from e2e_support import Accounts, PageProbe, TestAccount, sign_in
 from sqlalchemy import Engine, text
 
@@ -38,16 +38,6 @@ def post_case(base_url: str, headers: dict[str, str], spot: Spot, description: s
         return int(json.load(response)["case_id"])
 
 
-@pytest.fixture(scope="module")
-def spot(engine: Engine) -> Spot:
-    """The grid whose board is looked at."""
-    return find_spot(engine, CATEGORY)
-
-
-@pytest.fixture(scope="module")
-def cast(accounts: Accounts, spot: Spot) -> Cast:
-    """The spot's grid worker, department staff, community staff (and another grid's worker)."""
-    return make_cast(accounts, spot)
 
 
 @pytest.fixture(scope="module")

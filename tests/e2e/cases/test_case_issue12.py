@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from case_people import Cast, Spot, find_spot, make_cast
+from case_people import Cast, Spot
 from e2e_support import Accounts, PageProbe, sign_in
 from PIL import Image
 from sqlalchemy import Engine, text
@@ -26,14 +26,6 @@ pytestmark = pytest.mark.e2e
 CATEGORY = "stairwell_lighting"     # 楼道照明 → 房产 (housing)
 
 
-@pytest.fixture(scope="module")
-def spot(engine: Engine) -> Spot:
-    return find_spot(engine, CATEGORY)
-
-
-@pytest.fixture(scope="module")
-def cast(accounts: Accounts, spot: Spot) -> Cast:
-    return make_cast(accounts, spot)
 
 
 def _png() -> bytes:

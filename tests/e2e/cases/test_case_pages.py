@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
 import pytest
-from case_people import Cast, Spot, find_spot, make_cast
+from case_people import Cast, Spot
 from e2e_support import ARTIFACTS, Accounts, PageProbe, TestAccount, sign_in, sign_out, submit_sign_in
 from sqlalchemy import Engine, text
 
@@ -34,16 +34,6 @@ def api(base_url: str, path: str, headers: dict[str, str], **params: Any) -> Any
         return json.load(response)
 
 
-@pytest.fixture(scope="module")
-def spot(engine: Engine) -> Spot:
-    """Where the browser reports its case."""
-    return find_spot(engine, CATEGORY)
-
-
-@pytest.fixture(scope="module")
-def cast(accounts: Accounts, spot: Spot) -> Cast:
-    """The spot's grid worker, department staff, community staff (and another grid's worker)."""
-    return make_cast(accounts, spot)
 
 
 def go_to(page: Any, lon: float, lat: float, zoom: int) -> None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from case_people import Cast, Spot, find_spot, make_cast
-from e2e_support import Accounts, PageProbe, open_probe, sign_in
+from case_people import Cast, Spot
+from e2e_support import PageProbe, open_probe, sign_in
 from sqlalchemy import Engine, text
 
 pytestmark = pytest.mark.e2e
@@ -23,14 +23,6 @@ MAX_TAPS = 8
 HEADER_MAX_PX = 60
 
 
-@pytest.fixture(scope="module")
-def spot(engine: Engine) -> Spot:
-    return find_spot(engine, CATEGORY)
-
-
-@pytest.fixture(scope="module")
-def cast(accounts: Accounts, spot: Spot) -> Cast:
-    return make_cast(accounts, spot)
 
 
 class Taps:

@@ -16,9 +16,8 @@ from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 import pytest
-from case_people import Cast, Spot, find_spot, make_cast
+from case_people import Cast, Spot
 from e2e_support import Accounts, PageProbe, TestAccount, sign_in, sign_out, submit_sign_in
-from sqlalchemy import Engine
 
 pytestmark = pytest.mark.e2e
 
@@ -32,16 +31,6 @@ TOUCH_PX = 44
 HEADER_MAX_PX = 2 * TOUCH_PX + 20
 
 
-@pytest.fixture(scope="module")
-def spot(engine: Engine) -> Spot:
-    """Where the worker reports."""
-    return find_spot(engine, CATEGORY)
-
-
-@pytest.fixture(scope="module")
-def cast(accounts: Accounts, spot: Spot) -> Cast:
-    """The spot's grid worker, department staff, community staff and another grid's worker."""
-    return make_cast(accounts, spot)
 
 
 def without(errors: list[str], status: int) -> list[str]:
