@@ -4,6 +4,15 @@ consistent with the workflow — the action named is one that someone of that ki
 from __future__ import annotations
 
 import pytest
+from test_workflow import (
+    COHANDLER_DEPT,
+    COHANDLER_STAFF,
+    COMMUNITY_STAFF,
+    OWNER_DEPT,
+    OWNER_STAFF,
+    WORKER,
+    make_case,
+)
 
 from gridmap.cases.workflow import (
     Action,
@@ -16,15 +25,6 @@ from gridmap.cases.workflow import (
     next_step,
 )
 from gridmap.errors import InvalidInput
-from tests.unit.cases.test_workflow import (
-    COHANDLER_DEPT,
-    COHANDLER_STAFF,
-    COMMUNITY_STAFF,
-    OWNER_DEPT,
-    OWNER_STAFF,
-    WORKER,
-    make_case,
-)
 
 TABLE = [
     (make_case(State.REPORTED), NextStep("grid_or_supervisor", Action.DISPATCH, (), "respond")),
