@@ -84,6 +84,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "cases.detail": {"get": {"description": _NO_STORE, "responses": {
         "200": ok({"type": "object"})}}},
     "cases.act": {"post": {
+        "description": "Take a workflow action at the case's current ``version``. The answer is "
+                       "the case as the actor now reads it; when the action leaves it outside "
+                       "the actor's scope (a department returning it), ``{\"id\": …, "
+                       "\"out_of_scope\": true}``.",
         "requestBody": json_body(_ACTION, ["action", "version"], multipart=True),
         "responses": {"200": ok({"type": "object"})}}},
     "cases.reporter_phone": {"post": {"responses": {"200": ok({"type": "object"})}}},
