@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select, union, update
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.repositories import like
-from gridmap.models import Account, Person
+from gridmap.models import Account, Community, District, Grid, Person, Subdistrict
 from gridmap.sqlfiles import sql
 
 
@@ -59,9 +59,16 @@ def now(session: Session) -> datetime:
 
 
 
+def _area_name() -> Any:
+    """The name of the account's area, whichever level its code is (by primary key)."""
+    return func.coalesce(*(select(level.name).where(level.code == Account.area_code)
+                           .scalar_subquery() for level in (District, Subdistrict, Community, Grid)))
+
+
 def _listed() -> Select[Any]:
     columns: list[Any] = [
-        Account.id, Account.username, Account.role, Account.area_code, Account.department_code,
+        Account.id, Account.username, Account.role, Account.area_code,
+        _area_name().label("area_name"), Account.department_code,
         Account.active, Account.must_change_password, Account.created_at,
         Account.last_sign_in_at, Account.deactivated_at, Account.person_id,
         Person.name, Person.phone, Person.role.label("post")]

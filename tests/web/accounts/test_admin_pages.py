@@ -452,3 +452,13 @@ def test_the_account_forms_pick_the_area_by_name(admin_client, make_account) -> 
         assert "js/pickers.js" in page and "js/area-field.js" in page and 'id="gm-picker-strings"' in page
         assert 'id="gm-area-code-problem"' in page
     assert 'value="210103001001"' in page  # the existing code, which the picker shows by name
+
+
+def test_an_account_s_scope_names_its_area(admin_client, make_account, tx) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: the account's facts and the accounts list name the area, not only its code."""
+    code, name = tx.execute(text("SELECT code, name FROM community ORDER BY code LIMIT 1")).one()
+    target = make_account("community_staff", area=code)
+    page = admin_client.get(f"/admin/accounts/{target.account_id}").get_data(as_text=True)
+    assert re.search(rf"<dd[^>]*>{re.escape(name)} {code}</dd>", page), page[:2000]
+    listing = admin_client.get("/admin/accounts", query_string={"q": target.username})
+    assert f"{name} {code}" in listing.get_data(as_text=True)
