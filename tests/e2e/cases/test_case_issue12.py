@@ -54,6 +54,20 @@ def _in_view(page: Any, selector: str) -> bool:
     return bool(box) and box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
 
 
+def _merge_button(page: Any, first: int) -> Any:
+    """The duplicate dialog's "merge into" button of case ``first``, checked to be the primary
+    choice (and "file anyway" not)."""
+    dialog = page.locator("#gc-dup-dialog[open]")
+    dialog.wait_for(timeout=TIMEOUT_MS)
+    ours = dialog.locator("li.gc-dup").filter(
+        has=page.locator(".gc-dup-head strong", has_text=re.compile(rf"^案件 {first}$")))
+    merge = ours.locator(".gc-dup-actions button")
+    assert merge.inner_text() == "合并到此案件"
+    assert "gc-button-primary" in (merge.get_attribute("class") or "")
+    assert "gc-button-primary" not in (page.get_attribute("#gc-file-anyway", "class") or "")
+    return merge
+
+
 def test_merging_on_a_phone_keeps_the_second_reporters_phone_and_photo(
         phone_probe: PageProbe, spot: Spot, cast: Cast, accounts: Accounts, client: Any,
         engine: Engine, app: Any, tmp_path: Path) -> None:
@@ -70,14 +84,7 @@ def test_merging_on_a_phone_keeps_the_second_reporters_phone_and_photo(
     photo.write_bytes(_png())
     page.set_input_files("#gc-photos", str(photo))
     page.click("#gc-submit")
-    dialog = page.locator("#gc-dup-dialog[open]")
-    dialog.wait_for(timeout=TIMEOUT_MS)
-    ours = dialog.locator("li.gc-dup").filter(
-        has=page.locator(".gc-dup-head strong", has_text=re.compile(rf"^案件 {first}$")))
-    merge = ours.locator(".gc-dup-actions button")
-    assert merge.inner_text() == "合并到此案件"
-    assert "gc-button-primary" in (merge.get_attribute("class") or "")
-    assert "gc-button-primary" not in (page.get_attribute("#gc-file-anyway", "class") or "")
+    merge = _merge_button(page, first)
     phone_probe.screenshot("cases-i12-duplicates-phone")
     merge.click()
     page.wait_for_url(f"**/cases/{first}", timeout=TIMEOUT_MS)
@@ -117,14 +124,7 @@ def test_the_duplicate_dialog_on_a_desktop_puts_merging_first(
     page.select_option("#gc-category", CATEGORY)
     page.fill("#gc-description", "三单元楼道灯也坏了")
     page.click("#gc-submit")
-    dialog = page.locator("#gc-dup-dialog[open]")
-    dialog.wait_for(timeout=TIMEOUT_MS)
-    ours = dialog.locator("li.gc-dup").filter(
-        has=page.locator(".gc-dup-head strong", has_text=re.compile(rf"^案件 {first}$")))
-    merge = ours.locator(".gc-dup-actions button")
-    assert merge.inner_text() == "合并到此案件"
-    assert "gc-button-primary" in (merge.get_attribute("class") or "")
-    assert "gc-button-primary" not in (page.get_attribute("#gc-file-anyway", "class") or "")
+    _merge_button(page, first)  # checks that merging is the primary choice
     assert _in_view(page, "#gc-dup-dialog")
     probe.screenshot("cases-i12-duplicates-desktop")
     # Intake answers "possible duplicates" with a 409, which the browser logs.

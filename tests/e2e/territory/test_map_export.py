@@ -64,15 +64,21 @@ def download(page: Any, link: Any, tmp_path: Path) -> tuple[dict[str, str], Path
     return again.headers, target
 
 
+def _map_at(probe: Any, officer: Account, lon: float, lat: float) -> Any:
+    """The map page, signed in as ``officer``, at zoom 16 on (lon, lat)."""
+    page = probe.page
+    sign_in(page, officer)
+    open_map(page)
+    page.evaluate("([lat, lon]) => { window.gridmap.map.setView([lat, lon], 16, "
+                  "{animate: false}); }", [lat, lon])
+    return page
+
+
 def test_layer_panel_exports_the_view_area(browser: Any, live_server: str, engine: Engine,
                                            officer: Account, tmp_path: Path) -> None:
     code, name, lon, lat, buildings = a_community(engine)
     with open_probe(browser, live_server) as probe:
-        page = probe.page
-        sign_in(page, officer)
-        open_map(page)
-        page.evaluate("([lat, lon]) => { window.gridmap.map.setView([lat, lon], 16, "
-                      "{animate: false}); }", [lat, lon])
+        page = _map_at(probe, officer, lon, lat)
         page.locator(".gm-export-toggle").click()
         area = page.locator(".gm-export-form .gm-export-area")
         page.wait_for_function(f"() => !!document.querySelector('.gm-export-form "
@@ -95,11 +101,7 @@ def test_popup_exports_its_community(browser: Any, live_server: str, engine: Eng
                                      officer: Account, tmp_path: Path) -> None:
     code, name, lon, lat, buildings = a_community(engine)
     with open_probe(browser, live_server) as probe:
-        page = probe.page
-        sign_in(page, officer)
-        open_map(page)
-        page.evaluate("([lat, lon]) => { window.gridmap.map.setView([lat, lon], 16, "
-                      "{animate: false}); }", [lat, lon])
+        page = _map_at(probe, officer, lon, lat)
         page.locator("#map").click(position={"x": 640, "y": 400 - 28})  # header shifts the map
         popup = page.locator(".gm-export-popup")
         popup.wait_for(timeout=TIMEOUT_MS)
