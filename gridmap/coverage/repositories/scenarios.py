@@ -78,14 +78,6 @@ _AREA_TABLES = {"district": "district", "subdistrict": "subdistrict", "community
                 "grid": "grid"}
 
 
-def area_names(session: Session, level: str, codes: Sequence[str]) -> dict[str, str]:
-    """Names of the areas of ``level`` with these codes."""
-    table = _AREA_TABLES[level]  # a whitelisted identifier, never a request's text
-    rows = session.execute(text(f"SELECT code, name FROM {table} "  # noqa: S608
-                                "WHERE code = ANY(:c)"), {"c": list(codes)})
-    return {str(c): str(n) for c, n in rows.all()}
-
-
 def run_computed_at(session: Session, run_id: int) -> Any:
     """When the run ``run_id`` was computed."""
     return session.execute(text("SELECT computed_at FROM coverage_run WHERE id = :r"),

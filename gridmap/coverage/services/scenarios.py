@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap import codes
 from gridmap.access import Principal
+from gridmap.coverage.repositories import planning as planning_repo
 from gridmap.coverage.repositories import queries as coverage_repo
 from gridmap.coverage.repositories import scenarios as repo
 from gridmap.coverage.services import readers
@@ -58,10 +59,10 @@ def _save(session: Session, planner: Principal, *, facility_type: str, circle: s
           name: str, note: str) -> int:
     run = resolve_run(session, facility_type, circle)
     report = whatif.what_if(session, planner, facility_type, circle, add=add, remove=remove,
-                            level=level)
+                            level=level, outlines=False)
     removed_ids = _ids(session, facility_type, remove)
     areas = [asdict(a) for a in report.areas]
-    names = repo.area_names(session, str(level), [a["code"] for a in areas])
+    names = planning_repo.area_names(session, [a["code"] for a in areas])
     for a in areas:
         a["name"] = names.get(a["code"], "")
     answer = whatif.what_if_answer(report, level)

@@ -76,7 +76,7 @@ class WhatIfReport:
 
 def what_if(session: Session, principal: Principal, facility_type: str, circle: str, *,
             add: Sequence[tuple[float, float]] = (), remove: Sequence[int | str] = (),
-            level: codes.Level | str = codes.Level.DISTRICT) -> WhatIfReport:
+            level: codes.Level | str = codes.Level.DISTRICT, outlines: bool = True) -> WhatIfReport:
     """Coverage if facilities at ``add`` (WGS84 lon, lat) were opened and ``remove`` (facility
     ids, or codes) closed, per area of ``level`` within the principal's area (every area of
     the city for a city-wide principal); computed in memory, nothing stored.
@@ -85,6 +85,7 @@ def what_if(session: Session, principal: Principal, facility_type: str, circle: 
     edits' reach keep the coverage it stored. Edits whose neighbourhood would hold more than
     :data:`MAX_NEIGHBOURHOOD_ROWS` buildings and streets are refused (400). Edits may lie
     anywhere (facilities are public); only the answer is kept to the principal's area.
+    ``outlines``: also fetch the footprints of the changed buildings for the map (``drawn``).
     """
     area = readers.scope(principal) or ""
     width = codes.width(level)
@@ -119,7 +120,7 @@ def what_if(session: Session, principal: Principal, facility_type: str, circle: 
     return WhatIfReport(buildings_gained=len(gained), buildings_lost=len(lost), areas=areas,
                         names=planning_repo.area_names(
                             session, [a.code for a in areas if _changes(a)]),
-                        drawn=_drawn(session, gained, lost))
+                        drawn=_drawn(session, gained, lost) if outlines else [])
 
 
 def _changes(area: AreaChange) -> bool:
