@@ -1,0 +1,141 @@
+"""The case part of a monthly scorecard (考核) in one set-based query.
+
+For every unit of a level inside an area — grids, communities, sub-districts, or departments —
+the cases reported in the month and in the month before, counted with the dashboard's flags
+(:func:`gridmap.cases.repositories.stats.case_flags`, one definition), then per month the rates,
+the rank of each ranked rate among the units shown (``rank()`` over the month) and, with
+``lag()`` over the unit, last month's value of every figure and rank. Units without a case are
+listed with zeros (and rates of None, which are not ranked).
+
+The scan is one range of ``created_at`` (two months) on ``ix_case_created_at`` narrowed by the
+area's indexed code column; the units come from their own small tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from gridmap.cases.repositories.scope import in_area
+from gridmap.cases.repositories.stats import (
+    COUNT_COLUMNS,
+    DEPARTMENT,
+    UNIT_COLUMN,
+    case_aggregates,
+    case_flags,
+)
+from gridmap.codes import Level
+from gridmap.models import GRID_EVER, Case, Community, Department, Subdistrict
+
+SCORECARD_LEVELS: tuple[str, ...] = (Level.GRID, Level.COMMUNITY, Level.SUBDISTRICT, DEPARTMENT)
+"""The levels a scorecard ranks (a district has no peers to rank against in one city)."""
+EXTRA_COUNTS = ("reopened",)
+"""Counts of the scorecard beyond the dashboard's: valid cases reopened at least once after a
+dissatisfied rating (``case.reopen_count > 0``)."""
+
+
+@dataclass(frozen=True)
+class ScorecardQuery:
+    """One level's scorecard: the month ``start`` ≤ created_at < ``end`` and the month before it
+    (from ``previous``), the units inside ``area`` (None: the city), figures as at ``as_of``.
+
+    ``rates``: rate name → (numerator, denominator) among the counts; ``ascending``: the rates
+    where less is better (ranked from the lowest).
+    """
+
+    level: str
+    previous: datetime
+    start: datetime
+    end: datetime
+    as_of: datetime
+    area: str | None
+    rates: Mapping[str, tuple[str, str]]
+    ascending: frozenset[str] = frozenset()
+
+
+def _in(code: Any, area: str | None) -> ColumnElement[bool]:
+    """Unit codes inside ``area`` (a prefix: codes nest by their digits)."""
+    return true() if area is None else func.left(code, len(area)) == area
+
+
+def _units(q: ScorecardQuery, *, lang: str) -> Any:
+    """The peers: every unit of the level inside the area (grids: those alive in the month)."""
+    if q.level == DEPARTMENT:
+        name = Department.name_en if lang == "en" else Department.name_zh
+        stmt = select(Department.code.label("code"), name.label("name"))
+    elif q.level == Level.GRID:
+        alive = or_(GRID_EVER.c.retired_at.is_(None), GRID_EVER.c.retired_at >= q.start)
+        stmt = select(GRID_EVER.c.code.label("code"), GRID_EVER.c.name.label("name")).where(
+            alive, _in(GRID_EVER.c.code, q.area))
+    else:
+        table = Community if q.level == Level.COMMUNITY else Subdistrict
+        stmt = select(table.code.label("code"), table.name.label("name")).where(
+            _in(table.code, q.area))
+    return stmt.subquery("units")
+
+
+def _counts(q: ScorecardQuery) -> Any:
+    """Counts per unit and month (m = 1 this month, 0 the month before), from one scan."""
+    column = UNIT_COLUMN[q.level]
+    where = [Case.created_at >= q.previous, Case.created_at < q.end, column.is_not(None)]
+    if q.area is not None:
+        where.append(in_area(q.area))
+    flags = select(column.label("unit"),
+                   cast(Case.created_at >= q.start, Integer).label("m"),
+                   *case_flags(q.as_of),
+                   (Case.reopen_count > 0).label("reopened")).where(*where).subquery("flags")
+    reopened = func.count().filter(flags.c.valid, flags.c.reopened).label("reopened")
+    aggregates = [a for a in case_aggregates(flags) if a.name != "median_hours"]
+    return (select(flags.c.unit, flags.c.m, *aggregates, reopened)
+            .group_by(flags.c.unit, flags.c.m).subquery("counts"))
+
+
+def _rate(num: Any, den: Any) -> ColumnElement[Any]:
+    return cast(num, Float) / func.nullif(den, 0)
+
+
+def scorecard_rows(session: Session, q: ScorecardQuery, *, lang: str) -> list[dict[str, Any]]:
+    """One row per unit: code, name, every count and rate, ``rank_<rate>``, and
+    ``prev_<figure>`` for each of them (last month's value); ordered by code."""
+    units, counts = _units(q, lang=lang), _counts(q)
+    months = union_all(select(literal(0).label("m")), select(literal(1).label("m"))).subquery("ms")
+    names = [*COUNT_COLUMNS, *EXTRA_COUNTS]
+    figures = [func.coalesce(counts.c[n], 0).label(n) for n in names]
+    joined = (select(units.c.code, units.c.name, months.c.m, *figures)
+              .select_from(units.join(months, true()).outerjoin(
+                  counts, and_(counts.c.unit == units.c.code, counts.c.m == months.c.m)))
+              .subquery("joined"))
+    rates = {r: _rate(joined.c[num], joined.c[den]) for r, (num, den) in q.rates.items()}
+    ranks = []
+    for r, value in rates.items():
+        order = value.asc() if r in q.ascending else value.desc()
+        ranks.append(case((value.is_not(None),
+                           func.rank().over(partition_by=joined.c.m,
+                                            order_by=[value.is_(None), order])),
+                          else_=null()).label(f"rank_{r}"))
+    ranked = select(*joined.c, *(v.label(r) for r, v in rates.items()), *ranks).subquery("ranked")
+    carried = [*names, *rates, *(f"rank_{r}" for r in rates)]
+    lags = [func.lag(ranked.c[n]).over(partition_by=ranked.c.code, order_by=ranked.c.m)
+            .label(f"prev_{n}") for n in carried]
+    both = select(*ranked.c, *lags).subquery("both")
+    stmt = select(both).where(both.c.m == 1).order_by(both.c.code)
+    return [dict(row) for row in session.execute(stmt).mappings()]
