@@ -51,6 +51,8 @@ SCORECARD_LEVELS: tuple[str, ...] = (Level.GRID, Level.COMMUNITY, Level.SUBDISTR
 EXTRA_COUNTS = ("reopened",)
 """Counts of the scorecard beyond the dashboard's: valid cases reopened at least once after a
 dissatisfied rating (``case.reopen_count > 0``)."""
+COMPARED_COUNTS = ("cases", "valid", "reopened")
+"""The counts whose last month's value comes with each row (``prev_<count>``)."""
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,11 @@ def _counts(q: ScorecardQuery) -> Any:
     where = [Case.created_at >= q.previous, Case.created_at < q.end, column.is_not(None)]
     if q.area is not None:
         where.append(in_area(q.area))
-    flags = select(column.label("unit"),
-                   cast(Case.created_at >= q.start, Integer).label("m"),
-                   *case_flags(q.as_of),
-                   (Case.reopen_count > 0).label("reopened")).where(*where).subquery("flags")
+    # MATERIALIZED: when inlined, PostgreSQL ran the last-rating subquery once per FILTER
+    # that reads it (rated, satisfied): twice per rated case.
+    flags = (select(column.label("unit"), cast(Case.created_at >= q.start, Integer).label("m"),
+                    *case_flags(q.as_of), (Case.reopen_count > 0).label("reopened"))
+             .where(*where).cte("flags").prefix_with("MATERIALIZED"))
     reopened = func.count().filter(flags.c.valid, flags.c.reopened).label("reopened")
     aggregates = [a for a in case_aggregates(flags) if a.name != "median_hours"]
     return (select(flags.c.unit, flags.c.m, *aggregates, reopened)
@@ -110,12 +113,13 @@ def _counts(q: ScorecardQuery) -> Any:
 
 
 def _rate(num: Any, den: Any) -> ColumnElement[Any]:
-    return cast(num, Float) / func.nullif(den, 0)
+    return cast(num, Float) / cast(func.nullif(den, 0), Float)
 
 
 def scorecard_rows(session: Session, q: ScorecardQuery, *, lang: str) -> list[dict[str, Any]]:
     """One row per unit: code, name, every count and rate, ``rank_<rate>``, and
-    ``prev_<figure>`` for each of them (last month's value); ordered by code."""
+    ``prev_<figure>`` (last month's value) of the rates, ranks and :data:`COMPARED_COUNTS`;
+    ordered by code."""
     units, counts = _units(q, lang=lang), _counts(q)
     months = union_all(select(literal(0).label("m")), select(literal(1).label("m"))).subquery("ms")
     names = [*COUNT_COLUMNS, *EXTRA_COUNTS]
@@ -133,9 +137,11 @@ def scorecard_rows(session: Session, q: ScorecardQuery, *, lang: str) -> list[di
                                             order_by=[value.is_(None), order])),
                           else_=null()).label(f"rank_{r}"))
     ranked = select(*joined.c, *(v.label(r) for r, v in rates.items()), *ranks).subquery("ranked")
-    carried = [*names, *rates, *(f"rank_{r}" for r in rates)]
+    # Last month's value only of what a scorecard compares (not of every numerator/denominator).
+    carried = [*COMPARED_COUNTS, *rates, *(f"rank_{r}" for r in rates)]
     lags = [func.lag(ranked.c[n]).over(partition_by=ranked.c.code, order_by=ranked.c.m)
             .label(f"prev_{n}") for n in carried]
     both = select(*ranked.c, *lags).subquery("both")
-    stmt = select(both).where(both.c.m == 1).order_by(both.c.code)
+    stmt = (select(*(c for c in both.c if c.name != "m")).where(both.c.m == 1)
+            .order_by(both.c.code))
     return [dict(row) for row in session.execute(stmt).mappings()]
