@@ -264,6 +264,7 @@ SPECS: dict[str, Spec] = {
     "GET scorecards.scorecard": Spec("GET", stats, query=_grid_community),
     "GET scorecards.scorecard_csv": Spec("GET", stats, query=_grid_community),
     "GET scorecards.workbook": Spec("GET", stats, query=_grid_community),
+    "GET scorecards.page": Spec("GET", roles(STATISTICS, 200, page=True)),
     # Coverage and planning.
     "GET coverage.page": Spec("GET", roles(COVERAGE_READERS, 200, page=True)),
     "GET coverage.audit_page": Spec("GET", roles(COVERAGE_READERS, 200, page=True)),

@@ -202,6 +202,7 @@ FIELDS: dict[str, Fields] = {
     "GET scorecards.scorecard": Fields(query=("month", "area")),
     "GET scorecards.scorecard_csv": Fields(query=("month", "area")),
     "GET scorecards.workbook": Fields(query=("month", "area")),
+    "GET scorecards.page": Fields(),
     "GET coverage.page": Fields(),
     "GET coverage.audit_page": Fields(),
     "GET coverage.runs": Fields(),

@@ -25,6 +25,8 @@ from gridmap.scorecards import columns as cols
 from gridmap.scorecards import workbook
 
 LEVELS: tuple[str, ...] = tuple(str(level) for level in case_scorecard.SCORECARD_LEVELS)
+DEFAULT_SORT = "on_time_resolution_rate"
+"""The rate the page ranks by until the reader picks another."""
 LEVEL_ZH = {"grid": "网格", "community": "社区", "subdistrict": "街道", "department": "部门"}
 
 
@@ -161,3 +163,9 @@ def workbook_bytes(session: Session, principal: Principal, q: MonthQuery, *,
 def month_label(q: MonthQuery) -> str:
     """The month asked for as ``YYYY-MM``."""
     return case_stats.month_text(q.month)
+
+
+def page_settings(now: datetime) -> dict[str, Any]:
+    """What the page starts from: the levels (tabs), the default month and ranking."""
+    last = case_stats.month_text(case_stats.this_month(now) - 1)
+    return {"levels": list(LEVELS), "defaultMonth": last, "defaultSort": DEFAULT_SORT}

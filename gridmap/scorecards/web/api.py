@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from gridmap.access import STATISTICS_ROLES
 from gridmap.scorecards.services import scorecards
 from gridmap.web.auth import current_principal, require
 from gridmap.web.db import session_factory
 from gridmap.web.i18n import current_lang
+from gridmap.web.page_config import page_config
 
 bp = Blueprint("scorecards", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/scorecards")
+@require(*STATISTICS_ROLES)
+def page() -> str:
+    """The scorecards page (考核排名): month, area, level tabs, table and downloads."""
+    settings = scorecards.page_settings(datetime.now(UTC))
+    return render_template("scorecards/index.html", page_config=page_config(**settings))
 
 
 @bp.get("/api/scorecards/<level>")

@@ -20,6 +20,7 @@ _ROWS = {"type": "object", "required": ["level", "month", "columns", "rows"],
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
+    "scorecards.page": {"get": {"responses": {"200": ok({"type": "string"}, media="text/html")}}},
     "scorecards.scorecard": {"get": {"parameters": [_LEVEL, _MONTH, _AREA],
                                      "responses": {"200": ok(_ROWS)}}},
     "scorecards.scorecard_csv": {"get": {"parameters": [_LEVEL, _MONTH, _AREA],
