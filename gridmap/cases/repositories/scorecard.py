@@ -2,10 +2,10 @@
 
 For every unit of a level inside an area — grids, communities, sub-districts, or departments —
 the cases reported in the month and in the month before, counted with the dashboard's flags
-(:func:`gridmap.cases.repositories.stats.case_flags`, one definition), then per month the rates,
-the rank of each ranked rate among the units shown (``rank()`` over the month) and, with
-``lag()`` over the unit, last month's value of every figure and rank. Units without a case are
-listed with zeros (and rates of None, which are not ranked).
+(:func:`gridmap.cases.repositories.stats.case_flags`, one definition) per unit and month in a
+CTE, the two months joined side by side on the unit, then the rates of both months and, with
+``rank()`` windows over the units shown, the rank of each ranked rate this month and last.
+Units without a case are listed with zeros (and rates of None, which are not ranked).
 
 The scan is one range of ``created_at`` (two months) on ``ix_case_created_at`` narrowed by the
 area's indexed code column; the units come from their own small tables.
@@ -26,12 +26,10 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    literal,
     null,
     or_,
     select,
     true,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -109,39 +107,47 @@ def _counts(q: ScorecardQuery) -> Any:
     reopened = func.count().filter(flags.c.valid, flags.c.reopened).label("reopened")
     aggregates = [a for a in case_aggregates(flags) if a.name != "median_hours"]
     return (select(flags.c.unit, flags.c.m, *aggregates, reopened)
-            .group_by(flags.c.unit, flags.c.m).subquery("counts"))
+            .group_by(flags.c.unit, flags.c.m).cte("counts"))
 
 
 def _rate(num: Any, den: Any) -> ColumnElement[Any]:
     return cast(num, Float) / cast(func.nullif(den, 0), Float)
 
 
+def _ranked(rate: ColumnElement[Any], *, ascending: bool, name: str) -> ColumnElement[Any]:
+    """The unit's rank on ``rate`` among all units shown (None when it has no rate); ties share
+    a rank (``rank()``: 1, 1, 3)."""
+    order = rate.asc() if ascending else rate.desc()
+    return case((rate.is_not(None), func.rank().over(order_by=[rate.is_(None), order])),
+                else_=null()).label(name)
+
+
 def scorecard_rows(session: Session, q: ScorecardQuery, *, lang: str) -> list[dict[str, Any]]:
     """One row per unit: code, name, every count and rate, ``rank_<rate>``, and
     ``prev_<figure>`` (last month's value) of the rates, ranks and :data:`COMPARED_COUNTS`;
-    ordered by code."""
+    ordered by code.
+
+    Each unit's month and previous month are joined side by side (one row per unit, the counts
+    computed once in a CTE), so each rank is one window over the units, for each month."""
     units, counts = _units(q, lang=lang), _counts(q)
-    months = union_all(select(literal(0).label("m")), select(literal(1).label("m"))).subquery("ms")
+    this, last = counts.alias("this"), counts.alias("last")
     names = [*COUNT_COLUMNS, *EXTRA_COUNTS]
-    figures = [func.coalesce(counts.c[n], 0).label(n) for n in names]
-    joined = (select(units.c.code, units.c.name, months.c.m, *figures)
-              .select_from(units.join(months, true()).outerjoin(
-                  counts, and_(counts.c.unit == units.c.code, counts.c.m == months.c.m)))
+    joined = (select(units.c.code, units.c.name,
+                     *(func.coalesce(this.c[n], 0).label(n) for n in names),
+                     *(func.coalesce(last.c[n], 0).label(f"last_{n}") for n in names))
+              .select_from(units
+                           .outerjoin(this, and_(this.c.unit == units.c.code, this.c.m == 1))
+                           .outerjoin(last, and_(last.c.unit == units.c.code, last.c.m == 0)))
               .subquery("joined"))
-    rates = {r: _rate(joined.c[num], joined.c[den]) for r, (num, den) in q.rates.items()}
-    ranks = []
-    for r, value in rates.items():
-        order = value.asc() if r in q.ascending else value.desc()
-        ranks.append(case((value.is_not(None),
-                           func.rank().over(partition_by=joined.c.m,
-                                            order_by=[value.is_(None), order])),
-                          else_=null()).label(f"rank_{r}"))
-    ranked = select(*joined.c, *(v.label(r) for r, v in rates.items()), *ranks).subquery("ranked")
-    # Last month's value only of what a scorecard compares (not of every numerator/denominator).
-    carried = [*COMPARED_COUNTS, *rates, *(f"rank_{r}" for r in rates)]
-    lags = [func.lag(ranked.c[n]).over(partition_by=ranked.c.code, order_by=ranked.c.m)
-            .label(f"prev_{n}") for n in carried]
-    both = select(*ranked.c, *lags).subquery("both")
-    stmt = (select(*(c for c in both.c if c.name != "m")).where(both.c.m == 1)
-            .order_by(both.c.code))
+    columns: list[ColumnElement[Any]] = [
+        joined.c.code, joined.c.name, *(joined.c[n] for n in names),
+        *(joined.c[f"last_{n}"].label(f"prev_{n}") for n in COMPARED_COUNTS)]
+    for r, (num, den) in q.rates.items():
+        now_rate = _rate(joined.c[num], joined.c[den])
+        prev_rate = _rate(joined.c[f"last_{num}"], joined.c[f"last_{den}"])
+        up = r in q.ascending
+        columns += [now_rate.label(r), prev_rate.label(f"prev_{r}"),
+                    _ranked(now_rate, ascending=up, name=f"rank_{r}"),
+                    _ranked(prev_rate, ascending=up, name=f"prev_rank_{r}")]
+    stmt = select(*columns).order_by(joined.c.code)
     return [dict(row) for row in session.execute(stmt).mappings()]
