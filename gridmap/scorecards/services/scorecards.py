@@ -165,7 +165,11 @@ def month_label(q: MonthQuery) -> str:
     return case_stats.month_text(q.month)
 
 
-def page_settings(now: datetime) -> dict[str, Any]:
-    """What the page starts from: the levels (tabs), the default month and ranking."""
+def page_settings(principal: Principal, now: datetime) -> dict[str, Any]:
+    """What the page starts from: the levels (tabs), the tab it opens on, the default month
+    and ranking. A reader of the whole city opens on sub-districts: 14,471 grid rows are a
+    download, not a first page."""
     last = case_stats.month_text(case_stats.this_month(now) - 1)
-    return {"levels": list(LEVELS), "defaultMonth": last, "defaultSort": DEFAULT_SORT}
+    city = _area(principal, None) is None
+    return {"levels": list(LEVELS), "defaultLevel": "subdistrict" if city else LEVELS[0],
+            "defaultMonth": last, "defaultSort": DEFAULT_SORT}

@@ -21,7 +21,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @require(*STATISTICS_ROLES)
 def page() -> str:
     """The scorecards page (考核排名): month, area, level tabs, table and downloads."""
-    settings = scorecards.page_settings(datetime.now(UTC))
+    settings = scorecards.page_settings(current_principal(), datetime.now(UTC))
     return render_template("scorecards/index.html", page_config=page_config(**settings))
 
 

@@ -14,7 +14,7 @@
   var S = G.strings;
   var C = G.config;
   var $ = function (id) { return document.getElementById(id); };
-  var state = { level: C.levels[0], body: null, asked: 0, pending: 0 };
+  var state = { level: C.defaultLevel || C.levels[0], body: null, asked: 0, pending: 0 };
 
   var areaPicker = window.GridmapPickers.area($("gs-area"), {
     levels: ["district", "subdistrict", "community"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -221,3 +222,15 @@ def test_bad_input_is_400(api: Any, city: dict[str, str], url: str) -> None:
     response = api.get(url, headers=city)
     assert response.status_code == 400
     assert "(" in response.get_json()["error"]["message"]  # Chinese first, English in brackets
+
+
+def test_page_opens_on_a_level_the_reader_can_read(api: Any, city: dict[str, str],
+                                                   login: Callable[..., dict[str, str]]) -> None:
+    def config(headers: dict[str, str]) -> dict[str, Any]:
+        page = api.get("/scorecards", headers=headers).get_data(as_text=True)
+        start = page.index('id="gm-page-config">') + len('id="gm-page-config">')
+        return json.loads(page[start:page.index("</script>", start)])
+    whole_city = config(city)
+    assert whole_city["defaultLevel"] == "subdistrict"  # not 14,471 grid rows on first open
+    assert whole_city["levels"] == ["grid", "community", "subdistrict", "department"]
+    assert config(login("community_staff", area="210103001001"))["defaultLevel"] == "grid"
