@@ -45,7 +45,8 @@ from gridmap.codes import Level
 from gridmap.models import GRID_EVER, Case, Community, Department, Subdistrict
 
 SCORECARD_LEVELS: tuple[str, ...] = (Level.GRID, Level.COMMUNITY, Level.SUBDISTRICT, DEPARTMENT)
-"""The levels a scorecard ranks (a district has no peers to rank against in one city)."""
+"""The levels a scorecard ranks, as issue 13 lists them (districts would be one more entry:
+UNIT_COLUMN and a units query for them are all it needs)."""
 EXTRA_COUNTS = ("reopened",)
 """Counts of the scorecard beyond the dashboard's: valid cases reopened at least once after a
 dissatisfied rating (``case.reopen_count > 0``)."""
