@@ -162,6 +162,10 @@ def _grid_stats(world: World, target: str) -> dict[str, Any]:
     return {"level": "grid", "code": world.grids[target]["code"]}
 
 
+def _grid_community(world: World, target: str) -> dict[str, Any]:
+    return {"area": world.grids[target]["code"][:12], "month": "2020-02"}
+
+
 def stats(who: str, target: str) -> set[int]:
     """A grid's statistics: for statistics roles whose area holds the grid (both grids lie in
     the planner's and the centre's district; community and sub-district staff hold only A)."""
@@ -256,6 +260,11 @@ SPECS: dict[str, Spec] = {
                                                  page=True)),
     "GET case_map.map_page": Spec("GET", roles(CASE_READERS, 200, page=True)),
     "GET case_dashboard.dashboard": Spec("GET", roles(STATISTICS, 200, page=True)),
+    # Monthly scorecards: statistics roles, for the community of the grid when it is theirs.
+    "GET scorecards.scorecard": Spec("GET", stats, query=_grid_community),
+    "GET scorecards.scorecard_csv": Spec("GET", stats, query=_grid_community),
+    "GET scorecards.workbook": Spec("GET", stats, query=_grid_community),
+    "GET scorecards.page": Spec("GET", roles(STATISTICS, 200, page=True)),
     # Coverage and planning.
     "GET coverage.page": Spec("GET", roles(COVERAGE_READERS, 200, page=True)),
     "GET coverage.audit_page": Spec("GET", roles(COVERAGE_READERS, 200, page=True)),
@@ -437,7 +446,7 @@ def _url(app: Flask, endpoint: str, world: World, target: str) -> str:
             "filename": "css/app.css", "token_id": 2**40, "client_id": 2**40,
             "account_id": world.accounts[target], "department": world.values["department"],
             "job_id": 2**40, "scenario_id": 2**40, "layer": "facilities", "collection_id": "cases",
-            "feature_id": world.cases[target],
+            "feature_id": world.cases[target], "level": "grid",
             # A zoom-15 tile over 沈河区 (XYZ and OGC's matrix/row/column).
             "collection": "buildings", "z": 15, "x": 27624,
             "y": 12189, "tile_matrix": 15, "tile_row": 12189, "tile_col": 27624}

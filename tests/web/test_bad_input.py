@@ -199,6 +199,10 @@ FIELDS: dict[str, Fields] = {
     "GET case_pages.new_case": Fields(),
     "GET case_map.map_page": Fields(),
     "GET case_dashboard.dashboard": Fields(),
+    "GET scorecards.scorecard": Fields(query=("month", "area")),
+    "GET scorecards.scorecard_csv": Fields(query=("month", "area")),
+    "GET scorecards.workbook": Fields(query=("month", "area")),
+    "GET scorecards.page": Fields(),
     "GET coverage.page": Fields(),
     "GET coverage.audit_page": Fields(),
     "GET coverage.runs": Fields(),
@@ -330,7 +334,7 @@ def _sentinel(app: Flask, endpoint: str, world: World, name: str) -> Any:
             "filename": "css/app.css", "token_id": 1, "client_id": 1,
             "account_id": world.accounts["A"], "department": world.values["department"],
             "job_id": 1, "scenario_id": 1, "layer": "facilities", "collection_id": "cases",
-            "feature_id": world.cases["A"],
+            "feature_id": world.cases["A"], "level": "grid",
             "collection": "buildings", "z": 15, "x": 27624,
             "y": 12189, "tile_matrix": 15, "tile_row": 12189, "tile_col": 27624}
     if endpoint.startswith("tiles."):  # the OGC API Tiles pages of a collection with tiles

@@ -82,24 +82,21 @@ class StatsQuery:
     area: str | None = None
 
 
-def _scoped(q: StatsQuery) -> Any:
-    """The unit's cases of the period, one row each with the flags the counts need."""
+def case_flags(as_of: datetime) -> list[ColumnElement[Any]]:
+    """Per case, the flags every count is made of (the definitions of
+    :mod:`gridmap.cases.services.stats`): the one copy, shared by the dashboard and the monthly
+    scorecards (:mod:`gridmap.cases.repositories.scorecard`)."""
     last_rating = (select(CaseEvent.payload["rating"].astext)
                    .where(CaseEvent.case_id == Case.id, CaseEvent.action == "rate")
                    .order_by(CaseEvent.id.desc()).limit(1).scalar_subquery())
-    local = func.timezone("UTC", Case.created_at) + LOCAL_UTC_OFFSET
     resolved = Case.state.in_(state_values(RESOLVED_STATES))
-    child = child_level(q.level)
-    columns: list[ColumnElement[Any]] = [
-        func.to_char(local, "YYYY-MM").label("month"),
-        UNIT_COLUMN[child or Level.GRID].label("child"),
-        Case.state.label("state"), Case.category.label("category"),
+    return [
         (Case.state != State.CANCELLED.value).label("valid"),
         Case.responded_at.is_not(None).label("responded"),
-        or_(Case.responded_at.is_not(None), Case.respond_by < q.as_of).label("response_decided"),
+        or_(Case.responded_at.is_not(None), Case.respond_by < as_of).label("response_decided"),
         func.coalesce(Case.responded_at <= Case.respond_by, False).label("responded_on_time"),
         resolved.label("resolved"),
-        or_(resolved, Case.resolve_by < q.as_of).label("resolution_decided"),
+        or_(resolved, Case.resolve_by < as_of).label("resolution_decided"),
         and_(resolved, func.coalesce(Case.resolved_at <= Case.resolve_by, False))
         .label("resolved_on_time"),
         case((resolved, func.extract("epoch", Case.resolved_at - Case.created_at) / 3600.0))
@@ -108,13 +105,26 @@ def _scoped(q: StatsQuery) -> Any:
         # it. The value counted is still the last rate event's (the history is the record).
         case((Case.rating.is_not(None), last_rating)).label("rating"),
     ]
+
+
+def _scoped(q: StatsQuery) -> Any:
+    """The unit's cases of the period, one row each with the flags the counts need."""
+    local = func.timezone("UTC", Case.created_at) + LOCAL_UTC_OFFSET
+    child = child_level(q.level)
+    columns: list[ColumnElement[Any]] = [
+        func.to_char(local, "YYYY-MM").label("month"),
+        UNIT_COLUMN[child or Level.GRID].label("child"),
+        Case.state.label("state"), Case.category.label("category"),
+        *case_flags(q.as_of),
+    ]
     where = [UNIT_COLUMN[q.level] == q.code, Case.created_at >= q.start, Case.created_at < q.end]
     if q.area is not None:
         where.append(in_area(q.area))
     return select(*columns).where(*where).subquery("scoped")
 
 
-def _aggregates(s: Any) -> list[ColumnElement[Any]]:
+def case_aggregates(s: Any) -> list[ColumnElement[Any]]:
+    """The counts of :data:`COUNT_COLUMNS` (and the median hours) over rows of :func:`case_flags`."""
     valid = s.c.valid
     return [
         func.count().label("cases"),
@@ -144,7 +154,7 @@ def grouped_counts(session: Session, q: StatsQuery) -> list[dict[str, Any]]:
         sets.append(("child", s.c.child))
     grouping = func.grouping(*(column for _, column in sets)).label("grouping")
     keys = [case((func.grouping(column) == 0, column)) for _, column in sets]
-    stmt = (select(grouping, func.coalesce(*keys).label("key"), *_aggregates(s))
+    stmt = (select(grouping, func.coalesce(*keys).label("key"), *case_aggregates(s))
             .group_by(func.grouping_sets(*(column for _, column in sets), text("()"))))
     names = {_bitmask(len(sets), i): name for i, (name, _) in enumerate(sets)}
     names[(1 << len(sets)) - 1] = "total"

@@ -97,6 +97,21 @@ def _month_start_utc(index: int) -> datetime:
     return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC) - LOCAL_UTC_OFFSET
 
 
+month_index = _month_index
+"""``YYYY-MM`` → a month number (year × 12 + month − 1); ValueError outside the allowed years."""
+month_text = _month_text
+
+
+def this_month(now: datetime) -> int:
+    """The month number of the Shenyang calendar month holding ``now``."""
+    local = now.astimezone(UTC) + LOCAL_UTC_OFFSET
+    return local.year * 12 + local.month - 1
+
+
+
+month_start_utc = _month_start_utc
+
+
 def parse_query(args: Mapping[str, str], *, now: datetime) -> tuple[StatsQuery, list[str]]:
     """The unit and months asked for, and the months' labels; every problem in one 400."""
     problems: list[str] = []

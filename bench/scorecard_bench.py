@@ -1,0 +1,172 @@
+"""Monthly scorecards (考核) for a month of ~40,000 cases, each level, against a bare count.
+
+Usage (after `make setup`):  .venv/bin/python bench/scorecard_bench.py [--cases 120000]
+
+``gridmap_perf_b`` (the city: 14,471 grids, 2,703 communities) holds no case and is read-only
+for benches, so the script copies it (``CREATE DATABASE gridmap_scorecard_bench TEMPLATE
+gridmap_perf_b``, which PostgreSQL allows only while nobody is connected to the template: the
+script refuses otherwise), fills the copy with ``--cases`` synthetic cases spread evenly over
+the last 92 days (bench/board_bench.py's statement; with 120,000 that puts ~40,000 in the last
+complete month and ~39,000 in the month before it), rates two thirds of the closed ones (a
+``rate`` event each, a tenth dissatisfied and reopened), times every scorecard and the
+workbook, and drops the copy (``--keep`` keeps it for another run).
+
+For each level the scorecard service runs as the API runs it (the one query, the merge, change
+and rank columns) for the whole city and for the busiest district, ``--repeats`` times; the
+"bare count" row is ``SELECT grid_code, count(*) … GROUP BY 1`` over the same month, the least
+any per-unit figure costs, so the ratio says what the flags, ranks and lags add.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+from psycopg import sql as pgsql
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.board_bench import fill  # noqa: E402
+from gridmap.access import Principal, Role  # noqa: E402
+from gridmap.scorecards.services import scorecards  # noqa: E402
+
+TEMPLATE, COPY = "gridmap_perf_b", "gridmap_scorecard_bench"
+CITY = Principal(account_id=0, person_id=0, role=Role.PLANNER, username="scorecard-bench")
+RATE_SQL = """
+WITH rated AS (
+    UPDATE "case" SET rating = CASE WHEN id % 10 = 0 THEN 'dissatisfied'
+                                    WHEN id % 3 = 0 THEN 'basically_satisfied'
+                                    ELSE 'satisfied' END,
+                      reopen_count = CASE WHEN id % 10 = 0 THEN 1 ELSE 0 END
+    WHERE state = 'closed' AND id % 3 <> 1 RETURNING id, rating, created_by, closed_at)
+INSERT INTO case_event (case_id, action, from_state, to_state, actor_id, payload, created_at)
+SELECT id, 'rate', 'verified', 'rated', created_by, jsonb_build_object('rating', rating),
+       closed_at FROM rated
+"""
+
+
+def _admin_url() -> str:
+    owner = os.environ.get("GRIDMAP_OWNER_DATABASE_URL") or os.environ["GRIDMAP_DATABASE_URL"]
+    return make_url(owner).set(database="postgres").render_as_string(hide_password=False)
+
+
+def make_copy() -> str:
+    """Copy the template when nobody uses it; the copy's URL (the schema owner's)."""
+    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        users = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
+                             (TEMPLATE,)).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (COPY,)).fetchone()
+        if not exists:
+            if users and users[0]:
+                sys.exit(f"{TEMPLATE} has {users[0]} connection(s): not copying it now")
+            conn.execute(pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                pgsql.Identifier(COPY), pgsql.Identifier(TEMPLATE)))
+    owner = os.environ.get("GRIDMAP_OWNER_DATABASE_URL") or os.environ["GRIDMAP_DATABASE_URL"]
+    copy_url = make_url(owner).set(database=COPY).render_as_string(hide_password=False)
+    app_url = make_url(os.environ["GRIDMAP_DATABASE_URL"]).set(database=COPY)
+    # The template may lag the migrations (gridmap_perf_b stood at 0012): bring the copy to head.
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": app_url.render_as_string(hide_password=False),
+           "GRIDMAP_OWNER_DATABASE_URL": copy_url}
+    gridmap = str(Path(sys.executable).with_name("gridmap"))
+    subprocess.run([gridmap, "db", "upgrade"], env=env, check=True)
+    return copy_url
+
+
+def drop_copy() -> None:
+    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        conn.execute(pgsql.SQL("DROP DATABASE IF EXISTS {}").format(pgsql.Identifier(COPY)))
+
+
+def seed(session: Session, cases: int) -> None:
+    if fill(session, cases, days=92) and not session.execute(text(
+            "SELECT count(*) FROM case_event WHERE action = 'rate'")).scalar_one():
+        session.execute(text(RATE_SQL))
+        session.commit()
+        session.execute(text("ANALYZE case_event"))
+        session.execute(text('ANALYZE "case"'))
+        session.commit()
+
+
+def timed(run: object, repeats: int) -> tuple[list[float], object]:
+    times, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = run()  # type: ignore[operator]
+        times.append((time.perf_counter() - start) * 1000)
+    return times, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=120_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the copy for another run")
+    args = parser.parse_args()
+    url = make_copy()
+    try:
+        report(url, args.cases, args.repeats)
+    finally:
+        if not args.keep:
+            drop_copy()
+
+
+def report(url: str, cases: int, repeats: int) -> None:
+    engine = create_engine(url)
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        seed(session, cases)
+        q = scorecards.parse_month({}, now=now)  # the last complete month
+        month = scorecards.month_label(q)
+        n = session.execute(text("""SELECT count(*) FROM "case" WHERE created_at >= :a
+            AND created_at < :b"""), {"a": f"{month}-01T00:00:00+08:00",
+                                      "b": _next(month)}).scalar_one()
+        district = session.execute(text("""SELECT district_code FROM "case" GROUP BY 1
+            ORDER BY count(*) DESC LIMIT 1""")).scalar_one()
+        print(f"month {month}: {n} cases (of {cases}); busiest district {district}; "
+              f"{repeats} runs each, ms")
+        print("| scorecard | area | rows | median ms | max ms | ratio to bare count |")
+        print("|---|---|---:|---:|---:|---:|")
+        bare, _ = timed(lambda: session.execute(text("""SELECT grid_code, count(*) FROM "case"
+            WHERE created_at >= :a AND created_at < :b GROUP BY 1"""),
+            {"a": f"{month}-01T00:00:00+08:00", "b": _next(month)}).all(), repeats)
+        base = statistics.median(bare)
+        print(f"| bare count per grid | city | | {base:.0f} | {max(bare):.0f} | 1.0 |")
+        for level in scorecards.LEVELS:
+            for area in (None, district):
+                mq = scorecards.MonthQuery(month=q.month, area=area, as_of=now)
+                ms, body = timed(lambda mq=mq, level=level: scorecards.scorecard(
+                    session, CITY, level, mq, lang="zh"), repeats)
+                rows = len(body["rows"])  # type: ignore[index]
+                print(f"| {level} | {area or 'city'} | {rows} | {statistics.median(ms):.0f} | "
+                      f"{max(ms):.0f} | {statistics.median(ms) / base:.1f} |")
+        for area in (None, district):
+            wq = scorecards.MonthQuery(month=q.month, area=area, as_of=now)
+            ms, data = timed(lambda wq=wq: scorecards.workbook_bytes(session, CITY, wq, lang="zh"),
+                             1)
+            tracemalloc.start()  # a second run: tracing slows Python down several times
+            scorecards.workbook_bytes(session, CITY, wq, lang="zh")
+            peak = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+            print(f"| workbook, 4 sheets + definitions ({len(data) / 2**20:.1f} MiB; "  # type: ignore[arg-type]
+                  f"Python peak {peak:.0f} MiB) | {area or 'city'} | | {ms[0]:.0f} | | "
+                  f"{ms[0] / base:.1f} |")
+
+
+def _next(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:])
+    year, mon = (year + 1, 1) if mon == 12 else (year, mon + 1)
+    return f"{year:04d}-{mon:02d}-01T00:00:00+08:00"
+
+
+if __name__ == "__main__":
+    main()

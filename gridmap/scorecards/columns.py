@@ -1,0 +1,67 @@
+"""The scorecard's columns: names, headers (Chinese first), kinds and definitions — written
+once, used by the API, the CSV, the workbook and the page (pure: no Flask, no database).
+
+A column belongs to a metric source (``source``); adding the visits, zero reports or volunteer
+hours of issue 13 means adding a source and its columns here, nothing else in this package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["count", "rate"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One figure of a scorecard row."""
+
+    key: str
+    zh: str
+    en: str
+    kind: Kind
+    source: str
+    definition_zh: str
+    definition_en: str
+    ranked: bool = False
+    lower_is_better: bool = False
+
+
+CASES = "cases"
+COLUMNS: tuple[Column, ...] = (
+    Column("cases", "受理案件数", "Cases received", "count", CASES,
+           "当月上报的案件数（含作废）", "cases reported in the month, cancelled ones included"),
+    Column("valid", "有效案件数", "Valid cases", "count", CASES,
+           "当月上报且未作废的案件数；各比率的基数",
+           "cases of the month not cancelled; the base of the rates"),
+    Column("on_time_response_rate", "按时响应率", "Responded on time", "rate", CASES,
+           "在响应时限内首次响应的案件 ÷ 已响应或已超响应时限的有效案件",
+           "first response by the deadline ÷ valid cases responded or past the deadline",
+           ranked=True),
+    Column("on_time_resolution_rate", "按时办结率", "Resolved on time", "rate", CASES,
+           "在办结时限内办结的案件 ÷ 已办结或已超办结时限的有效案件",
+           "resolved by the deadline ÷ valid cases resolved or past the deadline", ranked=True),
+    Column("satisfaction_rate", "满意率", "Satisfaction", "rate", CASES,
+           "最后一次评价为满意或基本满意的案件 ÷ 已评价的案件",
+           "last rating satisfied or basically satisfied ÷ cases rated", ranked=True),
+    Column("reopened", "重新办理数", "Reopened", "count", CASES,
+           "因不满意评价被重新办理过的有效案件数", "valid cases reopened after a dissatisfied rating"),
+    Column("reopen_rate", "重办率", "Reopen rate", "rate", CASES,
+           "重新办理的案件 ÷ 有效案件（越低越好）", "reopened ÷ valid cases (lower is better)",
+           ranked=True, lower_is_better=True),
+)
+"""Columns in display order. Not yet here (their features are not built): visits done
+(走访完成), zero reports on time (零报告按时率), volunteer hours (志愿服务时长)."""
+
+NOTES_ZH = ("案件按上报月份归属（沈阳时间）；各项为截至生成时间的状态。排名在同级、同一范围内的单位间进行，"
+            "比率相同名次相同，无基数的单位不排名。环比为与上月相比的变化（比率为百分点）。")
+NOTES_EN = ("A case belongs to the month it was reported in (Shenyang time); figures stand as at "
+            "the time of generation. Ranks are among the units of the same level shown; equal "
+            "rates share a rank; units without a base are not ranked. Change is against the "
+            "previous month (percentage points for rates).")
+
+
+def header(column: Column, *, lang: str) -> str:
+    """The column's heading in ``lang`` (zh, or en)."""
+    return column.en if lang == "en" else column.zh
