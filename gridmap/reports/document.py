@@ -65,7 +65,7 @@ class CoverageReport:
     @property
     def title(self) -> str:
         """The report's title (Chinese)."""
-        return f"{self.area_name}{self.facility_type_name}覆盖报告（{self.circle_name}）"
+        return f"{self.area_name} · {self.facility_type_name}覆盖报告（{self.circle_name}）"
 
     def bounds(self) -> tuple[float, float, float, float]:
         """(min lon, min lat, max lon, max lat) of the communities, buildings and facilities."""

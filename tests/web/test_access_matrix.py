@@ -277,6 +277,7 @@ SPECS: dict[str, Spec] = {
     "GET coverage.compute_jobs_list": Spec("GET", roles(COVERAGE_READERS, 200)),
     # Planners' coverage reports (issue 13): planners only; a report nobody made is a 404 (real
     # ones, and another district's planner, in tests/web/reports/test_reports_api.py).
+    "GET reports.page": Spec("GET", roles({PLANNER}, 200, page=True)),
     "POST reports.start_report": Spec("POST", roles({PLANNER}, 400), body=_planning),
     "GET reports.reports_list": Spec("GET", roles({PLANNER}, 200)),
     "GET reports.report_file": Spec("GET", roles({PLANNER}, 404)),

@@ -213,6 +213,7 @@ FIELDS: dict[str, Fields] = {
     "POST coverage.start_compute": Fields(body=("all", "if_missing", "type", "circle"),
                                           kinds=("json",)),
     "GET coverage.compute_jobs_list": Fields(query=("active",)),
+    "GET reports.page": Fields(),
     "POST reports.start_report": Fields(body=("type", "circle", "area", "sites"), kinds=("json",)),
     "GET reports.reports_list": Fields(),
     "GET reports.report_file": Fields(),

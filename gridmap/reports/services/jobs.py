@@ -115,3 +115,11 @@ def _runner(media_dir: Path, assets_dir: Path) -> Handler:
                 "pdf_bytes": len(pdf_bytes), "html_bytes": len(page)}
 
     return run
+
+
+def page_choices(factory: sessionmaker[Session], principal: Principal, *,
+                 lang: str) -> dict[str, Any]:
+    """The report page's pickers: facility types and circles (in ``lang``), the planner's area."""
+    planner = readers.ensure_planner(principal)
+    with factory() as session:
+        return queries.choices(session, planner, lang=lang)

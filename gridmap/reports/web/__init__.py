@@ -7,7 +7,10 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach the reports blueprint, with its API and page, to ``app``."""
-    from gridmap.reports.web import api  # noqa: F401 - importing attaches the handlers
+    from gridmap.reports.web import (  # noqa: F401 - importing attaches the handlers
+        api,
+        pages,
+    )
     from gridmap.reports.web.apidoc import OPERATIONS
     from gridmap.reports.web.blueprint import bp
     from gridmap.web.openapi import describe

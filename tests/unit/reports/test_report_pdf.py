@@ -20,7 +20,7 @@ def test_the_pdf_has_the_summary_map_audit_and_sites_pages() -> None:
     assert data.startswith(b"%PDF-")
     pages = _pages(data)
     assert len(pages) == 3
-    assert "沈河区养老服务设施覆盖报告" in pages[0]
+    assert "沈河区 · 养老服务设施覆盖报告" in pages[0]
     assert "概况" in pages[0] and "覆盖地图" in pages[0] and "50.0%" in pages[0]
     assert "以上数字只包括沈河区范围内" in pages[0]
     assert "覆盖最差的社区" in pages[1] and "GB 50180" in pages[1] and "未达标" in pages[1]
