@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pypdf
@@ -73,6 +74,7 @@ def _work_when_queued(app: Flask, engine: Engine) -> threading.Thread:
 
 
 def test_a_planner_makes_and_downloads_a_report(probe: PageProbe, app: Flask, engine: Engine,
+                                                browser: Any, tmp_path: Path,
                                                 community: tuple[str, str]) -> None:
     code, name = community
     page = probe.page
@@ -95,4 +97,41 @@ def test_a_planner_makes_and_downloads_a_report(probe: PageProbe, app: Flask, en
     assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
     pages = pypdf.PdfReader(io.BytesIO(answer.body())).pages
     assert len(pages) == 3 and name in pages[0].extract_text()
-    assert code  # the community's code went to the API through the picker
+    offline_map = row.locator("a", has_text="离线地图").get_attribute("href")
+    assert offline_map is not None
+    drawn = _open_offline(browser, page.request.get(offline_map).body(), tmp_path)
+    with engine.connect() as conn:
+        buildings = conn.execute(text("SELECT count(*) FROM building WHERE grid_code LIKE :c"),
+                                 {"c": code + "%"}).scalar_one()
+    assert drawn["paths"] >= buildings + 1 and drawn["labels"] == [name]
+
+
+def _open_offline(browser: Any, html: bytes, folder: Path) -> dict[str, Any]:
+    """Open the downloaded map from a file with every other request refused: what it drew."""
+    path = folder / "report.html"
+    path.write_bytes(html)
+    url = path.as_uri()
+    refused: list[str] = []
+    errors: list[str] = []
+
+    def route(r: Any) -> None:
+        if r.request.url == url:
+            r.continue_()
+        else:
+            refused.append(r.request.url)
+            r.abort()
+
+    context = browser.new_context()
+    try:
+        context.route("**/*", route)
+        offline = context.new_page()
+        offline.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        offline.on("pageerror", lambda e: errors.append(str(e)))
+        offline.goto(url)
+        offline.wait_for_selector(".leaflet-overlay-pane svg path")
+        drawn = {"paths": offline.locator(".leaflet-overlay-pane svg path").count(),
+                 "labels": offline.locator(".gm-area-label").all_inner_texts()}
+    finally:
+        context.close()
+    assert refused == [] and errors == []
+    return drawn
