@@ -20,4 +20,4 @@ def page() -> str:
     choices = reports.page_choices(session_factory(), current_principal(), lang=current_lang())
     found = reports.listing(session_factory(), current_principal())
     return render_template("reports/page.html", reports=found,
-                           page_config=page_config(**choices, maxSites=5))
+                           page_config=page_config(**choices))
