@@ -70,12 +70,14 @@ def _register_blueprints(app: Flask) -> None:
     from gridmap.exchange import web as exchange
     from gridmap.jobs import web as jobs
     from gridmap.ogc import web as ogc
+    from gridmap.reports import web as reports
     from gridmap.scorecards import web as scorecards
     from gridmap.territory import web as territory
     from gridmap.tiles import web as tiles
     from gridmap.web import apidocs, assets
 
-    for feature in (accounts, territory, cases, coverage, exchange, jobs, tiles, ogc, scorecards):
+    for feature in (accounts, territory, cases, coverage, exchange, jobs, tiles, ogc, scorecards,
+                    reports):
         feature.register(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(apidocs.bp)

@@ -23,12 +23,14 @@ from gridmap.exchange.services import jobs as exchange_jobs
 from gridmap.exchange.services import uploads
 from gridmap.jobs.services import runner
 from gridmap.jobs.services.jobs import QUEUE, TASK
+from gridmap.reports.services import jobs as report_jobs
 from gridmap.web.request_log import tag_statements
 
 
 def handlers(settings: Settings) -> Mapping[str, runner.Handler]:
     """Every job kind and what runs it."""
-    return {**coverage_jobs.HANDLERS, **exchange_jobs.handlers(settings.media_dir)}
+    return {**coverage_jobs.HANDLERS, **exchange_jobs.handlers(settings.media_dir),
+            **report_jobs.handlers(settings.media_dir, settings.assets_dir)}
 SHUTDOWN_GRACE_S = 10.0
 """On SIGTERM/SIGINT, running jobs get this long to reach their next progress report, where
 they stop (and are recorded as interrupted); then the worker exits anyway."""

@@ -12,6 +12,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # A CJK font, or Chromium draws the Chinese UI as empty boxes (screenshots, headless tests).
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+# Pango (with its FreeType backend): WeasyPrint prints the planners' PDF reports with it.
+ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 # GDAL's command-line tools: the interoperability tests read /ogc (OGC API Features driver) and
 # the live server's vector tiles (MVT driver) with them.

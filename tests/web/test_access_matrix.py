@@ -284,6 +284,12 @@ SPECS: dict[str, Spec] = {
     "POST coverage.start_compute": Spec("POST", roles({PLANNER, DATA_OFFICER, ADMIN}, 400),
                                         body=_planning),
     "GET coverage.compute_jobs_list": Spec("GET", roles(COVERAGE_READERS, 200)),
+    # Planners' coverage reports (issue 13): planners only; a report nobody made is a 404 (real
+    # ones, and another district's planner, in tests/web/reports/test_reports_api.py).
+    "GET reports.page": Spec("GET", roles({PLANNER}, 200, page=True)),
+    "POST reports.start_report": Spec("POST", roles({PLANNER}, 400), body=_planning),
+    "GET reports.reports_list": Spec("GET", roles({PLANNER}, 200)),
+    "GET reports.report_file": Spec("GET", roles({PLANNER}, 404)),
     # Saved what-if scenarios: planners only; a scenario nobody has saved is a 404 (real ones,
     # and another district's planner, in tests/web/coverage/test_coverage_scenarios.py).
     "POST coverage.save_scenario": Spec("POST", roles({PLANNER}, 400), body=_planning),

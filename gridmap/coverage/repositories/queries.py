@@ -203,3 +203,13 @@ def _frame(session: Session, name: str, params: dict[str, Any],
     data = {col: [r[i] for r in rows] for i, col in enumerate(columns)}
     geoms = shapely.from_wkb(np.array([bytes(r[-1]) for r in rows], dtype=object))
     return gpd.GeoDataFrame(data, geometry=geoms, crs=f"EPSG:{SRID}")
+
+
+def facilities_in(session: Session, facility_type: str, bbox: BBox) -> list[dict[str, Any]]:
+    """Facilities of one type within a WGS84 envelope: code, name, lon, lat (by code)."""
+    stmt = (select(Facility.code, Facility.name, func.ST_X(Facility.geom).label("lon"),
+                   func.ST_Y(Facility.geom).label("lat"))
+            .where(Facility.type == facility_type,
+                   Facility.geom.op("&&")(func.ST_MakeEnvelope(*bbox, SRID)))
+            .order_by(Facility.code))
+    return [dict(r) for r in session.execute(stmt).mappings()]

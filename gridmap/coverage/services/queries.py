@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.access import Principal
 from gridmap.analysis import network
-from gridmap.codes import Level
+from gridmap.codes import Level, level_of
 from gridmap.coverage.repositories import queries as repo
 from gridmap.coverage.repositories.queries import BBox, Run
 from gridmap.coverage.services import readers
@@ -211,3 +211,17 @@ def _expand(bbox: BBox, margin_m: float) -> BBox:
     dlat = margin_m / 110_574.0
     dlon = margin_m / (111_320.0 * math.cos(math.radians(max(abs(miny), abs(maxy)))))
     return (minx - dlon, miny - dlat, maxx + dlon, maxy + dlat)
+
+
+def facilities(session: Session, principal: Principal, run: Run, *, area: str | None,
+               margin_m: float = 500.0) -> list[dict[str, Any]]:
+    """The run's facility type within ``area``'s envelope widened by ``margin_m`` (facilities
+    just outside an area serve it too): code, name, lon, lat."""
+    level = level_of(area) if area else None
+    rows = areas(session, principal, run, level or Level.DISTRICT, parent=area)
+    boxes = [r["bbox"] for r in rows if r["bbox"] is not None]
+    if not boxes:
+        return []
+    box = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+           max(b[3] for b in boxes))
+    return repo.facilities_in(session, run.facility_type, _expand(box, margin_m))
