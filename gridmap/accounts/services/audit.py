@@ -55,9 +55,13 @@ class Event(StrEnum):
     PERSONAL_EXPORT = "personal_export"
     PHOTO_VIEWED = "photo_viewed"
     AUDIT_EXPORTED = "audit_exported"
+    CARE_REGISTER_VIEWED = "care_register_viewed"
+    CARE_ENTRY_VIEWED = "care_entry_viewed"
+    CARE_ENTRY_CREATED = "care_entry_created"
 
 
-TARGET_KINDS = ("account", "api_token", "open311_client", "grid", "case", "person", "audit_log")
+TARGET_KINDS = ("account", "api_token", "open311_client", "grid", "case", "person", "audit_log",
+                "care_entry")
 """What entries name as their target (the audit page's choices)."""
 
 
