@@ -3,7 +3,7 @@
 -- (last_visit_at is kept on the entry by a trigger, so no visit is read).
 WITH area_grids AS (
   SELECT g.code, g.name, g.community_code FROM grid g
-  WHERE left(g.code, length(:prefix)) = :prefix
+  WHERE :prefix = '' OR g.code LIKE :prefix || '%'
 ), entries AS (
   SELECT e.id, b.grid_code, coalesce(e.last_visit_at, e.created_at) AS since
   FROM care_entry e
@@ -11,18 +11,21 @@ WITH area_grids AS (
   JOIN area_grids ag ON ag.code = b.grid_code
   WHERE e.active
 ), reasons AS (
-  SELECT x.entry_id, array_agg(x.reason)::varchar[] AS reasons
+  SELECT x.entry_id, array_agg(x.reason ORDER BY x.reason)::varchar[] AS reasons
   FROM care_entry_reason x JOIN entries e ON e.id = x.entry_id
   GROUP BY x.entry_id
 ), intervals AS (
-  SELECT s.entry_id, min(r.interval_days) AS interval_days
-  FROM reasons s JOIN care_rule r ON r.reasons <@ s.reasons
-  GROUP BY s.entry_id
+  -- Rules are matched once per distinct set of reasons (a few dozen), not once per entry.
+  SELECT s.reasons, coalesce(min(r.interval_days), :fallback_days) AS interval_days
+  FROM (SELECT DISTINCT reasons FROM reasons) s LEFT JOIN care_rule r ON r.reasons <@ s.reasons
+  GROUP BY s.reasons
 ), per_grid AS (
   SELECT e.grid_code, count(*) AS entries,
          count(*) FILTER (WHERE e.since + make_interval(
            days => coalesce(i.interval_days, :fallback_days)) < :now) AS overdue
-  FROM entries e LEFT JOIN intervals i ON i.entry_id = e.id
+  FROM entries e
+  LEFT JOIN reasons s ON s.entry_id = e.id
+  LEFT JOIN intervals i ON i.reasons = s.reasons
   GROUP BY e.grid_code
 )
 SELECT ag.code, ag.name, ag.community_code, c.name AS community_name,

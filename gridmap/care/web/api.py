@@ -13,6 +13,7 @@ from flask import Blueprint, Response, jsonify, request
 from gridmap import codes
 from gridmap.care import rules
 from gridmap.care.services import register, reports, visits
+from gridmap.errors import InvalidInput
 from gridmap.web import params
 from gridmap.web.auth import current_principal, require
 from gridmap.web.db import session_factory
@@ -45,9 +46,10 @@ def create_entry() -> tuple[Response, int]:
     """Add a resident to the register of their building's grid."""
     f = params.fields(lists=("reasons",))
     raw = f.get("reasons", [])
-    reasons = [raw] if isinstance(raw, str) else list(raw)
-    if len(reasons) > _REASONS_MAX:
-        reasons = reasons[:_REASONS_MAX + 1]
+    reasons = raw if isinstance(raw, list) else [raw]
+    if len(reasons) > _REASONS_MAX or not all(isinstance(r, str) for r in reasons):
+        raise InvalidInput(f"reasons 须为至多 {_REASONS_MAX} 个原因代码 "
+                           f"(reasons must be up to {_REASONS_MAX} reason codes)")
     entry = register.EntryRequest(
         building_code=params.text(f, "building_code", max_chars=24),
         name=params.text(f, "name", max_chars=rules.MAX_NAME * 2),
