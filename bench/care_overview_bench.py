@@ -27,7 +27,6 @@ from gridmap.sqlfiles import sql
 
 SETUP = """
 CREATE TEMP TABLE care_rule (id bigint, reasons varchar[], interval_days int);
-CREATE TEMP TABLE care_reason AS SELECT unnest(ARRAY['living_alone','empty_nest','aged_80_plus','disabled','low_income','left_behind_child'])::varchar AS code;
 INSERT INTO care_rule VALUES (1, '{aged_80_plus,living_alone}', 7), (2, '{living_alone}', 14),
   (3, '{aged_80_plus}', 14), (4, '{disabled}', 14), (5, '{left_behind_child}', 14),
   (6, '{empty_nest}', 30), (7, '{low_income}', 30);

@@ -471,6 +471,7 @@ class CareEntry(Base):
     note: Mapped[str] = mapped_column(Text, server_default="")
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_reason: Mapped[str] = mapped_column(Text, server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
     last_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

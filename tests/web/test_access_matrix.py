@@ -292,6 +292,7 @@ SPECS: dict[str, Spec] = {
     "POST care.submit_report": Spec("POST", care_grid(400, workers_only=True), body=_planning),
     "GET care.entry": Spec("GET", roles(CARE_STAFF, 404)),
     "POST care.log_visit": Spec("POST", roles(CARE_STAFF, 404), body=_planning),
+    "POST care.close_entry": Spec("POST", roles(CARE_STAFF, 400), body=_planning),
     "POST care.explain": Spec("POST", roles(CARE_STAFF, 400), body=_planning),
     "GET care.overview": Spec("GET", roles(SUPERVISORS, 200)),
     "GET care.overview_geojson": Spec("GET", roles(SUPERVISORS, 200)),

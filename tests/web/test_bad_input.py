@@ -208,6 +208,7 @@ FIELDS: dict[str, Fields] = {
     "GET care.grid_entries": Fields(),
     "GET care.entry": Fields(),
     "POST care.log_visit": Fields(body=CARE_VISIT, kinds=("json", "form")),
+    "POST care.close_entry": Fields(body=("reason",), kinds=("json", "form")),
     "POST care.explain": Fields(body=("month", "reason"), kinds=("json", "form")),
     "GET care.month_checklist": Fields(),
     # JSON true is a good answer: with no entry in grid A the month's report is filed.

@@ -58,6 +58,7 @@ class Event(StrEnum):
     CARE_REGISTER_VIEWED = "care_register_viewed"
     CARE_ENTRY_VIEWED = "care_entry_viewed"
     CARE_ENTRY_CREATED = "care_entry_created"
+    CARE_ENTRY_CLOSED = "care_entry_closed"
 
 
 TARGET_KINDS = ("account", "api_token", "open311_client", "grid", "case", "person", "audit_log",

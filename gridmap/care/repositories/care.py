@@ -58,6 +58,14 @@ def insert_entry(session: Session, values: dict[str, Any], reason_codes: Iterabl
     return entry_id
 
 
+def close_entry(session: Session, entry_id: int, reason: str) -> bool:
+    """Close an active entry (moved away, died, no longer in need); False if already closed."""
+    done = session.execute(update(CareEntry).where(CareEntry.id == entry_id, CareEntry.active)
+                           .values(active=False, closed_at=func.now(), closed_reason=reason)
+                           .returning(CareEntry.id)).first()
+    return done is not None
+
+
 def grid_entries(session: Session, grid: str, *, fallback_days: int) -> list[dict[str, Any]]:
     """The grid's active entries with reasons, interval and due time (soonest due first)."""
     rows = session.execute(sql("care/grid_entries"), {"grid": grid,
@@ -80,7 +88,7 @@ def entry(session: Session, entry_id: int, *, fallback_days: int) -> dict[str, A
                                .where(CareRule.reasons.contained_by(codes))).scalar()
     return {"id": e.id, "name": e.name, "phone": e.phone, "unit": e.unit,
             "household": e.household, "carer": e.carer, "note": e.note, "active": e.active,
-            "closed_at": e.closed_at, "created_at": e.created_at,
+            "closed_at": e.closed_at, "closed_reason": e.closed_reason, "created_at": e.created_at,
             "last_visit_at": e.last_visit_at, "building_code": row[1], "building_name": row[2],
             "building_address": row[3], "grid_code": row[4], "reasons": codes,
             "interval_days": interval if interval is not None else fallback_days}

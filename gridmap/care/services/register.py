@@ -20,7 +20,7 @@ from gridmap.accounts.services import audit
 from gridmap.care import rules
 from gridmap.care.repositories import care as repo
 from gridmap.db import unit_of_work
-from gridmap.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 
 VISITS_SHOWN = 50
 """Newest visits shown with an entry."""
@@ -158,6 +158,35 @@ def entry_in_scope(session: Session, principal: Principal, entry_id: int) -> dic
     if found is None or not rules.may_see_residents(principal, str(found["grid_code"])):
         raise NotFound(_NOT_FOUND)
     return found
+
+
+def close_entry(factory: sessionmaker[Session], principal: Principal, entry_id: int,
+                reason: str) -> dict[str, Any]:
+    """Take a resident off the register (the grid's worker or staff over it), with the reason;
+    visits, explanations and reports stay.
+
+    Raises
+    ------
+    InvalidInput
+        No reason, or one too long.
+    NotFound
+        The entry is outside the principal's scope.
+    Conflict
+        The entry is closed already.
+    """
+    who = care_staff(principal)
+    text = reason.strip()
+    if not text or len(text) > rules.MAX_EXPLANATION:
+        raise InvalidInput(f"请填写结案原因（最多 {rules.MAX_EXPLANATION} 字） "
+                           f"(reason is required, at most {rules.MAX_EXPLANATION} characters)",
+                           fields={"reason": "required"})
+    with unit_of_work(factory) as session:
+        found = entry_in_scope(session, who, entry_id)
+        if not repo.close_entry(session, entry_id, text):
+            raise Conflict("该登记对象已结案 (this entry is closed already)")
+        audit.record(session, who, audit.Event.CARE_ENTRY_CLOSED, target_kind="care_entry",
+                     target_id=entry_id, detail={"grid": found["grid_code"]})
+    return {"id": entry_id, "active": False}
 
 
 def public_counts(factory: sessionmaker[Session], args: Mapping[str, str]) -> dict[str, Any]:

@@ -78,6 +78,17 @@ def entry(entry_id: int) -> Response:
     return _private(register.entry_detail(session_factory(), current_principal(), entry_id))
 
 
+@bp.post("/api/care/entries/<int:entry_id>/close")
+@require(*rules.CARE_ROLES)
+def close_entry(entry_id: int) -> Response:
+    """Take a resident off the register, with the reason (moved away, no longer in need, …)."""
+    f = params.fields()
+    return _private(register.close_entry(session_factory(), current_principal(), entry_id,
+                                         params.text(f, "reason",
+                                                     max_chars=rules.MAX_EXPLANATION * 2,
+                                                     multiline=True)))
+
+
 @bp.post("/api/care/entries/<int:entry_id>/visits")
 @require(*rules.CARE_ROLES)
 def log_visit(entry_id: int) -> tuple[Response, int]:

@@ -35,6 +35,8 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "care.grid_entries": {"get": {"description": _NO_STORE,
                                   "responses": {"200": ok(_OBJECT)}}},
     "care.entry": {"get": {"description": _NO_STORE, "responses": {"200": ok(_OBJECT)}}},
+    "care.close_entry": {"post": {"requestBody": _body({"reason": STRING}, ("reason",)),
+                                  "responses": {"200": ok(_OBJECT)}}},
     "care.log_visit": {"post": {"requestBody": _body(_VISIT),
                                 "responses": {"201": ok(_OBJECT, "Created")}}},
     "care.explain": {"post": {"requestBody": _body(_EXPLAIN, ("month", "reason")),

@@ -101,6 +101,7 @@ def _register() -> None:
         sa.Column("note", sa.Text, nullable=False, server_default=""),
         sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
         sa.Column("closed_at", sa.DateTime(timezone=True)),
+        sa.Column("closed_reason", sa.Text, nullable=False, server_default=""),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
                   server_default=sa.func.now()),
         sa.Column("created_by", sa.BigInteger, sa.ForeignKey("person.id"), nullable=False),
@@ -108,6 +109,8 @@ def _register() -> None:
         sa.Column("synthetic", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.CheckConstraint("length(btrim(name)) > 0", name="ck_care_entry_name"),
         sa.CheckConstraint("active = (closed_at IS NULL)", name="ck_care_entry_closed"),
+        sa.CheckConstraint("active OR length(btrim(closed_reason)) > 0",
+                           name="ck_care_entry_closed_reason"),
         sa.CheckConstraint("length(note) <= 2000", name="ck_care_entry_note"),
     )
     op.create_index("ix_care_entry_building", "care_entry", ["building_id"],

@@ -248,3 +248,24 @@ def test_overview_counts_overdue_entries_set_based(api: FlaskClient, care: Care,
     assert feature["properties"]["overdue"] >= 1
     assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon")
     assert care.names["A"] not in geo.get_data(as_text=True)
+
+
+def test_closing_an_entry_takes_it_off_the_register_and_is_logged(
+        api: FlaskClient, care: Care, tx: Connection) -> None:
+    url = f"/api/care/entries/{care.entries['A']}/close"
+    assert api.post(url, headers=care.headers[WORKER], json={}).status_code == 400
+    assert api.post(url, headers=care.headers[OTHER_WORKER],
+                    json={"reason": "搬走"}).status_code == 404
+    assert api.post(url, headers=care.headers[PLANNER], json={"reason": "搬走"}).status_code == 403
+    done = api.post(url, headers=care.headers[COMMUNITY], json={"reason": "已搬至子女家"})
+    assert done.status_code == 200, done.get_json()
+    assert api.post(url, headers=care.headers[WORKER],
+                    json={"reason": "搬走"}).status_code == 409
+    register = api.get(f"/api/care/grids/{care.grids['A']}/entries",
+                       headers=care.headers[WORKER]).get_json()
+    assert care.entries["A"] not in [e["id"] for e in register["entries"]]
+    visit = api.post(f"/api/care/entries/{care.entries['A']}/visits",
+                     headers=care.headers[WORKER], json={"findings": "x"})
+    assert visit.status_code == 400
+    assert tx.execute(text("SELECT count(*) FROM audit_log WHERE action = 'care_entry_closed' "
+                           "AND target_id = :i"), {"i": str(care.entries["A"])}).scalar_one() == 1
