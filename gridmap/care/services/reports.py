@@ -21,11 +21,18 @@ SHOWN_IN_MESSAGE = 20
 """Entries named in the refusal of an incomplete report (the checklist lists them all)."""
 
 
+STATUSES = ("visited", "explained", "closed", "pending")
+"""An entry's state in a month's checklist; only ``pending`` holds the zero report back (an
+entry closed during the month is explained by its closing reason)."""
+
+
 def _status(row: dict[str, Any]) -> str:
     if row["visited_at"] is not None:
         return "visited"
     if row["explanation"] is not None:
         return "explained"
+    if row["closed"]:
+        return "closed"
     return "pending"
 
 
@@ -47,8 +54,7 @@ def checklist(factory: sessionmaker[Session], principal: Principal, grid: str,
                      target_id=grid, detail={"month": month.isoformat(),
                                              "entries": [r["id"] for r in rows]})
     entries = [{**r, "status": _status(r)} for r in rows]
-    totals = {s: sum(1 for e in entries if e["status"] == s)
-              for s in ("visited", "explained", "pending")}
+    totals = {s: sum(1 for e in entries if e["status"] == s) for s in STATUSES}
     return {"grid": grid, "month": month.strftime("%Y-%m"), "report": report,
             "totals": totals, "entries": entries}
 

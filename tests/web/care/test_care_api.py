@@ -269,3 +269,19 @@ def test_closing_an_entry_takes_it_off_the_register_and_is_logged(
     assert visit.status_code == 400
     assert tx.execute(text("SELECT count(*) FROM audit_log WHERE action = 'care_entry_closed' "
                            "AND target_id = :i"), {"i": str(care.entries["A"])}).scalar_one() == 1
+
+
+def test_an_entry_closed_during_the_month_does_not_hold_the_report_back(
+        api: FlaskClient, care: Care, tx: Connection) -> None:
+    a, month = care.grids["A"], _city_month()
+    tx.execute(text("""UPDATE care_entry e SET active = false, closed_at = now(),
+                              closed_reason = '测试结案'
+                       FROM building b WHERE b.id = e.building_id AND b.grid_code = :g"""),
+               {"g": a})
+    checklist = api.get(f"/api/care/grids/{a}/months/{month}",
+                        headers=care.headers[WORKER]).get_json()
+    assert {e["status"] for e in checklist["entries"]} == {"closed"}
+    assert checklist["totals"]["pending"] == 0
+    filed = api.post(f"/api/care/grids/{a}/months/{month}/report", headers=care.headers[WORKER],
+                     json={"no_new_difficulty": True})
+    assert filed.status_code == 201, filed.get_json()
