@@ -285,6 +285,7 @@ SPECS: dict[str, Spec] = {
     # register entry nobody has made is a 404 for care staff (real entries, the privacy matrix
     # and the writes: tests/web/care).
     "GET care.reference": Spec("GET", anyone(200)),
+    "GET care_pages.visits_page": Spec("GET", roles({WORKER, OTHER_WORKER}, 200, page=True)),
     "GET care.counts": Spec("GET", anyone(200)),
     "POST care.create_entry": Spec("POST", roles(CARE_STAFF, 400), body=_planning),
     "GET care.grid_entries": Spec("GET", care_grid(200)),

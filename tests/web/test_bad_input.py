@@ -203,6 +203,7 @@ FIELDS: dict[str, Fields] = {
     "GET case_map.map_page": Fields(),
     "GET case_dashboard.dashboard": Fields(),
     "GET care.reference": Fields(),
+    "GET care_pages.visits_page": Fields(),
     "GET care.counts": Fields(query=("district", "subdistrict", "community")),
     "POST care.create_entry": Fields(body=CARE_ENTRY, kinds=("json", "form")),
     "GET care.grid_entries": Fields(),
