@@ -65,6 +65,7 @@ def _register_params(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from gridmap.accounts import web as accounts
+    from gridmap.care import web as care
     from gridmap.cases import web as cases
     from gridmap.coverage import web as coverage
     from gridmap.exchange import web as exchange
@@ -76,8 +77,8 @@ def _register_blueprints(app: Flask) -> None:
     from gridmap.tiles import web as tiles
     from gridmap.web import apidocs, assets
 
-    for feature in (accounts, territory, cases, coverage, exchange, jobs, tiles, ogc, scorecards,
-                    reports):
+    for feature in (accounts, territory, cases, care, coverage, exchange, jobs, tiles, ogc,
+                    scorecards, reports):
         feature.register(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(apidocs.bp)

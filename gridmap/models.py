@@ -8,13 +8,14 @@ the database by the initial migration, so no loader can bypass them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Computed,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -433,3 +434,100 @@ class DataImport(Base):
     mapping: Mapped[dict[str, str]] = mapped_column(JSONB, server_default="{}")
     counts: Mapped[dict[str, object]] = mapped_column(JSONB)
     problems: Mapped[dict[str, object]] = mapped_column(JSONB, server_default="{}")
+
+
+# --- residents in need of care (未呼先应, migration 0019) ---------------------------------------
+
+class CareReason(Base):
+    """Why a resident is on the care register (独居, 空巢, 80+, 残疾, 低保, 留守儿童)."""
+
+    __tablename__ = "care_reason"
+    code: Mapped[str] = mapped_column(String(24), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    sort: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class CareRule(Base):
+    """A visit rule as data: an entry with all these reasons is visited every ``interval_days``."""
+
+    __tablename__ = "care_rule"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    reasons: Mapped[list[str]] = mapped_column(ARRAY(String(24)), unique=True)
+    interval_days: Mapped[int] = mapped_column(Integer)
+
+
+class CareEntry(Base):
+    """A resident who needs regular visits, at a building (the grid is the building's)."""
+
+    __tablename__ = "care_entry"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"))
+    unit: Mapped[str] = mapped_column(String(20), server_default="")
+    household: Mapped[str] = mapped_column(String(20), server_default="")
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20), server_default="")
+    carer: Mapped[str] = mapped_column(String(100), server_default="")
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_reason: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    last_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """The newest visit's time, kept by a trigger on ``care_visit``."""
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class CareEntryReason(Base):
+    """One reason of an entry (an entry's reasons are a set)."""
+
+    __tablename__ = "care_entry_reason"
+    entry_id: Mapped[int] = mapped_column(ForeignKey("care_entry.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    reason: Mapped[str] = mapped_column(ForeignKey("care_reason.code"), primary_key=True)
+
+
+class CareVisit(Base):
+    """A visit: when, by whom, where the phone was and how far from the building, what was found."""
+
+    __tablename__ = "care_visit"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("care_entry.id"))
+    visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    geom: Mapped[object | None] = mapped_column(Geometry("POINT", srid=SRID))
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    far: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    findings: Mapped[str] = mapped_column(Text, server_default="")
+    needs_help: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class CareZeroReport(Base):
+    """A grid's monthly zero report (月普查零报告); ``month`` is the month's first day."""
+
+    __tablename__ = "care_zero_report"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    grid_code: Mapped[str] = mapped_column(String(15))
+    month: Mapped[date] = mapped_column(Date)
+    no_new_difficulty: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    submitted_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                   server_default=func.now())
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class CareExplanation(Base):
+    """Why an entry was not visited in a month (required before the month's zero report)."""
+
+    __tablename__ = "care_explanation"
+    entry_id: Mapped[int] = mapped_column(ForeignKey("care_entry.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    explained_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    explained_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                   server_default=func.now())

@@ -55,7 +55,7 @@ def test_every_geometry_column_has_a_gist_index(engine) -> None:
                                    AND g.f_geometry_column = c.column_name
             WHERE c.table_schema = 'public' AND c.column_name = 'geom_3857'
         """)).all()
-    assert len(rows) == 10  # 8 territory and network layers, grid history, case points
+    assert len(rows) == 11  # 8 territory and network layers, grid history, case points, visits
     assert all(indexed for _, indexed, _ in rows), rows
     assert {srid for _, _, srid in rows} == {4326}
     assert {table for table, _, _ in projected} == {

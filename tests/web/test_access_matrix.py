@@ -178,6 +178,31 @@ def stats(who: str, target: str) -> set[int]:
     return {200} if target in inside[who] else {403}
 
 
+CARE_STAFF = {WORKER, OTHER_WORKER, COMMUNITY, SUBDISTRICT, DISTRICT, OTHER_DISTRICT}
+"""Roles that work the care register (department staff, planners, data officers and
+administrators never see it)."""
+CARE_VISIBLE: dict[str, set[str]] = {
+    WORKER: {"A"}, OTHER_WORKER: {"B"}, COMMUNITY: {"A"}, SUBDISTRICT: {"A"},
+    DISTRICT: {"A", "B"}, OTHER_DISTRICT: set(),
+}
+"""Whose care register of grid A and B each care role may see (written out)."""
+
+
+def care_grid(*ok: int, workers_only: bool = False) -> Expect:
+    """A grid's care register: ``ok`` for care staff whose scope holds the grid (with
+    ``workers_only``, supervisors over it get 403: only the grid's worker writes), 404 for care
+    staff outside it, 403 for every other role."""
+    def expect(who: str, target: str) -> set[int]:
+        if who == PUBLIC:
+            return {401}
+        if who not in CARE_STAFF:
+            return {403}
+        if target not in CARE_VISIBLE[who]:
+            return {404}
+        return {403} if workers_only and who not in (WORKER, OTHER_WORKER) else set(ok)
+    return expect
+
+
 def _form(world: World, target: str) -> dict[str, Any]:
     return {"data": {}}
 
@@ -265,6 +290,22 @@ SPECS: dict[str, Spec] = {
     "GET scorecards.scorecard_csv": Spec("GET", stats, query=_grid_community),
     "GET scorecards.workbook": Spec("GET", stats, query=_grid_community),
     "GET scorecards.page": Spec("GET", roles(STATISTICS, 200, page=True)),
+    # The care register (未呼先应): residents only for care staff whose scope holds the grid; a
+    # register entry nobody has made is a 404 for care staff (real entries, the privacy matrix
+    # and the writes: tests/web/care).
+    "GET care.reference": Spec("GET", anyone(200)),
+    "GET care_pages.visits_page": Spec("GET", roles({WORKER, OTHER_WORKER}, 200, page=True)),
+    "GET care.counts": Spec("GET", anyone(200)),
+    "POST care.create_entry": Spec("POST", roles(CARE_STAFF, 400), body=_planning),
+    "GET care.grid_entries": Spec("GET", care_grid(200)),
+    "GET care.month_checklist": Spec("GET", care_grid(200)),
+    "POST care.submit_report": Spec("POST", care_grid(400, workers_only=True), body=_planning),
+    "GET care.entry": Spec("GET", roles(CARE_STAFF, 404)),
+    "POST care.log_visit": Spec("POST", roles(CARE_STAFF, 404), body=_planning),
+    "POST care.close_entry": Spec("POST", roles(CARE_STAFF, 400), body=_planning),
+    "POST care.explain": Spec("POST", roles(CARE_STAFF, 400), body=_planning),
+    "GET care.overview": Spec("GET", roles(SUPERVISORS, 200)),
+    "GET care.overview_geojson": Spec("GET", roles(SUPERVISORS, 200)),
     # Coverage and planning.
     "GET coverage.page": Spec("GET", roles(COVERAGE_READERS, 200, page=True)),
     "GET coverage.audit_page": Spec("GET", roles(COVERAGE_READERS, 200, page=True)),
@@ -452,7 +493,9 @@ def _url(app: Flask, endpoint: str, world: World, target: str) -> str:
             "filename": "css/app.css", "token_id": 2**40, "client_id": 2**40,
             "account_id": world.accounts[target], "department": world.values["department"],
             "job_id": 2**40, "scenario_id": 2**40, "layer": "facilities", "collection_id": "cases",
-            "feature_id": world.cases[target], "level": "grid",
+            "feature_id": world.cases[target], "level": "grid", "entry_id": 2**40,
+            "month": _this_month(),
+            "grid": world.grids[target]["code"],
             # A zoom-15 tile over 沈河区 (XYZ and OGC's matrix/row/column).
             "collection": "buildings", "z": 15, "x": 27624,
             "y": 12189, "tile_matrix": 15, "tile_row": 12189, "tile_col": 27624}
@@ -469,6 +512,14 @@ def _url(app: Flask, endpoint: str, world: World, target: str) -> str:
         from flask import url_for
 
         return url_for(endpoint, **args)
+
+
+def _this_month() -> str:
+    from datetime import UTC, datetime
+
+    from gridmap.care.rules import this_month
+
+    return this_month(datetime.now(UTC)).strftime("%Y-%m")
 
 
 def _routes(app: Flask) -> set[str]:

@@ -36,7 +36,8 @@ world = matrix.world
 
 TABLES = ("case", "case_event", "case_cohandler", "case_photo", "account", "api_token",
           "open311_client", "person", "grid_member", "grid_enrollment", "department",
-          "case_category")
+          "case_category", "care_entry", "care_entry_reason", "care_visit", "care_zero_report",
+          "care_explanation")
 """Tables whose row counts bad input must leave alone (``audit_log`` may grow)."""
 
 def _cursor(number: str) -> str:
@@ -106,6 +107,8 @@ AUDIT = ("action", "target_kind", "since", "until", "username", "target_id", "ac
 INTAKE = ("category", "description", "channel", "lon", "lat", "crs", "address", "reporter_name",
           "reporter_phone", "client_token", "grid_code", "confirm_new", "link_to")
 ACTION = ("action", "version", "note", "department", "departments", "rating", "reason")
+CARE_ENTRY = ("building_code", "name", "reasons", "unit", "household", "phone", "carer", "note")
+CARE_VISIT = ("findings", "needs_help", "visited_at", "lon", "lat", "category", "share_contact")
 OPEN311_POST = ("api_key", "service_code", "lat", "long", "media_url", "crs", "description",
                 "address_string", "first_name", "last_name", "phone", "device_id", "token",
                 "jurisdiction_id")
@@ -203,6 +206,23 @@ FIELDS: dict[str, Fields] = {
     "GET scorecards.scorecard_csv": Fields(query=("month", "area")),
     "GET scorecards.workbook": Fields(query=("month", "area")),
     "GET scorecards.page": Fields(),
+    "GET care.reference": Fields(),
+    "GET care_pages.visits_page": Fields(),
+    "GET care.counts": Fields(query=("district", "subdistrict", "community")),
+    "POST care.create_entry": Fields(body=CARE_ENTRY, kinds=("json", "form")),
+    "GET care.grid_entries": Fields(),
+    "GET care.entry": Fields(),
+    "POST care.log_visit": Fields(body=CARE_VISIT, kinds=("json", "form")),
+    "POST care.close_entry": Fields(body=("reason",), kinds=("json", "form")),
+    "POST care.explain": Fields(body=("month", "reason"), kinds=("json", "form")),
+    "GET care.month_checklist": Fields(),
+    # JSON true is a good answer: with no entry in grid A the month's report is filed.
+    "POST care.submit_report": Fields(body=("no_new_difficulty", "note"), kinds=("json", "form"),
+                                      valid=frozenset({"no_new_difficulty=bool"})),
+    "GET care.overview": Fields(query=("district", "subdistrict", "community", "month",
+                                       "problems_only")),
+    "GET care.overview_geojson": Fields(query=("district", "subdistrict", "community", "month",
+                                               "problems_only")),
     "GET coverage.page": Fields(),
     "GET coverage.audit_page": Fields(),
     "GET coverage.runs": Fields(),
@@ -338,7 +358,9 @@ def _sentinel(app: Flask, endpoint: str, world: World, name: str) -> Any:
             "filename": "css/app.css", "token_id": 1, "client_id": 1,
             "account_id": world.accounts["A"], "department": world.values["department"],
             "job_id": 1, "scenario_id": 1, "layer": "facilities", "collection_id": "cases",
-            "feature_id": world.cases["A"], "level": "grid",
+            "feature_id": world.cases["A"], "level": "grid", "entry_id": 2**40,
+            "month": matrix._this_month(),
+            "grid": world.grids["A"]["code"],
             "collection": "buildings", "z": 15, "x": 27624,
             "y": 12189, "tile_matrix": 15, "tile_row": 12189, "tile_col": 27624}
     if endpoint.startswith("tiles."):  # the OGC API Tiles pages of a collection with tiles

@@ -55,9 +55,14 @@ class Event(StrEnum):
     PERSONAL_EXPORT = "personal_export"
     PHOTO_VIEWED = "photo_viewed"
     AUDIT_EXPORTED = "audit_exported"
+    CARE_REGISTER_VIEWED = "care_register_viewed"
+    CARE_ENTRY_VIEWED = "care_entry_viewed"
+    CARE_ENTRY_CREATED = "care_entry_created"
+    CARE_ENTRY_CLOSED = "care_entry_closed"
 
 
-TARGET_KINDS = ("account", "api_token", "open311_client", "grid", "case", "person", "audit_log")
+TARGET_KINDS = ("account", "api_token", "open311_client", "grid", "case", "person", "audit_log",
+                "care_entry")
 """What entries name as their target (the audit page's choices)."""
 
 

@@ -186,6 +186,29 @@ def _intake(session: Session, who: Principal, request: IntakeRequest,
     return IntakeResult("created", case_id)
 
 
+def file_in(session: Session, principal: Principal, request: IntakeRequest, *,
+            grid_code: str) -> int:
+    """Save a new case in the caller's unit of work (another feature's write that must be all
+    or nothing with it, e.g. a care visit that "needs help"), routed to ``grid_code``.
+
+    The request is validated as intake's is; no duplicate check and no photos. The caller has
+    checked that ``principal`` works in ``grid_code``; it is checked again here.
+
+    Raises
+    ------
+    InvalidInput
+        Every problem of the request at once.
+    Forbidden
+        ``principal`` does not report cases or does not cover ``grid_code``.
+    """
+    who = may_report(principal)
+    if not who.covers(grid_code):
+        raise Forbidden(f"网格 {grid_code} 不归您负责 (you do not work in that grid)")
+    category = _validate(session, request)
+    lon, lat = _wgs84(request)
+    return _save(session, who, request, category, grid_code, lon, lat)
+
+
 def _existing(session: Session, who: Principal, case_id: int) -> IntakeResult:
     """The case a repeated form made, if the reporter may see it; a token is not a way to learn
     that someone else's case exists."""

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # type-only: the generator (and its heavy imports) loads only
 log = logging.getLogger(__name__)
 
 Scale = Literal["districts", "city"]
-GENERATOR_VERSION = 2  # bump when the generator's output changes, so `demo load` reloads
+GENERATOR_VERSION = 3  # bump when the generator's output changes, so `demo load` reloads
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,13 @@ def load_demo(
             clock = time.perf_counter()
             counts.update(write_demo_cases(session, count=cases, seed=seed))
             seconds["cases"] = time.perf_counter() - clock
+            # The care register's year of visits is history too: loaded with the cases, so a
+            # load without history (the test databases: cases=0) leaves the register empty.
+            from gridmap.demo.services.care import write_demo_care
+
+            clock = time.perf_counter()
+            counts.update(write_demo_care(session, seed=seed))
+            seconds["care"] = time.perf_counter() - clock
         loads.record(session, params, counts)
     with unit_of_work(factory) as session:  # fresh statistics so the planner uses the indexes
         loads.analyze(session)

@@ -1,0 +1,1 @@
+"""SQL of the care register (used only by the care services)."""

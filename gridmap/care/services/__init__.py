@@ -1,0 +1,1 @@
+"""Care register use cases: privacy checks, transactions, answers."""

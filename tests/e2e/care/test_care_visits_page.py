@@ -1,0 +1,74 @@
+"""The grid worker's visit page on a phone (real Chromium, live server, real PostGIS): the
+register of their grid, a visit saved with the phone's location, flagged when far from the
+building; in Chinese and in English."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from e2e_support import Accounts, TestAccount, open_probe, sign_in
+from sqlalchemy import Engine, text
+
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def resident(engine: Engine, owner_engine: Engine, accounts: Accounts) -> Iterator[dict[str, Any]]:
+    """A committed register entry in a grid worker's grid, and that worker's account; removed
+    (with its visits) afterwards."""
+    with engine.begin() as conn:
+        row = conn.execute(text("""
+            SELECT m.person_id, b.id AS building_id, b.grid_code,
+                   ST_X(ST_PointOnSurface(b.geom)) AS lon, ST_Y(ST_PointOnSurface(b.geom)) AS lat
+            FROM grid_member m JOIN building b ON b.grid_code = m.grid_code
+            WHERE m.role = 'grid_worker'
+              AND NOT EXISTS (SELECT 1 FROM account a WHERE a.person_id = m.person_id)
+            ORDER BY m.grid_code DESC, b.id LIMIT 1""")).mappings().one()
+        name = f"关爱{uuid.uuid4().hex[:6]}"
+        entry_id = conn.execute(text("""
+            INSERT INTO care_entry (building_id, name, phone, unit, household, created_by)
+            VALUES (:b, :n, '13700009999', '1单元', '302', :p) RETURNING id"""),
+            {"b": row["building_id"], "n": name, "p": row["person_id"]}).scalar_one()
+        conn.execute(text("INSERT INTO care_entry_reason VALUES (:e, 'living_alone'), "
+                          "(:e, 'aged_80_plus')"), {"e": entry_id})
+    worker: TestAccount = accounts.create("grid_worker", person_id=row["person_id"])
+    try:
+        yield {**row, "entry_id": entry_id, "name": name, "account": worker}
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text("DELETE FROM care_visit WHERE entry_id = :e"), {"e": entry_id})
+            conn.execute(text("DELETE FROM care_entry WHERE id = :e"), {"e": entry_id})
+
+
+@pytest.mark.parametrize(("locale", "saved", "far"), [
+    ("zh-CN", "走访已保存", "距楼院较远"), ("en", "Visit saved", "far from the building")])
+def test_a_worker_logs_a_visit_on_the_phone(browser: Any, live_server: str, engine: Engine,
+                                            resident: dict[str, Any], locale: str, saved: str,
+                                            far: str) -> None:
+    # The phone is ~800 m east of the building: the visit is saved and flagged.
+    place = {"longitude": resident["lon"] + 0.01, "latitude": resident["lat"]}
+    with open_probe(browser, live_server, viewport={"width": 390, "height": 844},
+                    is_mobile=True, has_touch=True, locale=locale, geolocation=place,
+                    permissions=["geolocation"]) as probe:
+        page = probe.page
+        sign_in(page, resident["account"], next_path="/care/visits" + (
+            "?lang=en" if locale == "en" else ""))
+        card = page.locator(f'[data-entry-id="{resident["entry_id"]}"]')
+        card.wait_for(timeout=TIMEOUT_MS)
+        assert resident["name"] in card.inner_text()
+        card.locator("summary").click()
+        card.locator("textarea").fill("身体状况良好")
+        card.locator("button[type=submit]").click()
+        result = card.locator(".gc-care-result")
+        page.wait_for_function("([el, t]) => el.textContent.includes(t)",
+                               arg=[result.element_handle(), saved], timeout=TIMEOUT_MS)
+        assert far in result.inner_text()
+        probe.screenshot(f"care-visits-{locale}")
+    with engine.connect() as conn:
+        visit = conn.execute(text("SELECT far, findings, distance_m FROM care_visit "
+                                  "WHERE entry_id = :e ORDER BY id DESC LIMIT 1"),
+                             {"e": resident["entry_id"]}).one()
+    assert visit.far is True and visit.findings == "身体状况良好" and visit.distance_m > 500
