@@ -1,0 +1,1 @@
+"""The inbox API (supervision notices, dispatches, whistles, returns)."""
