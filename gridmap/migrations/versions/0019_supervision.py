@@ -12,6 +12,7 @@
 - ``notification_outbox``: what the sender job delivers (channel, recipient, payload), with
   attempts, backoff (``next_attempt_at``), ``sent_at`` and ``last_error``; ``dedupe_key``
   (unique) means the same notice is never queued twice.
+- ``account.email``: where the e-mail channel reaches an account (optional).
 - ``case_event.actor_id`` becomes nullable: a supervision event is the system's, not a person's.
 
 Revision ID: 0019
@@ -122,6 +123,7 @@ def upgrade() -> None:
     op.create_index("ix_notification_outbox_due", "notification_outbox", ["next_attempt_at"],
                     postgresql_where=sa.text("sent_at IS NULL"))
     op.alter_column("case_event", "actor_id", nullable=True)
+    op.add_column("account", sa.Column("email", sa.String(254)))
 
 
 def downgrade() -> None:
@@ -131,6 +133,7 @@ def downgrade() -> None:
     op.execute("DELETE FROM case_event WHERE actor_id IS NULL")
     op.execute("ALTER TABLE case_event ENABLE TRIGGER case_event_immutable")
     op.alter_column("case_event", "actor_id", nullable=False)
+    op.drop_column("account", "email")
     op.drop_table("notification_outbox")
     op.drop_table("inbox_item")
     op.drop_table("supervision_notice")
