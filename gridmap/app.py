@@ -70,11 +70,13 @@ def _register_blueprints(app: Flask) -> None:
     from gridmap.exchange import web as exchange
     from gridmap.jobs import web as jobs
     from gridmap.ogc import web as ogc
+    from gridmap.supervision import web as supervision
     from gridmap.territory import web as territory
     from gridmap.tiles import web as tiles
     from gridmap.web import apidocs, assets
 
-    for feature in (accounts, territory, cases, coverage, exchange, jobs, tiles, ogc):
+    for feature in (accounts, territory, cases, coverage, exchange, jobs, supervision, tiles,
+                    ogc):
         feature.register(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(apidocs.bp)

@@ -310,6 +310,11 @@ SPECS: dict[str, Spec] = {
     "GET jobs.listing": Spec("GET", signed_in(200)),
     "GET jobs.job": Spec("GET", signed_in(404)),
     "POST jobs.cancel": Spec("POST", signed_in(404), body=_form),
+    # The inbox: every account reads its own (tests/web/supervision shows it is only its own).
+    "GET inbox.listing": Spec("GET", signed_in(200)),
+    "GET inbox.unread": Spec("GET", signed_in(200)),
+    "POST inbox.mark_read": Spec("POST", signed_in(404), body=_form),
+    "POST inbox.mark_all_read": Spec("POST", signed_in(200), body=_form),
     # Administration: accounts and the audit log for administrators; grid workers and
     # enrolments also for data officers (in their district, which holds both grids here).
     "GET admin.index": Spec("GET", roles({ADMIN, DATA_OFFICER}, 200, page=True)),
@@ -436,7 +441,8 @@ def _url(app: Flask, endpoint: str, world: World, target: str) -> str:
             "code": world.values["category"], "package": world.values["vendor"][0],
             "filename": "css/app.css", "token_id": 2**40, "client_id": 2**40,
             "account_id": world.accounts[target], "department": world.values["department"],
-            "job_id": 2**40, "scenario_id": 2**40, "layer": "facilities", "collection_id": "cases",
+            "job_id": 2**40, "item_id": 2**40, "scenario_id": 2**40, "layer": "facilities",
+            "collection_id": "cases",
             "feature_id": world.cases[target],
             # A zoom-15 tile over 沈河区 (XYZ and OGC's matrix/row/column).
             "collection": "buildings", "z": 15, "x": 27624,
