@@ -69,3 +69,12 @@ def department_staff(session: Session, grid_code: str, department: str) -> list[
     return [int(r) for r in rows]
 
 
+
+
+def last_sender(session: Session, case_id: int) -> int | None:
+    """Who last dispatched or reassigned a case (whom a return goes back to)."""
+    person: int | None = session.execute(text(
+        "SELECT actor_id FROM case_event WHERE case_id = :c "
+        "AND action IN ('dispatch', 'reassign') AND actor_id IS NOT NULL "
+        "ORDER BY id DESC LIMIT 1"), {"c": case_id}).scalar_one_or_none()
+    return person

@@ -7,7 +7,7 @@ inside the action's own transaction, so an item exists exactly when the action c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,3 +85,48 @@ def file_items(session: Session, *, person_ids: Iterable[int], kind: str, case_i
         raise ValueError(f"unknown inbox kind {kind!r}")
     return repo.file_items(session, person_ids=person_ids, kind=kind, case_id=case_id,
                            text_=text, dedupe_key=dedupe_key)
+
+
+_ACTION_TEXT = {
+    "dispatch": ("dispatch", "新分派：案件 {id} 已分派给您 (new dispatch: case {id} was sent to you)"),
+    "reassign": ("dispatch", "改派：案件 {id} 已改派给您 (reassigned: case {id} was sent to you)"),
+    "whistle": ("whistle", "吹哨：案件 {id} 召集您的部门协办 "
+                           "(whistle: your department is called in on case {id})"),
+    "return": ("return", "退回：案件 {id} 已被退回，请重新分派 "
+                         "(returned: case {id} was sent back; dispatch it again)"),
+}
+"""Case actions that file inbox items: the item's kind and text (Chinese first)."""
+
+
+def file_for_case_action(session: Session, *, case_id: int, version: int, grid_code: str,
+                         action: str, payload: Mapping[str, object],
+                         owner_person_id: int | None, actor_id: int | None) -> int:
+    """File the inbox items a case action causes, in the action's own transaction.
+
+    A dispatch or reassignment goes to the new owner (the grid's worker, or the people the
+    department sends to the grid); a whistle to the people of each department called in; a
+    return to whoever last dispatched the case. The actor is never told of their own action.
+    ``version`` (the case's version after the action) makes each item unique, so a retried
+    write cannot file it twice. Returns how many items were filed.
+    """
+    if action not in _ACTION_TEXT:
+        return 0
+    kind, template = _ACTION_TEXT[action]
+    people: set[int] = set()
+    if kind == "dispatch":
+        department = payload.get("department")
+        if isinstance(department, str) and department:
+            people.update(repo.department_staff(session, grid_code, department))
+        elif owner_person_id is not None:
+            people.add(owner_person_id)
+    elif kind == "whistle":
+        departments = payload.get("departments")
+        for code in departments if isinstance(departments, list) else []:
+            people.update(repo.department_staff(session, grid_code, str(code)))
+    else:
+        sender = repo.last_sender(session, case_id)
+        if sender is not None:
+            people.add(sender)
+    people.discard(actor_id)
+    return file_items(session, person_ids=people, kind=kind, case_id=case_id,
+                      text=template.format(id=case_id), dedupe_key=f"{kind}:{case_id}:{version}")
