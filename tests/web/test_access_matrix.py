@@ -311,6 +311,7 @@ SPECS: dict[str, Spec] = {
     "GET jobs.job": Spec("GET", signed_in(404)),
     "POST jobs.cancel": Spec("POST", signed_in(404), body=_form),
     # The inbox: every account reads its own (tests/web/supervision shows it is only its own).
+    "GET inbox_pages.page": Spec("GET", signed_in(200, page=True)),
     "GET inbox.listing": Spec("GET", signed_in(200)),
     "GET inbox.unread": Spec("GET", signed_in(200)),
     "POST inbox.mark_read": Spec("POST", signed_in(404), body=_form),

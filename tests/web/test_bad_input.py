@@ -247,6 +247,7 @@ FIELDS: dict[str, Fields] = {
     "GET jobs.listing": Fields(query=("active",)),
     "GET jobs.job": Fields(),
     "POST jobs.cancel": Fields(),
+    "GET inbox_pages.page": Fields(),
     "GET inbox.listing": Fields(query=("unread", "limit")),
     "GET inbox.unread": Fields(),
     "POST inbox.mark_read": Fields(),

@@ -9,7 +9,9 @@ def register(app: Flask) -> None:
     """Attach the inbox blueprint and its OpenAPI detail to ``app``."""
     from gridmap.supervision.web.api import bp
     from gridmap.supervision.web.apidoc import OPERATIONS
+    from gridmap.supervision.web.pages import bp as pages
     from gridmap.web.openapi import describe
 
     app.register_blueprint(bp)
+    app.register_blueprint(pages)
     describe(app, OPERATIONS)

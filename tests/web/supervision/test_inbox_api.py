@@ -71,3 +71,12 @@ def test_limit_is_checked(api: FlaskClient, login: Callable[..., dict[str, str]]
     headers = login("planner")
     answer = api.get("/api/inbox?limit=0", headers=headers)
     assert answer.status_code == 400 and "limit" in answer.json["error"]["message"]
+
+
+def test_the_header_links_the_inbox_for_the_signed_in_only(
+        api: FlaskClient, login: Callable[..., dict[str, str]]) -> None:
+    page = api.get("/inbox", headers=login("planner")).get_data(as_text=True)
+    assert 'id="gm-inbox-link"' in page and 'data-unread-url="/api/inbox/unread"' in page
+    assert 'id="gm-inbox-link"' not in api.get("/").get_data(as_text=True)
+    english = api.get("/inbox?lang=en", headers=login("planner")).get_data(as_text=True)
+    assert "Mark all read" in english
