@@ -13,6 +13,9 @@
   attempts, backoff (``next_attempt_at``), ``sent_at`` and ``last_error``; ``dedupe_key``
   (unique) means the same notice is never queued twice.
 - ``account.email``: where the e-mail channel reaches an account (optional).
+- An inbox item and a notice go with their case or person (ON DELETE CASCADE): cases and
+  people are deleted only by clean-ups (tests, a removed account's own person), never by the
+  app, and a notice of a case that is gone tells nobody anything.
 - ``case_event.actor_id`` becomes nullable: a supervision event is the system's, not a person's.
 
 Revision ID: 0019
@@ -75,7 +78,8 @@ def upgrade() -> None:
     op.create_table(
         "supervision_notice",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-        sa.Column("case_id", sa.BigInteger, sa.ForeignKey("case.id"), nullable=False),
+        sa.Column("case_id", sa.BigInteger, sa.ForeignKey("case.id", ondelete="CASCADE"),
+                  nullable=False),
         sa.Column("rule_id", sa.BigInteger, sa.ForeignKey("supervision_rule.id"), nullable=False),
         sa.Column("level", sa.String(12), nullable=False),
         sa.Column("deadline", sa.String(10), nullable=False),
@@ -91,9 +95,10 @@ def upgrade() -> None:
     op.create_table(
         "inbox_item",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-        sa.Column("person_id", sa.BigInteger, sa.ForeignKey("person.id"), nullable=False),
+        sa.Column("person_id", sa.BigInteger, sa.ForeignKey("person.id", ondelete="CASCADE"),
+                  nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("case_id", sa.BigInteger, sa.ForeignKey("case.id")),
+        sa.Column("case_id", sa.BigInteger, sa.ForeignKey("case.id", ondelete="CASCADE")),
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("dedupe_key", sa.String(80), unique=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,

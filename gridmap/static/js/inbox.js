@@ -18,7 +18,8 @@
     });
   }
 
-  function fail(err) { status.textContent = G.reasonOf(err, S.networkError); }
+  function say(text) { status.textContent = text; status.hidden = !text; }
+  function fail(err) { say(G.reasonOf(err, S.networkError)); }
 
   function render(items) {
     list.replaceChildren.apply(list, items.map(function (item) {
@@ -55,7 +56,7 @@
     G.getJSON("/inbox").then(function (body) {
       render(body.items);
       G.setUnread(body.unread);
-      status.textContent = body.items.length ? "" : S.empty;
+      say(body.items.length ? "" : S.empty);
       markAll.hidden = body.unread === 0;
     }).catch(fail);
   }
