@@ -149,3 +149,52 @@ def test_the_next_step_waits_for_its_hours(db_session: Session, grid: dict[str, 
     assert db_session.execute(text(
         "SELECT array_agg(level ORDER BY id) FROM supervision_notice WHERE case_id = :c"),
         {"c": case_id}).scalar_one() == ["community", "subdistrict"]
+
+
+# The job's SQL and the pure function agree: each scenario runs through both.
+SCENARIOS = [
+    # (reported hours before NOW, responded after h, resolved after h, state, runs at +h)
+    (1, None, None, "dispatched", [0]),
+    (3, None, None, "dispatched", [0]),
+    (3, 1, None, "in_progress", [0]),
+    (60, 1, None, "in_progress", [0, 11, 13]),
+    (200, None, None, "dispatched", [0]),
+    (200, 1, None, "in_progress", [0, 1]),
+    (200, 1, 150, "resolved", [0]),
+    (200, None, None, "suspended", [0]),
+    (200, None, None, "closed", [0]),
+    (50, None, None, "returned", [0, 30, 100]),
+]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: f"{s[0]}h-{s[3]}-{s[4]}")
+def test_the_job_and_the_pure_function_agree(db_session: Session, grid: dict[str, Any],
+                                             scenario: tuple[Any, ...]) -> None:
+    from gridmap.supervision.escalation import CaseDue, Deadline, Level, Rule, due_rules
+    from gridmap.supervision.services.escalation import INACTIVE_STATES
+
+    reported_h, responded_h, resolved_h, state, runs = scenario
+    reported = NOW - reported_h * H
+    responded = reported + responded_h * H if responded_h is not None else None
+    resolved = reported + resolved_h * H if resolved_h is not None else None
+    case_id = _case(db_session, grid, reported=reported, state=state, responded=responded,
+                    resolved=resolved)
+    rules = [Rule(r.code, Deadline(r.deadline), r.after_hours, Level(r.from_level),
+                  Level(r.to_level)) for r in db_session.execute(text(
+                      "SELECT code, deadline, after_hours, from_level, to_level "
+                      "FROM supervision_rule WHERE active ORDER BY sort_order, id"))]
+    fired: list[str] = []
+    level = Level.GRID
+    for run_h in runs:
+        now = NOW + run_h * H
+        expected = due_rules(CaseDue(respond_by=reported + 2 * H, resolve_by=reported + 48 * H,
+                                     responded_at=responded, resolved_at=resolved,
+                                     open=state not in INACTIVE_STATES, level=level,
+                                     fired=frozenset(fired)), rules, now=now)
+        escalate_in(db_session, channel="log", now=now)
+        got = db_session.execute(text(
+            "SELECT r.code FROM supervision_notice n JOIN supervision_rule r ON r.id = n.rule_id "
+            "WHERE n.case_id = :c ORDER BY n.id"), {"c": case_id}).scalars().all()
+        fired += [r.code for r in expected]
+        assert got == fired, (run_h, got, fired)
+        level = expected[-1].to_level if expected else level
