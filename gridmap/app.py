@@ -73,12 +73,13 @@ def _register_blueprints(app: Flask) -> None:
     from gridmap.ogc import web as ogc
     from gridmap.reports import web as reports
     from gridmap.scorecards import web as scorecards
+    from gridmap.supervision import web as supervision
     from gridmap.territory import web as territory
     from gridmap.tiles import web as tiles
     from gridmap.web import apidocs, assets
 
-    for feature in (accounts, territory, cases, care, coverage, exchange, jobs, tiles, ogc,
-                    scorecards, reports):
+    for feature in (accounts, territory, cases, care, coverage, exchange, jobs, supervision,
+                    tiles, ogc, scorecards, reports):
         feature.register(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(apidocs.bp)

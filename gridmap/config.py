@@ -108,6 +108,50 @@ class RateLimits:
 
 
 @dataclass(frozen=True)
+class Mail:
+    """The SMTP server that delivers notifications (supervision notices) by e-mail.
+
+    Without a host, notifications go to the log (the development sender); with one, to
+    e-mail, which needs a sender address. Sent by the job worker from the outbox, never in a
+    request.
+    """
+
+    host: str = ""
+    port: int = 25
+    username: str = ""
+    password: str = field(default="", repr=False)
+    sender: str = ""
+    starttls: bool = False
+    timeout_s: float = 10.0
+
+    @property
+    def channel(self) -> str:
+        """The outbox channel notifications take: ``email`` with a host, else ``log``."""
+        return "email" if self.host else "log"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Mail:
+        """Read ``GRIDMAP_SMTP_*``; a host without a sender address is refused."""
+        host = env.get("GRIDMAP_SMTP_HOST", "").strip()
+        if not host:
+            return cls()
+        sender = env.get("GRIDMAP_SMTP_FROM", "").strip()
+        if "@" not in sender:
+            raise ConfigurationError("GRIDMAP_SMTP_FROM must be an e-mail address when "
+                                     "GRIDMAP_SMTP_HOST is set")
+        try:
+            port = int(env.get("GRIDMAP_SMTP_PORT") or 25)
+        except ValueError:
+            raise ConfigurationError("GRIDMAP_SMTP_PORT must be an integer") from None
+        if not 0 < port < 65536:
+            raise ConfigurationError("GRIDMAP_SMTP_PORT must be a port number (1-65535)")
+        starttls = env.get("GRIDMAP_SMTP_STARTTLS", "0").strip().lower() in ("1", "true", "yes")
+        return cls(host=host, port=port, username=env.get("GRIDMAP_SMTP_USER", ""),
+                   password=env.get("GRIDMAP_SMTP_PASSWORD", ""), sender=sender,
+                   starttls=starttls)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the app and the CLI need to know about their deployment."""
 
@@ -151,6 +195,8 @@ class Settings:
     job_concurrency: int = 2
     """Jobs one ``gridmap worker`` runs at once (each a thread; a city-scale coverage compute
     holds a few hundred MB while it runs)."""
+    mail: Mail = Mail()
+    """Where notifications go: the log, or an SMTP server (``GRIDMAP_SMTP_*``)."""
 
     @property
     def cookies_secure(self) -> bool:
@@ -211,6 +257,7 @@ class Settings:
                 raise ConfigurationError("GRIDMAP_SECURE_COOKIES must be 1 or 0")
             kwargs["secure_cookies"] = flag in ("1", "true", "yes")
         kwargs["rate_limits"] = RateLimits.from_env(env)
+        kwargs["mail"] = Mail.from_env(env)
         return cls(**kwargs)  # type: ignore[arg-type]
 
     def as_owner(self) -> Settings:

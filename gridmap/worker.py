@@ -5,7 +5,10 @@ procrastinate (PostgreSQL-backed: no server besides the database, jobs fetched w
 a job's id to one worker thread; :func:`gridmap.jobs.services.runner.run` does the rest with
 the handler of the job's kind, from :func:`handlers`. Every minute each worker fails the jobs
 whose worker died (:func:`~gridmap.jobs.services.runner.fail_stalled`); every hour one removes
-the import page's uploads older than a week (:func:`~gridmap.exchange.services.uploads.prune`).
+the import page's uploads older than a week (:func:`~gridmap.exchange.services.uploads.prune`);
+every five minutes one escalates overdue cases (督办,
+:func:`~gridmap.supervision.services.escalation.escalate`) and every minute one delivers the
+notification outbox (:func:`~gridmap.supervision.services.outbox.deliver`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from gridmap.exchange.services import uploads
 from gridmap.jobs.services import runner
 from gridmap.jobs.services.jobs import QUEUE, TASK
 from gridmap.reports.services import jobs as report_jobs
+from gridmap.supervision import senders
+from gridmap.supervision.services import escalation, outbox
 from gridmap.web.request_log import tag_statements
 
 
@@ -31,6 +36,8 @@ def handlers(settings: Settings) -> Mapping[str, runner.Handler]:
     """Every job kind and what runs it."""
     return {**coverage_jobs.HANDLERS, **exchange_jobs.handlers(settings.media_dir),
             **report_jobs.handlers(settings.media_dir, settings.assets_dir)}
+
+
 SHUTDOWN_GRACE_S = 10.0
 """On SIGTERM/SIGINT, running jobs get this long to reach their next progress report, where
 they stop (and are recorded as interrupted); then the worker exits anyway."""
@@ -62,6 +69,24 @@ def make_app(settings: Settings, factory: sessionmaker[Session]) -> procrastinat
         removed = uploads.prune(settings.media_dir)
         if removed:
             log.info("removed %d import uploads older than a week", removed)
+
+    @app.periodic(cron="*/5 * * * *")
+    @app.task(name="gridmap.escalate_overdue", queue=QUEUE, queueing_lock="escalate_overdue")
+    def escalate_overdue(timestamp: int) -> None:
+        done = escalation.escalate(factory, channel=settings.mail.channel)
+        if done.notices:
+            log.info("supervision: %d notice(s), %d inbox item(s), %d queued", done.notices,
+                     done.inbox_items, done.queued)
+
+    channels = senders.senders(settings.mail)
+
+    @app.periodic(cron="* * * * *")
+    @app.task(name="gridmap.deliver_notifications", queue=QUEUE,
+              queueing_lock="deliver_notifications")
+    def deliver_notifications(timestamp: int) -> None:
+        done = outbox.deliver(factory, channels)
+        if done.sent or done.failed:
+            log.info("notifications: %d sent, %d failed (retried later)", done.sent, done.failed)
 
     return app
 

@@ -366,6 +366,12 @@ SPECS: dict[str, Spec] = {
     "GET jobs.listing": Spec("GET", signed_in(200)),
     "GET jobs.job": Spec("GET", signed_in(404)),
     "POST jobs.cancel": Spec("POST", signed_in(404), body=_form),
+    # The inbox: every account reads its own (tests/web/supervision shows it is only its own).
+    "GET inbox_pages.page": Spec("GET", signed_in(200, page=True)),
+    "GET inbox.listing": Spec("GET", signed_in(200)),
+    "GET inbox.unread": Spec("GET", signed_in(200)),
+    "POST inbox.mark_read": Spec("POST", signed_in(404), body=_form),
+    "POST inbox.mark_all_read": Spec("POST", signed_in(200), body=_form),
     # Administration: accounts and the audit log for administrators; grid workers and
     # enrolments also for data officers (in their district, which holds both grids here).
     "GET admin.index": Spec("GET", roles({ADMIN, DATA_OFFICER}, 200, page=True)),
@@ -492,7 +498,8 @@ def _url(app: Flask, endpoint: str, world: World, target: str) -> str:
             "code": world.values["category"], "package": world.values["vendor"][0],
             "filename": "css/app.css", "token_id": 2**40, "client_id": 2**40,
             "account_id": world.accounts[target], "department": world.values["department"],
-            "job_id": 2**40, "scenario_id": 2**40, "layer": "facilities", "collection_id": "cases",
+            "job_id": 2**40, "item_id": 2**40, "scenario_id": 2**40, "layer": "facilities",
+            "collection_id": "cases",
             "feature_id": world.cases[target], "level": "grid", "entry_id": 2**40,
             "month": _this_month(),
             "grid": world.grids[target]["code"],

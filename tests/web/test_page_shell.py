@@ -12,7 +12,7 @@ import pytest
 import gridmap
 
 PAGES = ["/", "/cases/new", "/cases", "/cases/1", "/cases/dashboard", "/cases/map", "/coverage",
-         "/coverage/audit"]
+         "/coverage/audit", "/inbox"]
 JS = Path(gridmap.__file__).parent / "static" / "js"
 GENERIC_HELPERS = ["readJSON", "fmt", "escapeHtml", "el", "debounce", "isAbort", "apiUrl",
                    "request", "errorFrom", "getJSON"]
@@ -25,7 +25,7 @@ def _config(html: str) -> dict:
     return json.loads(blobs[0])
 
 
-SIGNED_IN = {"/coverage": "planner", "/coverage/audit": "planner"}
+SIGNED_IN = {"/coverage": "planner", "/coverage/audit": "planner", "/inbox": "planner"}
 """Pages for signed-in roles only, and a role that may open them."""
 
 

@@ -210,7 +210,8 @@ def events(session: Session, case_id: int, *, lang: str = "zh") -> list[dict[str
                CaseEvent.note, CaseEvent.payload, CaseEvent.created_at,
                Person.name.label("actor_name"), Person.role.label("actor_role"),
                department.label("actor_department"))
-        .join(Person, Person.id == CaseEvent.actor_id)
+        # An outer join: a supervision notice (督办) is the system's, with no actor.
+        .outerjoin(Person, Person.id == CaseEvent.actor_id)
         .outerjoin(Department, Department.code == Person.department_code)
         .where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)).mappings()
     return [dict(r) for r in rows]

@@ -41,6 +41,7 @@ from gridmap.errors import (
     Unauthorized,
 )
 from gridmap.models import Case
+from gridmap.supervision.services import inbox as case_inbox
 
 BOUNDARY_M = 20.0  # closer than this to another grid, the reporter is asked which grid
 DUPLICATE_RADIUS_M = 100.0
@@ -422,6 +423,11 @@ def _write_transition(session: Session, case: Case, transition: workflow.Transit
     repo.insert_event(session, case_id, action=event.action.value,
                       from_state=event.from_state.value, to_state=event.to_state.value,
                       actor_id=event.actor_id, note=event.note, payload=dict(event.payload))
+    # Dispatches, whistles and returns reach their people's inboxes with the action itself.
+    case_inbox.file_for_case_action(
+        session, case_id=case_id, version=version + 1, grid_code=case.grid_code,
+        action=event.action.value, payload=event.payload,
+        owner_person_id=values["owner_person_id"], actor_id=event.actor_id)
 
 
 def _timestamps(case: Case, transition: workflow.Transition) -> dict[str, datetime]:

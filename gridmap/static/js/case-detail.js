@@ -268,7 +268,9 @@
     var reporters = 1;
     $("gc-timeline").replaceChildren.apply($("gc-timeline"), events.map(function (e) {
       var further = e.action === "add_report" ? furtherReport(e, ++reporters) : null;
-      var who = [e.actor_name, C.roleText(e.actor_role), e.actor_department].filter(Boolean).join(" · ");
+      // No actor: the system's own event (a supervision notice, 督办).
+      var who = e.actor_name == null ? C.roleText("system")
+        : [e.actor_name, C.roleText(e.actor_role), e.actor_department].filter(Boolean).join(" · ");
       var moved = e.from_state && e.from_state !== e.to_state;
       var time = el("time", "gc-time", C.localTime(e.created_at));
       time.dateTime = e.created_at;

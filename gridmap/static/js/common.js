@@ -153,6 +153,27 @@
     });
   }
 
+  // ---------------------------------------------------------------- the header's inbox count
+
+  var inboxCount = document.getElementById("gm-inbox-count");
+
+  /** Show `count` unread items on the header's inbox link (hidden at zero). */
+  function setUnread(count) {
+    if (!inboxCount) return;
+    var n = Number(count) || 0;
+    inboxCount.textContent = n > 99 ? "99+" : String(n);
+    inboxCount.hidden = n === 0;
+  }
+
+  // base.html names the count's URL on the link, so pages without a page config get it too.
+  if (inboxCount) {
+    var unreadUrl = document.getElementById("gm-inbox-link").getAttribute("data-unread-url");
+    fetch(unreadUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) { if (body) setUnread(body.unread); })
+      .catch(function () { /* the count is a hint: the page works without it */ });
+  }
+
   window.Gridmap = {
     config: config,
     strings: config.strings || {},
@@ -172,5 +193,6 @@
     requireAccount: requireAccount,
     toSignIn: toSignIn,
     pageUrl: function (path) { return (config.root || "") + path; },
+    setUnread: setUnread,
   };
 })();

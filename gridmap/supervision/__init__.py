@@ -1,0 +1,1 @@
+"""Supervision of overdue cases (督办): escalation rules, the inbox and notifications."""
