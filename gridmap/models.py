@@ -401,6 +401,7 @@ class Job(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     owner_name: Mapped[str] = mapped_column(String(64))
     watchers: Mapped[list[str]] = mapped_column(ARRAY(String(24)), server_default="{}")
+    watch_area: Mapped[str | None] = mapped_column(String(12))
     request_id: Mapped[str | None] = mapped_column(String(64))
     queue_job_id: Mapped[int | None] = mapped_column(BigInteger)
     state: Mapped[str] = mapped_column(String(12), server_default="queued")

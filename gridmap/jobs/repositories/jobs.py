@@ -21,16 +21,18 @@ ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled")
 
 _COLUMNS = (Job.id, Job.kind, Job.params, Job.owner_id, Job.owner_name, Job.watchers,
+            Job.watch_area,
             Job.state, Job.progress, Job.progress_text, Job.cancel_requested, Job.result,
             Job.error, Job.created_at, Job.started_at, Job.finished_at)
 
 
 def insert_job(session: Session, *, kind: str, params: dict[str, Any], dedupe_key: str | None,
                owner_id: int | None, owner_name: str, watchers: list[str],
-               request_id: str | None) -> int | None:
+               watch_area: str | None, request_id: str | None) -> int | None:
     """A new queued job's id; None when a job with ``dedupe_key`` is already waiting or running."""
     stmt = insert(Job).values(kind=kind, params=params, dedupe_key=dedupe_key, owner_id=owner_id,
-                              owner_name=owner_name, watchers=watchers, request_id=request_id)
+                              owner_name=owner_name, watchers=watchers, watch_area=watch_area,
+                              request_id=request_id)
     if dedupe_key is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=[Job.dedupe_key],
                                            index_where=Job.state.in_(ACTIVE))
@@ -63,9 +65,11 @@ def job(session: Session, job_id: int) -> dict[str, Any] | None:
 
 
 def jobs(session: Session, *, kinds: Collection[str], active_only: bool, account_id: int | None,
-         role: str | None, everyone: bool, limit: int) -> list[dict[str, Any]]:
+         role: str | None, area: str | None, everyone: bool,
+         limit: int) -> list[dict[str, Any]]:
     """The newest jobs of ``kinds`` (all kinds when empty) that the reader may watch: their own
-    (``account_id``), those whose watchers hold ``role``, or every job (``everyone``)."""
+    (``account_id``), those whose watchers hold ``role`` and whose watch area, if any, lies in
+    the reader's ``area`` (``None``: the whole city), or every job (``everyone``)."""
     stmt = select(*_COLUMNS).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
     if kinds:
         stmt = stmt.where(Job.kind.in_(list(kinds)))
@@ -75,6 +79,9 @@ def jobs(session: Session, *, kinds: Collection[str], active_only: bool, account
         mine = Job.owner_id == account_id if account_id is not None else false()
         watching = (bindparam("role", role, type_=String(24)) == func.any(Job.watchers)
                     if role is not None else false())
+        if area is not None:
+            watching = and_(watching, or_(Job.watch_area.is_(None),
+                                          Job.watch_area.startswith(area, autoescape=True)))
         stmt = stmt.where(or_(mine, watching))
     return [dict(r) for r in session.execute(stmt).mappings()]
 

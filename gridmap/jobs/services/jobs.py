@@ -2,7 +2,9 @@
 
 A job is watched by its owner, by administrators, and by the roles its kind names as watchers
 (a city-wide coverage compute is everyone's business among planners; a planner's siting run is
-theirs alone). It is cancelled by its owner or an administrator.
+theirs alone). A job about one area (a district's coverage report) names it, and then only the
+watchers whose territory holds that area see it: to the others it does not exist. It is
+cancelled by its owner or an administrator.
 """
 
 from __future__ import annotations
@@ -30,12 +32,15 @@ LIST_LIMIT = 50
 class Spec:
     """A job to start: its kind, its parameters (JSON), and who else may watch it.
 
+    ``watch_area``: the area the job is about; ``watchers`` see it only when their territory
+    holds that area (``None``: a city-wide job, seen by every watcher).
     ``dedupe_key``: at most one job with this key waits or runs; starting another returns it.
     """
 
     kind: str
     params: dict[str, Any]
     watchers: frozenset[Role] = field(default_factory=frozenset)
+    watch_area: str | None = None
     dedupe_key: str | None = None
 
 
@@ -49,7 +54,10 @@ def _may_watch(principal: Principal, row: dict[str, Any]) -> bool:
     if principal.has(Role.ADMIN) or (row["owner_id"] is not None
                                      and row["owner_id"] == principal.account_id):
         return True
-    return principal.role is not None and principal.role.value in row["watchers"]
+    if principal.role is None or principal.role.value not in row["watchers"]:
+        return False
+    area = row["watch_area"]
+    return area is None or principal.area_code is None or area.startswith(principal.area_code)
 
 
 def _may_cancel(principal: Principal, row: dict[str, Any]) -> bool:
@@ -83,7 +91,7 @@ def start(factory: sessionmaker[Session], principal: Principal, spec: Spec, *,
                                  dedupe_key=spec.dedupe_key, owner_id=principal.account_id,
                                  owner_name=owner_name,
                                  watchers=sorted(r.value for r in spec.watchers),
-                                 request_id=request_id)
+                                 watch_area=spec.watch_area, request_id=request_id)
         created = job_id is not None
         if job_id is None:
             assert spec.dedupe_key is not None
@@ -121,7 +129,7 @@ def listing(factory: sessionmaker[Session], principal: Principal, *,
         rows = repo.jobs(session, kinds=kinds, active_only=active_only,
                          account_id=principal.account_id,
                          role=principal.role.value if principal.role else None,
-                         everyone=principal.has(Role.ADMIN), limit=LIST_LIMIT)
+                         area=principal.area_code, everyone=principal.has(Role.ADMIN), limit=LIST_LIMIT)
     return [public(r, principal) for r in rows]
 
 

@@ -82,15 +82,21 @@ def test_a_planner_makes_lists_and_downloads_a_report(app: Flask, api: FlaskClie
     assert b"leaflet" in page.data.lower() and b'<script src="http' not in page.data
     page.close()
 
-    # A colleague of the same district may download it too; another district's planner may not.
-    colleague = login("planner", area=DISTRICT)
-    shared = api.get(f"/api/reports/coverage/{job['id']}/html", headers=colleague)
-    assert shared.status_code == 200
-    shared.close()
+    # A colleague of the same district and a city-wide planner may follow and download it too.
+    for colleague in (login("planner", area=DISTRICT), login("planner")):
+        assert api.get(f"/api/jobs/{job['id']}", headers=colleague).status_code == 200
+        shared = api.get(f"/api/reports/coverage/{job['id']}/html", headers=colleague)
+        assert shared.status_code == 200
+        shared.close()
+    # To another district's planner the report does not exist: not in the reports, not among
+    # the jobs, not as a job (its area, maker and file are theirs to know), not as a file.
     stranger = login("planner", area=OTHER_DISTRICT)
     assert api.get("/api/reports/coverage", headers=stranger).get_json()["reports"] == []
+    jobs_seen = api.get("/api/jobs", headers=stranger).get_json()["jobs"]
+    assert job["id"] not in [j["id"] for j in jobs_seen]
+    assert api.get(f"/api/jobs/{job['id']}", headers=stranger).status_code == 404
     assert api.get(f"/api/reports/coverage/{job['id']}/pdf",
-                   headers=stranger).status_code == 403
+                   headers=stranger).status_code == 404
     assert api.get(f"/api/reports/coverage/{job['id']}/doc", headers=planner).status_code == 404
 
 
