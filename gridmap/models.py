@@ -339,6 +339,8 @@ class Account(Base):
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    email: Mapped[str | None] = mapped_column(String(254))
+    """Where the e-mail channel sends this person's notifications (migration 0020); optional."""
 
 
 class ApiToken(Base):

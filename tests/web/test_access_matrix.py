@@ -262,6 +262,8 @@ SPECS: dict[str, Spec] = {
     "POST accounts.password": Spec("POST", signed_in(200), body=_form),
     "POST accounts.create_token": Spec("POST", signed_in(201, 302), body=_form),
     "POST accounts.revoke_token": Spec("POST", signed_in(404), body=_form),
+    # Without the form's token a bad form; an empty address would clear an unset e-mail.
+    "POST accounts.change_email": Spec("POST", signed_in(303, 400), body=_form),
     # Cases.
     "GET cases.categories": Spec("GET", anyone(200)),  # reference data, as Open311's services
     "GET cases.departments": Spec("GET", anyone(200)),  # reference data, named by categories
@@ -382,6 +384,7 @@ SPECS: dict[str, Spec] = {
     "POST admin.change_scope": Spec("POST", roles({ADMIN}, *ADMIN_FORM), body=_form),
     "POST admin.deactivate": Spec("POST", roles({ADMIN}, *ADMIN_FORM), body=_form),
     "POST admin.reactivate": Spec("POST", roles({ADMIN}, *ADMIN_FORM), body=_form),
+    "POST admin.change_email": Spec("POST", roles({ADMIN}, *ADMIN_FORM, 303), body=_form),
     "POST admin.reset_password": Spec("POST", roles({ADMIN}, *ADMIN_FORM), body=_form),
     "POST admin.revoke_token": Spec("POST", roles({ADMIN}, *ADMIN_FORM), body=_form),
     "GET admin.audit_log": Spec("GET", roles({ADMIN}, 200, page=True)),

@@ -70,7 +70,7 @@ def _listed() -> Select[Any]:
         Account.id, Account.username, Account.role, Account.area_code,
         _area_name().label("area_name"), Account.department_code,
         Account.active, Account.must_change_password, Account.created_at,
-        Account.last_sign_in_at, Account.deactivated_at, Account.person_id,
+        Account.last_sign_in_at, Account.deactivated_at, Account.person_id, Account.email,
         Person.name, Person.phone, Person.role.label("post")]
     return select(*columns).join(Person, Person.id == Account.person_id)
 
@@ -115,6 +115,11 @@ def change_scope(session: Session, account_id: int, *, role: str, area_code: str
     session.execute(update(Account).where(Account.id == account_id).values(
         role=role, area_code=area_code, department_code=department_code,
         session_epoch=Account.session_epoch + 1))
+
+
+def set_email(session: Session, account_id: int, email: str | None) -> None:
+    """Set (``None``: clear) the account's notification e-mail address."""
+    session.execute(update(Account).where(Account.id == account_id).values(email=email))
 
 
 def set_active(session: Session, account_id: int, active: bool) -> None:

@@ -44,6 +44,7 @@ class Event(StrEnum):
     ACCOUNT_CHANGED = "account_changed"
     ACCOUNT_DEACTIVATED = "account_deactivated"
     ACCOUNT_REACTIVATED = "account_reactivated"
+    EMAIL_CHANGED = "email_changed"
     PERSON_CHANGED = "person_changed"
     ASSIGNMENT_CHANGED = "assignment_changed"
     ENROLMENT_CHANGED = "enrolment_changed"

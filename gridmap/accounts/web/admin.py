@@ -27,11 +27,12 @@ from flask_babel import gettext
 
 from gridmap.access import Role
 from gridmap.accounts.services import accounts as account_service
-from gridmap.accounts.services import admin, audit, tokens
+from gridmap.accounts.services import admin, audit, contact, tokens
 from gridmap.accounts.web.forms import (
     ClientForm,
     ConfirmForm,
     DeactivateForm,
+    EmailForm,
     NewAccountForm,
     ScopeForm,
 )
@@ -153,6 +154,18 @@ def change_scope(account_id: int) -> ResponseReturnValue:
 
 def _done_scope(changed: bool) -> str:
     return str(gettext("岗位和范围已修改，此人需重新登录。") if changed else gettext("没有变化。"))
+
+
+@bp.post("/accounts/<int:account_id>/email")
+@require(Role.ADMIN)
+def change_email(account_id: int) -> ResponseReturnValue:
+    """Set or clear the account's notification e-mail (blank: none)."""
+    form = EmailForm()
+    return _change(account_id, form,
+                   lambda: contact.set_email(session_factory(), current_principal(), account_id,
+                                             form.email.data or ""),
+                   lambda email: gettext("通知邮箱已保存。") if email
+                   else gettext("已取消邮件通知。"))
 
 
 @bp.post("/accounts/<int:account_id>/deactivate")

@@ -31,6 +31,12 @@ class TokenForm(FlaskForm):  # type: ignore[misc]
     name = StringField("name", validators=[DataRequired(), Length(max=80)])
 
 
+class EmailForm(FlaskForm):  # type: ignore[misc]
+    """A notification e-mail address (blank: none); checked by the service."""
+
+    email = StringField("email", validators=[Optional(), Length(max=254)])
+
+
 class ConfirmForm(FlaskForm):  # type: ignore[misc]
     """A button that changes something (deactivate, reset, revoke): only its CSRF token."""
 

@@ -1,4 +1,4 @@
-"""Sign in, sign out, change one's password, and one's own API tokens."""
+"""Sign in, sign out, change one's password, one's notification e-mail and API tokens."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from gridmap.accounts.services import principals, tokens
+from gridmap.accounts.services import contact, principals, tokens
 from gridmap.accounts.services import sign_in as signing
 from gridmap.accounts.web import session as auth_session
-from gridmap.accounts.web.forms import PasswordForm, SignInForm, TokenForm
-from gridmap.errors import GridmapError
+from gridmap.accounts.web.forms import EmailForm, PasswordForm, SignInForm, TokenForm
+from gridmap.errors import GridmapError, InvalidInput
 from gridmap.web.auth import current_principal, require
 from gridmap.web.db import session_factory
 from gridmap.web.ratelimit import limited
@@ -103,11 +103,37 @@ def _must_change() -> bool:
 @bp.get("/account")
 @require()
 def account() -> ResponseReturnValue:
-    """我的账号: who I am, my scope, my API tokens."""
+    """我的账号: who I am, my scope, my notification e-mail, my API tokens."""
+    return _account_page()
+
+
+def _account_page(*, new_token: object = None, status: int = 200) -> tuple[str, int]:
     with session_factory()() as db:
         mine = tokens.my_tokens(db, current_principal())
+        email = contact.email_of(db, current_principal())
     return render_template("accounts/account.html", tokens=mine, form=TokenForm(),
-                           new_token=None)
+                           new_token=new_token, email=email), status
+
+
+@bp.post("/account/email")
+@require()
+def change_email() -> ResponseReturnValue:
+    """Set or clear my notification e-mail (督办 notices and the inbox's news reach it)."""
+    form = EmailForm()
+    if not form.validate_on_submit():
+        flash("邮箱地址不能超过 254 个字符 (an e-mail address has at most 254 characters)",
+              "error")
+        return _account_page(status=400)
+    me = current_principal()
+    try:
+        email = contact.set_email(session_factory(), me, me.account_id or 0,
+                                  form.email.data or "")
+    except InvalidInput as exc:
+        flash(exc.message, "error")
+        return _account_page(status=exc.status)
+    flash("通知邮箱已保存 (notification e-mail saved)" if email
+          else "已取消邮件通知 (e-mail notifications turned off)", "ok")
+    return redirect(url_for("accounts.account"), 303)
 
 
 @bp.post("/account/tokens")
@@ -119,11 +145,8 @@ def create_token() -> ResponseReturnValue:
         flash("请填写令牌名称 (name the token)", "error")
         return redirect(url_for("accounts.account"))
     issued = tokens.issue_token(session_factory(), current_principal(), form.name.data or "")
-    with session_factory()() as db:
-        mine = tokens.my_tokens(db, current_principal())
-    response = render_template("accounts/account.html", tokens=mine, form=TokenForm(),
-                               new_token=issued)
-    return response, 201, {"Cache-Control": "no-store"}
+    page, status = _account_page(new_token=issued, status=201)
+    return page, status, {"Cache-Control": "no-store"}
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
