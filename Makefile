@@ -75,6 +75,7 @@ migrate: db venv
 demo-data: setup
 	@set -a; source $(ENVFILE); set +a; $(BIN)/gridmap demo load --scale $${SCALE:-districts}
 	@set -a; source $(ENVFILE); set +a; $(BIN)/gridmap demo accounts
+	@set -a; source $(ENVFILE); set +a; $(BIN)/gridmap escalate
 	@set -a; source $(ENVFILE); set +a; $(BIN)/gridmap coverage compute --all --if-missing
 
 demo: demo-data

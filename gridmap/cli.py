@@ -545,6 +545,19 @@ def worker() -> None:
         job_worker.run(_settings())
 
 
+@main.command("escalate")
+def escalate() -> None:
+    """Escalate overdue cases now (督办): notices, inbox items and queued notifications. The
+    worker does this every five minutes; run it where no worker runs, or to see the effect."""
+    from gridmap.supervision.services.escalation import escalate as escalate_overdue
+
+    settings = _settings()
+    with _sessions(settings) as factory:
+        done = escalate_overdue(factory, channel=settings.mail.channel)
+    click.echo(f"supervision: {done.notices} notice(s), {done.inbox_items} inbox item(s), "
+               f"{done.queued} notification(s) queued")
+
+
 @coverage.command("site")
 @click.option("--type", "facility_type", required=True, help="Facility type, e.g. elder_care_station.")
 @click.option("--circle", required=True, type=click.Choice(["5min", "10min", "15min"]),

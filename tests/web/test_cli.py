@@ -25,7 +25,7 @@ def env(settings) -> dict[str, str]:
 @pytest.mark.parametrize("args", [[], ["db"], ["db", "upgrade"], ["db", "downgrade"], ["demo"],
                                   ["demo", "load"], ["demo", "accounts"], ["export"], ["locate"], ["serve"],
                                   ["coverage"], ["coverage", "compute"], ["coverage", "site"],
-                                  ["coverage", "audit"]])
+                                  ["coverage", "audit"], ["escalate"]])
 def test_every_command_has_help(args) -> None:
     result = CliRunner().invoke(main, [*args, "--help"])
     assert result.exit_code == 0, result.output
