@@ -48,11 +48,14 @@ SUPERVISORS = {COMMUNITY, SUBDISTRICT, DISTRICT, OTHER_DISTRICT}
 STATISTICS = SUPERVISORS | {PLANNER, ADMIN}
 COVERAGE_READERS = SUPERVISORS | {PLANNER, DATA_OFFICER, ADMIN}
 VISIBLE: dict[str, set[str]] = {
-    PUBLIC: set(), WORKER: {"A"}, COMMUNITY: {"A"}, SUBDISTRICT: {"A"}, DISTRICT: {"A", "B"},
+    PUBLIC: set(), WORKER: {"A", "care:A"}, COMMUNITY: {"A", "care:A"},
+    SUBDISTRICT: {"A", "care:A"}, DISTRICT: {"A", "B", "care:A", "care:B"},
     DEPARTMENT: {"A"}, PLANNER: set(), DATA_OFFICER: set(), ADMIN: {"A", "B"},
-    OTHER_WORKER: {"B"}, OTHER_DISTRICT: set(),
+    OTHER_WORKER: {"B", "care:B"}, OTHER_DISTRICT: set(),
 }
-"""Which of the world's cases each principal may read (written out, not computed)."""
+"""Which of the world's cases ("A", "B") and care register entries ("care:A", "care:B": the
+residents of the two grids) each principal may read (written out, not computed). Department
+staff, planners, data officers and administrators never see the register."""
 HANDLERS: dict[str, set[str]] = {
     "A": {WORKER, COMMUNITY, SUBDISTRICT, DISTRICT, DEPARTMENT}, "B": {OTHER_WORKER, DISTRICT},
 }
@@ -484,6 +487,19 @@ def world(api: FlaskClient, tx: Connection, login: Callable[..., dict[str, str]]
                           {"i": case_id}).scalar_one()
         w.photos[tag] = path
         w.markers[tag] = [description, name, w.phones[tag], path]
+    for tag, who, phone in (("A", WORKER, "13755556666"), ("B", OTHER_WORKER, "13977778888")):
+        name = f"关爱{tag}{uuid.uuid4().hex[:10]}"
+        building = tx.execute(text("SELECT code FROM building WHERE grid_code = :g ORDER BY code "
+                                   "LIMIT 1"), {"g": w.grids[tag]["code"]}).scalar_one()
+        made = api.post("/api/care/entries", headers=w.headers[who], json={
+            "building_code": building, "name": name, "phone": phone, "unit": "3单元",
+            "household": "502", "reasons": ["living_alone", "aged_80_plus"],
+            "carer": f"照护人{tag}{uuid.uuid4().hex[:8]}"})
+        assert made.status_code == 201, made.data[:400]
+        carer = tx.execute(text("SELECT carer FROM care_entry WHERE id = :i"),
+                           {"i": made.get_json()["id"]}).scalar_one()
+        w.markers[f"care:{tag}"] = [name, carer]
+        w.phones[f"care:{tag}"] = phone
     w.values = {"layer": "grids", "category": "heating", "department": picked["dep"],
                 "vendor": ("leaflet", "dist/leaflet.css")}
     for tag, who in (("A", WORKER), ("B", OTHER_WORKER)):
@@ -549,10 +565,13 @@ def _leaks(body: str, world: World, who: str, spec: Spec, target: str, url: str)
     body = body.replace(url, "").replace(quote(url, safe=""), "").replace(quote(url), "")
     found = [m for tag, marks in world.markers.items() if tag not in VISIBLE[who]
              for m in marks if m and m in body]
+    digits = re.sub(r"[\s-]", "", body)
     for tag, phone in world.phones.items():
         revealed_here = spec.reveals_phone and tag == target and who in HANDLERS[tag]
-        if not revealed_here and phone in re.sub(r"[\s-]", "", body):
+        if tag in world.cases and not revealed_here and phone in digits:
             found.append(f"full phone of case {tag}")
+        elif tag not in world.cases and tag not in VISIBLE[who] and phone in digits:
+            found.append(f"phone of {tag}")
     return found
 
 
