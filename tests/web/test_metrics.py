@@ -1,5 +1,5 @@
 """``/metrics``: Prometheus text for administrators — request latency per endpoint, cases by
-state and overdue cases from the database, the job queue."""
+state and overdue cases from the database, the job queue, the notification outbox."""
 
 from __future__ import annotations
 
@@ -64,3 +64,24 @@ def test_the_job_queue_is_measured(api: Any, login: Any, tx: Connection) -> None
     assert _value(body, "gridmap_jobs", state="queued") == waiting + 1
     assert _value(body, "gridmap_job_oldest_queued_seconds") >= 90
     assert _value(body, "gridmap_job_worker_last_seen_seconds") == 4
+
+
+def test_the_notification_outbox_is_measured(api: Any, login: Any, tx: Connection) -> None:
+    """Unsent notifications still tried and given up on, and the oldest one's age."""
+    from gridmap.supervision.services.outbox import MAX_ATTEMPTS
+
+    admin = login("admin")
+    body = api.get("/metrics", headers=admin).get_data(as_text=True)
+    pending = _value(body, "gridmap_notifications", state="pending")
+    failed = _value(body, "gridmap_notifications", state="failed")
+    tx.execute(text(
+        "INSERT INTO notification_outbox (channel, recipient, payload, dedupe_key, attempts, "
+        "created_at, sent_at) VALUES "
+        "('log', 'person:1', '{}', 'metrics-waiting', 2, now() - interval '1 day', NULL), "
+        "('log', 'person:1', '{}', 'metrics-given-up', :max, now(), NULL), "
+        "('log', 'person:1', '{}', 'metrics-sent', 1, now() - interval '2 days', now())"),
+        {"max": MAX_ATTEMPTS})
+    body = api.get("/metrics", headers=admin).get_data(as_text=True)
+    assert _value(body, "gridmap_notifications", state="pending") == pending + 1
+    assert _value(body, "gridmap_notifications", state="failed") == failed + 1
+    assert _value(body, "gridmap_notification_oldest_pending_seconds") >= 86400

@@ -31,3 +31,13 @@ def failed(session: Session, row_id: int, *, error: str, retry_at: datetime) -> 
         "UPDATE notification_outbox SET attempts = attempts + 1, last_error = :error, "
         "next_attempt_at = :retry_at WHERE id = :id"),
         {"error": error[:500], "retry_at": retry_at, "id": row_id})
+
+
+def figures(session: Session, *, max_attempts: int) -> dict[str, Any]:
+    """Unsent rows still being tried and given up on, and the oldest still tried (seconds)."""
+    row = session.execute(text(
+        "SELECT count(*) FILTER (WHERE attempts < :max) AS pending, "
+        "count(*) FILTER (WHERE attempts >= :max) AS failed, "
+        "extract(epoch FROM now() - min(created_at) FILTER (WHERE attempts < :max)) AS oldest "
+        "FROM notification_outbox WHERE sent_at IS NULL"), {"max": max_attempts}).mappings().one()
+    return dict(row)

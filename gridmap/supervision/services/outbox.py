@@ -80,3 +80,12 @@ def deliver_in(session: Session, senders: Mapping[str, Sender], *,
             repo.sent(session, row["id"], now=now)
             sent += 1
     return DeliveryResult(sent, failed)
+
+
+def figures(factory: sessionmaker[Session]) -> dict[str, float]:
+    """For the metrics: notifications waiting to be sent, given up on (after
+    :data:`MAX_ATTEMPTS`), and the age in seconds of the oldest waiting one (0: none)."""
+    with factory() as session:
+        found = repo.figures(session, max_attempts=MAX_ATTEMPTS)
+    return {"pending": float(found["pending"]), "failed": float(found["failed"]),
+            "oldest_pending_s": float(found["oldest"] or 0.0)}
