@@ -135,3 +135,27 @@ def _open_offline(browser: Any, html: bytes, folder: Path) -> dict[str, Any]:
         context.close()
     assert refused == [] and errors == []
     return drawn
+
+
+def test_a_report_under_way_is_followed_after_a_reload(probe: PageProbe, app: Flask,
+                                                       engine: Engine,
+                                                       community: tuple[str, str]) -> None:
+    """Reloading the page (or opening it while a colleague's report is made) picks the running
+    job up again: its progress shows, and the list is renewed when it is done."""
+    _, name = community
+    page = probe.page
+    page.goto("/coverage/reports")
+    page.locator("#grp-type").select_option(TYPE)
+    page.locator("#grp-circle").select_option(CIRCLE)
+    page.locator("#grp-area").fill(name)
+    page.locator(".gm-picker-option, [role='option']").first.click(timeout=TIMEOUT_MS)
+    page.locator("#grp-start").click()
+    page.locator("#grp-job").wait_for(state="visible", timeout=TIMEOUT_MS)
+    page.reload()  # no worker yet: the job waits in the queue
+    queued = page.locator("#grp-list tr[data-state='queued']").first
+    job_id = queued.get_attribute("data-id", timeout=TIMEOUT_MS)
+    page.locator("#grp-job").wait_for(state="visible", timeout=TIMEOUT_MS)
+    worker = _work_when_queued(app, engine)
+    page.locator(f"#grp-list tr[data-id='{job_id}'][data-state='succeeded']").wait_for(
+        timeout=TIMEOUT_MS)
+    worker.join(timeout=5)
