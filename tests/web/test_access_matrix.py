@@ -377,6 +377,9 @@ SPECS: dict[str, Spec] = {
     "GET inbox.unread": Spec("GET", signed_in(200)),
     "POST inbox.mark_read": Spec("POST", signed_in(404), body=_form),
     "POST inbox.mark_all_read": Spec("POST", signed_in(200), body=_form),
+    # The escalation rules: administrators only ("code" names no rule: 404, or a bad form).
+    "GET inbox_pages.rules_page": Spec("GET", roles({ADMIN}, 200, page=True)),
+    "POST inbox_pages.change_rule": Spec("POST", roles({ADMIN}, *ADMIN_FORM), body=_form),
     # Administration: accounts and the audit log for administrators; grid workers and
     # enrolments also for data officers (in their district, which holds both grids here).
     "GET admin.index": Spec("GET", roles({ADMIN, DATA_OFFICER}, 200, page=True)),

@@ -281,6 +281,8 @@ FIELDS: dict[str, Fields] = {
     "GET inbox.unread": Fields(),
     "POST inbox.mark_read": Fields(),
     "POST inbox.mark_all_read": Fields(),
+    "GET inbox_pages.rules_page": Fields(),
+    "POST inbox_pages.change_rule": Fields(body=("after_hours", "active"), kinds=("form",)),
     "GET admin.index": Fields(),
     "GET admin.accounts": Fields(query=("q", "role", "after")),
     "GET admin.new_account": Fields(query=("q", "after", "person_id")),

@@ -45,6 +45,7 @@ class Event(StrEnum):
     ACCOUNT_DEACTIVATED = "account_deactivated"
     ACCOUNT_REACTIVATED = "account_reactivated"
     EMAIL_CHANGED = "email_changed"
+    SUPERVISION_RULE_CHANGED = "supervision_rule_changed"
     PERSON_CHANGED = "person_changed"
     ASSIGNMENT_CHANGED = "assignment_changed"
     ENROLMENT_CHANGED = "enrolment_changed"
@@ -63,7 +64,7 @@ class Event(StrEnum):
 
 
 TARGET_KINDS = ("account", "api_token", "open311_client", "grid", "case", "person", "audit_log",
-                "care_entry")
+                "care_entry", "supervision_rule")
 """What entries name as their target (the audit page's choices)."""
 
 
