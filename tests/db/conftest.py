@@ -32,10 +32,13 @@ def _drop(conn: Connection, name: str) -> None:
 
 @pytest.fixture
 def scratch_settings(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Settings]:
-    """Settings for a freshly created, empty database, named after the test module so modules
-    never share one, and dropped afterwards. Connected as the owner, who may create databases."""
-    name = "gridmap_scratch_" + request.module.__name__.rsplit(".", 1)[-1]
+    """Settings for a freshly created, empty database, named after the test database and the
+    test module so neither two modules nor two suites run side by side (each on its own test
+    database) share one, and dropped afterwards. Connected as the owner, who may create
+    databases."""
     owner = settings.as_owner()
+    suite = make_url(owner.sqlalchemy_url).database or "gridmap"
+    name = f"{suite}_scratch_{request.module.__name__.rsplit('.', 1)[-1]}"[:63]
     admin = create_engine(make_url(owner.sqlalchemy_url).set(database="postgres"),
                           isolation_level="AUTOCOMMIT")
     # The name comes from our own module names (letters, digits, underscores), quoted anyway.
