@@ -8,33 +8,48 @@
 CREATE TEMPORARY TABLE demo_grid_rank ON COMMIT DROP AS
 SELECT g.code, g.community_code, c.name AS community_name,
        row_number() OVER (PARTITION BY g.community_code ORDER BY g.code) - 1 AS i,
-       count(*) OVER (PARTITION BY g.community_code) AS n
+       count(*) OVER (PARTITION BY g.community_code) AS n,
+       row_number() OVER (ORDER BY g.code) - 1 AS gi
 FROM grid g JOIN community c ON c.code = g.community_code;
 
--- Branches: ceil(n * 959/1439) per community; grid i joins branch floor(i * branches / n).
+-- Quotas per community by cumulative rounding (they add up to Shenhe's totals for its grids):
+-- branches 959 and households 2,083 per 1,439 grids; at least one branch per community.
+CREATE TEMPORARY TABLE demo_community_quota ON COMMIT DROP AS
+SELECT community_code, community_name, n,
+       greatest(1, floor(upto * 959.0 / 1439) - floor((upto - n) * 959.0 / 1439))::int AS branches,
+       (floor(upto * 2083.0 / 1439) - floor((upto - n) * 2083.0 / 1439))::int AS households
+FROM (SELECT community_code, community_name, n,
+             sum(n) OVER (ORDER BY community_code) AS upto
+      FROM (SELECT DISTINCT community_code, community_name, n FROM demo_grid_rank) d) q;
+
+-- Branches: grid i of a community joins branch floor(i * branches / n).
 INSERT INTO party_branch (community_code, name, synthetic)
-SELECT r.community_code, r.community_name || '第' || (s.k + 1) || '网格党支部', true
-FROM (SELECT DISTINCT community_code, community_name, n FROM demo_grid_rank) r
-CROSS JOIN LATERAL generate_series(0, ceil(r.n * 959.0 / 1439)::int - 1) s(k)
-ORDER BY r.community_code, s.k;
+SELECT q.community_code, q.community_name || '第' || (s.k + 1) || '网格党支部', true
+FROM demo_community_quota q
+CROSS JOIN LATERAL generate_series(0, q.branches - 1) s(k)
+ORDER BY q.community_code, s.k;
 
 INSERT INTO party_branch_grid (grid_code, branch_id)
 SELECT r.code, b.id
 FROM demo_grid_rank r
+JOIN demo_community_quota q ON q.community_code = r.community_code
 JOIN LATERAL (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM party_branch
               WHERE community_code = r.community_code AND synthetic) b
-  ON b.k = floor(r.i * ceil(r.n * 959.0 / 1439) / r.n);
+  ON b.k = floor(r.i * q.branches / r.n);
 
--- Groups: in each grid, its most populous buildings, one or two (1,822 / 1,439 per grid).
+-- Groups: each grid's most populous building, and the second one in 383 grids of 1,439 (by
+-- cumulative rounding over the grids), so 1,822 for Shenhe's grids.
 INSERT INTO party_group (branch_id, building_id, name, synthetic)
 SELECT bg.branch_id, x.id, x.name || '党小组', true
 FROM (SELECT b.id, b.name, b.grid_code,
              row_number() OVER (PARTITION BY b.grid_code ORDER BY b.residents DESC, b.id) AS rn
       FROM building b WHERE b.residents > 0) x
+JOIN demo_grid_rank r ON r.code = x.grid_code
 JOIN party_branch_grid bg ON bg.grid_code = x.grid_code
-WHERE x.rn = 1 OR (x.rn = 2 AND random() < (1822.0 - 1439) / 1439);
+WHERE x.rn = 1
+   OR (x.rn = 2 AND floor((r.gi + 1) * 383.0 / 1439) > floor(r.gi * 383.0 / 1439));
 
--- Households: the community's party_household people, 2,083 per 1,439 grids, spread over the
+-- Households: the community's party_household people up to its quota, spread over the
 -- community's groups in turn; each at its group's building and enrolled in that grid.
 INSERT INTO party_household (person_id, building_id, group_id, unit, household, since,
                              synthetic)
@@ -44,8 +59,7 @@ SELECT p.id, g.building_id, g.id, (1 + floor(random() * 6))::int || '单元',
 FROM (SELECT p.id, p.community_code,
              row_number() OVER (PARTITION BY p.community_code ORDER BY p.id) - 1 AS i
       FROM person p WHERE p.role = 'party_household' AND p.synthetic) p
-JOIN (SELECT community_code, count(*) AS n FROM demo_grid_rank GROUP BY community_code) c
-  ON c.community_code = p.community_code AND p.i < round(c.n * 2083.0 / 1439)
+JOIN demo_community_quota q ON q.community_code = p.community_code AND p.i < q.households
 JOIN LATERAL (
   SELECT pg.id, pg.building_id,
          row_number() OVER (ORDER BY pg.id) - 1 AS k, count(*) OVER () AS m
