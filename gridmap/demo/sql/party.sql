@@ -12,15 +12,22 @@ SELECT g.code, g.community_code, c.name AS community_name,
        row_number() OVER (ORDER BY g.code) - 1 AS gi
 FROM grid g JOIN community c ON c.code = g.community_code;
 
--- Quotas per community by cumulative rounding (they add up to Shenhe's totals for its grids):
--- branches 959 and households 2,083 per 1,439 grids; at least one branch per community.
+-- Quotas per community by cumulative rounding, so they add up to Shenhe's totals for its grids:
+-- branches 959 per 1,439 grids (at least one per community); households 2,083 per 1,439 grids,
+-- shared out in proportion to the party_household people each community has (never more).
 CREATE TEMPORARY TABLE demo_community_quota ON COMMIT DROP AS
 SELECT community_code, community_name, n,
        greatest(1, floor(upto * 959.0 / 1439) - floor((upto - n) * 959.0 / 1439))::int AS branches,
-       (floor(upto * 2083.0 / 1439) - floor((upto - n) * 2083.0 / 1439))::int AS households
-FROM (SELECT community_code, community_name, n,
-             sum(n) OVER (ORDER BY community_code) AS upto
-      FROM (SELECT DISTINCT community_code, community_name, n FROM demo_grid_rank) d) q;
+       (floor(p_upto * t / greatest(p_all, 1)) - floor((p_upto - p) * t / greatest(p_all, 1)))::int
+         AS households
+FROM (SELECT community_code, community_name, n, p,
+             sum(n) OVER (ORDER BY community_code) AS upto,
+             sum(p) OVER (ORDER BY community_code) AS p_upto, sum(p) OVER () AS p_all,
+             least(sum(p) OVER (), round(sum(n) OVER () * 2083.0 / 1439)) AS t
+      FROM (SELECT DISTINCT r.community_code, r.community_name, r.n,
+                   (SELECT count(*) FROM person x WHERE x.role = 'party_household'
+                    AND x.synthetic AND x.community_code = r.community_code) AS p
+            FROM demo_grid_rank r) d) q;
 
 -- Branches: grid i of a community joins branch floor(i * branches / n).
 INSERT INTO party_branch (community_code, name, synthetic)
