@@ -39,7 +39,7 @@
     },
   }).addTo(map);
   var branches = L.geoJSON(null, {
-    interactive: false, style: { color: "#c1121f", weight: 2, fill: false, dashArray: "4 3" },
+    interactive: false, style: { color: "#c1121f", weight: 1.2, opacity: 0.7, fill: false, dashArray: "4 3" },
   }).addTo(map);
   var groups = L.geoJSON(null, {
     pointToLayer: function (f, latlng) {
@@ -51,7 +51,7 @@
       if (p.leader) text += "<br>" + S.leader + " " + G.escapeHtml(p.leader);
       layer.bindPopup(text);
     },
-  }).addTo(map);
+  });
   var households = L.geoJSON(null, {
     pointToLayer: function (f, latlng) {
       return L.circleMarker(latlng, { radius: 4, color: "#7a5c00", weight: 1, fillColor: "#ffb703", fillOpacity: 1 });
@@ -61,7 +61,15 @@
       layer.bindPopup("<b>" + G.escapeHtml(p.name) + "</b> " + S.household + "<br>" +
         G.escapeHtml([p.building_name, p.unit, p.household].filter(Boolean).join(" ")));
     },
-  }).addTo(map);
+  });
+  // Points only where they can be told apart: a district holds thousands of buildings.
+  var POINTS_FROM_ZOOM = 15;
+  function showPoints() {
+    [groups, households].forEach(function (layer) {
+      if (map.getZoom() >= POINTS_FROM_ZOOM) map.addLayer(layer); else map.removeLayer(layer);
+    });
+  }
+  map.on("zoomend", showPoints);
 
   function sum(features, key) {
     var total = 0, hidden = false;
@@ -86,8 +94,11 @@
       if (answers[3]) households.addData(answers[3]);
       $("gv-n-branches").textContent = String(answers[1].features.length);
       $("gv-n-groups").textContent = String(answers[2].features.length);
-      $("gv-n-households").textContent = sum(answers[0].features, "households");
+      $("gv-n-households").textContent = sum((answers[0].communities || []).map(function (c) {
+        return { properties: c };
+      }), "households");
       if (answers[0].features.length) map.fitBounds(grids.getBounds());
+      showPoints();
       status.textContent = "";
     }).catch(function (err) {
       status.textContent = S.loadFailed.replace("{reason}", G.reasonOf(err, ""));

@@ -34,23 +34,61 @@ def grid_counts(factory: sessionmaker[Session], principal: Principal, args: Mapp
                 *, with_geom: bool) -> list[dict[str, Any]]:
     """Per grid of the area: branch, groups, households (exact only where the principal sees
     the grid's people; counts of 1-4 null elsewhere), optionally with the grid's outline."""
+    return _suppressed(principal, _raw_counts(factory, args, with_geom=with_geom))
+
+
+def _raw_counts(factory: sessionmaker[Session], args: Mapping[str, str], *,
+                with_geom: bool) -> list[dict[str, Any]]:
     prefix = codes.area_filter(args).prefix() or ""
     with factory() as session:
-        rows = repo.counts(session, prefix, with_geom=with_geom)
+        return repo.counts(session, prefix, with_geom=with_geom)
+
+
+def _suppressed(principal: Principal, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
     for row in rows:
-        households = int(row["households"])
-        row["households"] = _count(principal, row["code"], households)
-        row["suppressed"] = row["households"] is None
-        row["groups"] = int(row["groups"])
-    return rows
+        shown = _count(principal, row["code"], int(row["households"]))
+        out.append({**row, "groups": int(row["groups"]), "households": shown,
+                    "suppressed": shown is None})
+    return out
+
+
+def community_counts(principal: Principal, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Totals per community of raw per-grid rows: branches, groups and households (the last
+    suppressed as a grid's is, unless the principal sees the community's people)."""
+    totals: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        t = totals.setdefault(row["community_code"], {
+            "code": row["community_code"], "branches": set(), "groups": 0, "households": 0})
+        if row["branch_id"] is not None:
+            t["branches"].add(row["branch_id"])
+        t["groups"] += int(row["groups"])
+        t["households"] += int(row["households"])
+    out = []
+    for code, t in sorted(totals.items()):
+        inside = rules.sees_community(principal, code)
+        shown = t["households"] if inside else rules.suppressed(t["households"])
+        out.append({"code": code, "branches": len(t["branches"]), "groups": t["groups"],
+                    "households": shown, "suppressed": shown is None})
+    return out
+
+
+def counts(factory: sessionmaker[Session], principal: Principal,
+           args: Mapping[str, str]) -> dict[str, Any]:
+    """Per grid and per community of the area: branches, groups, households (counts only)."""
+    rows = _raw_counts(factory, args, with_geom=False)
+    return {"small_count": rules.SMALL_COUNT, "grids": _suppressed(principal, rows),
+            "communities": community_counts(principal, rows)}
 
 
 def counts_geojson(factory: sessionmaker[Session], principal: Principal,
                    args: Mapping[str, str]) -> dict[str, Any]:
     """:func:`grid_counts` as grid polygons (the public's and planners' household layer)."""
-    rows = grid_counts(factory, principal, args, with_geom=True)
-    return {"type": "FeatureCollection", "small_count": rules.SMALL_COUNT, "features": [
-        _feature(r["code"], r.pop("geometry"), r) for r in rows]}
+    raw = _raw_counts(factory, args, with_geom=True)
+    rows = _suppressed(principal, raw)
+    return {"type": "FeatureCollection", "small_count": rules.SMALL_COUNT,
+            "communities": community_counts(principal, raw), "features": [
+                _feature(r["code"], r.pop("geometry"), r) for r in rows]}
 
 
 def branches_geojson(factory: sessionmaker[Session], principal: Principal,

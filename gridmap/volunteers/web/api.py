@@ -29,9 +29,9 @@ def _private(body: Any, *, geo: bool = False) -> Response:
 
 @party_bp.get("/api/party/counts")
 def counts() -> Response:
-    """Per grid of an area: its Party branch, groups and central households (counts only)."""
-    return _private({"small_count": rules.SMALL_COUNT, "grids": party.grid_counts(
-        session_factory(), current_principal(), request.args, with_geom=False)})
+    """Per grid and community of an area: Party branches, groups and central households (counts
+    only; small household counts suppressed outside one's scope)."""
+    return _private(party.counts(session_factory(), current_principal(), request.args))
 
 
 @party_bp.get("/api/party/grids.geojson")

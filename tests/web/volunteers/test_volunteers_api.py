@@ -161,6 +161,15 @@ def test_household_counts_are_suppressed_outside_ones_scope(api: FlaskClient, wo
     assert seen["suppressed"] is (exact < 5)
     assert grid_a(PLANNER)["households"] == seen["households"]
 
+    def community_a(who: str) -> dict[str, Any]:
+        body = api.get(query, headers=world.headers[who]).get_json()
+        return next(c for c in body["communities"] if c["code"] == code[:12])
+
+    total = community_a(COMMUNITY)["households"]
+    assert total >= exact and community_a(WORKER)["households"] == total
+    assert community_a(PUBLIC)["households"] == (None if total < 5 else total)
+    assert community_a(OTHER_COMMUNITY)["households"] == community_a(PUBLIC)["households"]
+
 
 def _case(api: FlaskClient, world: World) -> int:
     grid = world.grids["A"]
