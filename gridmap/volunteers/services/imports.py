@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.access import SUPERVISORS, Principal
+from gridmap.accounts.services import audit
 from gridmap.db import unit_of_work
 from gridmap.errors import DataRejected, Forbidden, Unauthorized
 from gridmap.volunteers import rules, spreadsheet
@@ -106,15 +107,28 @@ def import_volunteers(factory: sessionmaker[Session], principal: Principal | Non
     problems = spreadsheet.Problems()
     table = spreadsheet.read_table(data, filename, problems)
     report = ImportReport(dry_run=dry_run, rows=len(table))
-    with unit_of_work(factory) as session:
-        rows = spreadsheet.check_rows(table, _known_skills(session), problems) if table else []
-        _scope_problems(session, principal, rows, problems)
-        if problems.lines:
-            raise _refuse(problems)
-        _write(session, rows, report)
-        if dry_run:
-            session.rollback()
+    try:
+        with unit_of_work(factory) as session:
+            rows = spreadsheet.check_rows(table, _known_skills(session), problems) if table else []
+            _scope_problems(session, principal, rows, problems)
+            if problems.lines:
+                raise _refuse(problems)
+            _write(session, rows, report)
+            if dry_run:
+                raise _DryRun  # the unit of work rolls back everything the rows wrote
+            if principal is not None:
+                communities = sorted({r.community_code for r in rows})
+                audit.record(session, principal, audit.Event.VOLUNTEERS_IMPORTED,
+                             target_kind="area", target_id=communities[0] if communities else "",
+                             detail={"file": filename[:200], "communities": communities,
+                                     **report.as_dict()})
+    except _DryRun:
+        pass
     return report
+
+
+class _DryRun(Exception):
+    """Raised inside a dry run's unit of work so that it rolls back (caught right outside)."""
 
 
 def _write(session: Session, rows: list[spreadsheet.Row], report: ImportReport) -> None:

@@ -1,5 +1,7 @@
 """The Party organisation as map layers (网格党支部 · 楼栋党小组 · 党员中心户).
 
+Every view of households by name is written to the audit log, as the care register's are.
+
 Branches and groups are organisations and public; the people in them are not. Central
 households are personal data: their names and buildings only for staff whose scope holds the
 grid (:func:`gridmap.volunteers.rules.sees_grid`), counts per grid for everyone else, with
@@ -16,6 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap import codes
 from gridmap.access import Principal
+from gridmap.accounts.services import audit
+from gridmap.db import unit_of_work
 from gridmap.errors import Forbidden, Unauthorized
 from gridmap.volunteers import rules
 from gridmap.volunteers.repositories import party as repo
@@ -148,10 +152,13 @@ def households_geojson(factory: sessionmaker[Session], principal: Principal,
                         "of Party-member central households per grid)")
     prefix = codes.area_filter(args).prefix() or principal.area_code or ""
     grids = principal.grids if principal.role == "grid_worker" else None
-    with factory() as session:
-        rows = repo.households(session, prefix, grids)
+    with unit_of_work(factory) as session:
+        rows = [r for r in repo.households(session, prefix, grids)
+                if rules.sees_grid(principal, r["grid_code"])]
+        audit.record(session, principal, audit.Event.PARTY_HOUSEHOLDS_VIEWED,
+                     target_kind="area", target_id=prefix,
+                     detail={"households": [r["id"] for r in rows]})
     features = [{"type": "Feature", "id": r["id"], "geometry": {
         "type": "Point", "coordinates": [round(r["lon"], 6), round(r["lat"], 6)]},
-        "properties": {k: v for k, v in r.items() if k not in ("lon", "lat")}}
-        for r in rows if rules.sees_grid(principal, r["grid_code"])]
+        "properties": {k: v for k, v in r.items() if k not in ("lon", "lat")}} for r in rows]
     return {"type": "FeatureCollection", "features": features}

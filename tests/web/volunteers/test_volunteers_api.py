@@ -341,3 +341,15 @@ def test_import_reads_xlsx_and_refuses_communities_outside_scope(
     assert _team_count(tx, team) == 1
     junk = _upload(api, world.headers[COMMUNITY], b"not a workbook", "v.xlsx")
     assert junk.status_code == 422
+
+
+def test_every_view_of_households_by_name_is_logged(api: FlaskClient, world: World,
+                                                   tx: Connection) -> None:
+    c = world.grids["A"]["code"][:12]
+    answer = api.get(f"/api/party/households.geojson?community={c}",
+                     headers=world.headers[COMMUNITY]).get_json()
+    shown = [f["id"] for f in answer["features"]]
+    assert shown
+    logged = tx.execute(text("SELECT target_id, detail FROM audit_log WHERE action = "
+                             "'party_households_viewed' ORDER BY id DESC LIMIT 1")).one()
+    assert logged.target_id == c and logged.detail["households"] == shown
