@@ -1,4 +1,5 @@
-"""Demo Party organisation and volunteers on a real PostGIS: Shenhe's counts for its grids, every
+"""Demo Party organisation and volunteers on a real PostGIS (written in the test's transaction:
+the test database is loaded without history, so without them): Shenhe's counts for its grids, every
 household an existing party_household person enrolled in its building's grid, two teams per
 community, and tasks in every state whose points follow the rule."""
 
@@ -11,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from gridmap.demo.services.care import write_demo_care
 from gridmap.demo.services.cases import write_demo_cases
-from gridmap.demo.services.volunteers import write_demo_tasks
+from gridmap.demo.services.volunteers import write_demo_party, write_demo_tasks
 
 
-def test_the_loaded_party_organisation_has_shenhes_proportions(db_session: Session) -> None:
+def test_the_party_organisation_has_shenhes_proportions(db_session: Session) -> None:
+    counts = write_demo_party(db_session, seed=11)
     facts = db_session.execute(text("""
         SELECT (SELECT count(*) FROM grid) AS grids,
                (SELECT count(*) FROM community) AS communities,
@@ -42,9 +44,11 @@ def test_the_loaded_party_organisation_has_shenhes_proportions(db_session: Sessi
     assert facts["no_branch"] == 0 and facts["not_party"] == 0
     assert facts["not_enrolled"] == 0 and facts["elsewhere"] == 0
     assert facts["min_teams"] == 2 and facts["leaderless"] == 0
+    assert counts["party_household"] == facts["households"]
 
 
 def test_demo_tasks_in_every_state_earn_points_by_the_rule(db_session: Session) -> None:
+    write_demo_party(db_session, seed=3)
     write_demo_cases(db_session, count=600, seed=3)
     write_demo_care(db_session, seed=3, now=datetime.now(UTC))
     counts = write_demo_tasks(db_session, seed=3)

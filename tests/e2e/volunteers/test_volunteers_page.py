@@ -60,6 +60,31 @@ def need(engine: Engine, owner_engine: Engine, accounts: Accounts) -> Iterator[d
             conn.execute(text("DELETE FROM care_entry WHERE id = :e"), {"e": entry})
 
 
+@pytest.fixture(scope="module")
+def party(engine: Engine, owner_engine: Engine) -> Iterator[None]:
+    """The demo's Party organisation, committed (the test database is loaded without it), and
+    removed afterwards."""
+    from sqlalchemy.orm import Session
+
+    from gridmap.demo.services.volunteers import write_demo_party
+
+    with Session(engine) as session, session.begin():
+        write_demo_party(session, seed=5)
+    try:
+        yield
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text("DELETE FROM grid_member m USING party_household h "
+                              "WHERE m.person_id = h.person_id AND m.role = 'party_household'"))
+            conn.execute(text("UPDATE volunteer_team SET leader_id = NULL WHERE synthetic"))
+            for table in ("volunteer", "volunteer_team", "party_household", "party_group",
+                          "party_branch_grid", "party_branch"):
+                # The names are this list's, never a request's.
+                conn.execute(text(f"DELETE FROM {table} WHERE "  # noqa: S608
+                                  + ("synthetic" if table != "party_branch_grid" else
+                                     "branch_id IN (SELECT id FROM party_branch WHERE synthetic)")))
+
+
 def _wait_text(page: Any, selector: str, wanted: str) -> None:
     page.wait_for_function("([s, t]) => { const el = document.querySelector(s); "
                            "return el && el.textContent.includes(t); }",
@@ -122,7 +147,7 @@ def test_the_public_sees_teams_and_masked_names(browser: Any, live_server: str,
 
 
 def test_the_party_map_draws_branches_groups_and_counts(browser: Any, live_server: str,
-                                                       need: dict[str, Any]) -> None:
+                                                       need: dict[str, Any], party: None) -> None:
     with open_probe(browser, live_server) as probe:
         page = probe.page
         sign_in(page, need["account"], next_path="/party")

@@ -74,8 +74,16 @@ def world(api: FlaskClient, tx: Connection, login: Callable[..., dict[str, str]]
     person = tx.execute(text("INSERT INTO person (name, phone, role, community_code) VALUES "
                              "(:n, '13612345678', 'party_household', :c) RETURNING id"),
                         {"n": w.household, "c": community}).scalar_one()
-    tx.execute(text("INSERT INTO party_household (person_id, building_id, unit, household) "
-                    "VALUES (:p, :b, '3单元', '502')"), {"p": person, "b": a["building"]})
+    branch = tx.execute(text("INSERT INTO party_branch (community_code, name) VALUES "
+                             "(:c, '测试网格党支部') RETURNING id"), {"c": community}).scalar_one()
+    tx.execute(text("INSERT INTO party_branch_grid (grid_code, branch_id) VALUES (:g, :b)"),
+               {"g": a["code"], "b": branch})
+    group = tx.execute(text("INSERT INTO party_group (branch_id, building_id, name, leader_id) "
+                            "VALUES (:br, :b, '测试党小组', :p) RETURNING id"),
+                       {"br": branch, "b": a["building"], "p": person}).scalar_one()
+    tx.execute(text("INSERT INTO party_household (person_id, building_id, group_id, unit, "
+                    "household) VALUES (:p, :b, :g, '3单元', '502')"),
+               {"p": person, "b": a["building"], "g": group})
     team = api.post("/api/volunteers/teams", headers=w.headers[COMMUNITY], json={
         "community_code": community, "name": f"测试队{uuid.uuid4().hex[:6]}",
         "skills": ["repair", "elder_care"]})
@@ -123,12 +131,15 @@ def test_privacy_matrix_leaks_nothing_of_grid_a(api: FlaskClient, world: World) 
             body = response.get_data(as_text=True)
             if response.status_code not in _expected(read, who):
                 failures.append(f"{who} {read}: {response.status_code} {body[:160]!r}")
-            shows_people = who in SEES_A and read in ("households", "community", "tasks")
+            shows_people = who in SEES_A and read in ("households", "groups", "community",
+                                                      "tasks")
             leaked = [m for m in world.markers if m in body]
             if leaked and not shows_people:
                 failures.append(f"LEAK {who} {read}: {leaked}")
-            if read == "households" and who in SEES_A and world.household not in body:
-                failures.append(f"{who} does not see grid A's household")
+            if read in ("households", "groups") and who in SEES_A and world.household not in body:
+                failures.append(f"{who} does not see grid A's household in {read}")
+            if read in ("branches", "groups") and "测试" not in body:
+                failures.append(f"{who} does not see the branch or group in {read}")
             if read in ("community", "households") and response.status_code == 200 and \
                     read != "page" and response.headers.get("Cache-Control") != "private, no-store":
                 failures.append(f"{who} {read}: cacheable")
@@ -169,6 +180,14 @@ def test_household_counts_are_suppressed_outside_ones_scope(api: FlaskClient, wo
     assert total >= exact and community_a(WORKER)["households"] == total
     assert community_a(PUBLIC)["households"] == (None if total < 5 else total)
     assert community_a(OTHER_COMMUNITY)["households"] == community_a(PUBLIC)["households"]
+
+
+def _team_elsewhere(api: FlaskClient, world: World) -> int:
+    """A new team of community B (another sub-district of the same district)."""
+    made = api.post("/api/volunteers/teams", headers=world.headers[DISTRICT], json={
+        "community_code": world.grids["B"]["code"][:12], "name": f"别队{uuid.uuid4().hex[:6]}"})
+    assert made.status_code == 201, made.get_data()[:300]
+    return int(made.get_json()["id"])
 
 
 def _case(api: FlaskClient, world: World) -> int:
@@ -220,10 +239,7 @@ def test_publishing_is_refused_outside_scope_and_to_other_communities(
                         (DEPARTMENT, 403), (ADMIN, 403), (PUBLIC, 401)):
         response = api.post("/api/volunteers/tasks", headers=world.headers[who], json=body)
         assert response.status_code in ({status, 403} if who == PUBLIC else {status}), who
-    other = tx.execute(text("SELECT id FROM volunteer_team WHERE community_code <> :c "
-                            "AND community_code LIKE :d ORDER BY id LIMIT 1"),
-                       {"c": world.grids["A"]["code"][:12],
-                        "d": world.grids["A"]["code"][:6] + "%"}).scalar_one()
+    other = _team_elsewhere(api, world)
     refused = api.post("/api/volunteers/tasks", headers=world.headers[DISTRICT],
                        json={**body, "team_id": other})
     assert refused.status_code == 400 and "community" in refused.get_json()["error"]["message"]
@@ -268,8 +284,10 @@ def test_accepting_needs_a_volunteer_of_the_team(api: FlaskClient, world: World,
     case_id = _case(api, world)
     task = api.post("/api/volunteers/tasks", headers=world.headers[WORKER], json={
         "team_id": world.team, "case_id": case_id, "title": "任务"}).get_json()["id"]
-    stranger = tx.execute(text("SELECT id FROM volunteer WHERE team_id <> :t LIMIT 1"),
-                          {"t": world.team}).scalar_one()
+    made = api.post(f"/api/volunteers/teams/{_team_elsewhere(api, world)}/volunteers",
+                    headers=world.headers[DISTRICT], json={"name": "别队的人"})
+    assert made.status_code == 201
+    stranger = made.get_json()["id"]
     for body in ({}, {"volunteer_id": stranger}, {"volunteer_id": 2**40}):
         response = api.post(f"/api/volunteers/tasks/{task}/accept",
                             headers=world.headers[WORKER], json=body)
