@@ -93,7 +93,7 @@ def next_state(state: str, step: str) -> str:
         raise InvalidInput(f"未知操作 {step[:20]!r} (unknown step)")
     if state not in STEPS[step]:
         raise InvalidInput(f"任务状态为 {state}，不能执行 {step} "
-                           f"(a task that is {state} cannot be {step})")
+                           f"(cannot {step} a task that is {state})")
     return {"accept": "accepted", "done": "done", "cancel": "cancelled"}[step]
 
 

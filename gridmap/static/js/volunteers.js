@@ -16,7 +16,6 @@
   var status = $("gv-status");
   var current = null;
 
-  function fmt(template, n) { return template.replace("{n}", String(n)).replace("{id}", String(n)); }
   function failed(err) { return S.failed.replace("{reason}", G.reasonOf(err, "")); }
 
   function post(path, body) {
@@ -29,8 +28,9 @@
 
   function teamItem(team) {
     var head = el("div", "gv-item-head", [el("strong", null, team.name),
-      el("span", "gv-points", fmt(S.points, team.points))]);
-    var meta = [fmt(S.volunteersN, team.volunteers), fmt(S.hours, team.hours)];
+      el("span", "gv-points", G.fmt(S.points, { n: team.points }))]);
+    var meta = [G.fmt(S.volunteersN, { n: team.volunteers }),
+      G.fmt(S.hours, { n: team.hours })];
     if (team.leader) meta.push(S.leader + " " + team.leader + (team.leader_phone ? " " + team.leader_phone : ""));
     var li = el("li", "gv-item", [head, el("div", "gv-meta", meta.join(" · "))]);
     li.dataset.teamId = String(team.id);
@@ -38,11 +38,11 @@
   }
 
   function volunteerItem(v) {
-    var parts = [v.team, fmt(S.points, v.points)];
+    var parts = [v.team, G.fmt(S.points, { n: v.points })];
     if (v.phone) parts.push(v.phone);
     if (v.availability) parts.push(S.availability + " " + v.availability);
     return el("li", "gv-item", [el("div", "gv-item-head", [el("strong", null, v.name),
-      el("span", "gv-points", fmt(S.hours, v.hours))]), el("div", "gv-meta", parts.join(" · "))]);
+      el("span", "gv-points", G.fmt(S.hours, { n: v.hours }))]), el("div", "gv-meta", parts.join(" · "))]);
   }
 
   function stepForm(task, answer) {
@@ -88,7 +88,9 @@
     var source = task.case_id ? S.case + " #" + task.case_id : S.visit + " #" + task.visit_id;
     var meta = [task.team, source];
     if (task.volunteer) meta.push(task.volunteer);
-    if (task.hours) meta.push(fmt(S.hours, task.hours) + " · " + fmt(S.points, task.points));
+    if (task.hours) {
+      meta.push(G.fmt(S.hours, { n: task.hours }) + " · " + G.fmt(S.points, { n: task.points }));
+    }
     var li = el("li", "gv-item gv-task gv-task-" + task.state, [
       el("div", "gv-item-head", [el("strong", null, task.title),
         el("span", "gv-state", S.states[task.state] || task.state)]),
@@ -105,8 +107,9 @@
   function render(answer) {
     $("gv-community-name").textContent = answer.community.name;
     fill($("gv-teams"), answer.teams.map(teamItem), S.noTeams);
-    fill($("gv-ranking"), answer.ranking.volunteers.map(function (v) {
-      return el("li", null, [el("span", null, v.name + " · " + v.team), el("b", null, fmt(S.points, v.points))]);
+    fill($("gv-ranking"), answer.ranking.volunteers.map(function (v, i) {
+      return el("li", null, [el("span", "gv-rank", String(i + 1)), el("span", "gv-rank-name", v.name + " · " + v.team),
+        el("b", null, G.fmt(S.points, { n: v.points }))]);
     }), S.noTeams);
     var full = Boolean(answer.full);
     $("gv-publish").hidden = !full;
@@ -146,7 +149,7 @@
     var body = { team_id: Number(f.team_id.value), title: f.title.value, detail: f.detail.value };
     body[f.source.value === "visit" ? "visit_id" : "case_id"] = Number(f.source_id.value);
     post("/volunteers/tasks", body).then(function (task) {
-      box.textContent = fmt(S.published, task.id);
+      box.textContent = G.fmt(S.published, { id: task.id });
       publish.reset();
       load(current);
     }).catch(function (err) { box.textContent = failed(err); });

@@ -16,12 +16,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from gridmap import codes
 from gridmap.access import Principal
 from gridmap.cases.workflow import State
 from gridmap.db import unit_of_work
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from gridmap.volunteers import rules
 from gridmap.volunteers.repositories import volunteers as repo
+from gridmap.volunteers.services.teams import staff_over
 
 _NO_TASK = "未找到该任务 (no such task)"
 
@@ -186,9 +188,7 @@ def cancel(factory: sessionmaker[Session], principal: Principal, task_id: int,
 def listing(factory: sessionmaker[Session], principal: Principal, community: str,
             state: str | None, limit: int) -> list[dict[str, Any]]:
     """A community's tasks, newest first (staff over the community)."""
-    from gridmap.volunteers.services.teams import staff_over
-
-    staff_over(principal, community)
+    staff_over(principal, codes.parse(community, codes.Level.COMMUNITY, field="community"))
     with factory() as session:
         rows = repo.tasks(session, community, state, limit)
     for row in rows:
