@@ -154,5 +154,14 @@ def test_the_party_map_draws_branches_groups_and_counts(browser: Any, live_serve
         page.wait_for_function("() => /^[0-9]+$/.test(document.getElementById('gv-n-groups')"
                                ".textContent)", timeout=30_000)
         assert int(page.locator("#gv-n-branches").inner_text()) > 100
-        assert page.locator("#gv-party-map path.leaflet-interactive").count() > 100
+        paths = page.locator("#gv-party-map path.leaflet-interactive")
+        outlines = paths.count()
+        assert outlines > 100
         probe.screenshot("party-map-staff")
+        for _ in range(3):  # to street zoom, where the groups and households are drawn
+            page.locator(".leaflet-control-zoom-in").click()
+            page.wait_for_timeout(400)
+        page.wait_for_function("n => document.querySelectorAll('#gv-party-map "
+                               "path.leaflet-interactive').length > n + 1000", arg=outlines,
+                               timeout=TIMEOUT_MS)
+        probe.screenshot("party-map-street-zoom")
