@@ -76,10 +76,11 @@ def _register_blueprints(app: Flask) -> None:
     from gridmap.supervision import web as supervision
     from gridmap.territory import web as territory
     from gridmap.tiles import web as tiles
+    from gridmap.volunteers import web as volunteers
     from gridmap.web import apidocs, assets
 
     for feature in (accounts, territory, cases, care, coverage, exchange, jobs, supervision,
-                    tiles, ogc, scorecards, reports):
+                    tiles, ogc, scorecards, reports, volunteers):
         feature.register(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(apidocs.bp)

@@ -418,6 +418,30 @@ def open311_clients() -> None:
             click.echo(f"{c['id']}\t{c['name']}\t{c['prefix']}…\t{state}\tlast used {used}")
 
 
+@main.group()
+def volunteers() -> None:
+    """Volunteer teams and volunteers (志愿服务): spreadsheet imports."""
+
+
+@volunteers.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and say what would be made; "
+                                               "write nothing.")
+def volunteers_import(file: Path, dry_run: bool) -> None:
+    """Import teams and volunteers from an .xlsx or .csv file (one row per volunteer; all or
+    nothing: any problem, each naming its row and column, and nothing is written)."""
+    from gridmap.volunteers.services import imports
+
+    with _sessions(_settings()) as factory, _user_errors():
+        report = imports.import_volunteers(factory, None, file.read_bytes(), file.name,
+                                           dry_run=dry_run)
+    verb = "would make" if dry_run else "made"
+    click.echo(f"{report.rows} rows: {verb} {len(report.teams_new)} teams, "
+               f"{report.volunteers_new} volunteers; {report.volunteers_updated} updated")
+    for team in report.teams_new:
+        click.echo(f"  new team {team}")
+
+
 @main.command("export")
 @click.argument("layer")
 @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))

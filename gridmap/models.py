@@ -9,6 +9,7 @@ the database by the initial migration, so no loader can bypass them.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    Numeric,
     String,
     Text,
     column,
@@ -534,3 +536,125 @@ class CareExplanation(Base):
     explained_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
     explained_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                    server_default=func.now())
+
+
+# --- Party members and volunteers (issue 13 item 2, migration 0021) ------------------------------
+
+class PartyBranch(Base):
+    """A grid Party branch (网格党支部) of a community; the grids it serves: ``party_branch_grid``."""
+
+    __tablename__ = "party_branch"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    community_code: Mapped[str] = mapped_column(ForeignKey("community.code"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    secretary_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class PartyBranchGrid(Base):
+    """A grid served by a branch (a grid belongs to at most one branch)."""
+
+    __tablename__ = "party_branch_grid"
+    grid_code: Mapped[str] = mapped_column(String(15), primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("party_branch.id", ondelete="CASCADE"),
+                                           index=True)
+
+
+class PartyGroup(Base):
+    """A building Party group (楼栋党小组) of a branch, at a building."""
+
+    __tablename__ = "party_group"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("party_branch.id"), index=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class PartyHousehold(Base):
+    """A Party-member central household (党员中心户): a person at a building (personal data)."""
+
+    __tablename__ = "party_household"
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("party_group.id"), index=True)
+    unit: Mapped[str] = mapped_column(String(20), server_default="")
+    household: Mapped[str] = mapped_column(String(20), server_default="")
+    since: Mapped[date | None] = mapped_column(Date)
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class VolunteerSkill(Base):
+    """A volunteer skill (助老, 维修, 医疗, …), reference data."""
+
+    __tablename__ = "volunteer_skill"
+    code: Mapped[str] = mapped_column(String(24), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    sort: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class VolunteerTeam(Base):
+    """A volunteer team of a community with its skills focus and leader (one of its volunteers)."""
+
+    __tablename__ = "volunteer_team"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    community_code: Mapped[str] = mapped_column(ForeignKey("community.code"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    skills: Mapped[list[str]] = mapped_column(ARRAY(String(24)), server_default="{}")
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class Volunteer(Base):
+    """A volunteer of a team: skills, availability, phone (no account)."""
+
+    __tablename__ = "volunteer"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("volunteer_team.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20), server_default="")
+    skills: Mapped[list[str]] = mapped_column(ARRAY(String(24)), server_default="{}")
+    availability: Mapped[str] = mapped_column(String(100), server_default="")
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class VolunteerPointsRule(Base):
+    """How hours turn into points, as data: the newest rule whose ``valid_from`` has come."""
+
+    __tablename__ = "volunteer_points_rule"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    valid_from: Mapped[date] = mapped_column(Date, unique=True)
+    points_per_hour: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    points_per_task: Mapped[int] = mapped_column(Integer)
+    max_hours: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+
+
+class VolunteerTask(Base):
+    """A task (任务发布): a case or a visit's need handed to a team, accepted, done with hours."""
+
+    __tablename__ = "volunteer_task"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("volunteer_team.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("care_visit.id"))
+    grid_code: Mapped[str] = mapped_column(String(15))
+    title: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[str] = mapped_column(Text, server_default="")
+    state: Mapped[str] = mapped_column(String(16), server_default="open")
+    published_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                   server_default=func.now())
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer.id"), index=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hours: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    points: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")

@@ -24,9 +24,11 @@ KEPT = ("district", "subdistrict", "community", "grid", "building", "facility", 
 """Tables of revision 0003 and earlier whose rows must come through unchanged."""
 TEST_DISTRICT = "210103"  # 沈河区, as the session's test database (tests/conftest.py)
 LATER = ("account", "api_token", "open311_client", "audit_log", "care_entry", "care_visit",
-         "care_zero_report")
-"""Tables that revisions 0006 and 0019 add (and their downgrades remove); the demo load writes
-the care register's rows with its cases."""
+         "care_zero_report", "party_branch", "party_group", "party_household", "volunteer_team",
+         "volunteer", "volunteer_task")
+"""Tables that revisions 0006, 0019 and 0021 add (and their downgrades remove); the demo load
+writes the care register's rows and the volunteer tasks with its cases, the Party organisation
+and the volunteer teams with the territory."""
 
 
 @pytest.fixture

@@ -311,6 +311,26 @@ SPECS: dict[str, Spec] = {
     "POST care.explain": Spec("POST", roles(CARE_STAFF, 400), body=_planning),
     "GET care.overview": Spec("GET", roles(SUPERVISORS, 200)),
     "GET care.overview_geojson": Spec("GET", roles(SUPERVISORS, 200)),
+    # Party layers and volunteers (issue 13 item 2): organisations and counts for everyone;
+    # households, volunteers' phones and tasks only for staff whose scope holds the grid or
+    # community (real people, the privacy matrix and the writes: tests/web/volunteers).
+    "GET party.counts": Spec("GET", anyone(200)),
+    "GET party.grids_geojson": Spec("GET", anyone(200)),
+    "GET party.branches_geojson": Spec("GET", anyone(200)),
+    "GET party.groups_geojson": Spec("GET", anyone(200)),
+    "GET party.households_geojson": Spec("GET", roles(CARE_STAFF, 200)),
+    "GET volunteer_pages.party_page": Spec("GET", anyone(200)),
+    "GET volunteer_pages.volunteers_page": Spec("GET", anyone(200)),
+    "GET volunteers.reference": Spec("GET", anyone(200)),
+    "GET volunteers.community": Spec("GET", anyone(200)),
+    "GET volunteers.task_list": Spec("GET", care_grid(200)),
+    "POST volunteers.create_team": Spec("POST", roles(CARE_STAFF, 400), body=_planning),
+    "POST volunteers.add_volunteer": Spec("POST", roles(CARE_STAFF, 400), body=_planning),
+    "POST volunteers.publish_task": Spec("POST", roles(CARE_STAFF, 400), body=_planning),
+    "POST volunteers.accept_task": Spec("POST", roles(CARE_STAFF, 400), body=_planning),
+    "POST volunteers.complete_task": Spec("POST", roles(CARE_STAFF, 400), body=_planning),
+    "POST volunteers.cancel_task": Spec("POST", roles(CARE_STAFF, 400), body=_planning),
+    "POST volunteers.import_file": Spec("POST", roles(SUPERVISORS, 400), body=_form),
     # Coverage and planning.
     "GET coverage.page": Spec("GET", roles(COVERAGE_READERS, 200, page=True)),
     "GET coverage.audit_page": Spec("GET", roles(COVERAGE_READERS, 200, page=True)),
@@ -525,6 +545,7 @@ def _url(app: Flask, endpoint: str, world: World, target: str) -> str:
             "feature_id": world.cases[target], "level": "grid", "entry_id": 2**40,
             "month": _this_month(),
             "grid": world.grids[target]["code"],
+            "community": world.grids[target]["code"][:12], "team_id": 2**40, "task_id": 2**40,
             # A zoom-15 tile over 沈河区 (XYZ and OGC's matrix/row/column).
             "collection": "buildings", "z": 15, "x": 27624,
             "y": 12189, "tile_matrix": 15, "tile_row": 12189, "tile_col": 27624}

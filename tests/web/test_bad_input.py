@@ -37,7 +37,8 @@ world = matrix.world
 TABLES = ("case", "case_event", "case_cohandler", "case_photo", "account", "api_token",
           "open311_client", "person", "grid_member", "grid_enrollment", "department",
           "case_category", "care_entry", "care_entry_reason", "care_visit", "care_zero_report",
-          "care_explanation")
+          "care_explanation", "party_branch", "party_group", "party_household",
+          "volunteer_team", "volunteer", "volunteer_task")
 """Tables whose row counts bad input must leave alone (``audit_log`` may grow)."""
 
 def _cursor(number: str) -> str:
@@ -107,6 +108,7 @@ AUDIT = ("action", "target_kind", "since", "until", "username", "target_id", "ac
 INTAKE = ("category", "description", "channel", "lon", "lat", "crs", "address", "reporter_name",
           "reporter_phone", "client_token", "grid_code", "confirm_new", "link_to")
 ACTION = ("action", "version", "note", "department", "departments", "rating", "reason")
+AREA = ("district", "subdistrict", "community")
 CARE_ENTRY = ("building_code", "name", "reasons", "unit", "household", "phone", "carer", "note")
 CARE_VISIT = ("findings", "needs_help", "visited_at", "lon", "lat", "category", "share_contact")
 OPEN311_POST = ("api_key", "service_code", "lat", "long", "media_url", "crs", "description",
@@ -224,6 +226,26 @@ FIELDS: dict[str, Fields] = {
                                        "problems_only")),
     "GET care.overview_geojson": Fields(query=("district", "subdistrict", "community", "month",
                                                "problems_only")),
+    "GET party.counts": Fields(query=AREA),
+    "GET party.grids_geojson": Fields(query=AREA),
+    "GET party.branches_geojson": Fields(query=AREA),
+    "GET party.groups_geojson": Fields(query=AREA),
+    "GET party.households_geojson": Fields(query=AREA),
+    "GET volunteer_pages.party_page": Fields(),
+    "GET volunteer_pages.volunteers_page": Fields(query=("community", "case", "visit")),
+    "GET volunteers.reference": Fields(),
+    "GET volunteers.community": Fields(),
+    "GET volunteers.task_list": Fields(query=("state", "limit")),
+    "POST volunteers.create_team": Fields(body=("community_code", "name", "skills"),
+                                          kinds=("json", "form")),
+    "POST volunteers.add_volunteer": Fields(body=("name", "phone", "skills", "availability",
+                                                  "leader"), kinds=("json", "form")),
+    "POST volunteers.publish_task": Fields(body=("team_id", "case_id", "visit_id", "title",
+                                                 "detail"), kinds=("json", "form")),
+    "POST volunteers.accept_task": Fields(body=("volunteer_id",), kinds=("json", "form")),
+    "POST volunteers.complete_task": Fields(body=("hours", "note"), kinds=("json", "form")),
+    "POST volunteers.cancel_task": Fields(body=("reason",), kinds=("json", "form")),
+    "POST volunteers.import_file": Fields(body=("dry_run", "file"), kinds=("multipart",)),
     "GET coverage.page": Fields(),
     "GET coverage.audit_page": Fields(),
     "GET coverage.runs": Fields(),
@@ -371,6 +393,7 @@ def _sentinel(app: Flask, endpoint: str, world: World, name: str) -> Any:
             "feature_id": world.cases["A"], "level": "grid", "entry_id": 2**40,
             "month": matrix._this_month(),
             "grid": world.grids["A"]["code"],
+            "community": world.grids["A"]["code"][:12], "team_id": 2**40, "task_id": 2**40,
             "collection": "buildings", "z": 15, "x": 27624,
             "y": 12189, "tile_matrix": 15, "tile_row": 12189, "tile_col": 27624}
     if endpoint.startswith("tiles."):  # the OGC API Tiles pages of a collection with tiles

@@ -61,10 +61,12 @@ class Event(StrEnum):
     CARE_ENTRY_VIEWED = "care_entry_viewed"
     CARE_ENTRY_CREATED = "care_entry_created"
     CARE_ENTRY_CLOSED = "care_entry_closed"
+    PARTY_HOUSEHOLDS_VIEWED = "party_households_viewed"
+    VOLUNTEERS_IMPORTED = "volunteers_imported"
 
 
 TARGET_KINDS = ("account", "api_token", "open311_client", "grid", "case", "person", "audit_log",
-                "care_entry", "supervision_rule")
+                "care_entry", "supervision_rule", "area")
 """What entries name as their target (the audit page's choices)."""
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # type-only: the generator (and its heavy imports) loads only
 log = logging.getLogger(__name__)
 
 Scale = Literal["districts", "city"]
-GENERATOR_VERSION = 3  # bump when the generator's output changes, so `demo load` reloads
+GENERATOR_VERSION = 4  # bump when the generator's output changes, so `demo load` reloads
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,11 @@ def load_demo(
         loads.lock(session)
         bulk.clear(session)
         loads.clear_coverage_runs(session)
-        counts = _copy_all(session, data, progress=progress, seconds=seconds)
+        # The Party organisation and volunteer teams (with their tasks) come with the history,
+        # as the care register does: a load without cases (the test databases) has none, so
+        # tests that remove buildings or grids meet no group or household referring to them.
+        counts = _copy_all(session, data, progress=progress, seconds=seconds, seed=seed,
+                           with_party=bool(cases))
         if cases:
             # Historical cases need the grids, people and enrolments just loaded.
             from gridmap.demo.services.cases import write_demo_cases
@@ -78,6 +82,11 @@ def load_demo(
             clock = time.perf_counter()
             counts.update(write_demo_care(session, seed=seed))
             seconds["care"] = time.perf_counter() - clock
+            from gridmap.demo.services.volunteers import write_demo_tasks
+
+            clock = time.perf_counter()
+            counts.update(write_demo_tasks(session, seed=seed))
+            seconds["volunteer_tasks"] = time.perf_counter() - clock
         loads.record(session, params, counts)
     with unit_of_work(factory) as session:  # fresh statistics so the planner uses the indexes
         loads.analyze(session)
@@ -85,7 +94,7 @@ def load_demo(
 
 
 def _copy_all(session: Session, data: DemoData, *, progress: bool,
-              seconds: dict[str, float]) -> dict[str, int]:
+              seconds: dict[str, float], seed: int, with_party: bool) -> dict[str, int]:
     """COPY every table, each followed by ANALYZE (the foreign-key checks and triggers of the
     next tables then plan with real statistics, not those of an empty table), with the grid
     cards' triggers off and the cards made once at the end: three refreshes of every card (after
@@ -120,6 +129,13 @@ def _copy_all(session: Session, data: DemoData, *, progress: bool,
             bulk.analyze(session, table)
             seconds[table] = time.perf_counter() - clock
             bar.update(1)
+        if with_party:
+            # Before the cards are made: the central households join grid_member.
+            from gridmap.demo.services.volunteers import write_demo_party
+
+            clock = time.perf_counter()
+            counts.update(write_demo_party(session, seed=seed))
+            seconds["party"] = time.perf_counter() - clock
         bar.set_description("grid cards")
         clock = time.perf_counter()
     seconds["grid_card"] = time.perf_counter() - clock

@@ -1,0 +1,1 @@
+"""SQL of the Party layers and the volunteers (used only by their services)."""

@@ -1,0 +1,1 @@
+"""Party and volunteer use cases: scope checks, transactions, answers."""
