@@ -59,10 +59,11 @@ class Event(StrEnum):
     CARE_ENTRY_VIEWED = "care_entry_viewed"
     CARE_ENTRY_CREATED = "care_entry_created"
     CARE_ENTRY_CLOSED = "care_entry_closed"
+    DISPUTE_PARTIES_VIEWED = "dispute_parties_viewed"
 
 
 TARGET_KINDS = ("account", "api_token", "open311_client", "grid", "case", "person", "audit_log",
-                "care_entry")
+                "care_entry", "dispute", "mediation_point")
 """What entries name as their target (the audit page's choices)."""
 
 
