@@ -61,7 +61,7 @@
 
   function drawPoints() {
     $("gmd-point-rows").replaceChildren.apply($("gmd-point-rows"), state.points.map(function (p) {
-      var name = G.el("button", "gc-link-button gmd-point-link", p.name);
+      var name = G.el("button", "gmd-link gmd-point-link", p.name);
       name.type = "button";
       name.addEventListener("click", function () { choosePoint(p.id); });
       var row = G.el("tr", "gmd-level-" + p.level, [
@@ -76,14 +76,37 @@
     }));
   }
 
+  /** ?area=<district, sub-district or community code> shows that area's points (a link from
+   * elsewhere, or another area than one's own); the server checks the code. */
+  function areaParams() {
+    var area = new URLSearchParams(window.location.search).get("area") || "";
+    var level = { 6: "district", 9: "subdistrict", 12: "community" }[area.length];
+    var params = {};
+    if (level && /^[0-9]+$/.test(area)) params[level] = area;
+    return params;
+  }
+
   function loadPoints() {
-    return G.getJSON("/mediation/points").then(function (body) {
+    var params = areaParams();
+    return G.getJSON("/mediation/points", params).then(function (body) {
       state.points = body.points;
       drawPoints();
       drawMap();
       say(G.fmt(S.loaded, { n: body.points.length }) + " · " + S.pickPoint);
-      var own = body.points.filter(function (p) { return p.staff; })[0] || body.points[0];
+      var wanted = body.points.filter(function (p) { return p.area_code === body.area; })[0];
+      var own = wanted || body.points.filter(function (p) { return p.staff; })[0] || body.points[0];
       if (own && !state.point) choosePoint(own.id);
+    }).catch(fail);
+  }
+
+  /** After a write: the point's list and every count again (the map keeps its view). */
+  function refresh() {
+    loadDisputes();
+    G.getJSON("/mediation/points", areaParams()).then(function (body) {
+      state.points = body.points;
+      drawPoints();
+      var chosen = document.querySelector("#gmd-point-rows tr[data-point='" + state.point.id + "']");
+      if (chosen) chosen.classList.add("gmd-chosen");
     }).catch(fail);
   }
 
@@ -112,7 +135,7 @@
     G.getJSON("/mediation/points/" + state.point.id + "/disputes", { state: $("gmd-state").value })
       .then(function (body) {
         var items = body.disputes.map(function (d) {
-          var link = G.el("button", "gc-link-button", G.fmt(S.disputeTitle, {
+          var link = G.el("button", "gmd-link", G.fmt(S.disputeTitle, {
             id: d.id, kind: S.kinds[d.kind] || d.kind }));
           link.type = "button";
           link.addEventListener("click", function () { openDispute(d.id); });
@@ -158,7 +181,9 @@
       $("gmd-events").replaceChildren.apply($("gmd-events"), d.events.map(function (e) {
         return G.el("li", "", [
           G.el("time", "gc-time", new Date(e.created_at).toLocaleString(locale)), " ",
-          (S.actions[e.action] || e.action) + " → " + S.states[e.to_state] + " · " + e.actor,
+          [S.actions[e.action] || e.action,
+           S.states[e.to_state] === S.actions[e.action] ? "" : "→ " + S.states[e.to_state],
+           "· " + e.actor].filter(Boolean).join(" "),
           e.note ? G.el("div", "gc-muted", e.note) : null]);
       }));
       drawActions(d.actions);
@@ -201,7 +226,7 @@
       event.target.reset();
       say(S.saved);
       openDispute(state.dispute.id);
-      loadDisputes();
+      refresh();
     }).catch(fail);
   });
 
@@ -230,7 +255,7 @@
       form.reset();
       form.hidden = true;
       say(G.fmt(S.accepted, { id: made.id }));
-      loadDisputes();
+      refresh();
       openDispute(made.id);
     }).catch(fail);
   });
