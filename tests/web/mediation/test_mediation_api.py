@@ -323,3 +323,14 @@ def test_counts_public_suppressed_staff_exact(api: FlaskClient, world: World) ->
     assert mine["staff"] is False
     own = api.get(_reads(world)["points"], headers=world.headers[COMMUNITY]).get_json()
     assert next(p for p in own["points"] if p["id"] == world.points["community"])["staff"]
+
+
+def test_a_point_with_disputes_cannot_be_retired(api: FlaskClient, world: World, tx: Connection,
+                                                 login: Callable[..., dict[str, str]]) -> None:
+    code = tx.execute(text("SELECT code FROM facility WHERE id = :i"),
+                      {"i": world.points["community"]}).scalar_one()
+    officer = login("data_officer", area=world.community[:6])
+    refused = api.post(f"/api/edits/facilities/{code}", headers=officer, json={"op": "retire"})
+    assert refused.status_code == 409, refused.get_json()
+    assert tx.execute(text("SELECT count(*) FROM mediation_point WHERE facility_id = :i"),
+                      {"i": world.points["community"]}).scalar_one() == 1
