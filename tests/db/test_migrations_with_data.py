@@ -24,9 +24,9 @@ KEPT = ("district", "subdistrict", "community", "grid", "building", "facility", 
 """Tables of revision 0003 and earlier whose rows must come through unchanged."""
 TEST_DISTRICT = "210103"  # 沈河区, as the session's test database (tests/conftest.py)
 LATER = ("account", "api_token", "open311_client", "audit_log", "care_entry", "care_visit",
-         "care_zero_report")
-"""Tables that revisions 0006 and 0019 add (and their downgrades remove); the demo load writes
-the care register's rows with its cases."""
+         "care_zero_report", "mediation_point", "dispute", "dispute_session", "dispute_event")
+"""Tables that revisions 0006, 0019 and 0022 add (and their downgrades remove); the demo load
+writes the care register's and the disputes' rows with its cases."""
 
 
 @pytest.fixture
