@@ -96,6 +96,12 @@
       var wanted = body.points.filter(function (p) { return p.area_code === body.area; })[0];
       var own = wanted || body.points.filter(function (p) { return p.staff; })[0] || body.points[0];
       if (own && !state.point) choosePoint(own.id);
+      // ?case=<id>: a case sent here to become a dispute (转评理说事) fills the form's case.
+      var fromCase = new URLSearchParams(window.location.search).get("case");
+      if (fromCase && /^[0-9]{1,19}$/.test(fromCase) && state.point && state.point.staff) {
+        $("gmd-new-form").elements.case_id.value = fromCase;
+        openNewForm();
+      }
     }).catch(fail);
   }
 
@@ -162,10 +168,15 @@
       $("gmd-dispute-title").textContent = G.fmt(S.disputeTitle, { id: d.id, kind: S.kinds[d.kind] || d.kind });
       var facts = [G.fmt(S.facts, { state: S.states[d.state], point: d.point_name,
                                     community: d.community_code, accepted: day(d.accepted_at) })];
-      if (d.case_id) facts.push(G.fmt(S.fromCase, { id: d.case_id }));
       if (d.referred_from) facts.push(G.fmt(S.referredFrom, { id: d.referred_from }));
       if (d.referred_to) facts.push(G.fmt(S.referredTo, { id: d.referred_to }));
-      $("gmd-dispute-facts").textContent = facts.join(" · ");
+      var caseLink = null;
+      if (d.case_id) {
+        caseLink = G.el("a", "", G.fmt(S.fromCase, { id: d.case_id }));
+        caseLink.href = G.pageUrl("/cases/" + d.case_id);
+      }
+      $("gmd-dispute-facts").replaceChildren(facts.join(" · "), caseLink ? " · " : "",
+                                              caseLink || "");
       $("gmd-masked").hidden = !d.masked;
       $("gmd-summary").textContent = d.summary === null ? S.hidden : d.summary +
         (d.outcome_note ? " — " + d.outcome_note : "");
@@ -232,10 +243,11 @@
 
   // ------------------------------------------------------------------ accept a new dispute
 
-  $("gmd-new").addEventListener("click", function () {
+  function openNewForm() {
     $("gmd-new-form").hidden = false;
     $("gmd-new-form").elements.summary.focus();
-  });
+  }
+  $("gmd-new").addEventListener("click", openNewForm);
   $("gmd-new-cancel").addEventListener("click", function () { $("gmd-new-form").hidden = true; });
   $("gmd-new-form").addEventListener("submit", function (event) {
     event.preventDefault();

@@ -84,6 +84,10 @@ def test_staff_accept_mediate_and_agree_and_outsiders_see_masks(
     page.locator("#gmd-point-rows tr.gmd-chosen td:nth-child(3)", has_text="0").wait_for(
         timeout=TIMEOUT_MS)  # the counts reloaded: nothing open, one received and agreed
     probe.screenshot("mediation-staff-top")
+    # A case sent here to become a dispute (转评理说事): the form opens with its number.
+    page.goto("/mediation?case=4321")
+    page.locator("#gmd-new-form:not([hidden])").wait_for(timeout=TIMEOUT_MS)
+    assert page.locator("#gmd-new-form [name=case_id]").input_value() == "4321"
 
     # Staff of another community: the dispute's parties masked, no free text, no steps.
     page.context.clear_cookies()
