@@ -70,6 +70,7 @@ def _register_blueprints(app: Flask) -> None:
     from gridmap.coverage import web as coverage
     from gridmap.exchange import web as exchange
     from gridmap.jobs import web as jobs
+    from gridmap.mediation import web as mediation
     from gridmap.ogc import web as ogc
     from gridmap.reports import web as reports
     from gridmap.scorecards import web as scorecards
@@ -80,7 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from gridmap.web import apidocs, assets
 
     for feature in (accounts, territory, cases, care, coverage, exchange, jobs, supervision,
-                    tiles, ogc, scorecards, reports, volunteers):
+                    mediation, tiles, ogc, scorecards, reports, volunteers):
         feature.register(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(apidocs.bp)

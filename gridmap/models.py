@@ -658,3 +658,89 @@ class VolunteerTask(Base):
     note: Mapped[str] = mapped_column(Text, server_default="")
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+# --- mediation (评理说事, migration 0022) -----------------------------------------------------------
+
+class MediationPoint(Base):
+    """A facility of type ``mediation_point`` as a point of the three-level mediation network."""
+
+    __tablename__ = "mediation_point"
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    level: Mapped[str] = mapped_column(String(12))
+    area_code: Mapped[str] = mapped_column(String(12), unique=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class Dispute(Base):
+    """A dispute at one mediation point, with its state and outcome there."""
+
+    __tablename__ = "dispute"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("mediation_point.facility_id"))
+    community_code: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(12))
+    summary: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    referred_from: Mapped[int | None] = mapped_column(ForeignKey("dispute.id"), unique=True)
+    outcome_note: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class DisputeParty(Base):
+    """A party to a dispute (personal data: masked for most readers)."""
+
+    __tablename__ = "dispute_party"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    dispute_id: Mapped[int] = mapped_column(ForeignKey("dispute.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20), server_default="")
+    address: Mapped[str] = mapped_column(String(200), server_default="")
+    sort: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class DisputeMediator(Base):
+    """A person working a dispute (who, with it, sees its parties)."""
+
+    __tablename__ = "dispute_mediator"
+    dispute_id: Mapped[int] = mapped_column(ForeignKey("dispute.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DisputeSession(Base):
+    """A mediation session held: the day, the mediators present (by name), notes."""
+
+    __tablename__ = "dispute_session"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    dispute_id: Mapped[int] = mapped_column(ForeignKey("dispute.id", ondelete="CASCADE"))
+    held_on: Mapped[date] = mapped_column(Date)
+    mediators: Mapped[list[str]] = mapped_column(ARRAY(String(50)))
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                  server_default=func.now())
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class DisputeEvent(Base):
+    """One step of a dispute's history (append-only for the app role)."""
+
+    __tablename__ = "dispute_event"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    dispute_id: Mapped[int] = mapped_column(ForeignKey("dispute.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(12))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    payload: Mapped[dict[str, object]] = mapped_column(JSONB, server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

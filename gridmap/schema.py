@@ -17,9 +17,9 @@ from sqlalchemy.engine import make_url
 from gridmap.config import Settings
 
 SCHEMA = "public"
-APPEND_ONLY = ("case_event", "audit_log")
-"""Tables the app may only read and add to: the case history and the audit log are evidence
-(migrations 0003 and 0006)."""
+APPEND_ONLY = ("case_event", "audit_log", "dispute_event")
+"""Tables the app may only read and add to: the case history, the audit log and the dispute
+history are evidence (migrations 0003, 0006 and 0022)."""
 
 _GRANTS = (
     "GRANT USAGE ON SCHEMA {schema} TO {role}",

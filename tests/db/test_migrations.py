@@ -26,7 +26,8 @@ def test_upgrade_from_empty_then_downgrade_and_again(scratch_settings: Settings)
                 "grid_member", "grid_enrollment", "dataset", "grid_card", "case_category", "case",
                 "case_event", "case_cohandler", "case_photo", "life_circle", "coverage_rule",
                 "coverage_run", "coverage_building", "coverage_area", "account", "api_token",
-                "open311_client", "audit_log"}
+                "open311_client", "audit_log", "mediation_point", "dispute", "dispute_party",
+                "dispute_mediator", "dispute_session", "dispute_event"}
     schema.upgrade(scratch_settings)
     assert expected <= _tables(scratch_settings)
     schema.downgrade(scratch_settings, "base")

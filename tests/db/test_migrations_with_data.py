@@ -25,10 +25,11 @@ KEPT = ("district", "subdistrict", "community", "grid", "building", "facility", 
 TEST_DISTRICT = "210103"  # 沈河区, as the session's test database (tests/conftest.py)
 LATER = ("account", "api_token", "open311_client", "audit_log", "care_entry", "care_visit",
          "care_zero_report", "party_branch", "party_group", "party_household", "volunteer_team",
-         "volunteer", "volunteer_task")
-"""Tables that revisions 0006, 0019 and 0021 add (and their downgrades remove); the demo load
-writes the care register's rows and the volunteer tasks with its cases, the Party organisation
-and the volunteer teams with the territory."""
+         "volunteer", "volunteer_task", "mediation_point", "dispute", "dispute_session",
+         "dispute_event")
+"""Tables that revisions 0006, 0019, 0021 and 0022 add (and their downgrades remove); the demo
+load writes the care register's rows, the volunteer tasks and the disputes with its cases, the
+Party organisation and the volunteer teams with the territory, the mediation points always."""
 
 
 @pytest.fixture

@@ -80,10 +80,11 @@ def test_grants_survive_a_second_upgrade(settings: Settings, owner_engine: Engin
     with owner_engine.connect() as conn:
         rows = {r.relname: tuple(r)[1:]
                 for r in conn.execute(text(_PRIVILEGES), {"role": role})}
-    assert rows["case_event"] == rows["audit_log"] == (True, True, False, False)
+    assert rows["case_event"] == rows["audit_log"] == rows["dispute_event"] == (
+        True, True, False, False)
     assert rows["case"] == (True, True, True, True)
     assert {name for name, privileges in rows.items() if privileges != (True,) * 4} == {
-        "case_event", "audit_log"}
+        "case_event", "audit_log", "dispute_event"}
 
 
 def test_the_app_role_can_add_to_the_case_history(engine: Engine) -> None:

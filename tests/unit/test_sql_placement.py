@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2] / "gridmap"
-CLEAN_FEATURES = ["territory", "demo", "operations", "ogc"]
+CLEAN_FEATURES = ["territory", "demo", "operations", "ogc", "mediation"]
 # What a service may import from sqlalchemy: the types of what it is handed or hands on.
 SERVICE_SQLALCHEMY_NAMES = {"Connection", "Session", "sessionmaker", "Select"}
 

@@ -206,6 +206,22 @@ def care_grid(*ok: int, workers_only: bool = False) -> Expect:
     return expect
 
 
+MEDIATION = SUPERVISORS | {WORKER, OTHER_WORKER, DEPARTMENT}
+"""Roles that read disputes (planners, data officers and administrators see counts only)."""
+POINT_STAFF: dict[str, set[str]] = {COMMUNITY: {"A"}, SUBDISTRICT: {"A"}, DISTRICT: {"A", "B"}}
+"""Whose scope holds the mediation point of grid A's and B's community (written out)."""
+
+
+def point_staff(*ok: int) -> Expect:
+    """A write at a mediation point: ``ok`` for staff whose scope holds the point's area, 403
+    for everyone else signed in (points are public places: refusing confirms nothing)."""
+    def expect(who: str, target: str) -> set[int]:
+        if who == PUBLIC:
+            return {401}
+        return set(ok) if target in POINT_STAFF.get(who, set()) else {403}
+    return expect
+
+
 def _form(world: World, target: str) -> dict[str, Any]:
     return {"data": {}}
 
@@ -331,6 +347,18 @@ SPECS: dict[str, Spec] = {
     "POST volunteers.complete_task": Spec("POST", roles(CARE_STAFF, 400), body=_planning),
     "POST volunteers.cancel_task": Spec("POST", roles(CARE_STAFF, 400), body=_planning),
     "POST volunteers.import_file": Spec("POST", roles(SUPERVISORS, 400), body=_form),
+    # Mediation (评理说事): disputes for territorial staff, grid workers and department staff
+    # (parties masked unless the point's staff or the dispute's mediator: tests/web/mediation);
+    # only staff whose scope holds the point accept a dispute there; a dispute nobody has made
+    # is a 404.
+    "GET mediation.reference": Spec("GET", anyone(200)),
+    "GET mediation.counts": Spec("GET", anyone(200)),
+    "GET mediation.point_list": Spec("GET", roles(MEDIATION, 200)),
+    "GET mediation.point_disputes": Spec("GET", roles(MEDIATION, 200)),
+    "POST mediation.create_dispute": Spec("POST", point_staff(400), body=_planning),
+    "GET mediation.dispute": Spec("GET", roles(MEDIATION, 404)),
+    "POST mediation.take_step": Spec("POST", roles(MEDIATION, 400), body=_planning),
+    "GET mediation_pages.page": Spec("GET", roles(MEDIATION, 200, page=True)),
     # Coverage and planning.
     "GET coverage.page": Spec("GET", roles(COVERAGE_READERS, 200, page=True)),
     "GET coverage.audit_page": Spec("GET", roles(COVERAGE_READERS, 200, page=True)),
@@ -524,7 +552,10 @@ def world(api: FlaskClient, tx: Connection, login: Callable[..., dict[str, str]]
         w.markers[f"care:{tag}"] = [name, carer]
         w.phones[f"care:{tag}"] = phone
     w.values = {"layer": "grids", "category": "heating", "department": picked["dep"],
-                "vendor": ("leaflet", "dist/leaflet.css")}
+                "vendor": ("leaflet", "dist/leaflet.css"),
+                "points": {tag: tx.execute(text(
+                    "SELECT facility_id FROM mediation_point WHERE area_code = :c"),
+                    {"c": w.grids[tag]["code"][:12]}).scalar_one() for tag in ("A", "B")}}
     for tag, who in (("A", WORKER), ("B", OTHER_WORKER)):
         secret = w.headers[who]["Authorization"].removeprefix("Bearer ")
         w.accounts[tag] = tx.execute(text("SELECT account_id FROM api_token WHERE digest = :d"),
@@ -541,7 +572,8 @@ def _url(app: Flask, endpoint: str, world: World, target: str) -> str:
             "filename": "css/app.css", "token_id": 2**40, "client_id": 2**40,
             "account_id": world.accounts[target], "department": world.values["department"],
             "job_id": 2**40, "item_id": 2**40, "scenario_id": 2**40, "layer": "facilities",
-            "collection_id": "cases",
+            "collection_id": "cases", "point_id": world.values["points"][target],
+            "dispute_id": 2**40,
             "feature_id": world.cases[target], "level": "grid", "entry_id": 2**40,
             "month": _this_month(),
             "grid": world.grids[target]["code"],

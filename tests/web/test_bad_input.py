@@ -38,7 +38,8 @@ TABLES = ("case", "case_event", "case_cohandler", "case_photo", "account", "api_
           "open311_client", "person", "grid_member", "grid_enrollment", "department",
           "case_category", "care_entry", "care_entry_reason", "care_visit", "care_zero_report",
           "care_explanation", "party_branch", "party_group", "party_household",
-          "volunteer_team", "volunteer", "volunteer_task")
+          "volunteer_team", "volunteer", "volunteer_task", "dispute", "dispute_party",
+          "dispute_mediator", "dispute_session", "dispute_event")
 """Tables whose row counts bad input must leave alone (``audit_log`` may grow)."""
 
 def _cursor(number: str) -> str:
@@ -110,6 +111,8 @@ INTAKE = ("category", "description", "channel", "lon", "lat", "crs", "address", 
 ACTION = ("action", "version", "note", "department", "departments", "rating", "reason")
 AREA = ("district", "subdistrict", "community")
 CARE_ENTRY = ("building_code", "name", "reasons", "unit", "household", "phone", "carer", "note")
+DISPUTE = ("kind", "summary", "party_role", "party_name", "party_phone", "party_address",
+           "community", "case_id", "mediators")
 CARE_VISIT = ("findings", "needs_help", "visited_at", "lon", "lat", "category", "share_contact")
 OPEN311_POST = ("api_key", "service_code", "lat", "long", "media_url", "crs", "description",
                 "address_string", "first_name", "last_name", "phone", "device_id", "token",
@@ -246,6 +249,15 @@ FIELDS: dict[str, Fields] = {
     "POST volunteers.complete_task": Fields(body=("hours", "note"), kinds=("json", "form")),
     "POST volunteers.cancel_task": Fields(body=("reason",), kinds=("json", "form")),
     "POST volunteers.import_file": Fields(body=("dry_run", "file"), kinds=("multipart",)),
+    "GET mediation.reference": Fields(),
+    "GET mediation.counts": Fields(query=("district", "subdistrict", "community")),
+    "GET mediation.point_list": Fields(query=("district", "subdistrict", "community")),
+    "GET mediation.point_disputes": Fields(query=("state",)),
+    "POST mediation.create_dispute": Fields(body=DISPUTE, kinds=("json", "form")),
+    "GET mediation.dispute": Fields(),
+    "POST mediation.take_step": Fields(body=("action", "note", "held_on", "present",
+                                             "mediators"), kinds=("json", "form")),
+    "GET mediation_pages.page": Fields(),
     "GET coverage.page": Fields(),
     "GET coverage.audit_page": Fields(),
     "GET coverage.runs": Fields(),
@@ -389,7 +401,8 @@ def _sentinel(app: Flask, endpoint: str, world: World, name: str) -> Any:
             "filename": "css/app.css", "token_id": 1, "client_id": 1,
             "account_id": world.accounts["A"], "department": world.values["department"],
             "job_id": 1, "item_id": 1, "scenario_id": 1, "layer": "facilities",
-            "collection_id": "cases",
+            "collection_id": "cases", "point_id": world.values["points"]["A"],
+            "dispute_id": 2**40,
             "feature_id": world.cases["A"], "level": "grid", "entry_id": 2**40,
             "month": matrix._this_month(),
             "grid": world.grids["A"]["code"],

@@ -63,10 +63,11 @@ class Event(StrEnum):
     CARE_ENTRY_CLOSED = "care_entry_closed"
     PARTY_HOUSEHOLDS_VIEWED = "party_households_viewed"
     VOLUNTEERS_IMPORTED = "volunteers_imported"
+    DISPUTE_PARTIES_VIEWED = "dispute_parties_viewed"
 
 
 TARGET_KINDS = ("account", "api_token", "open311_client", "grid", "case", "person", "audit_log",
-                "care_entry", "supervision_rule", "area")
+                "care_entry", "supervision_rule", "area", "dispute", "mediation_point")
 """What entries name as their target (the audit page's choices)."""
 
 

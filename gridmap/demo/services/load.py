@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # type-only: the generator (and its heavy imports) loads only
 log = logging.getLogger(__name__)
 
 Scale = Literal["districts", "city"]
-GENERATOR_VERSION = 4  # bump when the generator's output changes, so `demo load` reloads
+GENERATOR_VERSION = 5  # bump when the generator's output changes, so `demo load` reloads
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,10 @@ def load_demo(
         # tests that remove buildings or grids meet no group or household referring to them.
         counts = _copy_all(session, data, progress=progress, seconds=seconds, seed=seed,
                            with_party=bool(cases))
+        # The mediation network's points are structure (with the facilities), not history.
+        from gridmap.demo.services.mediation import write_demo_mediation, write_demo_points
+
+        counts.update(write_demo_points(session))
         if cases:
             # Historical cases need the grids, people and enrolments just loaded.
             from gridmap.demo.services.cases import write_demo_cases
@@ -87,6 +91,9 @@ def load_demo(
             clock = time.perf_counter()
             counts.update(write_demo_tasks(session, seed=seed))
             seconds["volunteer_tasks"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            counts.update(write_demo_mediation(session, seed=seed))
+            seconds["mediation"] = time.perf_counter() - clock
         loads.record(session, params, counts)
     with unit_of_work(factory) as session:  # fresh statistics so the planner uses the indexes
         loads.analyze(session)

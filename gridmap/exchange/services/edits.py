@@ -132,7 +132,12 @@ def retire(factory: sessionmaker[Session], principal: Principal, code: str) -> d
         if before is None:
             raise NotFound(f"没有设施 {code[:40]} (no such facility)")
         _mine(principal, before)
-        repo.delete(session, code)
+        try:
+            repo.delete(session, code)
+        except IntegrityError:  # a mediation point's disputes keep their point (migration 0022)
+            raise Conflict("该设施仍有关联记录（如评理说事点受理的纠纷），不能撤除 (the facility "
+                           "is still referenced, e.g. by a mediation point's disputes, and "
+                           "cannot be retired)") from None
         _record(session, principal, code, "retire", _plain(before), None)
     return _plain(before)
 

@@ -1,0 +1,1 @@
+"""SQL of the mediation feature (used only by its services)."""

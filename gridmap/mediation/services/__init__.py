@@ -1,0 +1,1 @@
+"""Mediation services: transactions, privacy checks, the audit log."""
