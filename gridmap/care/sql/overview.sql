@@ -1,6 +1,8 @@
--- The zero-report overview of an area (:prefix '' = the whole city): per grid, active entries,
--- entries overdue at :now, and the month's report. Set-based: one pass over the area's entries
--- (last_visit_at is kept on the entry by a trigger, so no visit is read).
+-- The zero-report overview of an area (:prefix '' = the whole city): per grid, its worker,
+-- active entries, entries overdue at :now, the month's checklist in counts (visited, explained,
+-- closed, pending: the statuses of month.sql, same precedence) and the month's report with its
+-- state against :deadline. Set-based: one pass over the area's entries; a visit is read only
+-- for an entry whose last visit (kept on the entry by a trigger) falls in or after the month.
 WITH area_grids AS (
   SELECT g.code, g.name, g.community_code FROM grid g
   WHERE :prefix = '' OR g.code LIKE :prefix || '%'
@@ -27,15 +29,50 @@ WITH area_grids AS (
   LEFT JOIN reasons s ON s.entry_id = e.id
   LEFT JOIN intervals i ON i.reasons = s.reasons
   GROUP BY e.grid_code
+), month_status AS (
+  -- The month's checklist (month.sql) reduced to one status per entry.
+  SELECT b.grid_code,
+         CASE WHEN e.last_visit_at >= :start AND EXISTS (
+                     SELECT 1 FROM care_visit v WHERE v.entry_id = e.id
+                       AND v.visited_at >= :start AND v.visited_at < :end) THEN 'visited'
+              WHEN x.entry_id IS NOT NULL THEN 'explained'
+              WHEN NOT e.active AND e.closed_at < :end THEN 'closed'
+              ELSE 'pending' END AS status
+  FROM care_entry e
+  JOIN building b ON b.id = e.building_id
+  JOIN area_grids ag ON ag.code = b.grid_code
+  LEFT JOIN care_explanation x ON x.entry_id = e.id AND x.month = :month
+  WHERE e.created_at < :end AND (e.active OR e.closed_at >= :start)
+), per_grid_month AS (
+  SELECT grid_code, count(*) FILTER (WHERE status = 'visited') AS visited,
+         count(*) FILTER (WHERE status = 'explained') AS explained,
+         count(*) FILTER (WHERE status = 'closed') AS closed,
+         count(*) FILTER (WHERE status = 'pending') AS pending
+  FROM month_status GROUP BY grid_code
+), workers AS (
+  SELECT DISTINCT ON (m.grid_code) m.grid_code, p.name AS worker
+  FROM grid_member m
+  JOIN area_grids ag ON ag.code = m.grid_code
+  JOIN person p ON p.id = m.person_id
+  WHERE m.role = 'grid_worker'
+  ORDER BY m.grid_code, m.person_id
 )
-SELECT ag.code, ag.name, ag.community_code, c.name AS community_name,
+SELECT ag.code, ag.name, ag.community_code, c.name AS community_name, w.worker,
        coalesce(p.entries, 0) AS entries, coalesce(p.overdue, 0) AS overdue,
+       coalesce(pm.visited, 0) AS visited, coalesce(pm.explained, 0) AS explained,
+       coalesce(pm.closed, 0) AS closed, coalesce(pm.pending, 0) AS pending,
        z.id IS NOT NULL AS reported, z.submitted_at, z.no_new_difficulty,
+       CASE WHEN z.id IS NOT NULL AND z.submitted_at < :deadline THEN 'reported'
+            WHEN z.id IS NOT NULL THEN 'reported_late'
+            WHEN :now >= :deadline THEN 'late'
+            ELSE 'not_due' END AS report_state,
        CASE WHEN :with_geom THEN ST_AsGeoJSON(g.geom, 6) END AS geometry
 FROM area_grids ag
 JOIN community c ON c.code = ag.community_code
 JOIN grid g ON g.code = ag.code
 LEFT JOIN per_grid p ON p.grid_code = ag.code
+LEFT JOIN per_grid_month pm ON pm.grid_code = ag.code
+LEFT JOIN workers w ON w.grid_code = ag.code
 LEFT JOIN care_zero_report z ON z.grid_code = ag.code AND z.month = :month
 WHERE NOT :problems_only OR z.id IS NULL OR coalesce(p.overdue, 0) > 0
 ORDER BY z.id IS NOT NULL, coalesce(p.overdue, 0) DESC, ag.code
