@@ -502,6 +502,8 @@ class CareVisit(Base):
     findings: Mapped[str] = mapped_column(Text, server_default="")
     needs_help: Mapped[bool] = mapped_column(Boolean, server_default="false")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), unique=True)
+    client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """The phone's token for one visit: a re-sent visit finds the first (migration 0023)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
 
