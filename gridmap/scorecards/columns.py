@@ -82,9 +82,9 @@ NOTES_ZH = ("案件按上报月份归属（沈阳时间）；各项为截至生�
             "比率相同名次相同，无基数的单位不排名。环比为与上月相比的变化（比率为百分点）。")
 NOTES_EN = ("A case belongs to the month it was reported in (Shenyang time); figures stand as at "
             "the time of generation. Visits and zero reports come from the care register per "
-            "grid; departments have none (empty, not zero). Ranks are among the units of the same level shown; equal "
-            "rates share a rank; units without a base are not ranked. Change is against the "
-            "previous month (percentage points for rates).")
+            "grid; departments have none (empty, not zero). Ranks are among the units of the "
+            "same level shown; equal rates share a rank; units without a base are not ranked. "
+            "Change is against the previous month (percentage points for rates).")
 
 
 def header(column: Column, *, lang: str) -> str:
