@@ -108,7 +108,8 @@ INTAKE = ("category", "description", "channel", "lon", "lat", "crs", "address", 
           "reporter_phone", "client_token", "grid_code", "confirm_new", "link_to")
 ACTION = ("action", "version", "note", "department", "departments", "rating", "reason")
 CARE_ENTRY = ("building_code", "name", "reasons", "unit", "household", "phone", "carer", "note")
-CARE_VISIT = ("findings", "needs_help", "visited_at", "lon", "lat", "category", "share_contact")
+CARE_VISIT = ("findings", "needs_help", "visited_at", "lon", "lat", "category", "share_contact",
+              "client_token")
 OPEN311_POST = ("api_key", "service_code", "lat", "long", "media_url", "crs", "description",
                 "address_string", "first_name", "last_name", "phone", "device_id", "token",
                 "jurisdiction_id")
@@ -208,6 +209,8 @@ FIELDS: dict[str, Fields] = {
     "GET scorecards.page": Fields(),
     "GET care.reference": Fields(),
     "GET care_pages.visits_page": Fields(),
+    "GET care_pages.overview_page": Fields(),
+    "GET care_pages.month_page": Fields(query=("month",)),
     "GET care.counts": Fields(query=("district", "subdistrict", "community")),
     "POST care.create_entry": Fields(body=CARE_ENTRY, kinds=("json", "form")),
     "GET care.grid_entries": Fields(),
