@@ -3,7 +3,7 @@ overview of who has not reported and which visits are overdue."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -178,6 +178,7 @@ def overview(factory: sessionmaker[Session], principal: Principal, requested: co
                              with_geom=with_geom, problems_only=problems_only)
     states = {s: sum(1 for r in rows if r["report_state"] == s) for s in rules.REPORT_STATES}
     return {"area": prefix, "month": chosen.strftime("%Y-%m"), "now": now, "deadline": deadline,
+            "due_by": (deadline - timedelta(days=1)).date(),
             "grids": rows,
             "totals": {"grids": len(rows),
                        "not_reported": sum(1 for r in rows if not r["reported"]),

@@ -171,6 +171,7 @@ def overview_geojson() -> Response:
                  "geometry": json.loads(r.pop("geometry")) if r.get("geometry") else None,
                  "properties": rules.json_safe(r)} for r in found["grids"]]
     response = _private({"type": "FeatureCollection", "features": features,
-                         "month": found["month"], "totals": found["totals"]})
+                         "month": found["month"], "deadline": found["deadline"],
+                         "due_by": found["due_by"], "totals": found["totals"]})
     response.mimetype = "application/geo+json"
     return response

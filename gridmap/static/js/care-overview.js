@@ -107,7 +107,7 @@
       var t = answer.totals;
       $("gcv-status").textContent = G.fmt(S.summary, { month: answer.month, grids: t.grids, late: t.late,
         notDue: t.not_due, overdue: t.overdue, pending: t.pending,
-        deadline: new Date(answer.deadline).toLocaleDateString(G.config.lang === "en" ? "en" : "zh-CN") });
+        deadline: answer.due_by });
       drawList(answer.features, answer.month);
       drawMap(answer.features, answer.month);
     }).catch(function (err) {
