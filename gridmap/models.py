@@ -476,6 +476,8 @@ class CareEntry(Base):
     created_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
     last_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     """The newest visit's time, kept by a trigger on ``care_visit``."""
+    visit_months: Mapped[list[date]] = mapped_column(ARRAY(Date), server_default="{}")
+    """The city-time months (first days) with a visit, kept by the same trigger (0023)."""
     synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
 
 

@@ -2,17 +2,15 @@
 -- active entries, entries overdue at :now, the month's checklist in counts (visited, explained,
 -- closed, pending: the statuses of month.sql, same precedence) and the month's report with its
 -- state against :deadline. Set-based: one pass over the area's entries (the active ones and
--- those on the register during the month); a visit is read only for an entry whose last visit
--- (kept on the entry by a trigger) falls in or after the month.
+-- those on the register during the month); no visit is read: last_visit_at and visit_months
+-- are kept on the entry by the visits' trigger.
 WITH area_grids AS (
   SELECT g.code, g.name, g.community_code FROM grid g
   WHERE :prefix = '' OR g.code LIKE :prefix || '%'
 ), entries AS MATERIALIZED (
   SELECT e.id, b.grid_code, e.active, coalesce(e.last_visit_at, e.created_at) AS since,
          (e.created_at < :end AND (e.active OR e.closed_at >= :start)) AS in_month,
-         CASE WHEN e.last_visit_at >= :start AND EXISTS (
-                     SELECT 1 FROM care_visit v WHERE v.entry_id = e.id
-                       AND v.visited_at >= :start AND v.visited_at < :end) THEN 'visited'
+         CASE WHEN CAST(:month AS date) = ANY(e.visit_months) THEN 'visited'
               WHEN x.entry_id IS NOT NULL THEN 'explained'
               WHEN NOT e.active AND e.closed_at < :end THEN 'closed'
               ELSE 'pending' END AS status

@@ -9,31 +9,25 @@
 --   zero_reports_on_time  grids that filed before the deadline (:deadline, :prev_deadline)
 -- then the two rates and their ranks among the units shown (rank(): ties share a rank; a unit
 -- without a base has no rate and no rank). Grids are the current grids (the overview's).
--- One pass over the entries for both months (a row per entry with both months' flags), one
--- range scan of the two months' visits, figures summed per grid and then per unit.
+-- One pass over the entries for both months (a row per entry with both months' flags; whether
+-- an entry was visited in a month is its visit_months, kept by the visits' trigger, so no
+-- visit is read), figures summed per grid and then per unit.
 WITH units AS (
   SELECT code, name FROM grid WHERE :level = 'grid' AND code LIKE :area || '%'
   UNION ALL
   SELECT code, name FROM community WHERE :level = 'community' AND code LIKE :area || '%'
   UNION ALL
   SELECT code, name FROM subdistrict WHERE :level = 'subdistrict' AND code LIKE :area || '%'
-), visited AS MATERIALIZED (
-  SELECT v.entry_id, bool_or(v.visited_at >= CAST(:start AS timestamptz)) AS v1,
-         bool_or(v.visited_at < CAST(:start AS timestamptz)) AS v0
-  FROM care_visit v
-  WHERE v.visited_at >= CAST(:previous AS timestamptz)
-    AND v.visited_at < CAST(:end AS timestamptz)
-  GROUP BY v.entry_id
 ), flags AS (
   SELECT b.grid_code,
          (e.created_at < :end AND (e.active OR e.closed_at >= :start)) AS on1,
          (e.created_at < :start AND (e.active OR e.closed_at >= :previous)) AS on0,
          (NOT e.active AND e.closed_at < :end) AS closed1,
          (NOT e.active AND e.closed_at < :start) AS closed0,
-         coalesce(vi.v1, false) AS v1, coalesce(vi.v0, false) AS v0
+         CAST(:month AS date) = ANY(e.visit_months) AS v1,
+         CAST(:prev_month AS date) = ANY(e.visit_months) AS v0
   FROM care_entry e
   JOIN building b ON b.id = e.building_id
-  LEFT JOIN visited vi ON vi.entry_id = e.id
   WHERE b.grid_code LIKE :area || '%'
     AND e.created_at < :end AND (e.active OR e.closed_at >= :previous)
 ), per_grid AS (
