@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -122,3 +123,67 @@ def test_needs_help_turns_into_a_case_in_one_step(browser: Any, live_server: str
         channel = conn.execute(text('SELECT channel FROM "case" WHERE id = :i'),
                                {"i": case_id}).scalar_one()
     assert visits == [case_id] and channel == "proactive_visit"
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_worker_files_the_zero_report_on_the_phone(
+        browser: Any, live_server: str, engine: Engine, owner_engine: Engine,
+        resident: dict[str, Any], locale: str) -> None:
+    """From the visits page to the grid's month: the report is refused while an entry is
+    pending (the refusal names it, clearly, in the page), the worker explains it, and files the
+    report with the explicit "no new difficulty found" answer."""
+    from gridmap.care.rules import this_month
+
+    month = this_month(datetime.now(UTC))
+    name = f"待访{uuid.uuid4().hex[:6]}"
+    with engine.begin() as conn:
+        pending = conn.execute(text("""
+            INSERT INTO care_entry (building_id, name, created_by, created_at)
+            VALUES (:b, :n, :p, now() - interval '40 days') RETURNING id"""),
+            {"b": resident["building_id"], "n": name, "p": resident["person_id"]}).scalar_one()
+        conn.execute(text("INSERT INTO care_entry_reason VALUES (:e, 'empty_nest')"),
+                     {"e": pending})
+        # The module's resident may not have been visited yet (tests run alone): explain it.
+        conn.execute(text("""INSERT INTO care_explanation (entry_id, month, reason, explained_by)
+            VALUES (:e, :m, '外出', :p) ON CONFLICT DO NOTHING"""),
+            {"e": resident["entry_id"], "m": month, "p": resident["person_id"]})
+    try:
+        with open_probe(browser, live_server, viewport={"width": 390, "height": 844},
+                        is_mobile=True, has_touch=True, locale=locale) as probe:
+            page = probe.page
+            sign_in(page, resident["account"], next_path="/care/visits" + (
+                "?lang=en" if locale == "en" else ""))
+            page.locator("#gc-care-months a").first.click()
+            page.wait_for_url(f"**/care/grids/{resident['grid_code']}/month*",
+                              timeout=TIMEOUT_MS)
+            entry = page.locator(f'#gcm-entries [data-entry-id="{pending}"]')
+            entry.wait_for(timeout=TIMEOUT_MS)
+            page.locator("#gcm-report-form input[value=none]").check()
+            page.locator("#gcm-report-form button").click()
+            refusal = page.locator("#gcm-report-result.gc-error")
+            refusal.wait_for(timeout=TIMEOUT_MS)
+            assert name in refusal.inner_text()
+            probe.screenshot(f"care-month-refused-{locale}")
+            entry.locator(".gcm-explain summary").click()
+            entry.locator(".gcm-explain textarea").fill("住院")
+            entry.locator(".gcm-explain button").click()
+            page.wait_for_function(
+                "id => document.querySelector(`#gcm-entries [data-entry-id='${id}']`)"
+                "?.dataset.status === 'explained'", arg=pending, timeout=TIMEOUT_MS)
+            page.locator("#gcm-report-form input[value=none]").check()
+            page.locator("#gcm-report-form button").click()
+            page.locator("#gcm-report-state.gcm-filed").wait_for(timeout=TIMEOUT_MS)
+            assert page.locator("#gcm-report-form").is_hidden()
+            probe.screenshot(f"care-month-filed-{locale}")
+        with engine.connect() as conn:
+            filed = conn.execute(text("SELECT no_new_difficulty FROM care_zero_report "
+                                      "WHERE grid_code = :g AND month = :m"),
+                                 {"g": resident["grid_code"], "m": month}).scalar_one()
+        assert filed is True
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text("DELETE FROM care_zero_report WHERE grid_code = :g AND month = :m"),
+                         {"g": resident["grid_code"], "m": month})
+            conn.execute(text("DELETE FROM care_explanation WHERE entry_id IN (:e, :r)"),
+                         {"e": pending, "r": resident["entry_id"]})
+            conn.execute(text("DELETE FROM care_entry WHERE id = :e"), {"e": pending})
