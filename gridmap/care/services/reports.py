@@ -123,11 +123,13 @@ def submit(factory: sessionmaker[Session], principal: Principal, grid: str, mont
         pending = [r for r in repo.month_checklist(session, grid, month, start, end)
                    if _status(r) == "pending"]
         if pending:
-            named = "、".join(f"{r['name']}（#{r['id']}）" for r in pending[:SHOWN_IN_MESSAGE])
+            shown = pending[:SHOWN_IN_MESSAGE]
+            named = "、".join(f"{r['name']}（#{r['id']}）" for r in shown)
+            named_en = ", ".join(f"{r['name']} #{r['id']}" for r in shown)
             more = f" 等 {len(pending)} 人" if len(pending) > SHOWN_IN_MESSAGE else ""
             raise Conflict(f"以下登记对象本月既未走访也未说明原因，不能提交零报告：{named}{more} "
                            f"({len(pending)} entries neither visited nor explained: "
-                           f"{', '.join(str(r['id']) for r in pending[:SHOWN_IN_MESSAGE])})")
+                           f"{named_en}{' …' if more else ''})")
         report_id = repo.insert_zero_report(session, {
             "grid_code": grid, "month": month, "no_new_difficulty": bool(no_new_difficulty),
             "note": note.strip(), "submitted_by": who.person_id})
