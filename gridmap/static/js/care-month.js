@@ -16,6 +16,12 @@
   var $ = function (id) { return document.getElementById(id); };
   var month = new URLSearchParams(window.location.search).get("month") || C.month;
 
+  /** An instant as Shenyang's wall-clock time (the API answers in UTC). */
+  function cityTime(at) {
+    return new Date(at).toLocaleString(C.lang === "en" ? "en-GB" : "zh-CN", { timeZone: "Asia/Shanghai",
+      year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false });
+  }
+
   function post(path, body) {
     return G.request(path, { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body) }).then(function (result) {
@@ -53,7 +59,7 @@
     node.querySelector(".gc-care-place").textContent =
       [entry.building_name, entry.unit, entry.household].filter(Boolean).join(" ");
     var detail = "";
-    if (entry.status === "visited") detail = G.fmt(S.visitedOn, { at: String(entry.visited_at).slice(0, 16).replace("T", " ") });
+    if (entry.status === "visited") detail = G.fmt(S.visitedOn, { at: cityTime(entry.visited_at) });
     if (entry.status === "explained") detail = G.fmt(S.explainedWhy, { reason: entry.explanation });
     if (entry.status === "closed") detail = G.fmt(S.closedWhy, { reason: entry.closed_reason });
     node.querySelector(".gcm-detail").textContent = detail;
@@ -76,7 +82,7 @@
     var t = answer.totals;
     $("gcm-totals").textContent = G.fmt(S.totals, t);
     if (report) {
-      state.textContent = G.fmt(S.reported, { at: String(report.submitted_at).slice(0, 16).replace("T", " "),
+      state.textContent = G.fmt(S.reported, { at: cityTime(report.submitted_at),
         who: report.submitted_by }) + " " + (report.no_new_difficulty ? S.reportedNone : G.fmt(S.reportedFound, { note: report.note }));
       state.className = "gcm-filed";
     } else {

@@ -36,7 +36,10 @@
 
   function stateText(p) {
     var text = S.states[p.report_state] || p.report_state;
-    if (p.submitted_at) text += " " + String(p.submitted_at).slice(0, 10);
+    if (p.submitted_at) {
+      text += " " + new Date(p.submitted_at).toLocaleDateString(G.config.lang === "en" ? "en-GB" : "zh-CN",
+        { timeZone: "Asia/Shanghai" });
+    }
     return text;
   }
 
