@@ -20,6 +20,7 @@ import os
 import statistics
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -85,6 +86,8 @@ def main() -> None:
     parser.add_argument("--database", default="gridmap_perf_b")
     parser.add_argument("--share", type=float, default=0.015)
     parser.add_argument("--loop-grids", type=int, default=1000)
+    parser.add_argument("--compare", type=Path, default=None,
+                        help="another version of overview.sql to time in the same run")
     args = parser.parse_args()
     url = make_url(os.environ["GRIDMAP_DATABASE_URL"]).set(database=args.database)
     engine = create_engine(url)
@@ -109,6 +112,11 @@ def main() -> None:
             for code in grids[:args.loop_grids]:
                 conn.execute(text(PER_GRID), {"grid": code, "fallback": 30}).one()
 
+        other = None
+        if args.compare is not None:
+            statement = text(args.compare.read_text(encoding="utf-8"))
+            other = _median(lambda: conn.execute(statement, {**params,
+                                                             "with_geom": False}).all())
         set_based = _median(lambda: city(False))
         with_geom = _median(lambda: city(True))
         looped = _median(loop, repeat=1) * len(grids) / args.loop_grids
@@ -116,6 +124,8 @@ def main() -> None:
     print(f"{len(grids):,} grids, {entries:,} register entries ({args.share:.1%} of residents)")
     print(f"set-based overview, whole city:            {set_based * 1000:8.0f} ms")
     print(f"set-based overview with grid polygons:     {with_geom * 1000:8.0f} ms")
+    if other is not None:
+        print(f"{str(args.compare)[:40]:<40}   {other * 1000:8.0f} ms (same run)")
     print(f"per-grid loop (from {args.loop_grids} grids, scaled): {looped * 1000:8.0f} ms "
           f"({looped / set_based:.0f}x the set-based statement)")
 
