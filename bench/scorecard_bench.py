@@ -11,10 +11,17 @@ complete month and ~39,000 in the month before it), rates two thirds of the clos
 ``rate`` event each, a tenth dissatisfied and reopened), times every scorecard and the
 workbook, and drops the copy (``--keep`` keeps it for another run).
 
+It also fills the copy's care register (once; kept with ``--keep``): entries for ~1.5 % of
+each building's residents (the seeds' 1-3 %), two to six visits each over the last 92 days,
+explanations for a tenth of the entries a month, and zero reports for 90 % of the grids in each
+of the last three months, filed between the 1st and the 8th of the next month (some late).
+
 For each level the scorecard service runs as the API runs it (the one query, the merge, change
 and rank columns) for the whole city and for the busiest district, ``--repeats`` times; the
 "bare count" row is ``SELECT grid_code, count(*) … GROUP BY 1`` over the same month, the least
-any per-unit figure costs, so the ratio says what the flags, ranks and lags add.
+any per-unit figure costs, so the ratio says what the flags, ranks and lags add. "cases only" is
+the same scorecard with the case source alone (the scorecards before the care register's
+metrics), in the same run.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.board_bench import fill  # noqa: E402
 from gridmap.access import Principal, Role  # noqa: E402
+from gridmap.scorecards import columns as cols  # noqa: E402
 from gridmap.scorecards.services import scorecards  # noqa: E402
 
 TEMPLATE, COPY = "gridmap_perf_b", "gridmap_scorecard_bench"
@@ -52,6 +60,34 @@ WITH rated AS (
 INSERT INTO case_event (case_id, action, from_state, to_state, actor_id, payload, created_at)
 SELECT id, 'rate', 'verified', 'rated', created_by, jsonb_build_object('rating', rating),
        closed_at FROM rated
+"""
+
+CARE_SQL = """
+INSERT INTO care_entry (building_id, name, created_by, created_at, synthetic)
+SELECT b.id, '基准', (SELECT min(id) FROM person), now() - random() * interval '400 days', true
+FROM building b, generate_series(1, greatest(1, round(b.residents * 0.015)::int)) s
+WHERE b.residents > 0;
+INSERT INTO care_entry_reason (entry_id, reason)
+SELECT id, (ARRAY['living_alone','empty_nest','aged_80_plus','disabled','low_income',
+                  'left_behind_child'])[1 + (id % 6)] FROM care_entry;
+INSERT INTO care_visit (entry_id, visited_at, visitor_id, synthetic)
+SELECT e.id, now() - random() * interval '92 days', e.created_by, true
+FROM care_entry e, generate_series(1, 2 + (e.id % 5)::int) s;
+INSERT INTO care_explanation (entry_id, month, reason, explained_by)
+SELECT e.id, m.month, '住院', e.created_by
+FROM care_entry e, (SELECT (date_trunc('month', now() AT TIME ZONE 'Asia/Shanghai')
+                            - make_interval(months => k))::date AS month
+                    FROM generate_series(0, 2) k) m
+WHERE e.id % 10 = 0;
+INSERT INTO care_zero_report (grid_code, month, no_new_difficulty, submitted_by, submitted_at,
+                              synthetic)
+SELECT g.code, m.month, true, (SELECT min(id) FROM person),
+       (m.month + interval '1 month' + random() * interval '8 days') AT TIME ZONE 'Asia/Shanghai',
+       true
+FROM grid g, (SELECT (date_trunc('month', now() AT TIME ZONE 'Asia/Shanghai')
+                      - make_interval(months => k))::date AS month
+              FROM generate_series(1, 3) k) m
+WHERE random() < 0.9
 """
 
 
@@ -95,6 +131,14 @@ def seed(session: Session, cases: int) -> None:
         session.execute(text("ANALYZE case_event"))
         session.execute(text('ANALYZE "case"'))
         session.commit()
+    if not session.execute(text("SELECT count(*) FROM care_entry")).scalar_one():
+        for statement in CARE_SQL.split(";\n"):
+            session.execute(text(statement))
+        session.commit()
+        for table in ("care_entry", "care_entry_reason", "care_visit", "care_explanation",
+                      "care_zero_report"):
+            session.execute(text(f"ANALYZE {table}"))
+        session.commit()
 
 
 def timed(run: object, repeats: int) -> tuple[list[float], object]:
@@ -132,10 +176,15 @@ def report(url: str, cases: int, repeats: int) -> None:
                                       "b": _next(month)}).scalar_one()
         district = session.execute(text("""SELECT district_code FROM "case" GROUP BY 1
             ORDER BY count(*) DESC LIMIT 1""")).scalar_one()
-        print(f"month {month}: {n} cases (of {cases}); busiest district {district}; "
+        care = session.execute(text("SELECT (SELECT count(*) FROM care_entry), "
+                                    "(SELECT count(*) FROM care_visit), "
+                                    "(SELECT count(*) FROM care_zero_report)")).one()
+        print(f"month {month}: {n} cases (of {cases}); care register: {care[0]} entries, "
+              f"{care[1]} visits, {care[2]} zero reports; busiest district {district}; "
               f"{repeats} runs each, ms")
-        print("| scorecard | area | rows | median ms | max ms | ratio to bare count |")
-        print("|---|---|---:|---:|---:|---:|")
+        print("| scorecard | area | rows | median ms | max ms | ratio to bare count "
+              "| cases only, median ms |")
+        print("|---|---|---:|---:|---:|---:|---:|")
         bare, _ = timed(lambda: session.execute(text("""SELECT grid_code, count(*) FROM "case"
             WHERE created_at >= :a AND created_at < :b GROUP BY 1"""),
             {"a": f"{month}-01T00:00:00+08:00", "b": _next(month)}).all(), repeats)
@@ -146,9 +195,12 @@ def report(url: str, cases: int, repeats: int) -> None:
                 mq = scorecards.MonthQuery(month=q.month, area=area, as_of=now)
                 ms, body = timed(lambda mq=mq, level=level: scorecards.scorecard(
                     session, CITY, level, mq, lang="zh"), repeats)
+                alone, _ = timed(lambda mq=mq, level=level: cases_only(session, level, mq),
+                                 repeats)
                 rows = len(body["rows"])  # type: ignore[index]
                 print(f"| {level} | {area or 'city'} | {rows} | {statistics.median(ms):.0f} | "
-                      f"{max(ms):.0f} | {statistics.median(ms) / base:.1f} |")
+                      f"{max(ms):.0f} | {statistics.median(ms) / base:.1f} | "
+                      f"{statistics.median(alone):.0f} |")
         for area in (None, district):
             wq = scorecards.MonthQuery(month=q.month, area=area, as_of=now)
             ms, data = timed(lambda wq=wq: scorecards.workbook_bytes(session, CITY, wq, lang="zh"),
@@ -160,6 +212,17 @@ def report(url: str, cases: int, repeats: int) -> None:
             print(f"| workbook, 4 sheets + definitions ({len(data) / 2**20:.1f} MiB; "  # type: ignore[arg-type]
                   f"Python peak {peak:.0f} MiB) | {area or 'city'} | | {ms[0]:.0f} | | "
                   f"{ms[0] / base:.1f} |")
+
+
+def cases_only(session: Session, level: str, mq: scorecards.MonthQuery) -> object:
+    """The scorecard with the case source alone (as before the care register's metrics)."""
+    every = dict(scorecards.SOURCES)
+    scorecards.SOURCES.clear()
+    scorecards.SOURCES[cols.CASES] = every[cols.CASES]
+    try:
+        return scorecards.scorecard(session, CITY, level, mq, lang="zh")
+    finally:
+        scorecards.SOURCES.update(every)
 
 
 def _next(month: str) -> str:

@@ -481,6 +481,8 @@ class CareEntry(Base):
     created_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
     last_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     """The newest visit's time, kept by a trigger on ``care_visit``."""
+    visit_months: Mapped[list[date]] = mapped_column(ARRAY(Date), server_default="{}")
+    """The city-time months (first days) with a visit, kept by the same trigger (0023)."""
     synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
 
 
@@ -507,6 +509,8 @@ class CareVisit(Base):
     findings: Mapped[str] = mapped_column(Text, server_default="")
     needs_help: Mapped[bool] = mapped_column(Boolean, server_default="false")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), unique=True)
+    client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """The phone's token for one visit: a re-sent visit finds the first (migration 0023)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     synthetic: Mapped[bool] = mapped_column(Boolean, server_default="false")
 

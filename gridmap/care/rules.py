@@ -30,6 +30,14 @@ FALLBACK_INTERVAL_DAYS = 30
 """Days between visits for an entry whose reasons no rule names (rules are data: one may be
 removed): the zero report's month, so such an entry is never silently never due."""
 MAX_NAME, MAX_PHONE, MAX_CARER, MAX_UNIT, MAX_TEXT = 50, 20, 100, 20, 2000
+REPORT_DUE_DAY = 5
+"""A month's zero report is on time when filed by the end of this day of the following month,
+city time (October's by 5 November 23:59:59 +08:00): the first days of a month finish the last
+visits and explanations. The overview's report states and the scorecards' "zero reports on
+time" both use :func:`report_deadline`."""
+REPORT_STATES = ("reported", "reported_late", "late", "not_due")
+"""A grid's report of a month at a moment: filed by the deadline, filed after it, not filed and
+past it, not filed and not yet due."""
 MAX_EXPLANATION = 500
 """Characters in a name, phone, carer, unit/household, note/findings, and an explanation (the
 database CHECKs and column widths hold the same bounds)."""
@@ -72,6 +80,12 @@ def month_bounds(month: date) -> tuple[datetime, datetime]:
     start = datetime(month.year, month.month, 1, tzinfo=CITY_TZ)
     following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     return start, datetime(following.year, following.month, 1, tzinfo=CITY_TZ)
+
+
+def report_deadline(month: date) -> datetime:
+    """The instant ``month``'s zero report becomes late (start of day REPORT_DUE_DAY + 1 of the
+    next month, city time)."""
+    return month_bounds(month)[1] + timedelta(days=REPORT_DUE_DAY)
 
 
 def json_safe(value: Any) -> Any:

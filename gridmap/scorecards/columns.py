@@ -1,8 +1,10 @@
 """The scorecard's columns: names, headers (Chinese first), kinds and definitions — written
 once, used by the API, the CSV, the workbook and the page (pure: no Flask, no database).
 
-A column belongs to a metric source (``source``); adding the visits, zero reports or volunteer
-hours of issue 13 means adding a source and its columns here, nothing else in this package.
+A column belongs to a metric source (``source``); adding a metric (the volunteer hours of
+issue 13 are next) means adding a source and its columns here, nothing else in this package.
+A source without figures for a level (the care register for departments) leaves its cells
+empty (None), never zero.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Column:
 
 
 CASES = "cases"
+CARE = "care"
 COLUMNS: tuple[Column, ...] = (
     Column("cases", "受理案件数", "Cases received", "count", CASES,
            "当月上报的案件数（含作废）", "cases reported in the month, cancelled ones included"),
@@ -50,16 +53,38 @@ COLUMNS: tuple[Column, ...] = (
     Column("reopen_rate", "重办率", "Reopen rate", "rate", CASES,
            "重新办理的案件 ÷ 有效案件（越低越好）", "reopened ÷ valid cases (lower is better)",
            ranked=True, lower_is_better=True),
+    Column("care_due", "应走访对象数", "Residents due a visit", "count", CARE,
+           "当月在册的关爱对象数，不含当月结案且未走访的（即零报告清单中已走访、已说明、待处理之和）；"
+           "部门无此项",
+           "residents on the care register during the month, except those closed in the month "
+           "without a visit (the zero report's checklist: visited + explained + pending); none "
+           "for departments"),
+    Column("care_visited", "已走访对象数", "Residents visited", "count", CARE,
+           "其中当月至少走访一次的对象数", "of those, residents visited at least once in the month"),
+    Column("visit_rate", "走访完成率", "Visits done", "rate", CARE,
+           "已走访对象 ÷ 应走访对象（已说明原因的不算已走访）",
+           "residents visited ÷ residents due a visit (an explanation is not a visit)",
+           ranked=True),
+    Column("zero_reports_due", "应报零报告数", "Zero reports due", "count", CARE,
+           "已提交当月零报告或已过截止时间（次月5日24时，沈阳时间）的网格数；部门无此项",
+           "grids that filed the month's zero report or whose deadline (the end of the 5th of "
+           "the next month, Shenyang time) has passed; none for departments"),
+    Column("zero_reports_on_time", "按时零报告数", "Zero reports on time", "count", CARE,
+           "截止时间前提交当月零报告的网格数", "grids that filed the month's zero report by the deadline"),
+    Column("zero_report_rate", "零报告按时率", "Zero reports on time (rate)", "rate", CARE,
+           "按时零报告数 ÷ 应报零报告数", "zero reports on time ÷ zero reports due", ranked=True),
 )
-"""Columns in display order. Not yet here (their features are not built): visits done
-(走访完成), zero reports on time (零报告按时率), volunteer hours (志愿服务时长)."""
+"""Columns in display order. Not yet here (its feature is not built): volunteer hours
+(志愿服务时长)."""
 
-NOTES_ZH = ("案件按上报月份归属（沈阳时间）；各项为截至生成时间的状态。排名在同级、同一范围内的单位间进行，"
+NOTES_ZH = ("案件按上报月份归属（沈阳时间）；各项为截至生成时间的状态。走访与零报告按关爱对象名册和网格统计，"
+            "部门无此两项（留空，不是零）。排名在同级、同一范围内的单位间进行，"
             "比率相同名次相同，无基数的单位不排名。环比为与上月相比的变化（比率为百分点）。")
 NOTES_EN = ("A case belongs to the month it was reported in (Shenyang time); figures stand as at "
-            "the time of generation. Ranks are among the units of the same level shown; equal "
-            "rates share a rank; units without a base are not ranked. Change is against the "
-            "previous month (percentage points for rates).")
+            "the time of generation. Visits and zero reports come from the care register per "
+            "grid; departments have none (empty, not zero). Ranks are among the units of the "
+            "same level shown; equal rates share a rank; units without a base are not ranked. "
+            "Change is against the previous month (percentage points for rates).")
 
 
 def header(column: Column, *, lang: str) -> str:

@@ -92,5 +92,4 @@ def _definitions(book: Workbook, *, month: str, lang: str) -> None:
     sheet.append(["Month" if en else "月份", month])
     sheet.append(["Notes" if en else "说明", cols.NOTES_EN if en else cols.NOTES_ZH])
     sheet.append(["Not yet included" if en else "暂未纳入",
-                  "visits done, zero reports on time, volunteer hours (not built yet)" if en
-                  else "走访完成数、零报告按时率、志愿服务时长（相关功能尚未建设）"])
+                  "volunteer hours (not built yet)" if en else "志愿服务时长（相关功能尚未建设）"])

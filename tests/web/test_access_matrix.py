@@ -316,6 +316,13 @@ SPECS: dict[str, Spec] = {
     # and the writes: tests/web/care).
     "GET care.reference": Spec("GET", anyone(200)),
     "GET care_pages.visits_page": Spec("GET", roles({WORKER, OTHER_WORKER}, 200, page=True)),
+    # The overview page: supervisors see it, grid workers are sent on to their visits page.
+    "GET care_pages.overview_page": Spec("GET", lambda who, t: (
+        {302} if who in (PUBLIC, WORKER, OTHER_WORKER) else
+        {200} if who in CARE_STAFF else {403})),
+    # A grid's month page: as its register (the public is sent to sign in).
+    "GET care_pages.month_page": Spec("GET", lambda who, t: (
+        {302} if who == PUBLIC else care_grid(200)(who, t))),
     "GET care.counts": Spec("GET", anyone(200)),
     "POST care.create_entry": Spec("POST", roles(CARE_STAFF, 400), body=_planning),
     "GET care.grid_entries": Spec("GET", care_grid(200)),

@@ -113,7 +113,8 @@ AREA = ("district", "subdistrict", "community")
 CARE_ENTRY = ("building_code", "name", "reasons", "unit", "household", "phone", "carer", "note")
 DISPUTE = ("kind", "summary", "party_role", "party_name", "party_phone", "party_address",
            "community", "case_id", "mediators")
-CARE_VISIT = ("findings", "needs_help", "visited_at", "lon", "lat", "category", "share_contact")
+CARE_VISIT = ("findings", "needs_help", "visited_at", "lon", "lat", "category", "share_contact",
+              "client_token")
 OPEN311_POST = ("api_key", "service_code", "lat", "long", "media_url", "crs", "description",
                 "address_string", "first_name", "last_name", "phone", "device_id", "token",
                 "jurisdiction_id")
@@ -214,6 +215,8 @@ FIELDS: dict[str, Fields] = {
     "GET scorecards.page": Fields(),
     "GET care.reference": Fields(),
     "GET care_pages.visits_page": Fields(),
+    "GET care_pages.overview_page": Fields(),
+    "GET care_pages.month_page": Fields(query=("month",)),
     "GET care.counts": Fields(query=("district", "subdistrict", "community")),
     "POST care.create_entry": Fields(body=CARE_ENTRY, kinds=("json", "form")),
     "GET care.grid_entries": Fields(),

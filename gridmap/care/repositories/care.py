@@ -124,6 +124,21 @@ def insert_visit(session: Session, values: dict[str, Any], lon: float | None,
     return {"id": int(row.id), "distance_m": row.distance_m, "far": far}
 
 
+def visit_by_token(session: Session, token: str) -> dict[str, Any] | None:
+    """The visit saved with this client token (a visit re-sent by the phone), if any.
+
+    Takes a transaction-scoped advisory lock on the token first (as case intake does), so two
+    tries of one visit arriving together are serialised: the second waits for the first to
+    commit, then finds its visit instead of failing on the unique constraint (READ COMMITTED:
+    the SELECT after the wait takes a new snapshot)."""
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(
+        "care_visit:" + token, 0))))
+    row = session.execute(select(CareVisit.id, CareVisit.entry_id, CareVisit.visitor_id,
+                                 CareVisit.case_id, CareVisit.distance_m, CareVisit.far)
+                          .where(CareVisit.client_token == token)).mappings().first()
+    return None if row is None else dict(row)
+
+
 def month_checklist(session: Session, grid: str, month: date, start: datetime,
                     end: datetime) -> list[dict[str, Any]]:
     """The grid's entries of ``month`` with the month's last visit and explanation."""
@@ -163,10 +178,13 @@ def insert_zero_report(session: Session, values: dict[str, Any]) -> int | None:
 
 
 def overview(session: Session, prefix: str, month: date, now: datetime, *, fallback_days: int,
-             with_geom: bool, problems_only: bool) -> list[dict[str, Any]]:
-    """Per grid of the area: entries, overdue entries, the month's report (one statement)."""
+             bounds: tuple[datetime, datetime], deadline: datetime, with_geom: bool,
+             problems_only: bool) -> list[dict[str, Any]]:
+    """Per grid of the area: worker, entries, overdue entries, the month's checklist counts and
+    report with its state against ``deadline`` (one statement)."""
     rows = session.execute(sql("care/overview"), {
         "prefix": prefix, "month": month, "now": now, "fallback_days": fallback_days,
+        "start": bounds[0], "end": bounds[1], "deadline": deadline,
         "with_geom": with_geom, "problems_only": problems_only})
     return [dict(r) for r in rows.mappings()]
 
@@ -174,3 +192,8 @@ def overview(session: Session, prefix: str, month: date, now: datetime, *, fallb
 def counts(session: Session, prefix: str) -> list[dict[str, Any]]:
     """Active entries per grid of the area (no person)."""
     return [dict(r) for r in session.execute(sql("care/counts"), {"prefix": prefix}).mappings()]
+
+
+def scorecard(session: Session, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The care figures of a scorecard level, one row per unit (``care/scorecard.sql``)."""
+    return [dict(r) for r in session.execute(sql("care/scorecard"), values).mappings()]

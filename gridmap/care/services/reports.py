@@ -3,7 +3,7 @@ overview of who has not reported and which visits are overdue."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -68,7 +68,9 @@ def _worker_of(principal: Principal, grid: str) -> Principal:
 
 def explain(factory: sessionmaker[Session], principal: Principal, entry_id: int, month: date,
             reason: str) -> dict[str, Any]:
-    """Say why an entry was not visited in ``month`` (the grid's worker; replaces an earlier one).
+    """Say why an entry was not visited in ``month`` (replaces an earlier one): the grid's
+    worker, or community, sub-district or district staff over the grid, who often know why
+    (in hospital, staying with children) and unblock a grid's report from the overview.
 
     Raises
     ------
@@ -83,9 +85,10 @@ def explain(factory: sessionmaker[Session], principal: Principal, entry_id: int,
                            fields={"reason": "required"})
     _month_not_future(month, datetime.now(UTC))
     with unit_of_work(factory) as session:
-        entry = register.entry_in_scope(session, who, entry_id)
-        _worker_of(who, str(entry["grid_code"]))
-        assert who.person_id is not None
+        register.entry_in_scope(session, who, entry_id)
+        if who.person_id is None:
+            raise Forbidden("此账号未关联人员，不能说明 (this account is no person and cannot "
+                            "record)")
         repo.explain(session, entry_id, month, text, who.person_id)
     return {"entry_id": entry_id, "month": month.strftime("%Y-%m"), "reason": text}
 
@@ -120,11 +123,13 @@ def submit(factory: sessionmaker[Session], principal: Principal, grid: str, mont
         pending = [r for r in repo.month_checklist(session, grid, month, start, end)
                    if _status(r) == "pending"]
         if pending:
-            named = "、".join(f"{r['name']}（#{r['id']}）" for r in pending[:SHOWN_IN_MESSAGE])
+            shown = pending[:SHOWN_IN_MESSAGE]
+            named = "、".join(f"{r['name']}（#{r['id']}）" for r in shown)
+            named_en = ", ".join(f"{r['name']} #{r['id']}" for r in shown)
             more = f" 等 {len(pending)} 人" if len(pending) > SHOWN_IN_MESSAGE else ""
             raise Conflict(f"以下登记对象本月既未走访也未说明原因，不能提交零报告：{named}{more} "
                            f"({len(pending)} entries neither visited nor explained: "
-                           f"{', '.join(str(r['id']) for r in pending[:SHOWN_IN_MESSAGE])})")
+                           f"{named_en}{' …' if more else ''})")
         report_id = repo.insert_zero_report(session, {
             "grid_code": grid, "month": month, "no_new_difficulty": bool(no_new_difficulty),
             "note": note.strip(), "submitted_by": who.person_id})
@@ -159,18 +164,25 @@ def overview_area(principal: Principal, requested: codes.AreaFilter) -> str:
 def overview(factory: sessionmaker[Session], principal: Principal, requested: codes.AreaFilter,
              month: date | None, *, with_geom: bool = False,
              problems_only: bool = False) -> dict[str, Any]:
-    """Per grid of the area: register size, overdue visits, whether ``month`` is reported.
+    """Per grid of the area: its worker, register size, overdue visits, the month's checklist
+    in counts, and the month's report with its state (:data:`gridmap.care.rules.REPORT_STATES`).
 
-    No person in it: counts only, for the staff of the area (one set-based statement).
+    No resident in it: counts only, for the staff of the area (one set-based statement).
     """
     prefix = overview_area(principal, requested)
     now = datetime.now(UTC)
     chosen = _month_not_future(month or rules.this_month(now), now)
+    deadline = rules.report_deadline(chosen)
     with factory() as session:
         rows = repo.overview(session, prefix, chosen, now,
-                             fallback_days=rules.FALLBACK_INTERVAL_DAYS, with_geom=with_geom,
-                             problems_only=problems_only)
-    return {"area": prefix, "month": chosen.strftime("%Y-%m"), "now": now, "grids": rows,
+                             fallback_days=rules.FALLBACK_INTERVAL_DAYS,
+                             bounds=rules.month_bounds(chosen), deadline=deadline,
+                             with_geom=with_geom, problems_only=problems_only)
+    states = {s: sum(1 for r in rows if r["report_state"] == s) for s in rules.REPORT_STATES}
+    return {"area": prefix, "month": chosen.strftime("%Y-%m"), "now": now, "deadline": deadline,
+            "due_by": (deadline - timedelta(days=1)).date(),
+            "grids": rows,
             "totals": {"grids": len(rows),
                        "not_reported": sum(1 for r in rows if not r["reported"]),
-                       "overdue": sum(int(r["overdue"]) for r in rows)}}
+                       "overdue": sum(int(r["overdue"]) for r in rows),
+                       "pending": sum(int(r["pending"]) for r in rows), **states}}

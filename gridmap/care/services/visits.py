@@ -24,6 +24,8 @@ CHANNEL = "proactive_visit"
 """The channel of the cases visits open (one of :data:`gridmap.cases.services.cases.CHANNELS`)."""
 FUTURE_SLACK = timedelta(minutes=10)
 """A phone's clock may be a little ahead; a visit further in the future is refused."""
+MAX_CLIENT_TOKEN = 64
+"""Characters in a visit's client token (the column is 64 wide, as a case's)."""
 BACKDATE_DAYS = 62
 """Visits may be logged afterwards, up to about two months back (the zero report's month and
 the one before)."""
@@ -40,6 +42,7 @@ class VisitRequest:
     lat: float | None = None
     category: str = ""                  # the case's category when it needs help
     share_contact: bool = False         # put the resident's name and phone on the case
+    client_token: str | None = None     # the same for every try of one visit (retries)
 
 
 def _check(request: VisitRequest, now: datetime) -> datetime:
@@ -86,6 +89,10 @@ def log_visit(factory: sessionmaker[Session], principal: Principal, entry_id: in
         entry = register.entry_in_scope(session, who, entry_id)
         if who.role is not Role.GRID_WORKER:
             raise Forbidden("走访由本网格的网格员登记 (visits are logged by the grid's worker)")
+        if request.client_token:
+            existing = repo.visit_by_token(session, request.client_token)
+            if existing is not None:
+                return _existing(who, entry_id, existing)
         if not entry["active"]:
             raise InvalidInput("该登记对象已结案 (this entry is closed)")
         at = _check(request, now)
@@ -93,9 +100,25 @@ def log_visit(factory: sessionmaker[Session], principal: Principal, entry_id: in
         visit = repo.insert_visit(session, {
             "entry_id": entry_id, "visited_at": at, "visitor_id": who.person_id,
             "findings": request.findings.strip(), "needs_help": request.needs_help,
-            "case_id": case_id}, request.lon, request.lat, far_m=rules.FAR_M)
-    return {"visit_id": visit["id"], "case_id": case_id, "far": visit["far"],
-            "distance_m": None if visit["distance_m"] is None else round(visit["distance_m"], 1)}
+            "case_id": case_id, "client_token": request.client_token or None},
+            request.lon, request.lat, far_m=rules.FAR_M)
+    return _answer(visit["id"], case_id, visit["far"], visit["distance_m"], existing=False)
+
+
+def _answer(visit_id: int, case_id: int | None, far: bool, distance_m: float | None, *,
+            existing: bool) -> dict[str, Any]:
+    return {"visit_id": visit_id, "case_id": case_id, "far": far, "existing": existing,
+            "distance_m": None if distance_m is None else round(distance_m, 1)}
+
+
+def _existing(who: Principal, entry_id: int, visit: dict[str, Any]) -> dict[str, Any]:
+    """The visit a re-sent request already saved, if it is this worker's visit of this entry;
+    a token is not a way to learn of someone else's visit."""
+    if visit["entry_id"] != entry_id or visit["visitor_id"] != who.person_id:
+        raise InvalidInput("client_token 已被使用，请刷新页面后重新填写 "
+                           "(client_token already used: reload the page)")
+    return _answer(int(visit["id"]), visit["case_id"], bool(visit["far"]), visit["distance_m"],
+                   existing=True)
 
 
 def _open_case(session: Session, who: Principal, entry: dict[str, Any],

@@ -92,7 +92,8 @@ def close_entry(entry_id: int) -> Response:
 @bp.post("/api/care/entries/<int:entry_id>/visits")
 @require(*rules.CARE_ROLES)
 def log_visit(entry_id: int) -> tuple[Response, int]:
-    """Log a visit (the grid's worker); ``needs_help`` opens a linked case in the same step."""
+    """Log a visit (the grid's worker); ``needs_help`` opens a linked case in the same step.
+    A re-sent visit (same ``client_token``) answers 200 with the first one."""
     f = params.fields()
     at = params.text(f, "visited_at", max_chars=40)
     has_place = f.get("lon") not in (None, "") or f.get("lat") not in (None, "")
@@ -103,9 +104,10 @@ def log_visit(entry_id: int) -> tuple[Response, int]:
         lon=params.number(f, "lon") if has_place else None,
         lat=params.number(f, "lat") if has_place else None,
         category=params.text(f, "category", max_chars=40),
-        share_contact=params.flag(f, "share_contact"))
-    return _private(visits.log_visit(session_factory(), current_principal(), entry_id,
-                                     visit)), 201
+        share_contact=params.flag(f, "share_contact"),
+        client_token=params.text(f, "client_token", max_chars=visits.MAX_CLIENT_TOKEN) or None)
+    answer = visits.log_visit(session_factory(), current_principal(), entry_id, visit)
+    return _private(answer), 200 if answer["existing"] else 201
 
 
 @bp.post("/api/care/entries/<int:entry_id>/explanations")
@@ -169,6 +171,7 @@ def overview_geojson() -> Response:
                  "geometry": json.loads(r.pop("geometry")) if r.get("geometry") else None,
                  "properties": rules.json_safe(r)} for r in found["grids"]]
     response = _private({"type": "FeatureCollection", "features": features,
-                         "month": found["month"], "totals": found["totals"]})
+                         "month": found["month"], "deadline": found["deadline"],
+                         "due_by": found["due_by"], "totals": found["totals"]})
     response.mimetype = "application/geo+json"
     return response

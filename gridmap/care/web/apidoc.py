@@ -13,7 +13,8 @@ _ENTRY = {"building_code": STRING, "name": {"type": "string", "maxLength": 50},
           "phone": STRING, "carer": STRING, "note": STRING}
 _VISIT = {"findings": STRING, "needs_help": BOOLEAN,
           "visited_at": {"type": "string", "format": "date-time"}, "lon": NUMBER,
-          "lat": NUMBER, "category": STRING, "share_contact": BOOLEAN}
+          "lat": NUMBER, "category": STRING, "share_contact": BOOLEAN,
+          "client_token": {"type": "string", "maxLength": 64}}
 _EXPLAIN = {"month": _MONTH, "reason": STRING}
 _REPORT = {"no_new_difficulty": BOOLEAN, "note": STRING}
 _NO_STORE = "private, no-store: residents' personal data"
@@ -38,7 +39,8 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "care.close_entry": {"post": {"requestBody": _body({"reason": STRING}, ("reason",)),
                                   "responses": {"200": ok(_OBJECT)}}},
     "care.log_visit": {"post": {"requestBody": _body(_VISIT),
-                                "responses": {"201": ok(_OBJECT, "Created")}}},
+                                "responses": {"201": ok(_OBJECT, "Created"),
+                                              "200": ok(_OBJECT, "Already saved (client_token)")}}},
     "care.explain": {"post": {"requestBody": _body(_EXPLAIN, ("month", "reason")),
                               "responses": {"200": ok(_OBJECT)}}},
     "care.month_checklist": {"get": {"description": _NO_STORE,

@@ -5,10 +5,8 @@ follow it, a planner of another district must not learn that it exists, which ar
 who made it. ``job.watch_area`` holds the area; NULL keeps a job watched by its roles city-wide
 (a coverage compute is city-wide by nature).
 
-(Numbered after the issue-13 features' migrations at merge.)
-
 Revision ID: 0024
-Revises: 0020
+Revises: 0023
 Create Date: 2026-11-30
 """
 
@@ -18,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0020"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

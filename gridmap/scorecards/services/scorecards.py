@@ -4,7 +4,7 @@ The month is a Shenyang calendar month ``YYYY-MM`` (default: the last complete o
 are those of the level inside the reader's statistics area
 (:meth:`gridmap.access.Principal.statistics_area`), or inside a narrower ``area`` they ask for;
 ranks are among exactly the units shown. Every figure comes from a metric source (today the
-cases), merged by unit code.
+cases; the care register's visits and zero reports), merged by unit code.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from gridmap import codes, writers
 from gridmap.access import Principal
+from gridmap.care.services import scorecard as care_scorecard
 from gridmap.cases.services import scorecard as case_scorecard
 from gridmap.cases.services import stats as case_stats
 from gridmap.errors import Forbidden, InvalidInput, Unauthorized
@@ -41,7 +42,8 @@ class MonthQuery:
 
 
 Source = Callable[..., list[dict[str, Any]]]
-SOURCES: dict[str, Source] = {cols.CASES: case_scorecard.case_scorecard}
+SOURCES: dict[str, Source] = {cols.CASES: case_scorecard.case_scorecard,
+                              cols.CARE: care_scorecard.care_scorecard}
 """Metric source → its query (keyword arguments: level, previous, start, end, as_of, area, lang;
 one row per unit with ``code``, ``name``, its figures, ``rank_<rate>`` and ``prev_<figure>``)."""
 
@@ -101,8 +103,10 @@ def _merge(rows_by_source: Mapping[str, list[dict[str, Any]]]) -> list[dict[str,
     for row in merged.values():
         row.pop("m", None)
         for column in cols.COLUMNS:
+            row.setdefault(column.key, None)  # a source without this level: empty, not zero
             row[f"change_{column.key}"] = _change(row.get(column.key), row.get(f"prev_{column.key}"))
             if column.ranked:
+                row.setdefault(f"rank_{column.key}", None)
                 row[f"rank_change_{column.key}"] = _change(row.get(f"prev_rank_{column.key}"),
                                                            row.get(f"rank_{column.key}"))
         out.append(row)

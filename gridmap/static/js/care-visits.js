@@ -32,9 +32,22 @@
     });
   }
 
-  function showResult(box, text, kind) {
-    box.textContent = text;
+  /** A random token per visit form: every try of one visit sends it, so a re-sent visit (a
+   * phone's retry on a poor connection) finds the first one instead of making a second. */
+  function newToken() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+    var bytes = window.crypto.getRandomValues(new Uint8Array(16));
+    return Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
+  }
+
+  function showResult(box, text, kind, caseId) {
+    box.replaceChildren(text);
     box.className = "gc-care-result" + (kind ? " gc-" + kind : "");
+    if (caseId) {
+      var link = G.el("a", "gc-care-case", S.openCase.replace("{id}", String(caseId)));
+      link.href = G.pageUrl("/cases/" + caseId);
+      box.append(" ", link);
+    }
   }
 
   function save(form, entry) {
@@ -43,7 +56,8 @@
     button.disabled = true;
     showResult(box, S.saving);
     locate().then(function (place) {
-      var body = { findings: form.elements.findings.value, needs_help: form.elements.needs_help.checked };
+      var body = { findings: form.elements.findings.value, needs_help: form.elements.needs_help.checked,
+                   client_token: form.dataset.token };
       if (body.needs_help) body.category = form.elements.category.value;
       if (place) { body.lon = place.lon; body.lat = place.lat; }
       return G.request("/care/entries/" + entry.id + "/visits", {
@@ -54,10 +68,12 @@
         var text = answer.case_id ? S.savedCase + " #" + answer.case_id : S.saved;
         if (!place) text += " " + S.noLocation;
         if (answer.far) {
-          showResult(box, text + " " + S.far.replace("{m}", String(Math.round(answer.distance_m))), "warn");
+          showResult(box, text + " " + S.far.replace("{m}", String(Math.round(answer.distance_m))), "warn",
+            answer.case_id);
         } else {
-          showResult(box, text);
+          showResult(box, text, "", answer.case_id);
         }
+        form.dataset.token = newToken();  // the next visit is a new one
         form.reset();
         form.querySelector(".gc-care-category").hidden = true;
       });
@@ -78,6 +94,7 @@
       [entry.building_name, entry.unit, entry.household].filter(Boolean).join(" ");
     node.querySelector(".gc-care-reasons").textContent = entry.reasons.map(nameOf).join(S.listSeparator);
     var form = node.querySelector("form");
+    form.dataset.token = newToken();
     var select = form.elements.category;
     categories.forEach(function (c) {
       var option = G.el("option", "", c.name);
@@ -91,9 +108,19 @@
     return node;
   }
 
+  function monthLinks(grids) {
+    var box = $("gc-care-months");
+    grids.forEach(function (grid) {
+      var link = G.el("a", "gc-button", grids.length > 1 ? S.monthOf.replace("{grid}", grid) : S.month);
+      link.href = G.pageUrl("/care/grids/" + grid + "/month");
+      box.append(link);
+    });
+  }
+
   function load() {
     status.textContent = S.loading;
     var grids = G.config.grids || [];
+    monthLinks(grids);
     Promise.all([G.getJSON("/care/reference"), G.getJSON("/case-categories")])
       .then(function (answers) {
         answers[0].reasons.forEach(function (r) { reasonNames[r.code] = r; });

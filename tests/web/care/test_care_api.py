@@ -285,3 +285,109 @@ def test_an_entry_closed_during_the_month_does_not_hold_the_report_back(
     filed = api.post(f"/api/care/grids/{a}/months/{month}/report", headers=care.headers[WORKER],
                      json={"no_new_difficulty": True})
     assert filed.status_code == 201, filed.get_json()
+
+
+def test_overview_rows_carry_the_months_checklist_and_report_state(
+        api: FlaskClient, care: Care, tx: Connection) -> None:
+    """Per grid: the worker, the month's checklist in counts (as the grid's own checklist
+    says) and the report state against the deadline (the 5th of the next month)."""
+    a, month = care.grids["A"], _city_month()
+    tx.execute(text("UPDATE care_entry SET created_at = now() - interval '40 days' "
+                    "WHERE id = :i"), {"i": care.entries["A"]})
+    answer = api.get(f"/api/care/overview?community={a[:12]}&month={month}",
+                     headers=care.headers[COMMUNITY]).get_json()
+    row = next(g for g in answer["grids"] if g["code"] == a)
+    checklist = api.get(f"/api/care/grids/{a}/months/{month}",
+                        headers=care.headers[COMMUNITY]).get_json()
+    assert {k: row[k] for k in ("visited", "explained", "closed", "pending")} == {
+        k: checklist["totals"][k] for k in ("visited", "explained", "closed", "pending")}
+    worker = tx.execute(text("SELECT p.name FROM grid_member m JOIN person p ON p.id = "
+                             "m.person_id WHERE m.grid_code = :g AND m.role = 'grid_worker' "
+                             "ORDER BY m.person_id LIMIT 1"), {"g": a}).scalar_one()
+    assert row["worker"] == worker and row["pending"] >= 1
+    assert row["report_state"] == "not_due"  # this month's deadline lies ahead
+    assert answer["due_by"] == _due_by(month) and answer["totals"]["not_due"] >= 1
+    # Last month, unreported: late once the 5th has passed; a report after it is "late".
+    last = tx.execute(text("SELECT to_char(date_trunc('month', now() AT TIME ZONE "
+                           "'Asia/Shanghai') - interval '1 month', 'YYYY-MM')")).scalar_one()
+    old = api.get(f"/api/care/overview?community={a[:12]}&month={last}",
+                  headers=care.headers[COMMUNITY]).get_json()
+    expected = "late" if datetime.now(UTC).isoformat() >= _deadline_utc(last) else "not_due"
+    assert next(g for g in old["grids"] if g["code"] == a)["report_state"] == expected
+    tx.execute(text("INSERT INTO care_zero_report (grid_code, month, no_new_difficulty, "
+                    "submitted_by, submitted_at) SELECT :g, CAST(:m AS date), true, min(id), "
+                    "CAST(:at AS timestamptz) FROM person"),
+               {"g": a, "m": f"{last}-01", "at": f"{_due_by(last)}T23:59:00+08:00"})
+    again = api.get(f"/api/care/overview?community={a[:12]}&month={last}",
+                    headers=care.headers[COMMUNITY]).get_json()
+    assert next(g for g in again["grids"] if g["code"] == a)["report_state"] == "reported"
+    tx.execute(text("UPDATE care_zero_report SET submitted_at = CAST(:at AS timestamptz) "
+                    "WHERE grid_code = :g AND month = CAST(:m AS date)"),
+               {"g": a, "m": f"{last}-01", "at": f"{_due_by(last)}T23:59:00+07:00"})
+    late = api.get(f"/api/care/overview?community={a[:12]}&month={last}",
+                   headers=care.headers[COMMUNITY]).get_json()
+    assert next(g for g in late["grids"] if g["code"] == a)["report_state"] == "reported_late"
+
+
+def _due_by(month: str) -> str:
+    """The last day a month's report is on time, written out: the 5th of the next month."""
+    year, mon = int(month[:4]), int(month[5:])
+    year, mon = (year + 1, 1) if mon == 12 else (year, mon + 1)
+    return f"{year:04d}-{mon:02d}-05"
+
+
+def _deadline_utc(month: str) -> str:
+    return (datetime.fromisoformat(f"{_due_by(month)}T00:00:00+08:00")
+            .replace(day=6).astimezone(UTC).isoformat())
+
+
+def test_a_resent_visit_finds_the_first_and_its_case(api: FlaskClient, care: Care,
+                                                     tx: Connection) -> None:
+    def counts() -> tuple[int, int]:
+        return tuple(tx.execute(text(  # type: ignore[return-value]
+            'SELECT (SELECT count(*) FROM care_visit), (SELECT count(*) FROM "case")')).one())
+
+    url = f"/api/care/entries/{care.entries['A']}/visits"
+    body = {"findings": "需要送餐", "needs_help": True, "category": "heating",
+            "client_token": "phone-7f3a"}
+    first = api.post(url, headers=care.headers[WORKER], json=body)
+    assert first.status_code == 201, first.get_json()
+    before = counts()
+    again = api.post(url, headers=care.headers[WORKER], json={**body, "findings": "重发"})
+    assert again.status_code == 200 and again.get_json() == {**first.get_json(),
+                                                             "existing": True}
+    assert counts() == before
+    # Another worker's (or another entry's) visit is not found through a token.
+    other = api.post(f"/api/care/entries/{care.entries['B']}/visits",
+                     headers=care.headers[OTHER_WORKER], json={**body, "needs_help": False})
+    assert other.status_code == 400 and "client_token" in other.get_json()["error"]["message"]
+    assert counts() == before
+
+
+def test_staff_over_the_grid_explain_an_entry(api: FlaskClient, care: Care) -> None:
+    url = f"/api/care/entries/{care.entries['A']}/explanations"
+    body = {"month": _city_month(), "reason": "随子女外出"}
+    assert api.post(url, headers=care.headers[COMMUNITY], json=body).status_code == 200
+    assert api.post(url, headers=care.headers[OTHER_COMMUNITY], json=body).status_code == 404
+    assert api.post(url, headers=care.headers[PLANNER], json=body).status_code == 403
+    checklist = api.get(f"/api/care/grids/{care.grids['A']}/months/{_city_month()}",
+                        headers=care.headers[WORKER]).get_json()
+    entry = next(e for e in checklist["entries"] if e["id"] == care.entries["A"])
+    assert (entry["status"], entry["explanation"]) == ("explained", "随子女外出")
+
+
+def test_care_pages_follow_the_roles(api: FlaskClient, care: Care) -> None:
+    a = care.grids["A"]
+    assert api.get("/care", headers=care.headers[COMMUNITY]).status_code == 200
+    to_visits = api.get("/care", headers=care.headers[WORKER])
+    assert to_visits.status_code == 302 and to_visits.location.endswith("/care/visits")
+    assert api.get("/care", headers=care.headers[PLANNER]).status_code == 403
+    month = api.get(f"/care/grids/{a}/month", headers=care.headers[WORKER])
+    assert month.status_code == 200 and a in month.get_data(as_text=True)
+    assert care.names["A"] not in month.get_data(as_text=True)  # names come from the API
+    assert api.get(f"/care/grids/{a}/month", headers=care.headers[OTHER_WORKER]).status_code == 404
+    assert api.get("/care/grids/12/month", headers=care.headers[WORKER]).status_code == 400
+    nav = api.get("/care/visits", headers=care.headers[WORKER]).get_data(as_text=True)
+    assert 'href="/care/visits"' in nav and 'href="/care"' not in nav
+    staff = api.get("/care", headers=care.headers[COMMUNITY]).get_data(as_text=True)
+    assert 'href="/care"' in staff and 'href="/care/visits"' not in staff
