@@ -1,8 +1,8 @@
 """The scorecard's columns: names, headers (Chinese first), kinds and definitions — written
 once, used by the API, the CSV, the workbook and the page (pure: no Flask, no database).
 
-A column belongs to a metric source (``source``); adding a metric (the volunteer hours of
-issue 13 are next) means adding a source and its columns here, nothing else in this package.
+A column belongs to a metric source (``source``); adding a metric means adding a source and
+its columns here, nothing else in this package.
 A source without figures for a level (the care register for departments) leaves its cells
 empty (None), never zero.
 """
@@ -32,6 +32,7 @@ class Column:
 
 CASES = "cases"
 CARE = "care"
+VOLUNTEERS = "volunteers"
 COLUMNS: tuple[Column, ...] = (
     Column("cases", "受理案件数", "Cases received", "count", CASES,
            "当月上报的案件数（含作废）", "cases reported in the month, cancelled ones included"),
@@ -73,18 +74,26 @@ COLUMNS: tuple[Column, ...] = (
            "截止时间前提交当月零报告的网格数", "grids that filed the month's zero report by the deadline"),
     Column("zero_report_rate", "零报告按时率", "Zero reports on time (rate)", "rate", CARE,
            "按时零报告数 ÷ 应报零报告数", "zero reports on time ÷ zero reports due", ranked=True),
+    Column("volunteer_tasks_done", "志愿任务完成数", "Volunteer tasks done", "count", VOLUNTEERS,
+           "当月记为完成的志愿服务任务数（按任务来源的案件或走访所在网格）；部门无此项",
+           "volunteer tasks recorded done in the month (in the grid of the case or visit they "
+           "came from); none for departments"),
+    Column("volunteer_hours", "志愿服务时长", "Volunteer hours", "count", VOLUNTEERS,
+           "这些任务记录的志愿服务小时数之和", "the hours recorded for those tasks"),
 )
-"""Columns in display order. Not yet here (its feature is not built): volunteer hours
-(志愿服务时长)."""
+"""Columns in display order."""
 
-NOTES_ZH = ("案件按上报月份归属（沈阳时间）；各项为截至生成时间的状态。走访与零报告按关爱对象名册和网格统计，"
-            "部门无此两项（留空，不是零）。排名在同级、同一范围内的单位间进行，"
+NOTES_ZH = ("案件按上报月份归属（沈阳时间）；各项为截至生成时间的状态。"
+            "走访与零报告按关爱对象名册和网格统计，志愿服务按任务来源所在网格和完成月份统计，"
+            "部门无这些项（留空，不是零）。排名在同级、同一范围内的单位间进行，"
             "比率相同名次相同，无基数的单位不排名。环比为与上月相比的变化（比率为百分点）。")
 NOTES_EN = ("A case belongs to the month it was reported in (Shenyang time); figures stand as at "
             "the time of generation. Visits and zero reports come from the care register per "
-            "grid; departments have none (empty, not zero). Ranks are among the units of the "
-            "same level shown; equal rates share a rank; units without a base are not ranked. "
-            "Change is against the previous month (percentage points for rates).")
+            "grid, volunteer tasks and hours from the grid of their case or visit in the month "
+            "they were done; departments have none of these (empty, not zero). Ranks are among "
+            "the units of the same level shown; equal rates share a rank; units without a base "
+            "are not ranked. Change is against the previous month (percentage points for "
+            "rates).")
 
 
 def header(column: Column, *, lang: str) -> str:

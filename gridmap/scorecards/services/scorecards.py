@@ -3,8 +3,9 @@
 The month is a Shenyang calendar month ``YYYY-MM`` (default: the last complete one). The units
 are those of the level inside the reader's statistics area
 (:meth:`gridmap.access.Principal.statistics_area`), or inside a narrower ``area`` they ask for;
-ranks are among exactly the units shown. Every figure comes from a metric source (today the
-cases; the care register's visits and zero reports), merged by unit code.
+ranks are among exactly the units shown. Every figure comes from a metric source (the cases;
+the care register's visits and zero reports; the volunteers' tasks and hours), merged by unit
+code.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from gridmap.cases.services import stats as case_stats
 from gridmap.errors import Forbidden, InvalidInput, Unauthorized
 from gridmap.scorecards import columns as cols
 from gridmap.scorecards import workbook
+from gridmap.volunteers.services import scorecard as volunteer_scorecard
 
 LEVELS: tuple[str, ...] = tuple(str(level) for level in case_scorecard.SCORECARD_LEVELS)
 DEFAULT_SORT = "on_time_resolution_rate"
@@ -43,7 +45,8 @@ class MonthQuery:
 
 Source = Callable[..., list[dict[str, Any]]]
 SOURCES: dict[str, Source] = {cols.CASES: case_scorecard.case_scorecard,
-                              cols.CARE: care_scorecard.care_scorecard}
+                              cols.CARE: care_scorecard.care_scorecard,
+                              cols.VOLUNTEERS: volunteer_scorecard.volunteer_scorecard}
 """Metric source → its query (keyword arguments: level, previous, start, end, as_of, area, lang;
 one row per unit with ``code``, ``name``, its figures, ``rank_<rate>`` and ``prev_<figure>``)."""
 
@@ -89,7 +92,11 @@ def _area(principal: Principal, asked: str | None) -> str | None:
 
 
 def _change(value: Any, previous: Any) -> Any:
-    return None if value is None or previous is None else value - previous
+    if value is None or previous is None:
+        return None
+    change = value - previous
+    # Hours are decimals: 12.5 - 12.2 is 0.3, not 0.30000000000000004 (rates keep 6 places).
+    return round(change, 6) if isinstance(change, float) else change
 
 
 def _merge(rows_by_source: Mapping[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:

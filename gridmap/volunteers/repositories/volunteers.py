@@ -183,3 +183,8 @@ def update_task(session: Session, task_id: int, expected_state: str,
 def now(session: Session) -> Any:
     """The transaction's time (what the task's instants record)."""
     return session.execute(select(func.now())).scalar_one()
+
+
+def scorecard(session: Session, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The volunteer figures of a scorecard level, one row per unit (``volunteers/scorecard``)."""
+    return [dict(r) for r in session.execute(sql("volunteers/scorecard"), values).mappings()]
