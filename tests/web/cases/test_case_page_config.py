@@ -87,3 +87,20 @@ def test_dashboard_gets_the_rates_as_the_api_computes_them(staff) -> None:  # ty
     config = _script_json(staff.get("/cases/dashboard").get_data(as_text=True), "gm-page-config")
     assert [r[0] for r in config["rates"]] == list(stats.RATES)
     assert {r[0]: tuple(r[1:]) for r in config["rates"]} == stats.RATES
+
+
+@pytest.mark.parametrize(("role", "area", "links"), [
+    ("community_staff", "210103001001", {"gc-publish-task", "gc-to-mediation"}),
+    ("district_centre", "210103", {"gc-publish-task", "gc-to-mediation"}),
+    ("department_staff", None, set()),
+])
+def test_the_case_page_links_to_volunteers_and_mediation_for_staff(  # type: ignore[no-untyped-def]
+        api, login, role, area, links) -> None:
+    """Staff over a case publish a volunteer task from it or send it to the community's
+    mediation point (转评理说事: the mediation page opens its accept form with the case)."""
+    kwargs = {"area": area} if area else {"department": "housing"}
+    html = api.get("/cases/77", headers=login(role, **kwargs)).get_data(as_text=True)
+    shown = {i for i in ("gc-publish-task", "gc-to-mediation") if f'id="{i}"' in html}
+    assert shown == links
+    if "gc-to-mediation" in links:
+        assert 'href="/mediation?case=77"' in html
