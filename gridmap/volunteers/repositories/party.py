@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gridmap.sqlfiles import sql
@@ -34,3 +35,11 @@ def households(session: Session, prefix: str,
     """The central households of the area (of ``grids`` only, when given)."""
     return _rows(session, "party_households", {
         "prefix": prefix, "grids": None if grids is None else sorted(grids)})
+
+
+def busiest_district(session: Session) -> str | None:
+    """The district with the most grid Party branches (None before any is loaded)."""
+    found: str | None = session.execute(text(
+        "SELECT left(community_code, 6) FROM party_branch GROUP BY 1 "
+        "ORDER BY count(*) DESC, 1 LIMIT 1")).scalar_one_or_none()
+    return found

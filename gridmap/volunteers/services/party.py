@@ -162,3 +162,14 @@ def households_geojson(factory: sessionmaker[Session], principal: Principal,
         "type": "Point", "coordinates": [round(r["lon"], 6), round(r["lat"], 6)]},
         "properties": {k: v for k, v in r.items() if k not in ("lon", "lat")}} for r in rows]
     return {"type": "FeatureCollection", "features": features}
+
+
+def opening_district(factory: sessionmaker[Session], principal: Principal) -> str:
+    """The district the Party map opens on: the reader's own, else the one with most branches
+    (a city loads its districts one by one: the first in the list may hold none yet)."""
+    if principal.area_code:
+        return principal.area_code[:6]
+    if principal.grids:
+        return sorted(principal.grids)[0][:6]
+    with factory() as session:
+        return repo.busiest_district(session) or ""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from gridmap.volunteers import rules
-from gridmap.volunteers.services import tasks
+from gridmap.volunteers.services import party, tasks
 from gridmap.web import params
 from gridmap.web.auth import current_principal
 from gridmap.web.db import session_factory
@@ -37,7 +37,8 @@ def party_page() -> str:
     """The Party organisation on the map: branches, groups and households (counts or names)."""
     me = current_principal()
     return render_template("volunteers/party.html", page_config=page_config(
-        staff=rules.is_staff(me), area=me.area_code or "", smallCount=rules.SMALL_COUNT))
+        staff=rules.is_staff(me), area=party.opening_district(session_factory(), me),
+        smallCount=rules.SMALL_COUNT))
 
 
 @bp.get("/volunteers")
