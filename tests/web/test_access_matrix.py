@@ -48,14 +48,19 @@ SUPERVISORS = {COMMUNITY, SUBDISTRICT, DISTRICT, OTHER_DISTRICT}
 STATISTICS = SUPERVISORS | {PLANNER, ADMIN}
 COVERAGE_READERS = SUPERVISORS | {PLANNER, DATA_OFFICER, ADMIN}
 VISIBLE: dict[str, set[str]] = {
-    PUBLIC: set(), WORKER: {"A", "care:A"}, COMMUNITY: {"A", "care:A"},
-    SUBDISTRICT: {"A", "care:A"}, DISTRICT: {"A", "B", "care:A", "care:B"},
+    PUBLIC: set(), WORKER: {"A", "care:A", "volunteer:A"},
+    COMMUNITY: {"A", "care:A", "volunteer:A", "dispute:A"},
+    SUBDISTRICT: {"A", "care:A", "volunteer:A", "dispute:A"},
+    DISTRICT: {"A", "B", "care:A", "care:B", "volunteer:A", "dispute:A"},
     DEPARTMENT: {"A"}, PLANNER: set(), DATA_OFFICER: set(), ADMIN: {"A", "B"},
     OTHER_WORKER: {"B", "care:B"}, OTHER_DISTRICT: set(),
 }
-"""Which of the world's cases ("A", "B") and care register entries ("care:A", "care:B": the
-residents of the two grids) each principal may read (written out, not computed). Department
-staff, planners, data officers and administrators never see the register."""
+"""Which of the world's people each principal may read (written out, not computed): the cases
+("A", "B": reporters), the care register's residents of the two grids ("care:A", "care:B"), a
+volunteer of grid A's community ("volunteer:A": the grid's worker and the staff over it), and
+the parties of a dispute at that community's mediation point ("dispute:A": the point's staff
+and those above it). Department staff, planners, data officers and administrators see none of
+the register, the volunteers or the parties."""
 HANDLERS: dict[str, set[str]] = {
     "A": {WORKER, COMMUNITY, SUBDISTRICT, DISTRICT, DEPARTMENT}, "B": {OTHER_WORKER, DISTRICT},
 }
@@ -509,6 +514,34 @@ def _file(api: FlaskClient, headers: dict[str, str], grid: dict[str, Any], tag: 
     return int(response.get_json()["case_id"])
 
 
+def _volunteer_and_dispute(api: FlaskClient, tx: Connection, w: World) -> None:
+    """A volunteer of grid A's community and a dispute at its mediation point, with markers."""
+    community = w.grids["A"]["code"][:12]
+    team = api.post("/api/volunteers/teams", headers=w.headers[COMMUNITY], json={
+        "community_code": community, "name": f"矩阵队{uuid.uuid4().hex[:6]}",
+        "skills": ["repair"]})
+    assert team.status_code == 201, team.data[:400]
+    volunteer = f"志愿者{uuid.uuid4().hex[:8]}"
+    made = api.post(f"/api/volunteers/teams/{team.get_json()['id']}/volunteers",
+                    headers=w.headers[COMMUNITY],
+                    json={"name": volunteer, "phone": "13522446688", "skills": ["repair"]})
+    assert made.status_code == 201, made.data[:400]
+    w.markers["volunteer:A"] = [volunteer]
+    w.phones["volunteer:A"] = "13522446688"
+    point = tx.execute(text("SELECT facility_id FROM mediation_point WHERE area_code = :c"),
+                       {"c": community}).scalar_one()
+    tag = uuid.uuid4().hex[:8]
+    parties = [f"申请人{tag}", f"被申请人{tag}", f"矩阵里{tag}号楼301"]
+    dispute = api.post(f"/api/mediation/points/{point}/disputes", headers=w.headers[COMMUNITY],
+                       json={"kind": "neighbour", "summary": f"楼上漏水{tag}",
+                             "party_role": ["applicant", "respondent"],
+                             "party_name": parties[:2], "party_phone": ["13744556677", ""],
+                             "party_address": [parties[2], ""]})
+    assert dispute.status_code == 201, dispute.data[:400]
+    w.markers["dispute:A"] = [*parties, f"楼上漏水{tag}"]
+    w.phones["dispute:A"] = "13744556677"
+
+
 @pytest.fixture
 def world(api: FlaskClient, tx: Connection, login: Callable[..., dict[str, str]],
           media: Path) -> World:
@@ -558,6 +591,7 @@ def world(api: FlaskClient, tx: Connection, login: Callable[..., dict[str, str]]
                            {"i": made.get_json()["id"]}).scalar_one()
         w.markers[f"care:{tag}"] = [name, carer]
         w.phones[f"care:{tag}"] = phone
+    _volunteer_and_dispute(api, tx, w)
     w.values = {"layer": "grids", "category": "heating", "department": picked["dep"],
                 "vendor": ("leaflet", "dist/leaflet.css"),
                 "points": {tag: tx.execute(text(
