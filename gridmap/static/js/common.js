@@ -174,6 +174,30 @@
       .catch(function () { /* the count is a hint: the page works without it */ });
   }
 
+  // ---------------------------------------------------------------- the header's page links
+
+  // The links scroll sideways when they do not fit (app.css); their end fades out only while
+  // there is more to scroll to, so a row that fits shows its last link whole.
+  var nav = document.querySelector(".gm-nav");
+  if (nav) {
+    var fade = function () {
+      var more = nav.scrollWidth - nav.clientWidth - nav.scrollLeft > 1;
+      nav.classList.toggle("gm-nav-overflows", more);
+    };
+    fade();
+    window.addEventListener("resize", debounce(fade, 100));
+    nav.addEventListener("scroll", debounce(fade, 50), { passive: true });
+    // A mouse wheel scrolls the row sideways (a mouse has no sideways wheel; keyboard focus
+    // and touch already scroll it).
+    nav.addEventListener("wheel", function (event) {
+      if (nav.scrollWidth <= nav.clientWidth || Math.abs(event.deltaY) <= Math.abs(event.deltaX)) {
+        return;
+      }
+      event.preventDefault();
+      nav.scrollLeft += event.deltaY;
+    }, { passive: false });
+  }
+
   window.Gridmap = {
     config: config,
     strings: config.strings || {},

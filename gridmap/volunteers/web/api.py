@@ -11,7 +11,7 @@ from gridmap.errors import InvalidInput
 from gridmap.volunteers import rules
 from gridmap.volunteers.services import imports, party, tasks, teams
 from gridmap.web import params
-from gridmap.web.auth import current_principal
+from gridmap.web.auth import current_principal, require
 from gridmap.web.db import session_factory
 
 party_bp = Blueprint("party", __name__)
@@ -56,6 +56,7 @@ def groups_geojson() -> Response:
 
 
 @party_bp.get("/api/party/households.geojson")
+@require(*rules.STAFF_ROLES)
 def households_geojson() -> Response:
     """Party-member central households (党员中心户) with names: staff, their grids only."""
     return _private(party.households_geojson(session_factory(), current_principal(),

@@ -39,7 +39,7 @@ def test_my_account_shows_a_new_token_once(phone_probe: PageProbe, worker: TestA
     assert "网格员" in page.locator(".gm-facts").inner_text()
     fits_a_phone(page)
     page.fill("input[name=name]", "月报脚本")
-    page.locator("form.gm-form-inline button[type=submit]").click()
+    page.locator("form[action$='/account/tokens'] button[type=submit]").click()
     secret = page.locator("#gm-new-token")
     secret.wait_for(timeout=TIMEOUT_MS)
     assert secret.inner_text().startswith("gmt_")
