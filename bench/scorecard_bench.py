@@ -9,7 +9,8 @@ script refuses otherwise), fills the copy with ``--cases`` synthetic cases sprea
 the last 92 days (bench/board_bench.py's statement; with 120,000 that puts ~40,000 in the last
 complete month and ~39,000 in the month before it), rates two thirds of the closed ones (a
 ``rate`` event each, a tenth dissatisfied and reopened), times every scorecard and the
-workbook, and drops the copy (``--keep`` keeps it for another run).
+workbook, and drops the copy (``--keep`` keeps it for another run; ``--copy NAME`` names it,
+so two people's benches never share or drop each other's copy).
 
 It also fills the copy's care register (once; kept with ``--keep``): entries for ~1.5 % of
 each building's residents (the seeds' 1-3 %), two to six visits each over the last 92 days,
@@ -22,11 +23,18 @@ and rank columns) for the whole city and for the busiest district, ``--repeats``
 any per-unit figure costs, so the ratio says what the flags, ranks and lags add. "cases only" is
 the same scorecard with the case source alone (the scorecards before the care register's
 metrics), in the same run.
+
+The workbook (every level and the definitions, as the API builds it) is timed three times,
+wall and this process's CPU time, against the city's JSON grid scorecard of the same run;
+``--compare-workbook FILE`` times another version of ``gridmap/scorecards/workbook.py`` (e.g.
+``git show lead:gridmap/scorecards/workbook.py > /tmp/workbook_before.py``) alternately with
+this one.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import subprocess
@@ -35,6 +43,7 @@ import time
 import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 from psycopg import sql as pgsql
@@ -46,9 +55,11 @@ sys.path.insert(0, str(ROOT))
 from bench.board_bench import fill  # noqa: E402
 from gridmap.access import Principal, Role  # noqa: E402
 from gridmap.scorecards import columns as cols  # noqa: E402
+from gridmap.scorecards import workbook  # noqa: E402
 from gridmap.scorecards.services import scorecards  # noqa: E402
 
-TEMPLATE, COPY = "gridmap_perf_b", "gridmap_scorecard_bench"
+TEMPLATE = "gridmap_perf_b"
+COPY = "gridmap_scorecard_bench"  # --copy NAME: another name, so two benches never share one
 CITY = Principal(account_id=0, person_id=0, role=Role.PLANNER, username="scorecard-bench")
 RATE_SQL = """
 WITH rated AS (
@@ -96,20 +107,20 @@ def _admin_url() -> str:
     return make_url(owner).set(database="postgres").render_as_string(hide_password=False)
 
 
-def make_copy() -> str:
+def make_copy(copy: str) -> str:
     """Copy the template when nobody uses it; the copy's URL (the schema owner's)."""
     with psycopg.connect(_admin_url(), autocommit=True) as conn:
         users = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
                              (TEMPLATE,)).fetchone()
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (COPY,)).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (copy,)).fetchone()
         if not exists:
             if users and users[0]:
                 sys.exit(f"{TEMPLATE} has {users[0]} connection(s): not copying it now")
             conn.execute(pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                pgsql.Identifier(COPY), pgsql.Identifier(TEMPLATE)))
+                pgsql.Identifier(copy), pgsql.Identifier(TEMPLATE)))
     owner = os.environ.get("GRIDMAP_OWNER_DATABASE_URL") or os.environ["GRIDMAP_DATABASE_URL"]
-    copy_url = make_url(owner).set(database=COPY).render_as_string(hide_password=False)
-    app_url = make_url(os.environ["GRIDMAP_DATABASE_URL"]).set(database=COPY)
+    copy_url = make_url(owner).set(database=copy).render_as_string(hide_password=False)
+    app_url = make_url(os.environ["GRIDMAP_DATABASE_URL"]).set(database=copy)
     # The template may lag the migrations (gridmap_perf_b stood at 0012): bring the copy to head.
     env = {**os.environ, "GRIDMAP_DATABASE_URL": app_url.render_as_string(hide_password=False),
            "GRIDMAP_OWNER_DATABASE_URL": copy_url}
@@ -118,9 +129,9 @@ def make_copy() -> str:
     return copy_url
 
 
-def drop_copy() -> None:
+def drop_copy(copy: str) -> None:
     with psycopg.connect(_admin_url(), autocommit=True) as conn:
-        conn.execute(pgsql.SQL("DROP DATABASE IF EXISTS {}").format(pgsql.Identifier(COPY)))
+        conn.execute(pgsql.SQL("DROP DATABASE IF EXISTS {}").format(pgsql.Identifier(copy)))
 
 
 def seed(session: Session, cases: int) -> None:
@@ -155,16 +166,19 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=120_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the copy for another run")
+    parser.add_argument("--compare-workbook", type=Path, metavar="FILE",
+                        help="another gridmap/scorecards/workbook.py to time alongside this one")
+    parser.add_argument("--copy", default=COPY, help=f"the copy's name (default {COPY})")
     args = parser.parse_args()
-    url = make_copy()
+    url = make_copy(args.copy)
     try:
-        report(url, args.cases, args.repeats)
+        report(url, args.cases, args.repeats, args.compare_workbook)
     finally:
         if not args.keep:
-            drop_copy()
+            drop_copy(args.copy)
 
 
-def report(url: str, cases: int, repeats: int) -> None:
+def report(url: str, cases: int, repeats: int, compare: Path | None) -> None:
     engine = create_engine(url)
     now = datetime.now(UTC)
     with Session(engine) as session:
@@ -189,6 +203,7 @@ def report(url: str, cases: int, repeats: int) -> None:
             WHERE created_at >= :a AND created_at < :b GROUP BY 1"""),
             {"a": f"{month}-01T00:00:00+08:00", "b": _next(month)}).all(), repeats)
         base = statistics.median(bare)
+        grid_city = base  # replaced by the city's grid scorecard below
         print(f"| bare count per grid | city | | {base:.0f} | {max(bare):.0f} | 1.0 |")
         for level in scorecards.LEVELS:
             for area in (None, district):
@@ -198,20 +213,60 @@ def report(url: str, cases: int, repeats: int) -> None:
                 alone, _ = timed(lambda mq=mq, level=level: cases_only(session, level, mq),
                                  repeats)
                 rows = len(body["rows"])  # type: ignore[index]
+                if level == "grid" and area is None:
+                    grid_city = statistics.median(ms)
                 print(f"| {level} | {area or 'city'} | {rows} | {statistics.median(ms):.0f} | "
                       f"{max(ms):.0f} | {statistics.median(ms) / base:.1f} | "
                       f"{statistics.median(alone):.0f} |")
-        for area in (None, district):
-            wq = scorecards.MonthQuery(month=q.month, area=area, as_of=now)
-            ms, data = timed(lambda wq=wq: scorecards.workbook_bytes(session, CITY, wq, lang="zh"),
-                             1)
-            tracemalloc.start()  # a second run: tracing slows Python down several times
-            scorecards.workbook_bytes(session, CITY, wq, lang="zh")
-            peak = tracemalloc.get_traced_memory()[1] / 2**20
-            tracemalloc.stop()
-            print(f"| workbook, 4 sheets + definitions ({len(data) / 2**20:.1f} MiB; "  # type: ignore[arg-type]
-                  f"Python peak {peak:.0f} MiB) | {area or 'city'} | | {ms[0]:.0f} | | "
-                  f"{ms[0] / base:.1f} |")
+        workbooks(session, q.month, district, now, grid_city, compare)
+
+
+def workbooks(session: Session, month: int, district: str, now: datetime, grid_city: float,
+              compare: Path | None) -> None:
+    """The workbook as the API builds it (the four scorecards, then the file), wall and CPU
+    time, against the city's JSON grid scorecard of the same run; with ``compare``, another
+    version of ``gridmap/scorecards/workbook.py`` timed alternately with this one."""
+    builders: list[tuple[str, ModuleType]] = [("this", workbook)]
+    if compare is not None:
+        spec = importlib.util.spec_from_file_location("compared_workbook", compare)
+        assert spec is not None and spec.loader is not None
+        other = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(other)
+        builders.insert(0, (compare.name, other))
+    runs = 3
+    print(f"\nworkbook, 4 sheets + definitions; {runs} runs each, alternating; CPU is this "
+          "process's (building and reading rows), not PostgreSQL's")
+    print("| workbook.py | area | MiB | Python peak MiB | median ms | max ms | median CPU ms "
+          "| ratio to the JSON grid scorecard (city) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for area in (None, district):
+        wq = scorecards.MonthQuery(month=month, area=area, as_of=now)
+        wall: dict[str, list[float]] = {name: [] for name, _ in builders}
+        cpu: dict[str, list[float]] = {name: [] for name, _ in builders}
+        size: dict[str, int] = {}
+        for _ in range(runs):
+            for name, module in builders:
+                scorecards.workbook = module  # type: ignore[attr-defined]
+                try:
+                    start, started = time.perf_counter(), time.process_time()
+                    size[name] = len(scorecards.workbook_bytes(session, CITY, wq, lang="zh"))
+                    wall[name].append((time.perf_counter() - start) * 1000)
+                    cpu[name].append((time.process_time() - started) * 1000)
+                finally:
+                    scorecards.workbook = workbook  # type: ignore[attr-defined]
+        for name, module in builders:
+            scorecards.workbook = module  # type: ignore[attr-defined]
+            tracemalloc.start()  # a run of its own: tracing slows Python down several times
+            try:
+                scorecards.workbook_bytes(session, CITY, wq, lang="zh")
+                peak = tracemalloc.get_traced_memory()[1] / 2**20
+            finally:
+                tracemalloc.stop()
+                scorecards.workbook = workbook  # type: ignore[attr-defined]
+            median = statistics.median(wall[name])
+            print(f"| {name} | {area or 'city'} | {size[name] / 2**20:.1f} | {peak:.0f} | "
+                  f"{median:.0f} | {max(wall[name]):.0f} | {statistics.median(cpu[name]):.0f} | "
+                  f"{median / grid_city:.1f} |")
 
 
 def cases_only(session: Session, level: str, mq: scorecards.MonthQuery) -> object:
