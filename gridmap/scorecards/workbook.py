@@ -112,5 +112,3 @@ def _definitions(book: Workbook, *, month: str, lang: str) -> None:
     sheet.append([])
     sheet.append(["Month" if en else "月份", month])
     sheet.append(["Notes" if en else "说明", cols.NOTES_EN if en else cols.NOTES_ZH])
-    sheet.append(["Not yet included" if en else "暂未纳入",
-                  "volunteer hours (not built yet)" if en else "志愿服务时长（相关功能尚未建设）"])
