@@ -44,6 +44,15 @@
         L.tileLayer(G.config.tileUrl, { attribution: G.config.tileAttribution, maxZoom: 19 })
           .addTo(state.map);
       }
+      // The communities and sub-districts under the points, so a point has its place (there is
+      // no base map offline); drawn once, below the points, not clickable.
+      state.map.createPane("gmd-outlines").style.zIndex = "350";
+      state.outlines = [["subdistricts", { color: "#5b6072", weight: 2, fill: false }],
+        ["communities", { color: "#8a8fa3", weight: 1, dashArray: "4 4", fill: false }]]
+        .map(function (spec) {
+          return { name: spec[0], layer: L.geoJSON(null, { pane: "gmd-outlines",
+            interactive: false, style: spec[1] }).addTo(state.map) };
+        });
     }
     var bounds = [];
     state.points.forEach(function (p) {
@@ -57,6 +66,19 @@
       bounds.push([p.lat, p.lon]);
     });
     if (bounds.length) state.map.fitBounds(bounds, { padding: [20, 20], maxZoom: 15 });
+    drawOutlines();
+  }
+
+  function drawOutlines() {
+    var b = state.map.getBounds().pad(0.2);
+    var box = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) {
+      return v.toFixed(6);
+    }).join(",");
+    state.outlines.forEach(function (o) {
+      G.getJSON("/layers/" + o.name + ".geojson", { bbox: box, zoom: state.map.getZoom() })
+        .then(function (collection) { o.layer.clearLayers(); o.layer.addData(collection); })
+        .catch(function () { /* the outlines are context: the points and list work without */ });
+    });
   }
 
   function drawPoints() {

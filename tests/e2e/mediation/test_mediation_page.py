@@ -51,6 +51,9 @@ def test_staff_accept_mediate_and_agree_and_outsiders_see_masks(
     assert page.locator("a[href='/mediation']").count() == 1  # the header's link
     assert page.locator("#gmd-point-name").inner_text() == community["name"]
     assert page.locator("#gmd-map .leaflet-interactive").count() >= 3  # three levels
+    # The communities and sub-districts around the points are drawn under them.
+    page.locator("#gmd-map .leaflet-gmd-outlines-pane path").first.wait_for(
+        state="attached", timeout=TIMEOUT_MS)
     page.click("#gmd-new")
     form = page.locator("#gmd-new-form")
     form.locator("[name=kind]").select_option("neighbour")
