@@ -5,7 +5,9 @@ procrastinate (PostgreSQL-backed: no server besides the database, jobs fetched w
 a job's id to one worker thread; :func:`gridmap.jobs.services.runner.run` does the rest with
 the handler of the job's kind, from :func:`handlers`. Every minute each worker fails the jobs
 whose worker died (:func:`~gridmap.jobs.services.runner.fail_stalled`); every hour one removes
-the import page's uploads older than a week (:func:`~gridmap.exchange.services.uploads.prune`);
+the import page's uploads and the scorecard workbooks older than a week
+(:func:`~gridmap.exchange.services.uploads.prune`,
+:func:`~gridmap.scorecards.services.workbooks.prune`);
 every five minutes one escalates overdue cases (督办,
 :func:`~gridmap.supervision.services.escalation.escalate`) and every minute one delivers the
 notification outbox (:func:`~gridmap.supervision.services.outbox.deliver`).
@@ -27,6 +29,7 @@ from gridmap.exchange.services import uploads
 from gridmap.jobs.services import runner
 from gridmap.jobs.services.jobs import QUEUE, TASK
 from gridmap.reports.services import jobs as report_jobs
+from gridmap.scorecards.services import workbooks
 from gridmap.supervision import senders
 from gridmap.supervision.services import escalation, outbox
 from gridmap.web.request_log import tag_statements
@@ -35,7 +38,8 @@ from gridmap.web.request_log import tag_statements
 def handlers(settings: Settings) -> Mapping[str, runner.Handler]:
     """Every job kind and what runs it."""
     return {**coverage_jobs.HANDLERS, **exchange_jobs.handlers(settings.media_dir),
-            **report_jobs.handlers(settings.media_dir, settings.assets_dir)}
+            **report_jobs.handlers(settings.media_dir, settings.assets_dir),
+            **workbooks.handlers(settings.media_dir)}
 
 
 SHUTDOWN_GRACE_S = 10.0
@@ -69,6 +73,9 @@ def make_app(settings: Settings, factory: sessionmaker[Session]) -> procrastinat
         removed = uploads.prune(settings.media_dir)
         if removed:
             log.info("removed %d import uploads older than a week", removed)
+        books = workbooks.prune(settings.media_dir)
+        if books:
+            log.info("removed %d scorecard workbooks older than a week", books)
 
     @app.periodic(cron="*/5 * * * *")
     @app.task(name="gridmap.escalate_overdue", queue=QUEUE, queueing_lock="escalate_overdue")

@@ -186,6 +186,16 @@ def stats(who: str, target: str) -> set[int]:
     return {200} if target in inside[who] else {403}
 
 
+def stats_job(who: str, target: str) -> set[int]:
+    """Starting a job over a grid's statistics: as :func:`stats`, started (202) or the same
+    job already under way (200) where they may read them."""
+    return {202, 200} if stats(who, target) == {200} else stats(who, target)
+
+
+def _grid_community_json(world: World, target: str) -> dict[str, Any]:
+    return {"json": _grid_community(world, target)}
+
+
 CARE_STAFF = {WORKER, OTHER_WORKER, COMMUNITY, SUBDISTRICT, DISTRICT, OTHER_DISTRICT}
 """Roles that work the care register (department staff, planners, data officers and
 administrators never see it)."""
@@ -315,6 +325,10 @@ SPECS: dict[str, Spec] = {
     "GET scorecards.scorecard": Spec("GET", stats, query=_grid_community),
     "GET scorecards.scorecard_csv": Spec("GET", stats, query=_grid_community),
     "GET scorecards.workbook": Spec("GET", stats, query=_grid_community),
+    # The workbook as a job: started where they may read; a job that is not their workbook is a
+    # 404 (the owner downloads it, others get 404: tests/web/scorecards/test_scorecards_api.py).
+    "POST scorecards.start_workbook": Spec("POST", stats_job, body=_grid_community_json),
+    "GET scorecards.workbook_file": Spec("GET", roles(STATISTICS, 404)),
     "GET scorecards.page": Spec("GET", roles(STATISTICS, 200, page=True)),
     # The care register (未呼先应): residents only for care staff whose scope holds the grid; a
     # register entry nobody has made is a 404 for care staff (real entries, the privacy matrix

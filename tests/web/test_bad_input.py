@@ -212,6 +212,8 @@ FIELDS: dict[str, Fields] = {
     "GET scorecards.scorecard": Fields(query=("month", "area")),
     "GET scorecards.scorecard_csv": Fields(query=("month", "area")),
     "GET scorecards.workbook": Fields(query=("month", "area")),
+    "POST scorecards.start_workbook": Fields(body=("month", "area"), kinds=("json",)),
+    "GET scorecards.workbook_file": Fields(),
     "GET scorecards.page": Fields(),
     "GET care.reference": Fields(),
     "GET care_pages.visits_page": Fields(),

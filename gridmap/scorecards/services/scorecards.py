@@ -79,6 +79,12 @@ def parse_level(raw: str | None) -> str:
     return raw
 
 
+def reader_area(principal: Principal, asked: str | None) -> str | None:
+    """The area a scorecard of ``asked`` covers for ``principal`` (see :func:`_area`): 401 for
+    the public, 403 for a role without statistics or an area outside the reader's."""
+    return _area(principal, asked)
+
+
 def _area(principal: Principal, asked: str | None) -> str | None:
     """The area the scorecard covers: the one asked for, inside the reader's own."""
     if not principal.signed_in:
@@ -162,13 +168,28 @@ def csv_chunks(body: Mapping[str, Any], *, lang: str) -> Iterator[str]:
     return writers.csv_rows(keys, body["rows"], header=heads)
 
 
+Sheet = tuple[str, str, dict[str, Any]]
+"""A workbook sheet: the level, the sheet's name and the level's scorecard."""
+
+
+def workbook_sheet(session: Session, principal: Principal, level: str, q: MonthQuery, *,
+                   lang: str) -> Sheet:
+    """One level's sheet of the workbook."""
+    return (level, LEVEL_ZH[level] if lang != "en" else level,
+            scorecard(session, principal, level, q, lang=lang))
+
+
+def build_workbook(sheets: list[Sheet], q: MonthQuery, *, lang: str) -> bytes:
+    """The workbook of ``sheets`` (a sheet per level, and the definitions)."""
+    return workbook.build(sheets, month=case_stats.month_text(q.month), lang=lang)
+
+
 def workbook_bytes(session: Session, principal: Principal, q: MonthQuery, *,
                    lang: str) -> bytes:
     """Every level's scorecard for the month in one workbook (a sheet per level, and the
     definitions)."""
-    sheets = [(level, LEVEL_ZH[level] if lang != "en" else level,
-               scorecard(session, principal, level, q, lang=lang)) for level in LEVELS]
-    return workbook.build(sheets, month=case_stats.month_text(q.month), lang=lang)
+    sheets = [workbook_sheet(session, principal, level, q, lang=lang) for level in LEVELS]
+    return build_workbook(sheets, q, lang=lang)
 
 
 def month_label(q: MonthQuery) -> str:

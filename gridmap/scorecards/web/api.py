@@ -1,28 +1,37 @@
-"""Monthly scorecards (考核): JSON per level, CSV per level, the workbook of every level."""
+"""Monthly scorecards (考核): JSON per level, CSV per level, the workbook of every level (at
+once for scripts, or as a background job the page starts, follows and then downloads)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request, send_file, url_for
 
 from gridmap.access import STATISTICS_ROLES
-from gridmap.scorecards.services import scorecards
+from gridmap.errors import NotFound
+from gridmap.scorecards.services import scorecards, workbooks
+from gridmap.web import params
 from gridmap.web.auth import current_principal, require
-from gridmap.web.db import session_factory
+from gridmap.web.db import session_factory, settings
 from gridmap.web.i18n import current_lang
 from gridmap.web.page_config import page_config
+from gridmap.web.request_log import current_request_id
 
 bp = Blueprint("scorecards", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MONTH_CHARS = 7  # YYYY-MM
+AREA_CHARS = 12  # a community code
 
 
 @bp.get("/scorecards")
 @require(*STATISTICS_ROLES)
 def page() -> str:
-    """The scorecards page (考核排名): month, area, level tabs, table and downloads."""
-    settings = scorecards.page_settings(current_principal(), datetime.now(UTC))
-    return render_template("scorecards/index.html", page_config=page_config(**settings))
+    """The scorecards page (考核排名): month, area, level tabs, table and downloads (the
+    workbook as a job: the reader's one still under way is followed)."""
+    principal = current_principal()
+    found = scorecards.page_settings(principal, datetime.now(UTC))
+    found["workbookJob"] = workbooks.running(session_factory(), principal)
+    return render_template("scorecards/index.html", page_config=page_config(**found))
 
 
 @bp.get("/api/scorecards/<level>")
@@ -60,3 +69,31 @@ def workbook() -> Response:
     month = scorecards.month_label(q)
     return Response(data, mimetype=XLSX, headers={
         "Content-Disposition": f'attachment; filename="scorecard-{month}.xlsx"'})
+
+
+@bp.post("/api/scorecards/workbooks")
+@require(*STATISTICS_ROLES)
+def start_workbook() -> tuple[Response, int]:
+    """Start building the workbook of ``month`` over ``area`` (default: the reader's area) in
+    the background: 202 with the job, or 200 with the same workbook already under way."""
+    data = params.json_object()
+    asked = {"month": params.text(data, "month", max_chars=MONTH_CHARS).strip(),
+             "area": params.text(data, "area", max_chars=AREA_CHARS).strip()}
+    q = scorecards.parse_month(asked, now=datetime.now(UTC))
+    job, created = workbooks.start(session_factory(), current_principal(), q,
+                                   lang=current_lang(), request_id=current_request_id())
+    answer = jsonify({"job": workbooks.public(job), "created": created})
+    answer.headers["Location"] = url_for("jobs.job", job_id=job["id"])
+    return answer, 202 if created else 200
+
+
+@bp.get("/api/scorecards/workbooks/<int:job_id>.xlsx")
+@require(*STATISTICS_ROLES)
+def workbook_file(job_id: int) -> Response:
+    """A workbook the reader's job has built, as an attachment (409 while it is not ready)."""
+    found = workbooks.download(session_factory(), current_principal(), settings().media_dir,
+                               job_id)
+    if not found.path.is_file():
+        raise NotFound(f"考核工作簿 {job_id} 的文件已不存在 (the workbook's file is gone)")
+    return send_file(found.path, mimetype=XLSX, as_attachment=True,
+                     download_name=found.filename, max_age=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gridmap.web.openapi import ok, query
+from gridmap.web.openapi import STRING, json_body, ok, query
 
 _MONTH = query("month", {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
                "a Shenyang calendar month (default: the last complete one)")
@@ -29,4 +29,15 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "scorecards.workbook": {"get": {"parameters": [_MONTH, _AREA],
                                     "responses": {"200": ok({"type": "string",
                                                              "format": "binary"}, media=_XLSX)}}},
+    "scorecards.start_workbook": {"post": {
+        "requestBody": json_body({"month": {**STRING, "description": "YYYY-MM, a Shenyang "
+                                            "calendar month (default: the last complete one)"},
+                                  "area": {**STRING, "description": "district, sub-district or "
+                                           "community code inside the reader's area (default: "
+                                           "all of it)"}}, []),
+        "responses": {"202": ok({"type": "object"}, "started (the job; follow it at "
+                                "/api/jobs/<id>)"),
+                      "200": ok({"type": "object"}, "the same workbook already under way")}}},
+    "scorecards.workbook_file": {"get": {"responses": {
+        "200": ok({"type": "string", "format": "binary"}, media=_XLSX)}}},
 }

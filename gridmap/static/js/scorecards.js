@@ -6,6 +6,9 @@
  * last month (▲/▼, green when better, red when worse: for the reopen rate less is better) and,
  * for ranked columns, the unit's rank with the places gained or lost. The rows are ordered by
  * the chosen rate's rank. Column names and definitions come from the API, in the page's language.
+ * The Excel workbook (every level) is built by a background job: the button starts it, the job
+ * panel follows it (also one still under way when the page opens) and, once it is done, the
+ * browser downloads /api/scorecards/workbooks/<id>.xlsx. Needs jobs.js too.
  */
 (function () {
   "use strict";
@@ -15,6 +18,9 @@
   var C = G.config;
   var $ = function (id) { return document.getElementById(id); };
   var state = { level: C.defaultLevel || C.levels[0], body: null, asked: 0, pending: 0 };
+
+  var J = window.GridmapJobs;
+  var panel = new J.Panel("gs");
 
   var areaPicker = window.GridmapPickers.area($("gs-area"), {
     levels: ["district", "subdistrict", "community"],
@@ -130,7 +136,6 @@
   function downloads() {
     var p = params();
     $("gs-csv").href = G.apiUrl("/scorecards/" + state.level + ".csv", p);
-    $("gs-xlsx").href = G.apiUrl("/scorecards.xlsx", p);
   }
 
   function load() {
@@ -160,6 +165,28 @@
     problem(text);
     if (!text) load();
   });
+  /** Follow a workbook job; once it has succeeded, download the file. */
+  function fetchWorkbook(job) {
+    $("gs-xlsx").disabled = true;
+    return panel.follow(job).then(function (last) {
+      if (last && last.state === "succeeded") {
+        window.location.assign(G.apiUrl("/scorecards/workbooks/" + last.id + ".xlsx").href);
+      }
+    }).finally(function () { $("gs-xlsx").disabled = false; });
+  }
+
+  $("gs-xlsx").addEventListener("click", function () {
+    var p = params();
+    var body = { month: p.month };
+    if (p.area) body.area = p.area;
+    $("gs-xlsx").disabled = true;
+    J.start("/scorecards/workbooks", body).then(fetchWorkbook, function (error) {
+      panel.say(G.fmt(S.workbookFailed, { reason: G.reasonOf(error, J.strings.networkError) }),
+                "error");
+      $("gs-xlsx").disabled = false;
+    });
+  });
+  if (C.workbookJob && !C.workbookJob.finished) fetchWorkbook(C.workbookJob);
   $("gs-sort").addEventListener("change", draw);
   document.querySelectorAll(".gs-tab").forEach(function (tab) {
     tab.addEventListener("click", function () { state.level = tab.dataset.level; load(); });

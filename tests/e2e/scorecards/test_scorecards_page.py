@@ -2,21 +2,31 @@
 
 The live server commits, so the test files its own four cases through the API (as the grid's
 worker) in a grid that had none, this month, and looks at this month's scorecard for that
-grid's community, picked by name, signed in as the district command centre of 沈河区.
+grid's community, picked by name, signed in as the district command centre of 沈河区. The
+Excel workbook is a background job: the test runs it in a thread as the worker would, and the
+page downloads the file when the job is done.
 Screenshots go to test-artifacts/ (scorecards-*.png); look at them, passing is not enough.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.request import Request, urlopen
 
+import openpyxl
 import pytest
 from e2e_support import Accounts, PageProbe, TestAccount, sign_in
+from flask import Flask
 from sqlalchemy import Engine, text
+
+from gridmap.db import make_session_factory
+from gridmap.jobs.services import runner
+from gridmap.scorecards.services import workbooks
 
 pytestmark = pytest.mark.e2e
 
@@ -67,6 +77,27 @@ def centre(accounts: Accounts) -> TestAccount:
     return accounts.create("district_centre", name="区指挥中心值班员", area_code=TEST_DISTRICT)
 
 
+def _work_when_queued(app: Flask, engine: Engine) -> threading.Thread:
+    """Run the first workbook job that appears, as the worker would."""
+    media = app.extensions["gridmap.settings"].media_dir
+
+    def work() -> None:
+        for _ in range(600):
+            with engine.connect() as conn:
+                job_id = conn.execute(text("SELECT id FROM job WHERE kind = :k AND state = "
+                                           "'queued' ORDER BY id LIMIT 1"),
+                                      {"k": workbooks.KIND}).scalar()
+            if job_id is not None:
+                runner.run(make_session_factory(engine), workbooks.handlers(media), int(job_id),
+                           heartbeat_s=3600)
+                return
+            threading.Event().wait(0.1)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    return thread
+
+
 def _this_month() -> str:
     return (datetime.now(UTC) + timedelta(hours=8)).strftime("%Y-%m")
 
@@ -95,7 +126,8 @@ def _open_month_and_area(probe: PageProbe, spot: dict[str, str], centre: TestAcc
 
 
 def test_desktop_scorecard_table_tabs_and_downloads(probe: PageProbe, spot: dict[str, str],
-                                                    centre: TestAccount) -> None:
+                                                    centre: TestAccount, app: Flask,
+                                                    engine: Engine) -> None:
     page = _open_month_and_area(probe, spot, centre)
     head = page.locator("#gs-head th").all_inner_texts()
     assert head[:3] == ["名次", "名称", "受理案件数"] and "满意率 名次" in head
@@ -106,9 +138,20 @@ def test_desktop_scorecard_table_tabs_and_downloads(probe: PageProbe, spot: dict
     assert codes and all(code.startswith(spot["community"]) for code in codes)
     csv_href = page.get_attribute("#gs-csv", "href") or ""
     assert f"month={_this_month()}" in csv_href and f"area={spot['community']}" in csv_href
+    worker = _work_when_queued(app, engine)
     with page.expect_download(timeout=TIMEOUT_MS) as download:
-        page.click("#gs-xlsx")
+        page.click("#gs-xlsx")  # starts the job; the page follows it, then downloads the file
+        page.locator("#gs-job-outcome[data-kind='ok']").wait_for(timeout=TIMEOUT_MS)
+        probe.screenshot("scorecards-desktop-workbook-done")
+    worker.join(timeout=5)
     assert download.value.suggested_filename == f"scorecard-{_this_month()}.xlsx"
+    assert "/api/scorecards/workbooks/" in download.value.url
+    path = download.value.path()
+    book = openpyxl.load_workbook(io.BytesIO(path.read_bytes()))
+    assert book.sheetnames == ["网格", "社区", "街道", "部门", "指标说明"]
+    grid_rows = {row[0].value: row for row in book["网格"].iter_rows(min_row=2)}
+    assert spot["grid"] in grid_rows and grid_rows[spot["grid"]][2].value == 4
+    assert all(str(code).startswith(spot["community"]) for code in grid_rows)
     probe.screenshot("scorecards-desktop-grid")
     page.click("#gs-tab-community")
     _idle(page)
@@ -116,6 +159,28 @@ def test_desktop_scorecard_table_tabs_and_downloads(probe: PageProbe, spot: dict
     assert page.locator("#gs-rows tr").count() == 1 and page.locator("#gs-rows th").inner_text() == \
         spot["name"]
     probe.screenshot("scorecards-desktop-community")
+
+
+def test_a_workbook_under_way_is_followed_after_a_reload(
+        probe: PageProbe, spot: dict[str, str], centre: TestAccount, app: Flask,
+        engine: Engine) -> None:
+    """Reloading the page while the workbook is still queued picks the job up again: its
+    progress shows, and the file is downloaded when it is done."""
+    page = _open_month_and_area(probe, spot, centre)
+    page.fill("#gs-month", "2020-02")  # another month: not the job of the test above
+    page.click("#gs-xlsx")  # no worker yet: the job waits in the queue
+    page.locator("#gs-job").wait_for(state="visible", timeout=TIMEOUT_MS)
+    page.reload()
+    _idle(page)
+    page.locator("#gs-job").wait_for(state="visible", timeout=TIMEOUT_MS)
+    assert page.locator("#gs-xlsx").is_disabled()
+    probe.screenshot("scorecards-desktop-workbook-queued")
+    worker = _work_when_queued(app, engine)
+    with page.expect_download(timeout=TIMEOUT_MS) as download:
+        worker.join(timeout=TIMEOUT_MS / 1000)
+    assert download.value.suggested_filename == "scorecard-2020-02.xlsx"
+    page.locator("#gs-job-outcome[data-kind='ok']").wait_for(timeout=TIMEOUT_MS)
+    assert page.locator("#gs-xlsx").is_enabled()
 
 
 def test_phone_scorecard(phone_probe: PageProbe, spot: dict[str, str],

@@ -1,6 +1,8 @@
 """Monthly scorecards over HTTP on the real PostGIS: known cases in February 2020 (and January,
 the month compared against), figures recomputed here from the specs by an independent oracle,
-the reader's area, the CSV and the workbook read back with openpyxl, bad input.
+the reader's area, the CSV and the workbook read back with openpyxl, bad input. The workbook as
+a background job (as the page asks for it): started, run here in-process as the worker would (in
+the test's transaction), downloaded by its reader only.
 
 The cases lie in 2020, far from anything else a test commits, and every test is rolled back.
 """
@@ -10,14 +12,22 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import Connection, text
+
+from gridmap.jobs.services import runner
+from gridmap.scorecards.services import workbooks
 
 LOCAL = timedelta(hours=8)
 H = timedelta(hours=1)
@@ -234,3 +244,121 @@ def test_page_opens_on_a_level_the_reader_can_read(api: Any, city: dict[str, str
     assert whole_city["defaultLevel"] == "subdistrict"  # not 14,471 grid rows on first open
     assert whole_city["levels"] == ["grid", "community", "subdistrict", "department"]
     assert config(login("community_staff", area="210103001001"))["defaultLevel"] == "grid"
+
+
+Login = Callable[..., dict[str, str]]
+
+
+def _work(app: Flask, media: Path, job_id: int) -> None:
+    runner.run(app.extensions["gridmap.sessions"], workbooks.handlers(media), job_id,
+               heartbeat_s=3600)
+
+
+def _cells(data: bytes) -> dict[str, list[list[Any]]]:
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return {name: [[c.value for c in row] for row in book[name].iter_rows()]
+            for name in book.sheetnames}
+
+
+def test_a_reader_starts_follows_and_downloads_the_workbook(
+        app: Flask, api: FlaskClient, media: Path, place: dict[str, str],
+        login: Login) -> None:
+    reader = login("planner", area="210103")
+    asked = {"month": "2020-02", "area": place["subdistrict"]}
+    started = api.post("/api/scorecards/workbooks", headers=reader, json=asked)
+    assert started.status_code == 202, started.get_json()
+    job = started.get_json()["job"]
+    assert job["kind"] == workbooks.KIND and job["state"] == "queued"
+    assert job["params"]["month"] == "2020-02" and job["params"]["area"] == place["subdistrict"]
+    assert "token" not in job["params"] and "reader" not in job["params"]
+    assert started.headers["Location"].endswith(f"/api/jobs/{job['id']}")
+    again = api.post("/api/scorecards/workbooks", headers=reader, json=asked)
+    assert again.status_code == 200 and again.get_json()["job"]["id"] == job["id"]
+    url = f"/api/scorecards/workbooks/{job['id']}.xlsx"
+    not_yet = api.get(url, headers=reader)
+    assert not_yet.status_code == 409 and "尚未" in not_yet.get_json()["error"]["message"]
+
+    _work(app, media, job["id"])
+    done = api.get(f"/api/jobs/{job['id']}", headers=reader).get_json()["job"]
+    assert done["state"] == "succeeded", done
+    assert done["result"]["month"] == "2020-02" and "token" not in str(done["result"])
+    response = api.get(url, headers=reader)
+    assert response.status_code == 200 and response.mimetype == workbooks_mimetype()
+    assert 'filename="scorecard-2020-02.xlsx"' in response.headers["Content-Disposition"] \
+        or "filename=scorecard-2020-02.xlsx" in response.headers["Content-Disposition"]
+    data = response.get_data()
+    response.close()
+    same = api.get(f"/api/scorecards.xlsx?month=2020-02&area={place['subdistrict']}",
+                   headers=reader)
+    assert same.status_code == 200
+    built, direct = _cells(data), _cells(same.get_data())
+    assert list(built) == ["网格", "社区", "街道", "部门", "指标说明"] == list(direct)
+    assert built == direct  # the same figures as the reader would download at once
+    grid_rows = {row[0]: row for row in built["网格"][1:]}
+    assert place["a"] in grid_rows and all(code.startswith(place["subdistrict"])
+                                           for code in grid_rows)
+    assert len(list((media / workbooks.FOLDER).glob("*.xlsx"))) == 1
+
+    # Another reader, even one of the same district, does not see the job nor the file; an
+    # administrator may.
+    colleague = login("planner", area="210103")
+    assert api.get(url, headers=colleague).status_code == 404
+    assert api.get(f"/api/jobs/{job['id']}", headers=colleague).status_code == 404
+    jobs_seen = api.get("/api/jobs", headers=colleague).get_json()["jobs"]
+    assert job["id"] not in [j["id"] for j in jobs_seen]
+    admin = api.get(url, headers=login("admin"))
+    assert admin.status_code == 200
+    admin.close()
+    # A job of another kind is not a workbook.
+    assert api.get("/api/scorecards/workbooks/999999999.xlsx", headers=reader).status_code == 404
+
+
+def test_a_community_reader_gets_their_area(app: Flask, api: FlaskClient, media: Path,
+                                            place: dict[str, str],
+                                            login: Login) -> None:
+    staff = login("community_staff", area=place["community"])
+    started = api.post("/api/scorecards/workbooks", headers=staff, json={"month": "2020-02"})
+    assert started.status_code == 202, started.get_json()
+    job = started.get_json()["job"]
+    assert job["params"]["area"] == place["community"]
+    _work(app, media, job["id"])
+    response = api.get(f"/api/scorecards/workbooks/{job['id']}.xlsx", headers=staff)
+    assert response.status_code == 200
+    sheets = _cells(response.get_data())
+    response.close()
+    assert [row[0] for row in sheets["社区"][1:]] == [place["community"]]
+
+
+def workbooks_mimetype() -> str:
+    return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.mark.parametrize(("role", "area", "body", "status"), [
+    ("planner", None, {"month": "2020-13"}, 400),
+    ("planner", None, {"month": "x", "area": "12"}, 400),
+    ("planner", None, {"month": 202002}, 400),
+    ("planner", "210103", {"month": "2020-02", "area": "210104"}, 403),
+    ("grid_worker", None, {"month": "2020-02"}, 403),
+])
+def test_bad_input_starts_no_job(api: FlaskClient, tx: Connection, login: Login,
+                                 role: str, area: str | None, body: dict[str, Any],
+                                 status: int) -> None:
+    headers = login(role, area=area) if area else login(role)
+    before = tx.execute(text("SELECT count(*) FROM job")).scalar_one()
+    response = api.post("/api/scorecards/workbooks", headers=headers, json=body)
+    assert response.status_code == status
+    assert "(" in response.get_json()["error"]["message"]  # Chinese first, English in brackets
+    assert tx.execute(text("SELECT count(*) FROM job")).scalar_one() == before
+
+
+def test_old_workbooks_are_pruned(tmp_path: Path) -> None:
+    folder = tmp_path / workbooks.FOLDER
+    folder.mkdir()
+    old, new = folder / "old.xlsx", folder / "new.xlsx"
+    old.write_bytes(b"x")
+    new.write_bytes(b"y")
+    week_ago = time.time() - workbooks.KEEP_S - 60
+    os.utime(old, (week_ago, week_ago))
+    assert workbooks.prune(tmp_path) == 1
+    assert not old.exists() and new.exists()
+    assert workbooks.prune(tmp_path / "nothing") == 0
