@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,22 @@ CSV_CHUNK_BYTES = 64 * 1024
 """CSV text buffered before it is yielded."""
 CSV_UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
 """Cells starting with these are read as formulas by Excel/WPS (CSV injection, OWASP)."""
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` as the API answers it, recursively: instants as ISO 8601 in UTC, days as ISO
+    8601, decimals as numbers (Flask would write an instant as an HTTP date, a decimal as text)."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
 
 
 def _json_default(value: Any) -> Any:

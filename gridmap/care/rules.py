@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
 
 from gridmap.access import SUPERVISORS, Principal, Role
 from gridmap.errors import InvalidInput
@@ -87,16 +86,6 @@ def report_deadline(month: date) -> datetime:
     next month, city time)."""
     return month_bounds(month)[1] + timedelta(days=REPORT_DUE_DAY)
 
-
-def json_safe(value: Any) -> Any:
-    """``value`` with instants and days as ISO 8601 text (the API's form), recursively."""
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
 
 
 def parse_instant(raw: str, *, name: str = "visited_at") -> datetime:

@@ -222,13 +222,3 @@ def city_today(now: datetime) -> date:
     """The city's date at ``now``."""
     return now.astimezone(CITY_TZ).date()
 
-
-def json_safe(value: Any) -> Any:
-    """``value`` with instants and days as ISO 8601 text (the API's form), recursively."""
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value

@@ -4,7 +4,6 @@ database): who may see people, masking, small-count suppression, the task steps 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -122,13 +121,3 @@ def points_for(hours: Decimal, *, per_hour: Decimal, per_task: int) -> int:
     up to a whole point (the rule is data: ``volunteer_points_rule``)."""
     return per_task + int((hours * per_hour).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
-
-def json_safe(value: Any) -> Any:
-    """``value`` with instants and days as ISO 8601 text (the API's form), recursively."""
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -71,3 +71,11 @@ def test_csv_bom_header_none_and_sequences() -> None:
 def test_csv_streams_in_chunks() -> None:
     chunks = list(writers.csv_rows(["x"], ({"x": "y" * 100} for _ in range(2000))))
     assert len(chunks) > 2 and max(len(c) for c in chunks) < writers.CSV_CHUNK_BYTES + 200
+
+
+def test_json_safe_writes_instants_days_and_decimals_as_the_api_does() -> None:
+    at = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
+    assert writers.json_safe({"a": [at, date(2026, 11, 1)], "b": 1}) == {
+        "a": ["2026-11-30T09:30:00+00:00", "2026-11-01"], "b": 1}
+    shenyang = datetime(2026, 11, 30, 17, 30, tzinfo=timezone(timedelta(hours=8)))
+    assert writers.json_safe((shenyang, Decimal("2.5"))) == ["2026-11-30T09:30:00+00:00", 2.5]

@@ -17,13 +17,14 @@ from gridmap.errors import InvalidInput
 from gridmap.web import params
 from gridmap.web.auth import current_principal, require
 from gridmap.web.db import session_factory
+from gridmap.writers import json_safe
 
 bp = Blueprint("care", __name__)
 _REASONS_MAX = 6
 
 
 def _private(body: Any) -> Response:
-    response = jsonify(rules.json_safe(body))
+    response = jsonify(json_safe(body))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -169,7 +170,7 @@ def overview_geojson() -> Response:
     found = _overview(True)
     features = [{"type": "Feature", "id": r["code"],
                  "geometry": json.loads(r.pop("geometry")) if r.get("geometry") else None,
-                 "properties": rules.json_safe(r)} for r in found["grids"]]
+                 "properties": json_safe(r)} for r in found["grids"]]
     response = _private({"type": "FeatureCollection", "features": features,
                          "month": found["month"], "deadline": found["deadline"],
                          "due_by": found["due_by"], "totals": found["totals"]})

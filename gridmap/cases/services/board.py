@@ -25,9 +25,10 @@ from gridmap.cases.repositories import board as repo
 from gridmap.cases.repositories import points as points_repo
 from gridmap.cases.repositories.board import BoardFilter, Keyset
 from gridmap.cases.repositories.points import Bbox, Points
-from gridmap.cases.services.queries import json_safe, reader_scope
+from gridmap.cases.services.queries import reader_scope
 from gridmap.errors import InvalidInput
 from gridmap.web import params
+from gridmap.writers import json_safe
 
 _STATES = {s.value for s in workflow.State}
 CSV_COLUMNS = ("id", "category_name", "state", "description", "grid_code", "grid_name",

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, false
@@ -17,25 +16,12 @@ from gridmap.cases.repositories import scope as scope_repo
 from gridmap.cases.services import cases
 from gridmap.errors import Forbidden, NotFound, Unauthorized
 from gridmap.models import Case
+from gridmap.writers import json_safe
 
 READERS = CASE_ROLES | {Role.ADMIN}
 """Who reads case rows (board, exports, map points, detail, photos): the roles that work cases,
 each in their scope, and administrators. Planners and data officers see statistics only."""
 
-
-def json_safe(value: Any) -> Any:
-    """Datetimes as ISO 8601 (UTC), decimals as floats, recursively."""
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
 
 
 def categories(session: Session, *, lang: str) -> list[dict[str, Any]]:

@@ -30,6 +30,7 @@ from gridmap.web.db import session_factory, settings
 from gridmap.web.i18n import current_lang
 from gridmap.web.ratelimit import limited
 from gridmap.web.streaming import streamed
+from gridmap.writers import json_safe
 
 bp = Blueprint("cases", __name__)
 
@@ -117,7 +118,7 @@ def create() -> tuple[Response, int]:
     body: dict[str, Any] = {"status": result.status, "case_id": result.case_id}
     if result.candidates:
         body["candidates"] = result.candidates
-    return jsonify(case_queries.json_safe(body)), _STATUS[result.status]
+    return jsonify(json_safe(body)), _STATUS[result.status]
 
 
 def _detail(case_id: int) -> Response:

@@ -18,6 +18,7 @@ from gridmap.mediation.services import disputes, points, steps
 from gridmap.web import params
 from gridmap.web.auth import current_principal, require
 from gridmap.web.db import session_factory
+from gridmap.writers import json_safe
 
 bp = Blueprint("mediation", __name__)
 _PARTY_FIELDS = ("party_role", "party_name", "party_phone", "party_address")
@@ -25,7 +26,7 @@ _LISTS = (*_PARTY_FIELDS, "mediators", "present")
 
 
 def _private(body: Any) -> Response:
-    response = jsonify(rules.json_safe(body))
+    response = jsonify(json_safe(body))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -13,6 +13,7 @@ from gridmap.volunteers.services import imports, party, tasks, teams
 from gridmap.web import params
 from gridmap.web.auth import current_principal, require
 from gridmap.web.db import session_factory
+from gridmap.writers import json_safe
 
 party_bp = Blueprint("party", __name__)
 volunteers_bp = Blueprint("volunteers", __name__)
@@ -72,7 +73,7 @@ def reference() -> Response:
 @volunteers_bp.get("/api/volunteers/communities/<community>")
 def community(community: str) -> Response:
     """A community's teams, ranking and (for staff over it) volunteers and tasks."""
-    return _private(rules.json_safe(teams.community_view(session_factory(), current_principal(),
+    return _private(json_safe(teams.community_view(session_factory(), current_principal(),
                                                     community)))
 
 
@@ -81,7 +82,7 @@ def task_list(community: str) -> Response:
     """A community's tasks, newest first, optionally of one state (staff over it)."""
     state = params.choice(request.args, "state", rules.STATES)
     limit = params.integer(request.args, "limit", default=100, lo=1, hi=_TASKS_MAX)
-    return _private(rules.json_safe({"tasks": tasks.listing(
+    return _private(json_safe({"tasks": tasks.listing(
         session_factory(), current_principal(), community, state, limit)}))
 
 
