@@ -21,7 +21,6 @@ from gridmap.coverage.services import queries, readers
 from gridmap.errors import Conflict, NotFound
 from gridmap.jobs.services import jobs
 from gridmap.jobs.services.runner import Handler, Progress
-from gridmap.reports import html_map, pdf
 from gridmap.reports.services import content
 
 KIND = "reports.coverage"
@@ -94,6 +93,11 @@ def handlers(media_dir: Path, assets_dir: Path) -> dict[str, Handler]:
 def _runner(media_dir: Path, assets_dir: Path) -> Handler:
     def run(factory: sessionmaker[Session], progress: Progress,
             params: dict[str, Any]) -> dict[str, Any]:
+        # WeasyPrint and folium are imported by the job that uses them, not by every web
+        # worker and every start of the job worker (0.6 s and tens of MB, and WeasyPrint logs
+        # its stylesheet parsing at import).
+        from gridmap.reports import html_map, pdf
+
         progress(0.05, "读取覆盖结果并选址")
         report = content.gather(
             factory, readers.OPERATOR, facility_type=str(params["facility_type"]),
